@@ -1,0 +1,182 @@
+//! Command-line front end: `cf-origin-doctor diagnose <DISTRIBUTION_ID>` and `replay`.
+//!
+//! Exit codes: 0 completed with nothing at or above `--fail-on`; 1 completed with such a
+//! finding; 2 could not diagnose (bad input, distribution not found, no credentials).
+
+use anyhow::Context as _;
+use cf_origin_doctor::checks::Severity;
+use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
+use cf_origin_doctor::evidence::Evidence;
+use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
+use cf_origin_doctor::report::text::{Style, render};
+use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cf-origin-doctor",
+    version,
+    about = "Finds why a site that works on its origin fails through Amazon CloudFront"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct Output {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Exit 1 when a finding at or above this severity is reported (info, low, medium, high, critical).
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    fail_on: Severity,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
+    Diagnose {
+        /// The distribution id, e.g. E2QWRUHEXAMPLE.
+        distribution_id: String,
+        /// A viewer path to probe (repeatable; default "/").
+        #[arg(long = "path")]
+        paths: Vec<String>,
+        /// curl-style HOST:PORT:ADDR:PORT: connect there instead of resolving HOST (repeatable).
+        #[arg(long = "connect-to")]
+        connect_to: Vec<String>,
+        /// PEM file of extra trust anchors, added to Mozilla's roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Allow probing private and loopback addresses (link-local and metadata stay refused).
+        #[arg(long)]
+        allow_private_targets: bool,
+        /// Save the evidence of this run to a file, for `replay` or a bug report (no secrets).
+        #[arg(long)]
+        record: Option<PathBuf>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Re-run checks and verdict on recorded evidence, offline.
+    Replay {
+        evidence: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("{s:?} is not one of info, low, medium, high, critical"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cf-origin-doctor: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cf-origin-doctor: {}", one_line(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace('\n', " ")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Diagnose {
+            distribution_id,
+            paths,
+            connect_to,
+            ca_file,
+            allow_private_targets,
+            record,
+            output,
+        } => {
+            let request = DiagnoseRequest::new(&distribution_id, &paths)?;
+            let mut settings = ProbeSettings {
+                allow_private_targets,
+                ..ProbeSettings::default()
+            };
+            for c in &connect_to {
+                settings.connect_to.push(ConnectTo::parse(c)?);
+            }
+            if let Some(path) = &ca_file {
+                settings.extra_roots_pem = Some(
+                    std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?,
+                );
+            }
+            let config = load_sdk_config().await;
+            let engine = Engine::new(
+                SdkApi::new(config),
+                settings,
+                "this host (cf-origin-doctor CLI), not a CloudFront address",
+            )?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "cf-origin-doctor: reading {} and probing its origins…",
+                    request.distribution_id.as_str()
+                );
+            }
+            let diagnosis = engine.diagnose(&request).await?;
+            if let Some(path) = &record {
+                let json = serde_json::to_vec_pretty(&diagnosis.evidence)?;
+                std::fs::write(path, json)
+                    .with_context(|| format!("--record {}", path.display()))?;
+            }
+            emit(&diagnosis, &output)
+        }
+        Command::Replay { evidence, output } => {
+            let raw = std::fs::read(&evidence)
+                .with_context(|| format!("reading {}", evidence.display()))?;
+            let ev: Evidence = serde_json::from_slice(&raw).with_context(|| {
+                format!(
+                    "{} is not a cf-origin-doctor evidence file",
+                    evidence.display()
+                )
+            })?;
+            emit(&evaluate(ev), &output)
+        }
+    }
+}
+
+fn emit(d: &Diagnosis, output: &Output) -> anyhow::Result<ExitCode> {
+    match output.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&d.report)?),
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", render(&d.report, Style { color }));
+        }
+    }
+    let failing = d
+        .verdict
+        .highest_severity()
+        .is_some_and(|s| s >= output.fail_on);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

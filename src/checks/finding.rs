@@ -1,0 +1,339 @@
+//! Findings, their metadata and the builder that refuses an incomplete finding.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// What a check is about; the docs page of findings is generated from this.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable kebab-case id from the failure catalog.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What breaks, for a person.
+    pub what_breaks: &'static str,
+    /// Why CloudFront fails on it.
+    pub why: &'static str,
+    /// The evidence the check reads.
+    pub evidence_used: &'static [&'static str],
+    /// The usual fix.
+    pub fix: &'static str,
+    pub docs_url: &'static str,
+}
+
+/// Where an evidence item comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A field of the distribution's configuration.
+    Config,
+    /// Security groups, ACLs, load balancer listeners and other network configuration.
+    Network,
+    /// A live probe's observation.
+    Probe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    pub source: Source,
+    /// The field path, resource or probe this is about.
+    pub subject: String,
+    pub observed: String,
+    /// What would have been fine, when there is such a thing.
+    pub expected: Option<String>,
+}
+
+impl EvidenceItem {
+    pub fn new(source: Source, subject: impl Into<String>, observed: impl Into<String>) -> Self {
+        EvidenceItem {
+            source,
+            subject: subject.into(),
+            observed: observed.into(),
+            expected: None,
+        }
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// One sentence: the exact field and value to set.
+    pub summary: String,
+    /// Alternatives or follow-ups, in order of preference.
+    pub steps: Vec<String>,
+    /// AWS CLI commands (placeholders in angle brackets).
+    pub cli: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// `distribution`, `origin`, `behavior`, `load-balancer`, `listener`, `security-group`, `certificate`.
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub title: String,
+    pub summary: String,
+    /// True when the failure itself was seen through CloudFront (not only predicted).
+    pub observed: bool,
+    pub evidence: Vec<EvidenceItem>,
+    pub remediation: Remediation,
+    pub docs_url: String,
+    pub resources: Vec<Resource>,
+}
+
+/// Something a check could not decide, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unverified {
+    pub what: String,
+    pub reason: String,
+    /// The check that could not run fully.
+    pub check: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckOutput {
+    pub findings: Vec<Finding>,
+    pub unverified: Vec<Unverified>,
+}
+
+impl CheckOutput {
+    pub fn unverified(
+        &mut self,
+        meta: &CheckMeta,
+        what: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        self.unverified.push(Unverified {
+            what: what.into(),
+            reason: reason.into(),
+            check: meta.id.to_string(),
+        });
+    }
+
+    /// Adds a built finding; an invalid one (a bug in a check) becomes a "could not verify" note.
+    pub fn push(&mut self, meta: &CheckMeta, built: Result<Finding, FindingError>) {
+        match built {
+            Ok(f) => self.findings.push(f),
+            Err(e) => self.unverified(
+                meta,
+                format!("check {}", meta.id),
+                format!("internal error: {e}"),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FindingError {
+    #[error("a finding needs a summary")]
+    NoSummary,
+    #[error("a finding needs at least one evidence item")]
+    NoEvidence,
+    #[error("a finding needs a remediation")]
+    NoRemediation,
+    #[error("a finding needs at least one resource")]
+    NoResource,
+}
+
+/// Builds a [`Finding`]; `build()` refuses one without summary, evidence, remediation or resource.
+pub struct FindingBuilder {
+    meta: &'static CheckMeta,
+    severity: Severity,
+    confidence: Confidence,
+    summary: Option<String>,
+    observed: bool,
+    evidence: Vec<EvidenceItem>,
+    remediation: Option<Remediation>,
+    resources: Vec<Resource>,
+}
+
+impl FindingBuilder {
+    pub fn new(meta: &'static CheckMeta, severity: Severity, confidence: Confidence) -> Self {
+        FindingBuilder {
+            meta,
+            severity,
+            confidence,
+            summary: None,
+            observed: false,
+            evidence: Vec::new(),
+            remediation: None,
+            resources: Vec::new(),
+        }
+    }
+
+    pub fn summary(mut self, s: impl Into<String>) -> Self {
+        self.summary = Some(s.into());
+        self
+    }
+
+    pub fn observed(mut self, observed: bool) -> Self {
+        self.observed = observed;
+        self
+    }
+
+    pub fn evidence(mut self, items: impl IntoIterator<Item = EvidenceItem>) -> Self {
+        self.evidence.extend(items);
+        self
+    }
+
+    pub fn remediation(mut self, r: Remediation) -> Self {
+        self.remediation = Some(r);
+        self
+    }
+
+    pub fn resource(mut self, kind: &str, id: impl Into<String>) -> Self {
+        let r = Resource {
+            kind: kind.to_string(),
+            id: id.into(),
+        };
+        if !self.resources.contains(&r) {
+            self.resources.push(r);
+        }
+        self
+    }
+
+    pub fn build(self) -> Result<Finding, FindingError> {
+        let summary = self
+            .summary
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(FindingError::NoSummary)?;
+        if self.evidence.is_empty() {
+            return Err(FindingError::NoEvidence);
+        }
+        let remediation = self
+            .remediation
+            .filter(|r| !r.summary.trim().is_empty())
+            .ok_or(FindingError::NoRemediation)?;
+        if self.resources.is_empty() {
+            return Err(FindingError::NoResource);
+        }
+        Ok(Finding {
+            id: self.meta.id.to_string(),
+            severity: self.severity,
+            confidence: self.confidence,
+            title: self.meta.title.to_string(),
+            summary,
+            observed: self.observed,
+            evidence: self.evidence,
+            remediation,
+            docs_url: self.meta.docs_url.to_string(),
+            resources: self.resources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static META: CheckMeta = CheckMeta {
+        id: "test-check",
+        title: "t",
+        what_breaks: "w",
+        why: "y",
+        evidence_used: &[],
+        fix: "f",
+        docs_url: "https://example.invalid",
+    };
+
+    #[test]
+    fn builder_refuses_incomplete_findings() {
+        let base = || FindingBuilder::new(&META, Severity::High, Confidence::High);
+        assert_eq!(base().build().unwrap_err(), FindingError::NoSummary);
+        assert_eq!(
+            base().summary("s").build().unwrap_err(),
+            FindingError::NoEvidence
+        );
+        let ev = EvidenceItem::new(Source::Config, "a", "b");
+        assert_eq!(
+            base()
+                .summary("s")
+                .evidence([ev.clone()])
+                .build()
+                .unwrap_err(),
+            FindingError::NoRemediation
+        );
+        let rem = Remediation {
+            summary: "do".into(),
+            steps: vec![],
+            cli: vec![],
+        };
+        assert_eq!(
+            base()
+                .summary("s")
+                .evidence([ev.clone()])
+                .remediation(rem.clone())
+                .build()
+                .unwrap_err(),
+            FindingError::NoResource
+        );
+        let f = base()
+            .summary("s")
+            .evidence([ev])
+            .remediation(rem)
+            .resource("distribution", "E1")
+            .build()
+            .unwrap();
+        assert_eq!(f.id, "test-check");
+    }
+
+    #[test]
+    fn severities_order_by_impact() {
+        assert!(
+            Severity::Critical > Severity::High
+                && Severity::High > Severity::Medium
+                && Severity::Low > Severity::Info
+        );
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert_eq!(Severity::parse("x"), None);
+    }
+}

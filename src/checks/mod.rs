@@ -1,0 +1,39 @@
+//! Stage 4: the failure catalog as independent, pure checks over the [`Evidence`].
+//!
+//! A check never touches the network, the SDK or the clock: it reads evidence and returns
+//! findings and "could not verify" notes. Finding a problem is data, not an error. Each check
+//! lives in its own file named after its stable kebab-case id (snake_case for the module).
+//!
+//! Adding a check: write `checks/<id>.rs` with a `//!` paragraph, a `pub static META` and a
+//! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
+//! regenerate `docs/findings.md`.
+
+mod finding;
+pub mod redirect_loop_origin_forces_https;
+
+pub use finding::*;
+
+use crate::evidence::Evidence;
+
+/// A check: its metadata and its function.
+pub struct CheckDef {
+    pub meta: &'static CheckMeta,
+    pub run: fn(&Evidence) -> CheckOutput,
+}
+
+/// Every check, in catalog order.
+pub static ALL: &[CheckDef] = &[CheckDef {
+    meta: &redirect_loop_origin_forces_https::META,
+    run: redirect_loop_origin_forces_https::run,
+}];
+
+/// Runs every check over the evidence.
+pub fn run_all(evidence: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    for check in ALL {
+        let r = (check.run)(evidence);
+        out.findings.extend(r.findings);
+        out.unverified.extend(r.unverified);
+    }
+    out
+}

@@ -1,0 +1,68 @@
+//! Errors that stop a diagnosis, with stable names for machines (`errorType` in Lambda, exit
+//! code 2 in the CLI). Findings are never errors.
+
+use crate::inventory::InventoryError;
+use crate::request::InvalidRequest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiagnoseError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("distribution {0} not found (check the id and the AWS account/credentials in use)")]
+    DistributionNotFound(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("no AWS credentials: {0}")]
+    NoCredentials(String),
+    #[error("AWS API throttled: {0}")]
+    Throttled(String),
+    #[error("AWS API unreachable: {0}")]
+    AwsUnavailable(String),
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DiagnoseError {
+    /// Stable name for Step Functions `Catch`/`Retry` and scripts.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            DiagnoseError::InvalidRequest(_) => "InvalidRequest",
+            DiagnoseError::DistributionNotFound(_) => "DistributionNotFound",
+            DiagnoseError::AccessDenied(_) => "AccessDenied",
+            DiagnoseError::NoCredentials(_) => "NoCredentials",
+            DiagnoseError::Throttled(_) => "Throttled",
+            DiagnoseError::AwsUnavailable(_) => "AwsUnavailable",
+            DiagnoseError::DeadlineExceeded(_) => "DeadlineExceeded",
+            DiagnoseError::Internal(_) => "InternalError",
+        }
+    }
+
+    /// Whether retrying the same request later can succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            DiagnoseError::Throttled(_) | DiagnoseError::AwsUnavailable(_)
+        )
+    }
+}
+
+impl From<InvalidRequest> for DiagnoseError {
+    fn from(e: InvalidRequest) -> Self {
+        DiagnoseError::InvalidRequest(e.0)
+    }
+}
+
+impl From<InventoryError> for DiagnoseError {
+    fn from(e: InventoryError) -> Self {
+        match e {
+            InventoryError::DistributionNotFound(id) => DiagnoseError::DistributionNotFound(id),
+            e @ InventoryError::AccessDenied { .. } => DiagnoseError::AccessDenied(e.to_string()),
+            InventoryError::NoCredentials(m) => DiagnoseError::NoCredentials(m),
+            InventoryError::Throttled(m) => DiagnoseError::Throttled(m),
+            InventoryError::Unreachable(m) => DiagnoseError::AwsUnavailable(m),
+            InventoryError::Failed(m) => DiagnoseError::AwsUnavailable(m),
+        }
+    }
+}

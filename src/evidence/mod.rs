@@ -1,0 +1,117 @@
+//! The evidence the checks read: what the inventory fetched from AWS and what the probes saw.
+//!
+//! Everything here is plain serde data owned by this project (never SDK types), so a run can be
+//! recorded with `--record` and replayed offline, and test fixtures are such files.
+
+mod inventory;
+mod observation;
+mod secret;
+
+pub use inventory::*;
+pub use observation::*;
+pub use secret::SecretValue;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the evidence file format. Bump on an incompatible change.
+pub const EVIDENCE_SCHEMA_VERSION: u32 = 1;
+
+/// All a diagnosis knows: the request, the AWS inventory, the probe observations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub schema_version: u32,
+    /// When the evidence was collected, RFC 3339 UTC. Checks read the clock from here.
+    pub collected_at: String,
+    /// Seconds since the Unix epoch at collection; certificate date checks compare against it.
+    pub collected_at_unix: i64,
+    pub request: RequestEcho,
+    pub inventory: Inventory,
+    pub observations: Observations,
+}
+
+/// What was asked, as the checks need it (never secrets).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestEcho {
+    pub distribution_id: String,
+    pub paths: Vec<String>,
+}
+
+/// The outcome of one read-only AWS call (or a chain of them), as data.
+///
+/// A denied or failed call never aborts a diagnosis: the checks that needed it report what they
+/// could not verify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fetch<T> {
+    Fetched {
+        value: T,
+    },
+    /// The caller lacks the IAM permission; `action` is the IAM action, e.g. `ec2:DescribeSecurityGroups`.
+    Denied {
+        action: String,
+        message: String,
+    },
+    /// The call failed for another reason (throttled past retries, timed out, service error).
+    Failed {
+        action: String,
+        code: String,
+        message: String,
+    },
+    /// The resource does not exist in the account and region that was asked.
+    NotFound {
+        action: String,
+        message: String,
+    },
+    /// The call does not apply here (e.g. listeners of an origin that is not a load balancer).
+    NotApplicable {
+        reason: String,
+    },
+}
+
+impl<T> Fetch<T> {
+    pub fn fetched(value: T) -> Self {
+        Fetch::Fetched { value }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Fetch::Fetched { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A one-line reason when the value is missing, for "could not verify" notes.
+    pub fn missing_reason(&self) -> Option<String> {
+        match self {
+            Fetch::Fetched { .. } => None,
+            Fetch::Denied { action, .. } => Some(format!("access denied for {action}")),
+            Fetch::Failed {
+                action,
+                code,
+                message,
+            } => Some(format!("{action} failed ({code}): {message}")),
+            Fetch::NotFound { action, message } => Some(format!("{action}: not found ({message})")),
+            Fetch::NotApplicable { reason } => Some(format!("not applicable: {reason}")),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Fetch<U> {
+        match self {
+            Fetch::Fetched { value } => Fetch::Fetched { value: f(value) },
+            Fetch::Denied { action, message } => Fetch::Denied { action, message },
+            Fetch::Failed {
+                action,
+                code,
+                message,
+            } => Fetch::Failed {
+                action,
+                code,
+                message,
+            },
+            Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
+            Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
+        }
+    }
+}

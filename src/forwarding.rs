@@ -1,0 +1,445 @@
+//! What a cache behavior sends to its origin: Host, other headers, cookies, query strings.
+//!
+//! AWS-managed cache and origin request policies are fixed, so their definitions live here and
+//! no API call is spent on them (catalog §1.6). A behavior without a cache policy uses the
+//! legacy `ForwardedValues`. With a cache policy, anything in neither the cache policy nor the
+//! origin request policy is not forwarded.
+
+use crate::evidence::{Behavior, LegacyForwarding};
+use serde::{Deserialize, Serialize};
+
+/// A set of header, cookie or query-string names (names compared case-insensitively for headers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "names", rename_all = "snake_case")]
+pub enum NameSet {
+    None,
+    All,
+    Only(Vec<String>),
+    AllExcept(Vec<String>),
+}
+
+impl NameSet {
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            NameSet::None => false,
+            NameSet::All => true,
+            NameSet::Only(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+            NameSet::AllExcept(names) => !names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+
+    fn union(self, other: NameSet) -> NameSet {
+        use NameSet::*;
+        match (self, other) {
+            (All, _) | (_, All) => All,
+            (None, x) | (x, None) => x,
+            (Only(mut a), Only(b)) => {
+                for n in b {
+                    if !a.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
+                        a.push(n);
+                    }
+                }
+                Only(a)
+            }
+            (AllExcept(ex), Only(inc)) | (Only(inc), AllExcept(ex)) => AllExcept(
+                ex.into_iter()
+                    .filter(|e| !inc.iter().any(|i| i.eq_ignore_ascii_case(e)))
+                    .collect(),
+            ),
+            (AllExcept(a), AllExcept(b)) => AllExcept(
+                a.into_iter()
+                    .filter(|e| b.iter().any(|x| x.eq_ignore_ascii_case(e)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The origin-facing request shape of one behavior.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forwarding {
+    pub headers: NameSet,
+    pub cookies: NameSet,
+    pub query_strings: NameSet,
+    /// Where each part came from, for evidence (e.g. `OriginRequestPolicy AllViewer`).
+    pub sources: Vec<String>,
+}
+
+impl Forwarding {
+    /// CloudFront sends the viewer's Host only when it is forwarded; otherwise Host is the
+    /// origin's domain name (and so is the TLS SNI).
+    pub fn forwards_host(&self) -> bool {
+        self.headers.contains("host")
+    }
+
+    pub fn forwards_authorization(&self) -> bool {
+        self.headers.contains("authorization")
+    }
+}
+
+/// Why a behavior's forwarding could not be worked out without another API call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {id} is a custom policy; its definition was not read")]
+pub struct UnknownPolicy {
+    pub kind: &'static str,
+    pub id: String,
+}
+
+struct ManagedPolicy {
+    id: &'static str,
+    name: &'static str,
+    headers: &'static [&'static str],
+    all_headers: bool,
+    all_headers_except: &'static [&'static str],
+    all_cookies: bool,
+    all_query_strings: bool,
+    query_strings: &'static [&'static str],
+}
+
+const fn policy(id: &'static str, name: &'static str) -> ManagedPolicy {
+    ManagedPolicy {
+        id,
+        name,
+        headers: &[],
+        all_headers: false,
+        all_headers_except: &[],
+        all_cookies: false,
+        all_query_strings: false,
+        query_strings: &[],
+    }
+}
+
+const MANAGED_CACHE_POLICIES: &[ManagedPolicy] = &[
+    policy("658327ea-f89d-4fab-a63d-7e88639e58f6", "CachingOptimized"),
+    policy(
+        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
+        "CachingOptimizedForUncompressedObjects",
+    ),
+    policy("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "CachingDisabled"),
+    ManagedPolicy {
+        headers: &["Authorization", "CloudFront-Viewer-Country", "Host"],
+        all_cookies: true,
+        all_query_strings: true,
+        ..policy("2e54312d-136d-493c-8eb9-b001f22f67d2", "Amplify")
+    },
+    ManagedPolicy {
+        headers: &["Origin"],
+        query_strings: &["aws.manifestfilter", "start", "end", "m"],
+        ..policy(
+            "08627262-05a9-4f76-9ded-b50ca2e3a84f",
+            "Elemental-MediaPackage",
+        )
+    },
+    ManagedPolicy {
+        headers: &[
+            "Host",
+            "Origin",
+            "X-HTTP-Method-Override",
+            "X-HTTP-Method",
+            "X-Method-Override",
+        ],
+        all_cookies: true,
+        ..policy(
+            "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
+            "UseOriginCacheControlHeaders",
+        )
+    },
+    ManagedPolicy {
+        headers: &[
+            "Host",
+            "Origin",
+            "X-HTTP-Method-Override",
+            "X-HTTP-Method",
+            "X-Method-Override",
+        ],
+        all_cookies: true,
+        all_query_strings: true,
+        ..policy(
+            "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
+            "UseOriginCacheControlHeaders-QueryStrings",
+        )
+    },
+];
+
+const MANAGED_ORIGIN_REQUEST_POLICIES: &[ManagedPolicy] = &[
+    ManagedPolicy {
+        all_headers: true,
+        all_cookies: true,
+        all_query_strings: true,
+        ..policy("216adef6-5c7f-47e4-b989-5492eafa07d3", "AllViewer")
+    },
+    ManagedPolicy {
+        all_headers: true,
+        all_cookies: true,
+        all_query_strings: true,
+        ..policy(
+            "33f36d7e-f396-46d9-90e0-52428a34d9dc",
+            "AllViewerAndCloudFrontHeaders-2022-06",
+        )
+    },
+    ManagedPolicy {
+        all_headers_except: &["Host"],
+        all_cookies: true,
+        all_query_strings: true,
+        ..policy(
+            "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+            "AllViewerExceptHostHeader",
+        )
+    },
+    ManagedPolicy {
+        headers: &["Origin"],
+        ..policy("59781a5b-3903-41f3-afcb-af62929ccde1", "CORS-CustomOrigin")
+    },
+    ManagedPolicy {
+        headers: &[
+            "Origin",
+            "Access-Control-Request-Headers",
+            "Access-Control-Request-Method",
+        ],
+        ..policy("88a5eaf4-2fd4-4709-b370-b4c650ea3fcf", "CORS-S3Origin")
+    },
+    ManagedPolicy {
+        headers: &[
+            "Origin",
+            "Access-Control-Request-Headers",
+            "Access-Control-Request-Method",
+            "User-Agent",
+        ],
+        all_query_strings: true,
+        ..policy(
+            "775133bc-15f2-49f9-abea-afb2e0bf67d2",
+            "Elemental-MediaTailor-PersonalizedManifests",
+        )
+    },
+    ManagedPolicy {
+        headers: &["Host"],
+        ..policy("bf0718e1-ba1e-49d1-88b1-f726733018ae", "HostHeaderOnly")
+    },
+    ManagedPolicy {
+        headers: &["User-Agent", "Referer"],
+        all_query_strings: true,
+        ..policy(
+            "acba4595-bd28-49b8-b9fe-13317c0390fa",
+            "UserAgentRefererHeaders",
+        )
+    },
+];
+
+impl ManagedPolicy {
+    fn forwarding(&self, kind: &str) -> Forwarding {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let headers = if self.all_headers {
+            NameSet::All
+        } else if !self.all_headers_except.is_empty() {
+            NameSet::AllExcept(names(self.all_headers_except))
+        } else if self.headers.is_empty() {
+            NameSet::None
+        } else {
+            NameSet::Only(names(self.headers))
+        };
+        let query_strings = if self.all_query_strings {
+            NameSet::All
+        } else if self.query_strings.is_empty() {
+            NameSet::None
+        } else {
+            NameSet::Only(names(self.query_strings))
+        };
+        Forwarding {
+            headers,
+            cookies: if self.all_cookies {
+                NameSet::All
+            } else {
+                NameSet::None
+            },
+            query_strings,
+            sources: vec![format!("{kind} {} ({})", self.name, self.id)],
+        }
+    }
+}
+
+/// The managed policy name for an id, if AWS manages it.
+pub fn managed_policy_name(id: &str) -> Option<&'static str> {
+    MANAGED_CACHE_POLICIES
+        .iter()
+        .chain(MANAGED_ORIGIN_REQUEST_POLICIES)
+        .find(|p| p.id == id)
+        .map(|p| p.name)
+}
+
+fn legacy(f: &LegacyForwarding) -> Forwarding {
+    let headers = if f.headers.iter().any(|h| h == "*") {
+        NameSet::All
+    } else if f.headers.is_empty() {
+        NameSet::None
+    } else {
+        NameSet::Only(f.headers.clone())
+    };
+    let cookies = match f.cookies_forward.as_str() {
+        "all" => NameSet::All,
+        "whitelist" => NameSet::Only(f.cookie_names.clone()),
+        _ => NameSet::None,
+    };
+    Forwarding {
+        headers,
+        cookies,
+        // Legacy QueryString=true forwards every query string; the cache keys only narrow caching.
+        query_strings: if f.query_string {
+            NameSet::All
+        } else {
+            NameSet::None
+        },
+        sources: vec!["ForwardedValues (legacy)".to_string()],
+    }
+}
+
+fn nothing(source: &str) -> Forwarding {
+    Forwarding {
+        headers: NameSet::None,
+        cookies: NameSet::None,
+        query_strings: NameSet::None,
+        sources: vec![source.to_string()],
+    }
+}
+
+/// Works out a behavior's forwarding from its policies, or says which custom policy is needed.
+pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
+    let Some(cache_id) = b.cache_policy_id.as_deref() else {
+        return Ok(b
+            .forwarded_values
+            .as_ref()
+            .map(legacy)
+            .unwrap_or_else(|| nothing("no cache policy and no ForwardedValues")));
+    };
+    let cache = MANAGED_CACHE_POLICIES
+        .iter()
+        .find(|p| p.id == cache_id)
+        .map(|p| p.forwarding("CachePolicy"))
+        .ok_or_else(|| UnknownPolicy {
+            kind: "CachePolicy",
+            id: cache_id.to_string(),
+        })?;
+    let Some(orp_id) = b.origin_request_policy_id.as_deref() else {
+        return Ok(cache);
+    };
+    let orp = MANAGED_ORIGIN_REQUEST_POLICIES
+        .iter()
+        .find(|p| p.id == orp_id)
+        .map(|p| p.forwarding("OriginRequestPolicy"))
+        .ok_or_else(|| UnknownPolicy {
+            kind: "OriginRequestPolicy",
+            id: orp_id.to_string(),
+        })?;
+    let mut sources = cache.sources;
+    sources.extend(orp.sources);
+    Ok(Forwarding {
+        headers: cache.headers.union(orp.headers),
+        cookies: cache.cookies.union(orp.cookies),
+        query_strings: cache.query_strings.union(orp.query_strings),
+        sources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::ViewerProtocolPolicy;
+
+    fn behavior(
+        cache: Option<&str>,
+        orp: Option<&str>,
+        legacy_fv: Option<LegacyForwarding>,
+    ) -> Behavior {
+        Behavior {
+            path_pattern: None,
+            target_origin_id: "o".into(),
+            viewer_protocol_policy: ViewerProtocolPolicy::AllowAll,
+            allowed_methods: vec!["GET".into(), "HEAD".into()],
+            cached_methods: vec!["GET".into(), "HEAD".into()],
+            cache_policy_id: cache.map(str::to_string),
+            origin_request_policy_id: orp.map(str::to_string),
+            forwarded_values: legacy_fv,
+        }
+    }
+
+    const OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+    #[test]
+    fn all_viewer_forwards_host_but_except_host_does_not() {
+        let f = for_behavior(&behavior(
+            Some(OPTIMIZED),
+            Some("216adef6-5c7f-47e4-b989-5492eafa07d3"),
+            None,
+        ))
+        .unwrap();
+        assert!(f.forwards_host());
+        assert!(f.forwards_authorization());
+        let f = for_behavior(&behavior(
+            Some(OPTIMIZED),
+            Some("b689b0a8-53d0-40ab-baf2-68738e2966ac"),
+            None,
+        ))
+        .unwrap();
+        assert!(!f.forwards_host());
+        assert!(f.forwards_authorization());
+        assert_eq!(f.cookies, NameSet::All);
+    }
+
+    #[test]
+    fn caching_optimized_alone_forwards_nothing() {
+        let f = for_behavior(&behavior(Some(OPTIMIZED), None, None)).unwrap();
+        assert!(!f.forwards_host());
+        assert_eq!(f.query_strings, NameSet::None);
+        assert_eq!(f.cookies, NameSet::None);
+    }
+
+    #[test]
+    fn legacy_host_header_and_star_forward_host() {
+        let fv = LegacyForwarding {
+            headers: vec!["Host".into()],
+            cookies_forward: "none".into(),
+            ..Default::default()
+        };
+        assert!(
+            for_behavior(&behavior(None, None, Some(fv)))
+                .unwrap()
+                .forwards_host()
+        );
+        let fv = LegacyForwarding {
+            headers: vec!["*".into()],
+            cookies_forward: "all".into(),
+            ..Default::default()
+        };
+        let f = for_behavior(&behavior(None, None, Some(fv))).unwrap();
+        assert!(f.forwards_host() && f.headers.contains("x-anything"));
+        assert_eq!(f.cookies, NameSet::All);
+        let fv = LegacyForwarding {
+            headers: vec!["Accept".into()],
+            cookies_forward: "none".into(),
+            ..Default::default()
+        };
+        assert!(
+            !for_behavior(&behavior(None, None, Some(fv)))
+                .unwrap()
+                .forwards_host()
+        );
+    }
+
+    #[test]
+    fn custom_policies_are_reported_unknown() {
+        let e = for_behavior(&behavior(
+            Some("11111111-2222-3333-4444-555555555555"),
+            None,
+            None,
+        ))
+        .unwrap_err();
+        assert_eq!(e.kind, "CachePolicy");
+        let e = for_behavior(&behavior(Some(OPTIMIZED), Some("custom-orp"), None)).unwrap_err();
+        assert_eq!(e.kind, "OriginRequestPolicy");
+    }
+
+    #[test]
+    fn name_set_union_keeps_inclusions_over_exclusions() {
+        let u = NameSet::AllExcept(vec!["Host".into()]).union(NameSet::Only(vec!["host".into()]));
+        assert!(u.contains("Host"));
+    }
+}

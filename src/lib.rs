@@ -1,0 +1,19 @@
+//! cf-origin-doctor: finds why a site that works on its origin fails through Amazon CloudFront.
+//!
+//! One pipeline, each stage reading only what the previous one produced:
+//! request → [`inventory`] (AWS, read-only) → [`plan`] → [`probe`] → [`checks`] → [`verdict`] →
+//! [`report`] (returned, or published). The [`engine`] runs it; the CLI and the Lambda are thin
+//! front ends on the engine.
+
+pub mod checks;
+pub mod engine;
+pub mod error;
+pub mod evidence;
+pub mod forwarding;
+pub mod inventory;
+pub mod lambda;
+pub mod plan;
+pub mod probe;
+pub mod report;
+pub mod request;
+pub mod verdict;

@@ -1,0 +1,417 @@
+//! One HTTP/1.1 exchange over TCP or TLS, written by hand so that every byte sent is the one
+//! CloudFront would send (Host, headers, no normalisation) and every stage is timed and bounded.
+
+use super::body::BodyReader;
+use super::cloudfront_page::recognise_error_page;
+use super::target::{ResolveError, resolve};
+use crate::evidence::{
+    Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, Scheme, Timings,
+};
+use crate::request::{ConnectTo, ProbeLimits};
+use rustls_pki_types::ServerName;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant as TokioInstant, timeout, timeout_at};
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub scheme: Scheme,
+    /// Name (or address) to connect to; resolved through overrides and DNS.
+    pub connect_host: String,
+    pub port: u16,
+    pub method: String,
+    pub path_and_query: String,
+    pub host_header: String,
+    /// TLS server name; `None` sends no SNI.
+    pub sni: Option<String>,
+    /// Headers after Host, with their real values (secrets included: they go on the wire).
+    pub headers: Vec<(String, String)>,
+    /// Header names whose values are replaced by `<redacted>` in the evidence.
+    pub redact: Vec<String>,
+}
+
+/// What the exchange needs from its surroundings.
+pub struct Context<'a> {
+    pub limits: &'a ProbeLimits,
+    pub overrides: &'a [ConnectTo],
+    pub allow_private: bool,
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The probe phase's deadline; no hop runs past it.
+    pub deadline: TokioInstant,
+}
+
+impl Exchange {
+    pub fn url(&self) -> String {
+        let default_port = match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        let authority = if self.port == default_port {
+            self.connect_host.clone()
+        } else {
+            format!("{}:{}", self.connect_host, self.port)
+        };
+        format!(
+            "{}://{}{}",
+            self.scheme.as_str(),
+            authority,
+            self.path_and_query
+        )
+    }
+
+    /// The headers as recorded in the evidence: secrets redacted.
+    pub fn recorded_headers(&self) -> Vec<Header> {
+        let mut out = vec![Header {
+            name: "Host".into(),
+            value: self.host_header.clone(),
+        }];
+        out.extend(self.headers.iter().map(|(n, v)| Header {
+            name: n.clone(),
+            value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) {
+                "<redacted>".into()
+            } else {
+                v.clone()
+            },
+        }));
+        out
+    }
+
+    fn request_bytes(&self) -> Vec<u8> {
+        let mut s = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\n",
+            self.method, self.path_and_query, self.host_header
+        );
+        for (n, v) in &self.headers {
+            s.push_str(n);
+            s.push_str(": ");
+            s.push_str(v);
+            s.push_str("\r\n");
+        }
+        s.push_str("Connection: close\r\n\r\n");
+        s.into_bytes()
+    }
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+/// Sends one request and records the hop. Never panics; every failure is a recorded stage.
+pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
+    let started = Instant::now();
+    let hop_deadline = (TokioInstant::now() + ctx.limits.hop_timeout).min(ctx.deadline);
+    let mut hop = Hop {
+        url: ex.url(),
+        address: None,
+        address_from_override: false,
+        sni: if ex.scheme == Scheme::Https {
+            ex.sni.clone()
+        } else {
+            None
+        },
+        host_header: ex.host_header.clone(),
+        result: HopResult::Error(ProbeError {
+            stage: ProbeStage::Budget,
+            message: "not started".into(),
+        }),
+        timings: Timings::default(),
+    };
+    let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started)).await {
+        Ok(r) => r,
+        Err(_) => {
+            let in_phase = TokioInstant::now() >= ctx.deadline;
+            HopResult::Error(ProbeError {
+                stage: ProbeStage::Budget,
+                message: if in_phase {
+                    "the probe phase's time budget ran out".into()
+                } else {
+                    format!(
+                        "no complete answer within the {} s hop bound",
+                        ctx.limits.hop_timeout.as_secs()
+                    )
+                },
+            })
+        }
+    };
+    hop.result = result;
+    hop.timings.total_ms = ms(started);
+    hop
+}
+
+fn err(stage: ProbeStage, message: impl Into<String>) -> HopResult {
+    HopResult::Error(ProbeError {
+        stage,
+        message: message.into(),
+    })
+}
+
+async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Instant) -> HopResult {
+    let (addrs, from_override) =
+        match resolve(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private).await {
+            Ok(r) => r,
+            Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
+            Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
+        };
+    hop.address_from_override = from_override;
+    let connect_started = Instant::now();
+    let mut last_error = None;
+    let mut stream = None;
+    for addr in &addrs {
+        hop.address = Some(addr.to_string());
+        match timeout(ctx.limits.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                stream = Some(s);
+                break;
+            }
+            Ok(Err(e)) => last_error = Some(err(ProbeStage::Connect, format!("{addr}: {e}"))),
+            Err(_) => {
+                last_error = Some(err(
+                    ProbeStage::ConnectTimeout,
+                    format!(
+                        "{addr}: no answer to the TCP connect within {} ms",
+                        ctx.limits.connect_timeout.as_millis()
+                    ),
+                ))
+            }
+        }
+    }
+    let Some(tcp) = stream else {
+        hop.timings.connect_ms = None;
+        return last_error.unwrap_or_else(|| err(ProbeStage::Connect, "no address to connect to"));
+    };
+    hop.timings.connect_ms = Some(ms(connect_started));
+    let _ = tcp.set_nodelay(true);
+
+    match ex.scheme {
+        Scheme::Http => exchange_on(tcp, ex, ctx, hop, started).await,
+        Scheme::Https => {
+            let tls_started = Instant::now();
+            let name = match ex
+                .sni
+                .as_deref()
+                .map(|s| ServerName::try_from(s.to_string()))
+            {
+                Some(Ok(n)) => n,
+                Some(Err(_)) | None => {
+                    // rustls always needs a name for verification; an IP literal sends no SNI.
+                    match ServerName::try_from(ex.connect_host.clone()) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            return err(ProbeStage::Tls, format!("invalid TLS server name: {e}"));
+                        }
+                    }
+                }
+            };
+            let connector = tokio_rustls::TlsConnector::from(ctx.tls.clone());
+            match timeout(ctx.limits.tls_timeout, connector.connect(name, tcp)).await {
+                Err(_) => err(
+                    ProbeStage::Tls,
+                    format!(
+                        "TLS handshake did not complete within {} ms",
+                        ctx.limits.tls_timeout.as_millis()
+                    ),
+                ),
+                Ok(Err(e)) => err(ProbeStage::Tls, describe_tls_error(&e)),
+                Ok(Ok(tls)) => {
+                    hop.timings.tls_ms = Some(ms(tls_started));
+                    exchange_on(tls, ex, ctx, hop, started).await
+                }
+            }
+        }
+    }
+}
+
+fn describe_tls_error(e: &std::io::Error) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(c)) => format!("certificate rejected: {c:?}"),
+        Some(rustls::Error::AlertReceived(a)) => format!("server sent TLS alert {a:?}"),
+        Some(other) => format!("TLS error: {other}"),
+        None => format!("TLS handshake failed: {e}"),
+    }
+}
+
+async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    ex: &Exchange,
+    ctx: &Context<'_>,
+    hop: &mut Hop,
+    started: Instant,
+) -> HopResult {
+    let _ = started;
+    if let Err(e) = stream.write_all(&ex.request_bytes()).await {
+        return err(ProbeStage::Http, format!("sending the request failed: {e}"));
+    }
+    if let Err(e) = stream.flush().await {
+        return err(ProbeStage::Http, format!("sending the request failed: {e}"));
+    }
+    let sent = Instant::now();
+    let limits = ctx.limits;
+    let mut buf: Vec<u8> = Vec::with_capacity(8192);
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut last_read = sent;
+    let mut max_gap = 0u64;
+
+    // Response head.
+    let (status, reason, headers, head_len) = loop {
+        let wait = if buf.is_empty() {
+            limits.first_byte_timeout
+        } else {
+            limits.hop_timeout
+        };
+        let n = match timeout(wait, stream.read(&mut chunk)).await {
+            Err(_) if buf.is_empty() => {
+                return err(
+                    ProbeStage::FirstByteTimeout,
+                    format!(
+                        "no response byte within {} s of sending the request",
+                        limits.first_byte_timeout.as_secs()
+                    ),
+                );
+            }
+            Err(_) => return err(ProbeStage::Http, "the response head stalled"),
+            Ok(Err(e)) => {
+                return err(
+                    ProbeStage::Http,
+                    format!("reading the response failed: {e}"),
+                );
+            }
+            Ok(Ok(n)) => n,
+        };
+        if n == 0 {
+            return err(
+                ProbeStage::Http,
+                if buf.is_empty() {
+                    "the connection closed without a response".to_string()
+                } else {
+                    "the connection closed inside the response head".to_string()
+                },
+            );
+        }
+        if buf.is_empty() {
+            hop.timings.first_byte_ms = Some(ms(sent));
+        } else {
+            max_gap = max_gap.max(ms(last_read));
+        }
+        last_read = Instant::now();
+        buf.extend_from_slice(&chunk[..n]);
+        let mut parsed_headers = vec![httparse::EMPTY_HEADER; 256];
+        let mut resp = httparse::Response::new(&mut parsed_headers);
+        match resp.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let code = resp.code.unwrap_or(0);
+                if (100..200).contains(&code) && code != 101 {
+                    buf.drain(..len);
+                    continue;
+                }
+                let headers: Vec<Header> = resp
+                    .headers
+                    .iter()
+                    .map(|h| Header {
+                        name: h.name.to_string(),
+                        value: String::from_utf8_lossy(h.value).into_owned(),
+                    })
+                    .collect();
+                break (code, resp.reason.unwrap_or("").to_string(), headers, len);
+            }
+            Ok(httparse::Status::Partial) => {
+                if buf.len() > limits.max_header_bytes {
+                    return err(
+                        ProbeStage::Http,
+                        format!(
+                            "the response head is larger than {} bytes; reading stopped",
+                            limits.max_header_bytes
+                        ),
+                    );
+                }
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return err(
+                    ProbeStage::Http,
+                    "the response has more than 256 header fields; reading stopped",
+                );
+            }
+            Err(e) => {
+                let sample = String::from_utf8_lossy(&buf[..buf.len().min(80)]).into_owned();
+                return err(
+                    ProbeStage::Http,
+                    format!("not an HTTP/1.x response ({e}); first bytes: {sample:?}"),
+                );
+            }
+        }
+    };
+
+    // Body, bounded.
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    };
+    let no_body = ex.method == "HEAD" || status == 204 || status == 304;
+    let chunked =
+        header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let mut body = BodyReader::new(
+        limits.max_body_bytes,
+        limits.body_sample_bytes,
+        chunked,
+        if no_body { Some(0) } else { length },
+    );
+    body.feed(&buf[head_len..]);
+    let mut truncated = false;
+    while !body.done() {
+        let n = match timeout(limits.hop_timeout, stream.read(&mut chunk)).await {
+            Err(_) => {
+                truncated = true;
+                break;
+            }
+            Ok(Err(_)) | Ok(Ok(0)) => break,
+            Ok(Ok(n)) => n,
+        };
+        max_gap = max_gap.max(ms(last_read));
+        last_read = Instant::now();
+        body.feed(&chunk[..n]);
+        if body.over_cap() {
+            truncated = true;
+            break;
+        }
+    }
+    hop.timings.max_gap_ms = Some(max_gap);
+    let (sample, read) = body.finish();
+    let body_sample = String::from_utf8_lossy(&sample).into_owned();
+    let cloudfront_error = recognise_error_page(&body_sample);
+    HopResult::Response(HttpResponse {
+        status,
+        reason,
+        headers: cap_headers(headers),
+        body_sample,
+        body_bytes_read: read,
+        body_truncated: truncated,
+        cloudfront_error,
+    })
+}
+
+/// Keeps the evidence small: at most 64 headers, values cut at 1 KiB.
+fn cap_headers(headers: Vec<Header>) -> Vec<Header> {
+    headers
+        .into_iter()
+        .take(64)
+        .map(|mut h| {
+            if h.value.len() > 1024 {
+                let mut cut = 1024;
+                while !h.value.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                h.value.truncate(cut);
+                h.value.push('…');
+            }
+            h
+        })
+        .collect()
+}

@@ -1,0 +1,117 @@
+//! The report for a person at 3 a.m.: verdict and fix first, then findings in rank order with
+//! their evidence, then what could not be verified.
+
+use super::ReportV1;
+use std::fmt::Write;
+
+/// Colours are used only when asked (a terminal without `NO_COLOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn severity_code(sev: &str) -> &'static str {
+    match sev {
+        "critical" | "high" => "1;31",
+        "medium" => "33",
+        "low" => "36",
+        _ => "2",
+    }
+}
+
+pub fn render(r: &ReportV1, style: Style) -> String {
+    let mut o = String::new();
+    let status_code = match r.status.as_str() {
+        "pass" => "1;32",
+        "warn" => "1;33",
+        "fail" => "1;31",
+        _ => "1;35",
+    };
+    let _ = writeln!(
+        o,
+        "{} {} ({})",
+        style.paint(status_code, &r.status.to_uppercase()),
+        r.distribution_id,
+        r.domain_name
+    );
+    let _ = writeln!(o, "{}", r.verdict.summary);
+    if let Some(primary) = &r.verdict.primary {
+        if let Some(f) = r.findings.iter().find(|f| &f.id == primary) {
+            let _ = writeln!(o, "\nFix ({}):", f.id);
+            let _ = writeln!(o, "  {}", f.remediation.summary);
+            for s in &f.remediation.steps {
+                let _ = writeln!(o, "  - {s}");
+            }
+            for c in &f.remediation.cli {
+                let _ = writeln!(o, "    $ {c}");
+            }
+        }
+    }
+    let _ = writeln!(o, "\nThrough CloudFront: {}", r.verdict.symptom);
+    if !r.findings.is_empty() {
+        let _ = writeln!(o, "\nFindings (most likely cause first):");
+        for (i, f) in r.findings.iter().enumerate() {
+            let sev = style.paint(severity_code(&f.severity), &f.severity.to_uppercase());
+            let _ = writeln!(
+                o,
+                "{}. [{sev}] {} ({} confidence)",
+                i + 1,
+                f.id,
+                f.confidence
+            );
+            let _ = writeln!(o, "   {}", f.summary);
+            for e in &f.evidence {
+                let _ = writeln!(o, "   - {} {}: {}", e.source, e.subject, e.observed);
+                if let Some(exp) = &e.expected {
+                    let _ = writeln!(o, "       expected: {exp}");
+                }
+            }
+            let _ = writeln!(o, "   docs: {}", f.docs_url);
+        }
+    }
+    if !r.unverified.is_empty() {
+        let _ = writeln!(o, "\nCould not verify:");
+        for u in &r.unverified {
+            let _ = writeln!(o, "- {}: {} [{}]", u.what, u.reason, u.check);
+        }
+    }
+    let _ = writeln!(o, "\nProbes (from {}):", r.observations.probed_from);
+    for p in &r.observations.probes {
+        let chain: Vec<String> = p
+            .hops
+            .iter()
+            .map(|h| match (h.status, &h.error) {
+                (Some(s), _) => format!("{} → {s}", h.url),
+                (None, Some(e)) => format!("{} → {e}", h.url),
+                _ => h.url.clone(),
+            })
+            .collect();
+        let tail = match (&p.redirects_detail, p.redirects.as_str()) {
+            (Some(d), "loop") => format!(" [LOOP: {d}]"),
+            (Some(d), _) => format!(" [{d}]"),
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "- {}: {}{tail}", p.id, chain.join(" ⇒ "));
+    }
+    for s in &r.observations.skipped {
+        let _ = writeln!(o, "- {} skipped: {}", s.id, s.reason);
+    }
+    if !r.observations.overrides.is_empty() {
+        let _ = writeln!(
+            o,
+            "  (addresses from --connect-to for: {})",
+            r.observations.overrides.join(", ")
+        );
+    }
+    o
+}

@@ -1,0 +1,259 @@
+//! What a caller asks for, validated once into [`DiagnoseRequest`] and [`ProbeSettings`].
+//!
+//! The CLI builds these from flags, the Lambda from its event and environment; both go through
+//! the same validation so a bad input gets the same one-line error either way.
+
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// Why a request was rejected before any work started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidRequest(pub String);
+
+fn invalid(msg: impl Into<String>) -> InvalidRequest {
+    InvalidRequest(msg.into())
+}
+
+/// A CloudFront distribution id: 1 to 64 upper-case letters and digits (real ids are 13-14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributionId(String);
+
+impl DistributionId {
+    pub fn parse(raw: &str) -> Result<Self, InvalidRequest> {
+        let id = raw.trim();
+        if id.is_empty() {
+            return Err(invalid("distribution_id is empty"));
+        }
+        if id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            let shown: String = id.chars().take(40).collect();
+            return Err(invalid(format!(
+                "distribution_id {shown:?} is not a CloudFront distribution id (upper-case letters and digits, like E2QWRUHEXAMPLE)"
+            )));
+        }
+        Ok(DistributionId(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A viewer path to probe: starts with `/`, no whitespace or control characters.
+pub fn validate_path(raw: &str) -> Result<String, InvalidRequest> {
+    if !raw.starts_with('/') {
+        return Err(invalid(format!("path {raw:?} must start with '/'")));
+    }
+    if raw.len() > 2048 {
+        return Err(invalid("a path is longer than 2048 characters"));
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(format!(
+            "path {raw:?} contains whitespace or control characters"
+        )));
+    }
+    Ok(raw.to_string())
+}
+
+/// curl's `--connect-to HOST:PORT:ADDR:PORT`: connections for HOST:PORT go to ADDR:PORT, and
+/// this stands in for DNS for that host. IPv6 addresses go in brackets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTo {
+    pub host: String,
+    pub port: u16,
+    pub target: SocketAddr,
+}
+
+impl ConnectTo {
+    pub fn parse(raw: &str) -> Result<Self, InvalidRequest> {
+        let err = || invalid(format!("--connect-to {raw:?} is not HOST:PORT:ADDR:PORT"));
+        let (host, rest) = raw.split_once(':').ok_or_else(err)?;
+        let (port, target) = rest.split_once(':').ok_or_else(err)?;
+        let (addr, target_port) = target.rsplit_once(':').ok_or_else(err)?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = addr.parse().map_err(|_| {
+            invalid(format!(
+                "--connect-to {raw:?}: {addr:?} is not an IP address (names are not resolved here)"
+            ))
+        })?;
+        let port: u16 = port.parse().map_err(|_| err())?;
+        let target_port: u16 = target_port.parse().map_err(|_| err())?;
+        if host.is_empty() || port == 0 || target_port == 0 {
+            return Err(err());
+        }
+        Ok(ConnectTo {
+            host: host.to_ascii_lowercase(),
+            port,
+            target: SocketAddr::new(ip, target_port),
+        })
+    }
+}
+
+/// One diagnosis to run.
+#[derive(Debug, Clone)]
+pub struct DiagnoseRequest {
+    pub distribution_id: DistributionId,
+    /// Viewer paths to probe; `["/"]` when none were given.
+    pub paths: Vec<String>,
+}
+
+impl DiagnoseRequest {
+    pub fn new(distribution_id: &str, paths: &[String]) -> Result<Self, InvalidRequest> {
+        let distribution_id = DistributionId::parse(distribution_id)?;
+        if paths.len() > 20 {
+            return Err(invalid(format!("{} paths given; at most 20", paths.len())));
+        }
+        let mut checked = Vec::new();
+        for p in paths {
+            let p = validate_path(p)?;
+            if !checked.contains(&p) {
+                checked.push(p);
+            }
+        }
+        if checked.is_empty() {
+            checked.push("/".to_string());
+        }
+        Ok(DiagnoseRequest {
+            distribution_id,
+            paths: checked,
+        })
+    }
+}
+
+/// How probes may reach the network: overrides, extra trust anchors, limits.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    pub connect_to: Vec<ConnectTo>,
+    /// PEM certificates added to Mozilla's roots.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Allow private and loopback targets (link-local and metadata addresses stay refused).
+    pub allow_private_targets: bool,
+    pub limits: ProbeLimits,
+}
+
+impl Default for ProbeSettings {
+    fn default() -> Self {
+        ProbeSettings {
+            connect_to: Vec::new(),
+            extra_roots_pem: None,
+            allow_private_targets: false,
+            limits: ProbeLimits::default(),
+        }
+    }
+}
+
+/// Bounds on every probe. Defaults keep a full diagnosis well inside a Lambda's timeout.
+#[derive(Debug, Clone)]
+pub struct ProbeLimits {
+    pub connect_timeout: Duration,
+    pub tls_timeout: Duration,
+    pub first_byte_timeout: Duration,
+    /// Wall time for one hop, from connect to the last body byte read.
+    pub hop_timeout: Duration,
+    /// Wall time for the whole probe phase.
+    pub phase_budget: Duration,
+    pub max_header_bytes: usize,
+    /// Body bytes read per response; the rest is not downloaded.
+    pub max_body_bytes: u64,
+    /// Body bytes kept in the evidence.
+    pub body_sample_bytes: usize,
+    pub max_redirects: u32,
+}
+
+impl Default for ProbeLimits {
+    fn default() -> Self {
+        ProbeLimits {
+            connect_timeout: Duration::from_secs(5),
+            tls_timeout: Duration::from_secs(5),
+            first_byte_timeout: Duration::from_secs(35),
+            hop_timeout: Duration::from_secs(40),
+            phase_budget: Duration::from_secs(60),
+            max_header_bytes: 64 * 1024,
+            max_body_bytes: 256 * 1024,
+            body_sample_bytes: 2048,
+            max_redirects: 5,
+        }
+    }
+}
+
+/// The direct-invocation payload (`aws lambda invoke`, Step Functions, the console test).
+/// snake_case and camelCase keys are both accepted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectRequest {
+    #[serde(alias = "distributionId", alias = "DistributionId")]
+    pub distribution_id: String,
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+impl DirectRequest {
+    pub fn into_request(self) -> Result<DiagnoseRequest, InvalidRequest> {
+        DiagnoseRequest::new(&self.distribution_id, &self.paths)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_to_parses_ipv4_and_bracketed_ipv6() {
+        let c = ConnectTo::parse("Example.com:443:127.0.0.1:8443").unwrap();
+        assert_eq!(c.host, "example.com");
+        assert_eq!(c.port, 443);
+        assert_eq!(c.target, "127.0.0.1:8443".parse().unwrap());
+        let c = ConnectTo::parse("a.b:80:[::1]:8080").unwrap();
+        assert_eq!(c.target, "[::1]:8080".parse().unwrap());
+    }
+
+    #[test]
+    fn connect_to_rejects_names_and_bad_ports() {
+        for bad in [
+            "a:80:localhost:80",
+            "a:80:127.0.0.1",
+            "a:x:127.0.0.1:80",
+            ":80:127.0.0.1:80",
+            "a:0:127.0.0.1:80",
+        ] {
+            assert!(ConnectTo::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn distribution_ids_are_validated() {
+        assert!(DistributionId::parse("E2QWRUHEXAMPLE").is_ok());
+        for bad in ["", "e2qwruhexample", "E2 Q", "../etc", &"E".repeat(65)] {
+            assert!(
+                DistributionId::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn paths_default_to_root_and_are_deduplicated() {
+        let r = DiagnoseRequest::new("EABC", &[]).unwrap();
+        assert_eq!(r.paths, vec!["/"]);
+        let r = DiagnoseRequest::new("EABC", &["/a".into(), "/a".into(), "/b?x=1".into()]).unwrap();
+        assert_eq!(r.paths, vec!["/a", "/b?x=1"]);
+        assert!(DiagnoseRequest::new("EABC", &["a".into()]).is_err());
+        assert!(DiagnoseRequest::new("EABC", &["/a b".into()]).is_err());
+    }
+
+    #[test]
+    fn direct_request_accepts_camel_case_and_rejects_unknown_keys() {
+        let r: DirectRequest =
+            serde_json::from_str(r#"{"distributionId":"EABC","paths":["/x"]}"#).unwrap();
+        assert_eq!(r.into_request().unwrap().paths, vec!["/x"]);
+        assert!(
+            serde_json::from_str::<DirectRequest>(r#"{"distribution_id":"EABC","bogus":1}"#)
+                .is_err()
+        );
+    }
+}

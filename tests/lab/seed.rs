@@ -1,0 +1,351 @@
+//! Seeds the AWS API emulator through the AWS SDK for Rust: VPC, subnets, security group,
+//! load balancer with listeners, and the CloudFront distribution in front of it.
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudfront::types as cft;
+use aws_sdk_ec2::types as ec2t;
+use aws_sdk_elasticloadbalancingv2::types as elbt;
+
+/// What an ALB listener's default action is, in the emulator and in the origin stand-in.
+#[derive(Debug, Clone)]
+pub enum ListenerAction {
+    Forward,
+    RedirectToHttps,
+    Fixed { status: u16, body: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ListenerSpec {
+    pub port: u16,
+    pub https: bool,
+    pub action: ListenerAction,
+}
+
+pub struct Alb {
+    pub arn: String,
+    pub dns_name: String,
+    pub target_group_arn: String,
+    pub listeners: Vec<(ListenerSpec, String)>,
+}
+
+pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec]) -> Alb {
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .expect("create vpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let mut subnets = Vec::new();
+    for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.0.{i}.0/24"))
+            .availability_zone(*az)
+            .send()
+            .await
+            .expect("create subnet");
+        subnets.push(
+            s.subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("subnet id")
+                .to_string(),
+        );
+    }
+    let sg = ec2
+        .create_security_group()
+        .group_name(format!("{name}-sg"))
+        .description("lab load balancer")
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .expect("create sg");
+    let sg_id = sg.group_id().expect("sg id").to_string();
+    let _ = ec2
+        .authorize_security_group_ingress()
+        .group_id(&sg_id)
+        .ip_permissions(
+            ec2t::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(443)
+                .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("sg ingress");
+    let lb = elb
+        .create_load_balancer()
+        .name(name)
+        .set_subnets(Some(subnets))
+        .security_groups(&sg_id)
+        .scheme(elbt::LoadBalancerSchemeEnum::InternetFacing)
+        .r#type(elbt::LoadBalancerTypeEnum::Application)
+        .send()
+        .await
+        .expect("create load balancer");
+    let lb = lb.load_balancers().first().expect("load balancer").clone();
+    let arn = lb.load_balancer_arn().expect("lb arn").to_string();
+    let tg = elb
+        .create_target_group()
+        .name(format!("{name}-tg"))
+        .protocol(elbt::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(&vpc_id)
+        .target_type(elbt::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .expect("create target group");
+    let tg_arn = tg
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .expect("tg arn")
+        .to_string();
+    let mut out = Vec::new();
+    for spec in listeners {
+        let action = match &spec.action {
+            ListenerAction::Forward => elbt::Action::builder()
+                .r#type(elbt::ActionTypeEnum::Forward)
+                .target_group_arn(&tg_arn)
+                .build(),
+            ListenerAction::RedirectToHttps => elbt::Action::builder()
+                .r#type(elbt::ActionTypeEnum::Redirect)
+                .redirect_config(
+                    elbt::RedirectActionConfig::builder()
+                        .protocol("HTTPS")
+                        .port("443")
+                        .status_code(elbt::RedirectActionStatusCodeEnum::Http301)
+                        .build(),
+                )
+                .build(),
+            ListenerAction::Fixed { status, body } => elbt::Action::builder()
+                .r#type(elbt::ActionTypeEnum::FixedResponse)
+                .fixed_response_config(
+                    elbt::FixedResponseActionConfig::builder()
+                        .status_code(status.to_string())
+                        .content_type("text/plain")
+                        .message_body(body)
+                        .build(),
+                )
+                .build(),
+        };
+        let mut req = elb
+            .create_listener()
+            .load_balancer_arn(&arn)
+            .port(i32::from(spec.port))
+            .protocol(if spec.https {
+                elbt::ProtocolEnum::Https
+            } else {
+                elbt::ProtocolEnum::Http
+            })
+            .default_actions(action);
+        if spec.https {
+            req = req
+                .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+                .certificates(
+                    elbt::Certificate::builder()
+                        .certificate_arn("arn:aws:iam::123456789012:server-certificate/lab")
+                        .build(),
+                );
+        }
+        let l = req.send().await.expect("create listener");
+        let larn = l
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .expect("listener arn")
+            .to_string();
+        out.push((spec.clone(), larn));
+    }
+    Alb {
+        arn,
+        dns_name: lb.dns_name().expect("dns name").to_string(),
+        target_group_arn: tg_arn,
+        listeners: out,
+    }
+}
+
+/// A distribution with one custom origin, enough for the scenarios at hand.
+#[derive(Debug, Clone)]
+pub struct DistributionSpec {
+    pub origin_id: String,
+    pub origin_domain: String,
+    pub protocol_policy: &'static str,
+    pub http_port: u16,
+    pub https_port: u16,
+    pub ssl_protocols: Vec<&'static str>,
+    pub viewer_protocol_policy: &'static str,
+    pub allowed_methods: Vec<&'static str>,
+    /// Managed or custom cache policy id; `None` uses legacy ForwardedValues.
+    pub cache_policy_id: Option<&'static str>,
+    pub origin_request_policy_id: Option<&'static str>,
+    /// Legacy ForwardedValues headers (used when no cache policy).
+    pub legacy_headers: Vec<&'static str>,
+    pub aliases: Vec<String>,
+    pub enabled: bool,
+    pub custom_headers: Vec<(String, String)>,
+}
+
+impl DistributionSpec {
+    pub fn new(origin_domain: &str) -> Self {
+        DistributionSpec {
+            origin_id: "app-origin".into(),
+            origin_domain: origin_domain.into(),
+            protocol_policy: "https-only",
+            http_port: 80,
+            https_port: 443,
+            ssl_protocols: vec!["TLSv1.2"],
+            viewer_protocol_policy: "redirect-to-https",
+            allowed_methods: vec!["GET", "HEAD"],
+            cache_policy_id: Some("658327ea-f89d-4fab-a63d-7e88639e58f6"),
+            origin_request_policy_id: Some("b689b0a8-53d0-40ab-baf2-68738e2966ac"),
+            legacy_headers: vec![],
+            aliases: vec![],
+            enabled: true,
+            custom_headers: vec![],
+        }
+    }
+}
+
+fn methods(list: &[&str]) -> Vec<cft::Method> {
+    list.iter().map(|m| cft::Method::from(*m)).collect()
+}
+
+pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (String, String) {
+    let cf = aws_sdk_cloudfront::Client::new(cfg);
+    let custom = cft::CustomOriginConfig::builder()
+        .http_port(i32::from(spec.http_port))
+        .https_port(i32::from(spec.https_port))
+        .origin_protocol_policy(cft::OriginProtocolPolicy::from(spec.protocol_policy))
+        .origin_ssl_protocols(
+            cft::OriginSslProtocols::builder()
+                .quantity(spec.ssl_protocols.len() as i32)
+                .set_items(Some(
+                    spec.ssl_protocols
+                        .iter()
+                        .map(|p| cft::SslProtocol::from(*p))
+                        .collect(),
+                ))
+                .build()
+                .expect("ssl protocols"),
+        )
+        .origin_read_timeout(30)
+        .origin_keepalive_timeout(5)
+        .build()
+        .expect("custom origin config");
+    let headers = cft::CustomHeaders::builder()
+        .quantity(spec.custom_headers.len() as i32)
+        .set_items(Some(
+            spec.custom_headers
+                .iter()
+                .map(|(n, v)| {
+                    cft::OriginCustomHeader::builder()
+                        .header_name(n)
+                        .header_value(v)
+                        .build()
+                        .expect("header")
+                })
+                .collect(),
+        ))
+        .build()
+        .expect("custom headers");
+    let origin = cft::Origin::builder()
+        .id(&spec.origin_id)
+        .domain_name(&spec.origin_domain)
+        .custom_origin_config(custom)
+        .custom_headers(headers)
+        .connection_attempts(3)
+        .connection_timeout(10)
+        .build()
+        .expect("origin");
+    let allowed = cft::AllowedMethods::builder()
+        .quantity(spec.allowed_methods.len() as i32)
+        .set_items(Some(methods(&spec.allowed_methods)))
+        .cached_methods(
+            cft::CachedMethods::builder()
+                .quantity(2)
+                .set_items(Some(methods(&["GET", "HEAD"])))
+                .build()
+                .expect("cached"),
+        )
+        .build()
+        .expect("allowed methods");
+    let mut behavior = cft::DefaultCacheBehavior::builder()
+        .target_origin_id(&spec.origin_id)
+        .viewer_protocol_policy(cft::ViewerProtocolPolicy::from(spec.viewer_protocol_policy))
+        .allowed_methods(allowed);
+    match spec.cache_policy_id {
+        Some(id) => {
+            behavior = behavior.cache_policy_id(id);
+            if let Some(orp) = spec.origin_request_policy_id {
+                behavior = behavior.origin_request_policy_id(orp);
+            }
+        }
+        None => {
+            #[allow(deprecated)]
+            {
+                behavior = behavior
+                    .forwarded_values(
+                        cft::ForwardedValues::builder()
+                            .query_string(false)
+                            .cookies(
+                                cft::CookiePreference::builder()
+                                    .forward(cft::ItemSelection::None)
+                                    .build()
+                                    .expect("cookies"),
+                            )
+                            .headers(
+                                cft::Headers::builder()
+                                    .quantity(spec.legacy_headers.len() as i32)
+                                    .set_items(Some(
+                                        spec.legacy_headers.iter().map(|h| h.to_string()).collect(),
+                                    ))
+                                    .build()
+                                    .expect("headers"),
+                            )
+                            .build()
+                            .expect("forwarded values"),
+                    )
+                    .min_ttl(0);
+            }
+        }
+    }
+    let config = cft::DistributionConfig::builder()
+        .caller_reference(format!("lab-{}", std::process::id()))
+        .aliases(
+            cft::Aliases::builder()
+                .quantity(spec.aliases.len() as i32)
+                .set_items(Some(spec.aliases.clone()))
+                .build()
+                .expect("aliases"),
+        )
+        .origins(
+            cft::Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(behavior.build().expect("default behavior"))
+        .comment("cf-origin-doctor lab")
+        .enabled(spec.enabled)
+        .build()
+        .expect("distribution config");
+    let out = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("create distribution");
+    let d = out.distribution().expect("distribution");
+    (d.id().to_string(), d.domain_name().to_string())
+}
