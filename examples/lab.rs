@@ -14,16 +14,11 @@ async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "redirect-loop".to_string());
     let Some(scenario) = lab::Scenario::parse(&name) else {
-        eprintln!(
-            "unknown scenario {name:?}; one of: {}",
-            lab::Scenario::names().join(", ")
-        );
+        eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
         return ExitCode::from(2);
     };
     let extra: Vec<String> = args.collect();
-    eprintln!(
-        "lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…"
-    );
+    eprintln!("lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…");
     let lab = lab::Lab::start(scenario).await;
     eprintln!(
         "lab: distribution {} ({}) in front of load balancer {}",
@@ -38,30 +33,19 @@ async fn main() -> ExitCode {
             .unwrap_or_default()
     });
     let mut cmd = Command::new(&cli);
-    cmd.arg("diagnose")
-        .arg(&lab.distribution_id)
-        .args(lab.cli_args())
-        .args(&extra);
+    cmd.arg("diagnose").arg(&lab.distribution_id).args(lab.cli_args()).args(&extra);
     for (k, v) in lab.aws_env() {
         cmd.env(k, v);
     }
-    eprintln!(
-        "lab: running cf-origin-doctor diagnose {} …\n",
-        lab.distribution_id
-    );
+    eprintln!("lab: running cf-origin-doctor diagnose {} …\n", lab.distribution_id);
     let status = match cmd.status() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "lab: cannot run {cli}: {e} (build it with `cargo build --bin cf-origin-doctor`)"
-            );
+            eprintln!("lab: cannot run {cli}: {e} (build it with `cargo build --bin cf-origin-doctor`)");
             return ExitCode::from(2);
         }
     };
-    eprintln!(
-        "\nlab: cf-origin-doctor exited with {}; tearing the lab down",
-        status.code().unwrap_or(-1)
-    );
+    eprintln!("\nlab: cf-origin-doctor exited with {}; tearing the lab down", status.code().unwrap_or(-1));
     drop(lab);
     ExitCode::from(status.code().unwrap_or(2) as u8)
 }

@@ -27,19 +27,10 @@ pub struct Diagnosis {
 
 impl<A: AwsApi> Engine<A> {
     /// `probed_from` says where probes run from, for the report (e.g. "this host (CLI)").
-    pub fn new(
-        api: A,
-        settings: ProbeSettings,
-        probed_from: impl Into<String>,
-    ) -> Result<Self, DiagnoseError> {
+    pub fn new(api: A, settings: ProbeSettings, probed_from: impl Into<String>) -> Result<Self, DiagnoseError> {
         let tls = TlsConfigs::new(settings.extra_roots_pem.as_deref())
             .map_err(|e| DiagnoseError::InvalidRequest(e.to_string()))?;
-        Ok(Engine {
-            api,
-            settings,
-            tls,
-            probed_from: probed_from.into(),
-        })
+        Ok(Engine { api, settings, tls, probed_from: probed_from.into() })
     }
 
     pub fn settings(&self) -> &ProbeSettings {
@@ -61,10 +52,7 @@ impl<A: AwsApi> Engine<A> {
         let inventory = inventory::gather(&self.api, request).await?;
         let plan = plan::plan(&inventory, request);
         let observations = probe::run(&plan, settings, &self.tls, &self.probed_from).await;
-        let unix = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {
             schema_version: EVIDENCE_SCHEMA_VERSION,
             collected_at: rfc3339(now),
@@ -96,11 +84,7 @@ pub fn evaluate(evidence: Evidence) -> Diagnosis {
     let outputs = checks::run_all(&evidence);
     let verdict = verdict::decide(&evidence, outputs);
     let report = ReportV1::build(&evidence, &verdict);
-    Diagnosis {
-        evidence,
-        verdict,
-        report,
-    }
+    Diagnosis { evidence, verdict, report }
 }
 
 fn rfc3339(t: SystemTime) -> String {

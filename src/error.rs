@@ -41,10 +41,7 @@ impl DiagnoseError {
 
     /// Whether retrying the same request later can succeed.
     pub fn retryable(&self) -> bool {
-        matches!(
-            self,
-            DiagnoseError::Throttled(_) | DiagnoseError::AwsUnavailable(_)
-        )
+        matches!(self, DiagnoseError::Throttled(_) | DiagnoseError::AwsUnavailable(_))
     }
 }
 

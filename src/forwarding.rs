@@ -41,16 +41,12 @@ impl NameSet {
                 }
                 Only(a)
             }
-            (AllExcept(ex), Only(inc)) | (Only(inc), AllExcept(ex)) => AllExcept(
-                ex.into_iter()
-                    .filter(|e| !inc.iter().any(|i| i.eq_ignore_ascii_case(e)))
-                    .collect(),
-            ),
-            (AllExcept(a), AllExcept(b)) => AllExcept(
-                a.into_iter()
-                    .filter(|e| b.iter().any(|x| x.eq_ignore_ascii_case(e)))
-                    .collect(),
-            ),
+            (AllExcept(ex), Only(inc)) | (Only(inc), AllExcept(ex)) => {
+                AllExcept(ex.into_iter().filter(|e| !inc.iter().any(|i| i.eq_ignore_ascii_case(e))).collect())
+            }
+            (AllExcept(a), AllExcept(b)) => {
+                AllExcept(a.into_iter().filter(|e| b.iter().any(|x| x.eq_ignore_ascii_case(e))).collect())
+            }
         }
     }
 }
@@ -111,10 +107,7 @@ const fn policy(id: &'static str, name: &'static str) -> ManagedPolicy {
 
 const MANAGED_CACHE_POLICIES: &[ManagedPolicy] = &[
     policy("658327ea-f89d-4fab-a63d-7e88639e58f6", "CachingOptimized"),
-    policy(
-        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
-        "CachingOptimizedForUncompressedObjects",
-    ),
+    policy("b2884449-e4de-46a7-ac36-70bc7f1ddd6d", "CachingOptimizedForUncompressedObjects"),
     policy("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "CachingDisabled"),
     ManagedPolicy {
         headers: &["Authorization", "CloudFront-Viewer-Country", "Host"],
@@ -125,39 +118,18 @@ const MANAGED_CACHE_POLICIES: &[ManagedPolicy] = &[
     ManagedPolicy {
         headers: &["Origin"],
         query_strings: &["aws.manifestfilter", "start", "end", "m"],
-        ..policy(
-            "08627262-05a9-4f76-9ded-b50ca2e3a84f",
-            "Elemental-MediaPackage",
-        )
+        ..policy("08627262-05a9-4f76-9ded-b50ca2e3a84f", "Elemental-MediaPackage")
     },
     ManagedPolicy {
-        headers: &[
-            "Host",
-            "Origin",
-            "X-HTTP-Method-Override",
-            "X-HTTP-Method",
-            "X-Method-Override",
-        ],
+        headers: &["Host", "Origin", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"],
         all_cookies: true,
-        ..policy(
-            "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
-            "UseOriginCacheControlHeaders",
-        )
+        ..policy("83da9c7e-98b4-4e11-a168-04f0df8e2c65", "UseOriginCacheControlHeaders")
     },
     ManagedPolicy {
-        headers: &[
-            "Host",
-            "Origin",
-            "X-HTTP-Method-Override",
-            "X-HTTP-Method",
-            "X-Method-Override",
-        ],
+        headers: &["Host", "Origin", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"],
         all_cookies: true,
         all_query_strings: true,
-        ..policy(
-            "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
-            "UseOriginCacheControlHeaders-QueryStrings",
-        )
+        ..policy("4cc15a8a-d715-48a4-82b8-cc0b614638fe", "UseOriginCacheControlHeaders-QueryStrings")
     },
 ];
 
@@ -172,56 +144,29 @@ const MANAGED_ORIGIN_REQUEST_POLICIES: &[ManagedPolicy] = &[
         all_headers: true,
         all_cookies: true,
         all_query_strings: true,
-        ..policy(
-            "33f36d7e-f396-46d9-90e0-52428a34d9dc",
-            "AllViewerAndCloudFrontHeaders-2022-06",
-        )
+        ..policy("33f36d7e-f396-46d9-90e0-52428a34d9dc", "AllViewerAndCloudFrontHeaders-2022-06")
     },
     ManagedPolicy {
         all_headers_except: &["Host"],
         all_cookies: true,
         all_query_strings: true,
-        ..policy(
-            "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-            "AllViewerExceptHostHeader",
-        )
+        ..policy("b689b0a8-53d0-40ab-baf2-68738e2966ac", "AllViewerExceptHostHeader")
     },
+    ManagedPolicy { headers: &["Origin"], ..policy("59781a5b-3903-41f3-afcb-af62929ccde1", "CORS-CustomOrigin") },
     ManagedPolicy {
-        headers: &["Origin"],
-        ..policy("59781a5b-3903-41f3-afcb-af62929ccde1", "CORS-CustomOrigin")
-    },
-    ManagedPolicy {
-        headers: &[
-            "Origin",
-            "Access-Control-Request-Headers",
-            "Access-Control-Request-Method",
-        ],
+        headers: &["Origin", "Access-Control-Request-Headers", "Access-Control-Request-Method"],
         ..policy("88a5eaf4-2fd4-4709-b370-b4c650ea3fcf", "CORS-S3Origin")
     },
     ManagedPolicy {
-        headers: &[
-            "Origin",
-            "Access-Control-Request-Headers",
-            "Access-Control-Request-Method",
-            "User-Agent",
-        ],
+        headers: &["Origin", "Access-Control-Request-Headers", "Access-Control-Request-Method", "User-Agent"],
         all_query_strings: true,
-        ..policy(
-            "775133bc-15f2-49f9-abea-afb2e0bf67d2",
-            "Elemental-MediaTailor-PersonalizedManifests",
-        )
+        ..policy("775133bc-15f2-49f9-abea-afb2e0bf67d2", "Elemental-MediaTailor-PersonalizedManifests")
     },
-    ManagedPolicy {
-        headers: &["Host"],
-        ..policy("bf0718e1-ba1e-49d1-88b1-f726733018ae", "HostHeaderOnly")
-    },
+    ManagedPolicy { headers: &["Host"], ..policy("bf0718e1-ba1e-49d1-88b1-f726733018ae", "HostHeaderOnly") },
     ManagedPolicy {
         headers: &["User-Agent", "Referer"],
         all_query_strings: true,
-        ..policy(
-            "acba4595-bd28-49b8-b9fe-13317c0390fa",
-            "UserAgentRefererHeaders",
-        )
+        ..policy("acba4595-bd28-49b8-b9fe-13317c0390fa", "UserAgentRefererHeaders")
     },
 ];
 
@@ -246,11 +191,7 @@ impl ManagedPolicy {
         };
         Forwarding {
             headers,
-            cookies: if self.all_cookies {
-                NameSet::All
-            } else {
-                NameSet::None
-            },
+            cookies: if self.all_cookies { NameSet::All } else { NameSet::None },
             query_strings,
             sources: vec![format!("{kind} {} ({})", self.name, self.id)],
         }
@@ -259,11 +200,7 @@ impl ManagedPolicy {
 
 /// The managed policy name for an id, if AWS manages it.
 pub fn managed_policy_name(id: &str) -> Option<&'static str> {
-    MANAGED_CACHE_POLICIES
-        .iter()
-        .chain(MANAGED_ORIGIN_REQUEST_POLICIES)
-        .find(|p| p.id == id)
-        .map(|p| p.name)
+    MANAGED_CACHE_POLICIES.iter().chain(MANAGED_ORIGIN_REQUEST_POLICIES).find(|p| p.id == id).map(|p| p.name)
 }
 
 fn legacy(f: &LegacyForwarding) -> Forwarding {
@@ -283,11 +220,7 @@ fn legacy(f: &LegacyForwarding) -> Forwarding {
         headers,
         cookies,
         // Legacy QueryString=true forwards every query string; the cache keys only narrow caching.
-        query_strings: if f.query_string {
-            NameSet::All
-        } else {
-            NameSet::None
-        },
+        query_strings: if f.query_string { NameSet::All } else { NameSet::None },
         sources: vec!["ForwardedValues (legacy)".to_string()],
     }
 }
@@ -314,10 +247,7 @@ pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
         .iter()
         .find(|p| p.id == cache_id)
         .map(|p| p.forwarding("CachePolicy"))
-        .ok_or_else(|| UnknownPolicy {
-            kind: "CachePolicy",
-            id: cache_id.to_string(),
-        })?;
+        .ok_or_else(|| UnknownPolicy { kind: "CachePolicy", id: cache_id.to_string() })?;
     let Some(orp_id) = b.origin_request_policy_id.as_deref() else {
         return Ok(cache);
     };
@@ -325,10 +255,7 @@ pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
         .iter()
         .find(|p| p.id == orp_id)
         .map(|p| p.forwarding("OriginRequestPolicy"))
-        .ok_or_else(|| UnknownPolicy {
-            kind: "OriginRequestPolicy",
-            id: orp_id.to_string(),
-        })?;
+        .ok_or_else(|| UnknownPolicy { kind: "OriginRequestPolicy", id: orp_id.to_string() })?;
     let mut sources = cache.sources;
     sources.extend(orp.sources);
     Ok(Forwarding {
@@ -344,11 +271,7 @@ mod tests {
     use super::*;
     use crate::evidence::ViewerProtocolPolicy;
 
-    fn behavior(
-        cache: Option<&str>,
-        orp: Option<&str>,
-        legacy_fv: Option<LegacyForwarding>,
-    ) -> Behavior {
+    fn behavior(cache: Option<&str>, orp: Option<&str>, legacy_fv: Option<LegacyForwarding>) -> Behavior {
         Behavior {
             path_pattern: None,
             target_origin_id: "o".into(),
@@ -365,20 +288,10 @@ mod tests {
 
     #[test]
     fn all_viewer_forwards_host_but_except_host_does_not() {
-        let f = for_behavior(&behavior(
-            Some(OPTIMIZED),
-            Some("216adef6-5c7f-47e4-b989-5492eafa07d3"),
-            None,
-        ))
-        .unwrap();
+        let f = for_behavior(&behavior(Some(OPTIMIZED), Some("216adef6-5c7f-47e4-b989-5492eafa07d3"), None)).unwrap();
         assert!(f.forwards_host());
         assert!(f.forwards_authorization());
-        let f = for_behavior(&behavior(
-            Some(OPTIMIZED),
-            Some("b689b0a8-53d0-40ab-baf2-68738e2966ac"),
-            None,
-        ))
-        .unwrap();
+        let f = for_behavior(&behavior(Some(OPTIMIZED), Some("b689b0a8-53d0-40ab-baf2-68738e2966ac"), None)).unwrap();
         assert!(!f.forwards_host());
         assert!(f.forwards_authorization());
         assert_eq!(f.cookies, NameSet::All);
@@ -394,44 +307,21 @@ mod tests {
 
     #[test]
     fn legacy_host_header_and_star_forward_host() {
-        let fv = LegacyForwarding {
-            headers: vec!["Host".into()],
-            cookies_forward: "none".into(),
-            ..Default::default()
-        };
-        assert!(
-            for_behavior(&behavior(None, None, Some(fv)))
-                .unwrap()
-                .forwards_host()
-        );
-        let fv = LegacyForwarding {
-            headers: vec!["*".into()],
-            cookies_forward: "all".into(),
-            ..Default::default()
-        };
+        let fv =
+            LegacyForwarding { headers: vec!["Host".into()], cookies_forward: "none".into(), ..Default::default() };
+        assert!(for_behavior(&behavior(None, None, Some(fv))).unwrap().forwards_host());
+        let fv = LegacyForwarding { headers: vec!["*".into()], cookies_forward: "all".into(), ..Default::default() };
         let f = for_behavior(&behavior(None, None, Some(fv))).unwrap();
         assert!(f.forwards_host() && f.headers.contains("x-anything"));
         assert_eq!(f.cookies, NameSet::All);
-        let fv = LegacyForwarding {
-            headers: vec!["Accept".into()],
-            cookies_forward: "none".into(),
-            ..Default::default()
-        };
-        assert!(
-            !for_behavior(&behavior(None, None, Some(fv)))
-                .unwrap()
-                .forwards_host()
-        );
+        let fv =
+            LegacyForwarding { headers: vec!["Accept".into()], cookies_forward: "none".into(), ..Default::default() };
+        assert!(!for_behavior(&behavior(None, None, Some(fv))).unwrap().forwards_host());
     }
 
     #[test]
     fn custom_policies_are_reported_unknown() {
-        let e = for_behavior(&behavior(
-            Some("11111111-2222-3333-4444-555555555555"),
-            None,
-            None,
-        ))
-        .unwrap_err();
+        let e = for_behavior(&behavior(Some("11111111-2222-3333-4444-555555555555"), None, None)).unwrap_err();
         assert_eq!(e.kind, "CachePolicy");
         let e = for_behavior(&behavior(Some(OPTIMIZED), Some("custom-orp"), None)).unwrap_err();
         assert_eq!(e.kind, "OriginRequestPolicy");

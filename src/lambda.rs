@@ -16,9 +16,7 @@ pub const ENV_ALLOW_PRIVATE: &str = "CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS";
 /// Builds probe settings from environment values: `CF_ORIGIN_DOCTOR_CONNECT_TO` holds
 /// comma-separated `HOST:PORT:ADDR:PORT` entries, `CF_ORIGIN_DOCTOR_CA_FILE` a PEM path,
 /// `CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS` `true`/`1`.
-pub fn settings_from_env(
-    get: impl Fn(&str) -> Option<String>,
-) -> Result<ProbeSettings, DiagnoseError> {
+pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProbeSettings, DiagnoseError> {
     let mut settings = ProbeSettings::default();
     if let Some(list) = get(ENV_CONNECT_TO) {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -26,8 +24,8 @@ pub fn settings_from_env(
         }
     }
     if let Some(path) = get(ENV_CA_FILE).filter(|p| !p.is_empty()) {
-        let pem = std::fs::read(&path)
-            .map_err(|e| DiagnoseError::InvalidRequest(format!("{ENV_CA_FILE}={path}: {e}")))?;
+        let pem =
+            std::fs::read(&path).map_err(|e| DiagnoseError::InvalidRequest(format!("{ENV_CA_FILE}={path}: {e}")))?;
         settings.extra_roots_pem = Some(pem);
     }
     if let Some(v) = get(ENV_ALLOW_PRIVATE) {
@@ -52,9 +50,8 @@ pub fn parse_event(event: &Value) -> Result<crate::request::DiagnoseRequest, Dia
             json_kind(event)
         )));
     }
-    let direct: DirectRequest = serde_json::from_value(event.clone()).map_err(|e| {
-        DiagnoseError::InvalidRequest(format!("the event is not a diagnosis request: {e}"))
-    })?;
+    let direct: DirectRequest = serde_json::from_value(event.clone())
+        .map_err(|e| DiagnoseError::InvalidRequest(format!("the event is not a diagnosis request: {e}")))?;
     Ok(direct.into_request()?)
 }
 
@@ -98,10 +95,7 @@ pub async fn handle<A: AwsApi>(
 
 /// The `errorType`/`errorMessage` pair Lambda returns for a failed invocation.
 pub fn diagnostic(e: &DiagnoseError) -> lambda_runtime::Diagnostic {
-    lambda_runtime::Diagnostic {
-        error_type: e.error_type().to_string(),
-        error_message: e.to_string(),
-    }
+    lambda_runtime::Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
 }
 
 #[cfg(test)]
@@ -112,10 +106,7 @@ mod tests {
     #[test]
     fn settings_come_from_the_environment() {
         let env: HashMap<&str, &str> = [
-            (
-                ENV_CONNECT_TO,
-                "a.example:80:127.0.0.1:8080, b.example:443:127.0.0.1:8443",
-            ),
+            (ENV_CONNECT_TO, "a.example:80:127.0.0.1:8080, b.example:443:127.0.0.1:8443"),
             (ENV_ALLOW_PRIVATE, "true"),
         ]
         .into();
@@ -126,9 +117,7 @@ mod tests {
         assert!(settings_from_env(|k| bad.get(k).map(|v| v.to_string())).is_err());
         let bad: HashMap<&str, &str> = [(ENV_CA_FILE, "/nonexistent/ca.pem")].into();
         assert_eq!(
-            settings_from_env(|k| bad.get(k).map(|v| v.to_string()))
-                .unwrap_err()
-                .error_type(),
+            settings_from_env(|k| bad.get(k).map(|v| v.to_string())).unwrap_err().error_type(),
             "InvalidRequest"
         );
     }
@@ -148,11 +137,6 @@ mod tests {
             let e = parse_event(&ev).unwrap_err();
             assert_eq!(e.error_type(), "InvalidRequest", "{ev}");
         }
-        assert_eq!(
-            parse_event(&serde_json::json!({"distributionId": "EABC"}))
-                .unwrap()
-                .paths,
-            vec!["/"]
-        );
+        assert_eq!(parse_event(&serde_json::json!({"distributionId": "EABC"})).unwrap().paths, vec!["/"]);
     }
 }

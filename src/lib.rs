@@ -16,4 +16,6 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod request;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod verdict;

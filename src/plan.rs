@@ -33,24 +33,13 @@ fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
     let Some((p, q)) = path.split_once('?') else {
         return path.to_string();
     };
-    let kept: Vec<&str> = q
-        .split('&')
-        .filter(|kv| qs.contains(kv.split('=').next().unwrap_or("")))
-        .collect();
-    if kept.is_empty() {
-        p.to_string()
-    } else {
-        format!("{p}?{}", kept.join("&"))
-    }
+    let kept: Vec<&str> = q.split('&').filter(|kv| qs.contains(kv.split('=').next().unwrap_or(""))).collect();
+    if kept.is_empty() { p.to_string() } else { format!("{p}?{}", kept.join("&")) }
 }
 
 pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
     let d = &inventory.distribution;
-    let mut allowed_hosts: Vec<String> = d
-        .viewer_hostnames()
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let mut allowed_hosts: Vec<String> = d.viewer_hostnames().iter().map(|h| h.to_ascii_lowercase()).collect();
     for o in &d.origins {
         allowed_hosts.push(o.domain_name.to_ascii_lowercase());
     }
@@ -131,10 +120,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             let hostname = d.domain_name.clone();
             out.probes.push(PlannedProbe {
                 id: format!("edge:{}:{}:{path}", hostname, scheme.as_str()),
-                target: ProbeTarget::Edge {
-                    hostname: hostname.clone(),
-                    scheme,
-                },
+                target: ProbeTarget::Edge { hostname: hostname.clone(), scheme },
                 exchange: Exchange {
                     scheme,
                     connect_host: hostname.clone(),
@@ -143,10 +129,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                     path_and_query: path.clone(),
                     host_header: hostname.clone(),
                     sni: Some(hostname.clone()),
-                    headers: vec![
-                        ("User-Agent".into(), user_agent()),
-                        ("Accept".into(), "*/*".into()),
-                    ],
+                    headers: vec![("User-Agent".into(), user_agent()), ("Accept".into(), "*/*".into())],
                     redact: Vec::new(),
                 },
                 allowed_hosts: allowed_hosts.clone(),
@@ -165,10 +148,7 @@ mod tests {
     fn only_forwarded_query_strings_are_kept() {
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::None), "/a");
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::All), "/a?x=1&y=2");
-        assert_eq!(
-            forwarded_query("/a?x=1&y=2", &NameSet::Only(vec!["y".into()])),
-            "/a?y=2"
-        );
+        assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::Only(vec!["y".into()])), "/a?y=2");
         assert_eq!(forwarded_query("/a", &NameSet::All), "/a");
     }
 }

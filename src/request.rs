@@ -26,11 +26,7 @@ impl DistributionId {
         if id.is_empty() {
             return Err(invalid("distribution_id is empty"));
         }
-        if id.len() > 64
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
+        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
             let shown: String = id.chars().take(40).collect();
             return Err(invalid(format!(
                 "distribution_id {shown:?} is not a CloudFront distribution id (upper-case letters and digits, like E2QWRUHEXAMPLE)"
@@ -53,9 +49,7 @@ pub fn validate_path(raw: &str) -> Result<String, InvalidRequest> {
         return Err(invalid("a path is longer than 2048 characters"));
     }
     if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(format!(
-            "path {raw:?} contains whitespace or control characters"
-        )));
+        return Err(invalid(format!("path {raw:?} contains whitespace or control characters")));
     }
     Ok(raw.to_string())
 }
@@ -77,20 +71,14 @@ impl ConnectTo {
         let (addr, target_port) = target.rsplit_once(':').ok_or_else(err)?;
         let addr = addr.trim_start_matches('[').trim_end_matches(']');
         let ip: IpAddr = addr.parse().map_err(|_| {
-            invalid(format!(
-                "--connect-to {raw:?}: {addr:?} is not an IP address (names are not resolved here)"
-            ))
+            invalid(format!("--connect-to {raw:?}: {addr:?} is not an IP address (names are not resolved here)"))
         })?;
         let port: u16 = port.parse().map_err(|_| err())?;
         let target_port: u16 = target_port.parse().map_err(|_| err())?;
         if host.is_empty() || port == 0 || target_port == 0 {
             return Err(err());
         }
-        Ok(ConnectTo {
-            host: host.to_ascii_lowercase(),
-            port,
-            target: SocketAddr::new(ip, target_port),
-        })
+        Ok(ConnectTo { host: host.to_ascii_lowercase(), port, target: SocketAddr::new(ip, target_port) })
     }
 }
 
@@ -118,15 +106,12 @@ impl DiagnoseRequest {
         if checked.is_empty() {
             checked.push("/".to_string());
         }
-        Ok(DiagnoseRequest {
-            distribution_id,
-            paths: checked,
-        })
+        Ok(DiagnoseRequest { distribution_id, paths: checked })
     }
 }
 
 /// How probes may reach the network: overrides, extra trust anchors, limits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ProbeSettings {
     pub connect_to: Vec<ConnectTo>,
     /// PEM certificates added to Mozilla's roots.
@@ -134,17 +119,6 @@ pub struct ProbeSettings {
     /// Allow private and loopback targets (link-local and metadata addresses stay refused).
     pub allow_private_targets: bool,
     pub limits: ProbeLimits,
-}
-
-impl Default for ProbeSettings {
-    fn default() -> Self {
-        ProbeSettings {
-            connect_to: Vec::new(),
-            extra_roots_pem: None,
-            allow_private_targets: false,
-            limits: ProbeLimits::default(),
-        }
-    }
 }
 
 /// Bounds on every probe. Defaults keep a full diagnosis well inside a Lambda's timeout.
@@ -214,13 +188,7 @@ mod tests {
 
     #[test]
     fn connect_to_rejects_names_and_bad_ports() {
-        for bad in [
-            "a:80:localhost:80",
-            "a:80:127.0.0.1",
-            "a:x:127.0.0.1:80",
-            ":80:127.0.0.1:80",
-            "a:0:127.0.0.1:80",
-        ] {
+        for bad in ["a:80:localhost:80", "a:80:127.0.0.1", "a:x:127.0.0.1:80", ":80:127.0.0.1:80", "a:0:127.0.0.1:80"] {
             assert!(ConnectTo::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -229,10 +197,7 @@ mod tests {
     fn distribution_ids_are_validated() {
         assert!(DistributionId::parse("E2QWRUHEXAMPLE").is_ok());
         for bad in ["", "e2qwruhexample", "E2 Q", "../etc", &"E".repeat(65)] {
-            assert!(
-                DistributionId::parse(bad).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(DistributionId::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
 
@@ -248,12 +213,8 @@ mod tests {
 
     #[test]
     fn direct_request_accepts_camel_case_and_rejects_unknown_keys() {
-        let r: DirectRequest =
-            serde_json::from_str(r#"{"distributionId":"EABC","paths":["/x"]}"#).unwrap();
+        let r: DirectRequest = serde_json::from_str(r#"{"distributionId":"EABC","paths":["/x"]}"#).unwrap();
         assert_eq!(r.into_request().unwrap().paths, vec!["/x"]);
-        assert!(
-            serde_json::from_str::<DirectRequest>(r#"{"distribution_id":"EABC","bogus":1}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<DirectRequest>(r#"{"distribution_id":"EABC","bogus":1}"#).is_err());
     }
 }

@@ -84,45 +84,27 @@ pub fn symptom(ev: &Evidence) -> Symptom {
                 let origin = match &r.cloudfront_error {
                     Some(page) => format!(
                         "CloudFront's own error page{}",
-                        page.reason
-                            .as_deref()
-                            .map(|s| format!(": \"{s}\""))
-                            .unwrap_or_default()
+                        page.reason.as_deref().map(|s| format!(": \"{s}\"")).unwrap_or_default()
                     ),
                     None => "the origin's answer".to_string(),
                 };
                 return Symptom {
-                    description: format!("{first_url} → {} ({origin})", r.status),
-                    failing: true,
-                    seen,
+                    description: format!("{first_url} → {} ({origin})", r.status), failing: true, seen
                 };
             }
-            Some(HopResult::Error(e)) => {
-                // An HTTP-only failure with HTTPS working is judged by the HTTPS probe.
-                if *scheme == Scheme::Https {
-                    return Symptom {
-                        description: format!("{first_url}: {}", e.message),
-                        failing: true,
-                        seen,
-                    };
-                }
+            // An HTTP-only failure with HTTPS working is judged by the HTTPS probe.
+            Some(HopResult::Error(e)) if *scheme == Scheme::Https => {
+                return Symptom { description: format!("{first_url}: {}", e.message), failing: true, seen };
             }
+            Some(HopResult::Error(_)) => {}
             Some(HopResult::Response(r)) => healthy.push(format!("{first_url} → {}", r.status)),
             None => {}
         }
     }
     if !seen {
-        return Symptom {
-            description: "the distribution was not probed".into(),
-            failing: false,
-            seen,
-        };
+        return Symptom { description: "the distribution was not probed".into(), failing: false, seen };
     }
-    Symptom {
-        description: healthy.join("; "),
-        failing: false,
-        seen,
-    }
+    Symptom { description: healthy.join("; "), failing: false, seen }
 }
 
 fn rank_key(f: &Finding) -> (bool, Severity, crate::checks::Confidence) {
@@ -132,7 +114,7 @@ fn rank_key(f: &Finding) -> (bool, Severity, crate::checks::Confidence) {
 pub fn decide(ev: &Evidence, checks: CheckOutput) -> Verdict {
     let symptom = symptom(ev);
     let mut findings = checks.findings;
-    findings.sort_by(|a, b| rank_key(b).cmp(&rank_key(a)));
+    findings.sort_by_key(|f| std::cmp::Reverse(rank_key(f)));
     let unverified = checks.unverified;
     let top = findings.first();
     let explains = top.is_some_and(|f| f.severity >= Severity::High);
@@ -145,11 +127,7 @@ pub fn decide(ev: &Evidence, checks: CheckOutput) -> Verdict {
     } else {
         Status::Pass
     };
-    let primary = if explains {
-        top.map(|f| f.id.clone())
-    } else {
-        None
-    };
+    let primary = if explains { top.map(|f| f.id.clone()) } else { None };
     let summary = match (status, top) {
         (Status::Fail, Some(f)) => format!("{} Fix: {}", f.summary, f.remediation.summary),
         (Status::Incomplete, _) if symptom.failing => format!(
@@ -158,32 +136,16 @@ pub fn decide(ev: &Evidence, checks: CheckOutput) -> Verdict {
             if unverified.is_empty() {
                 String::new()
             } else {
-                format!(
-                    "; {} item(s) could not be verified and may hide the cause",
-                    unverified.len()
-                )
+                format!("; {} item(s) could not be verified and may hide the cause", unverified.len())
             }
         ),
         (Status::Incomplete, _) => {
-            format!(
-                "{} item(s) could not be verified and the distribution could not be probed.",
-                unverified.len()
-            )
+            format!("{} item(s) could not be verified and the distribution could not be probed.", unverified.len())
         }
         (Status::Warn, Some(f)) => {
             format!("Traffic works, but there is a latent risk: {}", f.summary)
         }
-        _ => format!(
-            "No problem found. Through CloudFront: {}.",
-            symptom.description
-        ),
+        _ => format!("No problem found. Through CloudFront: {}.", symptom.description),
     };
-    Verdict {
-        status,
-        primary,
-        summary,
-        symptom,
-        findings,
-        unverified,
-    }
+    Verdict { status, primary, summary, symptom, findings, unverified }
 }

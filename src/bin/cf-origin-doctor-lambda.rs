@@ -21,17 +21,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let engine = &engine;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let remaining = remaining(event.context.deadline);
-        handle(engine, event.payload, remaining)
-            .await
-            .map_err(|e| -> Diagnostic { diagnostic(&e) })
+        handle(engine, event.payload, remaining).await.map_err(|e| -> Diagnostic { diagnostic(&e) })
     }))
     .await
 }
 
 fn remaining(deadline_ms: u64) -> Option<Duration> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_millis() as u64;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
     (deadline_ms > now).then(|| Duration::from_millis(deadline_ms - now))
 }

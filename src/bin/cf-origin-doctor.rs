@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use cf_origin_doctor::checks::Severity;
 use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
+use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::evidence::Evidence;
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
 use cf_origin_doctor::report::text::{Style, render};
@@ -75,16 +76,12 @@ enum Command {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s)
-        .ok_or_else(|| format!("{s:?} is not one of info, low, medium, high, critical"))
+    Severity::parse(s).ok_or_else(|| format!("{s:?} is not one of info, low, medium, high, critical"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cf-origin-doctor: cannot start the async runtime: {e}");
@@ -106,27 +103,15 @@ fn one_line(s: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Diagnose {
-            distribution_id,
-            paths,
-            connect_to,
-            ca_file,
-            allow_private_targets,
-            record,
-            output,
-        } => {
-            let request = DiagnoseRequest::new(&distribution_id, &paths)?;
-            let mut settings = ProbeSettings {
-                allow_private_targets,
-                ..ProbeSettings::default()
-            };
+        Command::Diagnose { distribution_id, paths, connect_to, ca_file, allow_private_targets, record, output } => {
+            let request = DiagnoseRequest::new(&distribution_id, &paths).map_err(DiagnoseError::from)?;
+            let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
-                settings.connect_to.push(ConnectTo::parse(c)?);
+                settings.connect_to.push(ConnectTo::parse(c).map_err(DiagnoseError::from)?);
             }
             if let Some(path) = &ca_file {
-                settings.extra_roots_pem = Some(
-                    std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?,
-                );
+                settings.extra_roots_pem =
+                    Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
             let config = load_sdk_config().await;
             let engine = Engine::new(
@@ -135,28 +120,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "this host (cf-origin-doctor CLI), not a CloudFront address",
             )?;
             if std::io::stderr().is_terminal() {
-                eprintln!(
-                    "cf-origin-doctor: reading {} and probing its origins…",
-                    request.distribution_id.as_str()
-                );
+                eprintln!("cf-origin-doctor: reading {} and probing its origins…", request.distribution_id.as_str());
             }
             let diagnosis = engine.diagnose(&request).await?;
             if let Some(path) = &record {
                 let json = serde_json::to_vec_pretty(&diagnosis.evidence)?;
-                std::fs::write(path, json)
-                    .with_context(|| format!("--record {}", path.display()))?;
+                std::fs::write(path, json).with_context(|| format!("--record {}", path.display()))?;
             }
             emit(&diagnosis, &output)
         }
         Command::Replay { evidence, output } => {
-            let raw = std::fs::read(&evidence)
-                .with_context(|| format!("reading {}", evidence.display()))?;
-            let ev: Evidence = serde_json::from_slice(&raw).with_context(|| {
-                format!(
-                    "{} is not a cf-origin-doctor evidence file",
-                    evidence.display()
-                )
-            })?;
+            let raw = std::fs::read(&evidence).with_context(|| format!("reading {}", evidence.display()))?;
+            let ev: Evidence = serde_json::from_slice(&raw)
+                .with_context(|| format!("{} is not a cf-origin-doctor evidence file", evidence.display()))?;
             emit(&evaluate(ev), &output)
         }
     }
@@ -170,13 +146,6 @@ fn emit(d: &Diagnosis, output: &Output) -> anyhow::Result<ExitCode> {
             print!("{}", render(&d.report, Style { color }));
         }
     }
-    let failing = d
-        .verdict
-        .highest_severity()
-        .is_some_and(|s| s >= output.fail_on);
-    Ok(if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let failing = d.verdict.highest_severity().is_some_and(|s| s >= output.fail_on);
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -84,12 +84,7 @@ pub struct EvidenceItem {
 
 impl EvidenceItem {
     pub fn new(source: Source, subject: impl Into<String>, observed: impl Into<String>) -> Self {
-        EvidenceItem {
-            source,
-            subject: subject.into(),
-            observed: observed.into(),
-            expected: None,
-        }
+        EvidenceItem { source, subject: subject.into(), observed: observed.into(), expected: None }
     }
 
     pub fn expected(mut self, expected: impl Into<String>) -> Self {
@@ -146,28 +141,15 @@ pub struct CheckOutput {
 }
 
 impl CheckOutput {
-    pub fn unverified(
-        &mut self,
-        meta: &CheckMeta,
-        what: impl Into<String>,
-        reason: impl Into<String>,
-    ) {
-        self.unverified.push(Unverified {
-            what: what.into(),
-            reason: reason.into(),
-            check: meta.id.to_string(),
-        });
+    pub fn unverified(&mut self, meta: &CheckMeta, what: impl Into<String>, reason: impl Into<String>) {
+        self.unverified.push(Unverified { what: what.into(), reason: reason.into(), check: meta.id.to_string() });
     }
 
     /// Adds a built finding; an invalid one (a bug in a check) becomes a "could not verify" note.
     pub fn push(&mut self, meta: &CheckMeta, built: Result<Finding, FindingError>) {
         match built {
             Ok(f) => self.findings.push(f),
-            Err(e) => self.unverified(
-                meta,
-                format!("check {}", meta.id),
-                format!("internal error: {e}"),
-            ),
+            Err(e) => self.unverified(meta, format!("check {}", meta.id), format!("internal error: {e}")),
         }
     }
 }
@@ -231,10 +213,7 @@ impl FindingBuilder {
     }
 
     pub fn resource(mut self, kind: &str, id: impl Into<String>) -> Self {
-        let r = Resource {
-            kind: kind.to_string(),
-            id: id.into(),
-        };
+        let r = Resource { kind: kind.to_string(), id: id.into() };
         if !self.resources.contains(&r) {
             self.resources.push(r);
         }
@@ -242,17 +221,12 @@ impl FindingBuilder {
     }
 
     pub fn build(self) -> Result<Finding, FindingError> {
-        let summary = self
-            .summary
-            .filter(|s| !s.trim().is_empty())
-            .ok_or(FindingError::NoSummary)?;
+        let summary = self.summary.filter(|s| !s.trim().is_empty()).ok_or(FindingError::NoSummary)?;
         if self.evidence.is_empty() {
             return Err(FindingError::NoEvidence);
         }
-        let remediation = self
-            .remediation
-            .filter(|r| !r.summary.trim().is_empty())
-            .ok_or(FindingError::NoRemediation)?;
+        let remediation =
+            self.remediation.filter(|r| !r.summary.trim().is_empty()).ok_or(FindingError::NoRemediation)?;
         if self.resources.is_empty() {
             return Err(FindingError::NoResource);
         }
@@ -289,49 +263,22 @@ mod tests {
     fn builder_refuses_incomplete_findings() {
         let base = || FindingBuilder::new(&META, Severity::High, Confidence::High);
         assert_eq!(base().build().unwrap_err(), FindingError::NoSummary);
-        assert_eq!(
-            base().summary("s").build().unwrap_err(),
-            FindingError::NoEvidence
-        );
+        assert_eq!(base().summary("s").build().unwrap_err(), FindingError::NoEvidence);
         let ev = EvidenceItem::new(Source::Config, "a", "b");
+        assert_eq!(base().summary("s").evidence([ev.clone()]).build().unwrap_err(), FindingError::NoRemediation);
+        let rem = Remediation { summary: "do".into(), steps: vec![], cli: vec![] };
         assert_eq!(
-            base()
-                .summary("s")
-                .evidence([ev.clone()])
-                .build()
-                .unwrap_err(),
-            FindingError::NoRemediation
-        );
-        let rem = Remediation {
-            summary: "do".into(),
-            steps: vec![],
-            cli: vec![],
-        };
-        assert_eq!(
-            base()
-                .summary("s")
-                .evidence([ev.clone()])
-                .remediation(rem.clone())
-                .build()
-                .unwrap_err(),
+            base().summary("s").evidence([ev.clone()]).remediation(rem.clone()).build().unwrap_err(),
             FindingError::NoResource
         );
-        let f = base()
-            .summary("s")
-            .evidence([ev])
-            .remediation(rem)
-            .resource("distribution", "E1")
-            .build()
-            .unwrap();
+        let f = base().summary("s").evidence([ev]).remediation(rem).resource("distribution", "E1").build().unwrap();
         assert_eq!(f.id, "test-check");
     }
 
     #[test]
     fn severities_order_by_impact() {
         assert!(
-            Severity::Critical > Severity::High
-                && Severity::High > Severity::Medium
-                && Severity::Low > Severity::Info
+            Severity::Critical > Severity::High && Severity::High > Severity::Medium && Severity::Low > Severity::Info
         );
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert_eq!(Severity::parse("x"), None);

@@ -22,10 +22,8 @@ pub struct CheckDef {
 }
 
 /// Every check, in catalog order.
-pub static ALL: &[CheckDef] = &[CheckDef {
-    meta: &redirect_loop_origin_forces_https::META,
-    run: redirect_loop_origin_forces_https::run,
-}];
+pub static ALL: &[CheckDef] =
+    &[CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run }];
 
 /// Runs every check over the evidence.
 pub fn run_all(evidence: &Evidence) -> CheckOutput {

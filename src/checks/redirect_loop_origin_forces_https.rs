@@ -10,12 +10,10 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
-use super::{
-    CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source,
-};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{
-    Distribution, Evidence, Fetch, ListenerAction, OriginProtocolPolicy, OriginResource,
-    ProbeTarget, RedirectOutcome, Scheme, ViewerProtocolPolicy,
+    Distribution, Evidence, Fetch, ListenerAction, OriginProtocolPolicy, OriginResource, ProbeTarget, RedirectOutcome,
+    Scheme, ViewerProtocolPolicy,
 };
 
 pub static META: CheckMeta = CheckMeta {
@@ -42,10 +40,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         };
         let policy = custom.protocol_policy;
-        if !matches!(
-            policy,
-            OriginProtocolPolicy::HttpOnly | OriginProtocolPolicy::MatchViewer
-        ) {
+        if !matches!(policy, OriginProtocolPolicy::HttpOnly | OriginProtocolPolicy::MatchViewer) {
             continue;
         }
         let behaviors: Vec<_> = std::iter::once(&d.default_behavior)
@@ -55,21 +50,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if behaviors.is_empty() {
             continue;
         }
-        let http_viewers = behaviors
-            .iter()
-            .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
+        let http_viewers = behaviors.iter().any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
         if policy == OriginProtocolPolicy::MatchViewer && !http_viewers {
             // Only HTTPS reaches the origin over HTTPS: no loop.
             continue;
         }
         let field = format!("Origins[Id={}].CustomOriginConfig", origin.id);
         let mut evidence = vec![
-            EvidenceItem::new(
-                Source::Config,
-                format!("{field}.OriginProtocolPolicy"),
-                policy.as_api(),
-            )
-            .expected("https-only, or an origin that serves HTTP without redirecting"),
+            EvidenceItem::new(Source::Config, format!("{field}.OriginProtocolPolicy"), policy.as_api())
+                .expected("https-only, or an origin that serves HTTP without redirecting"),
         ];
         if policy == OriginProtocolPolicy::MatchViewer {
             evidence.push(EvidenceItem::new(
@@ -85,22 +74,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let mut listener_redirects = false;
         let inv = ev.inventory.origin(&origin.id);
         match inv.map(|o| &o.resource) {
-            Some(Fetch::Fetched {
-                value: OriginResource::LoadBalancer(lb),
-            }) => match &lb.listeners {
+            Some(Fetch::Fetched { value: OriginResource::LoadBalancer(lb) }) => match &lb.listeners {
                 Fetch::Fetched { value: listeners } => {
                     network_known = true;
                     if let Some(l) = listeners.iter().find(|l| l.port == custom.http_port) {
                         for a in &l.default_actions {
-                            if let ListenerAction::Redirect {
-                                protocol,
-                                port,
-                                host,
-                                path,
-                                query,
-                                status_code,
-                            } = a
-                            {
+                            if let ListenerAction::Redirect { protocol, port, host, path, query, status_code } = a {
                                 if protocol.eq_ignore_ascii_case("HTTPS") {
                                     listener_redirects = true;
                                     listener_arn = Some(l.arn.clone());
@@ -108,7 +87,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                                         EvidenceItem::new(
                                             Source::Network,
                                             format!("listener {} ({}:{}) DefaultActions[0]", l.arn, l.protocol, l.port),
-                                            format!("redirect {status_code} to {protocol}://{host}:{port}{path}?{query}"),
+                                            format!(
+                                                "redirect {status_code} to {protocol}://{host}:{port}{path}?{query}"
+                                            ),
                                         )
                                         .expected("forward to the target group (let CloudFront redirect viewers)"),
                                     );
@@ -119,24 +100,14 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }
                 other => {
                     if let Some(reason) = other.missing_reason() {
-                        out.unverified(
-                            &META,
-                            format!("listeners of load balancer {}", lb.name),
-                            reason,
-                        );
+                        out.unverified(&META, format!("listeners of load balancer {}", lb.name), reason);
                     }
                 }
             },
-            Some(Fetch::Fetched {
-                value: OriginResource::OutsideAws { .. },
-            }) => {}
+            Some(Fetch::Fetched { value: OriginResource::OutsideAws { .. } }) => {}
             Some(other) => {
                 if let Some(reason) = other.missing_reason() {
-                    out.unverified(
-                        &META,
-                        format!("the resource behind origin {}", origin.id),
-                        reason,
-                    );
+                    out.unverified(&META, format!("the resource behind origin {}", origin.id), reason);
                 }
             }
             None => {}
@@ -146,12 +117,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let mut probe_redirects = false;
         let mut probe_seen = false;
         for p in ev.observations.origin_probes(&origin.id) {
-            let ProbeTarget::Origin {
-                scheme: Scheme::Http,
-                host_header,
-                ..
-            } = &p.target
-            else {
+            let ProbeTarget::Origin { scheme: Scheme::Http, host_header, .. } = &p.target else {
                 continue;
             };
             let Some(first) = p.hops.first() else {
@@ -167,10 +133,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 evidence.push(
                     EvidenceItem::new(
                         Source::Probe,
-                        format!(
-                            "GET {} (Host: {host_header}, as CloudFront sends it)",
-                            first.url
-                        ),
+                        format!("GET {} (Host: {host_header}, as CloudFront sends it)", first.url),
                         format!("{} {} → Location: {location}", resp.status, resp.reason),
                     )
                     .expected("200 (the content), not a redirect to HTTPS"),
@@ -196,14 +159,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     evidence.push(
                         EvidenceItem::new(
                             Source::Probe,
-                            format!(
-                                "viewer request {}",
-                                p.hops.first().map(|h| h.url.as_str()).unwrap_or("")
-                            ),
-                            format!(
-                                "redirect loop: {repeated_url} came back ({})",
-                                chain.join(", ")
-                            ),
+                            format!("viewer request {}", p.hops.first().map(|h| h.url.as_str()).unwrap_or("")),
+                            format!("redirect loop: {repeated_url} came back ({})", chain.join(", ")),
                         )
                         .expected("a final response after at most one redirect"),
                     );
@@ -225,19 +182,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
 
         let (severity, summary) = match policy {
             OriginProtocolPolicy::HttpOnly => (
-                if loop_observed || probe_redirects {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
+                if loop_observed || probe_redirects { Severity::Critical } else { Severity::High },
                 format!(
                     "Origin {} is reached over HTTP (http-only) but redirects every HTTP request to HTTPS, so viewers loop through CloudFront{}.",
                     origin.id,
-                    if loop_observed {
-                        " (the loop was observed)"
-                    } else {
-                        ""
-                    }
+                    if loop_observed { " (the loop was observed)" } else { "" }
                 ),
             ),
             _ => (
@@ -248,14 +197,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ),
             ),
         };
-        let confidence = match (
-            listener_redirects || probe_redirects,
-            loop_observed,
-            probe_redirects && listener_redirects,
-        ) {
-            (_, true, _) | (_, _, true) => Confidence::High,
-            _ => Confidence::Medium,
-        };
+        let confidence =
+            match (listener_redirects || probe_redirects, loop_observed, probe_redirects && listener_redirects) {
+                (_, true, _) | (_, _, true) => Confidence::High,
+                _ => Confidence::Medium,
+            };
         let mut steps = vec![
             format!(
                 "Or stop the redirect on the origin: {} and set the behavior's ViewerProtocolPolicy to redirect-to-https so CloudFront redirects viewers itself.",
@@ -265,21 +211,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "serve HTTP requests from CloudFront without redirecting (trust CloudFront-Forwarded-Proto rather than the connection's scheme)"
                 }
             ),
-            "After the fix, invalidate the cached redirects (CloudFront caches 301/302)."
-                .to_string(),
+            "After the fix, invalidate the cached redirects (CloudFront caches 301/302).".to_string(),
         ];
         if policy == OriginProtocolPolicy::MatchViewer {
-            steps.insert(
-                0,
-                "Or set every behavior of this origin to ViewerProtocolPolicy redirect-to-https."
-                    .into(),
-            );
+            steps.insert(0, "Or set every behavior of this origin to ViewerProtocolPolicy redirect-to-https.".into());
         }
         let mut cli = vec![
-            format!(
-                "aws cloudfront get-distribution-config --id {} > dist.json  # note the ETag",
-                d.id
-            ),
+            format!("aws cloudfront get-distribution-config --id {} > dist.json  # note the ETag", d.id),
             format!(
                 "# in dist.json set Origins.Items[Id={}].CustomOriginConfig.OriginProtocolPolicy to \"https-only\", then:",
                 origin.id
@@ -292,10 +230,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(arn) = &listener_arn {
             cli.push(format!("aws elbv2 modify-listener --listener-arn {arn} --default-actions Type=forward,TargetGroupArn=<target-group-arn>"));
         }
-        cli.push(format!(
-            "aws cloudfront create-invalidation --distribution-id {} --paths '/*'",
-            d.id
-        ));
+        cli.push(format!("aws cloudfront create-invalidation --distribution-id {} --paths '/*'", d.id));
         let mut b = FindingBuilder::new(&META, severity, confidence)
             .summary(summary)
             .observed(loop_observed)
@@ -313,10 +248,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         for beh in &behaviors {
             b = b.resource("behavior", beh.label());
         }
-        if let Some(Fetch::Fetched {
-            value: OriginResource::LoadBalancer(lb),
-        }) = inv.map(|o| &o.resource)
-        {
+        if let Some(Fetch::Fetched { value: OriginResource::LoadBalancer(lb) }) = inv.map(|o| &o.resource) {
             b = b.resource("load-balancer", &lb.arn);
         }
         if let Some(arn) = listener_arn {
@@ -336,4 +268,115 @@ fn edge_loop_is_ours(d: &Distribution, p: &crate::evidence::ProbeRecord) -> bool
             .and_then(|u| u.host_str().map(|s| s.to_ascii_lowercase()))
             .is_some_and(|host| names.iter().any(|n| n.eq_ignore_ascii_case(&host)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{HopResult, ProbeTarget};
+    use crate::testing::*;
+
+    const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
+
+    fn loop_evidence(policy: OriginProtocolPolicy, http_action: crate::evidence::ListenerAction) -> Evidence {
+        let lb = load_balancer(ALB, vec![listener(80, "HTTP", http_action), listener(443, "HTTPS", forward())]);
+        evidence(custom_origin("o1", ALB, policy), Fetch::fetched(lb))
+    }
+
+    fn add_origin_redirect_probe(ev: &mut Evidence) {
+        ev.observations.probes.push(probe(
+            "origin:o1:http:/",
+            ProbeTarget::Origin {
+                origin_id: "o1".into(),
+                behavior: "default".into(),
+                scheme: Scheme::Http,
+                port: 80,
+                host_header: ALB.into(),
+            },
+            vec![hop(
+                &format!("http://{ALB}/"),
+                HopResult::Response(response(301, &[("Location", &format!("https://{ALB}:443/"))])),
+            )],
+            RedirectOutcome::NotFollowed { location: format!("https://{ALB}:443/"), reason: "x".into() },
+        ));
+    }
+
+    fn add_edge_loop(ev: &mut Evidence) {
+        let url = "https://d111.cloudfront.net/";
+        ev.observations.probes.push(probe(
+            "edge:https:/",
+            ProbeTarget::Edge { hostname: "d111.cloudfront.net".into(), scheme: Scheme::Https },
+            vec![hop(url, HopResult::Response(response(301, &[("Location", url)])))],
+            RedirectOutcome::Loop { repeated_url: url.into() },
+        ));
+    }
+
+    #[test]
+    fn http_only_with_redirecting_listener_and_observed_loop_is_critical_with_high_confidence() {
+        let mut ev = loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https());
+        add_origin_redirect_probe(&mut ev);
+        add_edge_loop(&mut ev);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!(f.id, META.id);
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.confidence, Confidence::High);
+        assert!(f.observed);
+        let sources: Vec<Source> = f.evidence.iter().map(|e| e.source).collect();
+        assert!(
+            sources.contains(&Source::Config) && sources.contains(&Source::Network) && sources.contains(&Source::Probe)
+        );
+        assert!(f.resources.iter().any(|r| r.kind == "listener"));
+    }
+
+    #[test]
+    fn listener_config_alone_is_enough_but_less_certain() {
+        let out = run(&loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https()));
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+        assert_eq!(out.findings[0].confidence, Confidence::Medium);
+        assert!(!out.findings[0].observed);
+    }
+
+    #[test]
+    fn https_only_or_a_forwarding_listener_is_no_finding() {
+        assert!(run(&loop_evidence(OriginProtocolPolicy::HttpsOnly, redirect_to_https())).findings.is_empty());
+        assert!(run(&loop_evidence(OriginProtocolPolicy::HttpOnly, forward())).findings.is_empty());
+    }
+
+    #[test]
+    fn match_viewer_loops_only_when_http_viewers_are_allowed() {
+        let ev = loop_evidence(OriginProtocolPolicy::MatchViewer, redirect_to_https());
+        assert!(run(&ev).findings.is_empty(), "redirect-to-https viewers reach the origin over HTTPS only");
+        let mut ev = ev;
+        ev.inventory.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn probe_evidence_alone_catches_an_app_that_forces_https() {
+        let mut ev = evidence(
+            custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly),
+            Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
+        );
+        add_origin_redirect_probe(&mut ev);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].evidence.iter().any(|e| e.source == Source::Probe));
+    }
+
+    #[test]
+    fn nothing_readable_is_reported_as_unverified_not_as_a_pass() {
+        let ev = evidence(
+            custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly),
+            Fetch::Denied { action: "elasticloadbalancing:DescribeLoadBalancers".into(), message: "denied".into() },
+        );
+        let out = run(&ev);
+        assert!(out.findings.is_empty());
+        assert!(out.unverified.iter().any(|u| u.reason.contains("DescribeLoadBalancers")));
+        assert!(out.unverified.iter().any(|u| u.what.contains("redirects HTTP to HTTPS")));
+    }
 }

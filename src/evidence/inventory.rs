@@ -60,11 +60,7 @@ impl Distribution {
         let path_only = path.split(['?', '#']).next().unwrap_or(path);
         self.behaviors
             .iter()
-            .find(|b| {
-                b.path_pattern
-                    .as_deref()
-                    .is_some_and(|p| path_pattern_matches(p, path_only))
-            })
+            .find(|b| b.path_pattern.as_deref().is_some_and(|p| path_pattern_matches(p, path_only)))
             .unwrap_or(&self.default_behavior)
     }
 
@@ -161,10 +157,7 @@ impl CustomOriginConfig {
             OriginProtocolPolicy::HttpOnly => vec![(Scheme::Http, self.http_port)],
             OriginProtocolPolicy::HttpsOnly => vec![(Scheme::Https, self.https_port)],
             OriginProtocolPolicy::MatchViewer | OriginProtocolPolicy::Unknown => {
-                vec![
-                    (Scheme::Https, self.https_port),
-                    (Scheme::Http, self.http_port),
-                ]
+                vec![(Scheme::Https, self.https_port), (Scheme::Http, self.http_port)]
             }
         }
     }
@@ -246,9 +239,7 @@ pub struct Behavior {
 impl Behavior {
     /// How the report names this behavior: its path pattern, or `default`.
     pub fn label(&self) -> String {
-        self.path_pattern
-            .clone()
-            .unwrap_or_else(|| "default (*)".to_string())
+        self.path_pattern.clone().unwrap_or_else(|| "default (*)".to_string())
     }
 
     /// The API field path prefix of this behavior inside the distribution config.
@@ -328,22 +319,8 @@ pub struct Listener {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ListenerAction {
-    Redirect {
-        protocol: String,
-        port: String,
-        host: String,
-        path: String,
-        query: String,
-        status_code: String,
-    },
-    FixedResponse {
-        status_code: String,
-        content_type: Option<String>,
-    },
-    Forward {
-        target_group_arns: Vec<String>,
-    },
-    Other {
-        action_type: String,
-    },
+    Redirect { protocol: String, port: String, host: String, path: String, query: String, status_code: String },
+    FixedResponse { status_code: String, content_type: Option<String> },
+    Forward { target_group_arns: Vec<String> },
+    Other { action_type: String },
 }

@@ -87,11 +87,7 @@ impl<T> Fetch<T> {
         match self {
             Fetch::Fetched { .. } => None,
             Fetch::Denied { action, .. } => Some(format!("access denied for {action}")),
-            Fetch::Failed {
-                action,
-                code,
-                message,
-            } => Some(format!("{action} failed ({code}): {message}")),
+            Fetch::Failed { action, code, message } => Some(format!("{action} failed ({code}): {message}")),
             Fetch::NotFound { action, message } => Some(format!("{action}: not found ({message})")),
             Fetch::NotApplicable { reason } => Some(format!("not applicable: {reason}")),
         }
@@ -101,15 +97,7 @@ impl<T> Fetch<T> {
         match self {
             Fetch::Fetched { value } => Fetch::Fetched { value: f(value) },
             Fetch::Denied { action, message } => Fetch::Denied { action, message },
-            Fetch::Failed {
-                action,
-                code,
-                message,
-            } => Fetch::Failed {
-                action,
-                code,
-                message,
-            },
+            Fetch::Failed { action, code, message } => Fetch::Failed { action, code, message },
             Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
             Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
         }

@@ -17,17 +17,14 @@ pub struct Observations {
 }
 
 impl Observations {
-    pub fn origin_probes<'a>(
-        &'a self,
-        origin_id: &'a str,
-    ) -> impl Iterator<Item = &'a ProbeRecord> + 'a {
-        self.probes.iter().filter(move |p| matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id))
+    pub fn origin_probes<'a>(&'a self, origin_id: &'a str) -> impl Iterator<Item = &'a ProbeRecord> + 'a {
+        self.probes
+            .iter()
+            .filter(move |p| matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id))
     }
 
     pub fn edge_probes(&self) -> impl Iterator<Item = &ProbeRecord> {
-        self.probes
-            .iter()
-            .filter(|p| matches!(p.target, ProbeTarget::Edge { .. }))
+        self.probes.iter().filter(|p| matches!(p.target, ProbeTarget::Edge { .. }))
     }
 }
 
@@ -66,13 +63,7 @@ impl ProbeRecord {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProbeTarget {
     /// Straight to an origin, shaped as CloudFront sends it.
-    Origin {
-        origin_id: String,
-        behavior: String,
-        scheme: Scheme,
-        port: u16,
-        host_header: String,
-    },
+    Origin { origin_id: String, behavior: String, scheme: Scheme, port: u16, host_header: String },
     /// Through the distribution, as a viewer.
     Edge { hostname: String, scheme: Scheme },
 }
@@ -134,10 +125,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
     }
 
     pub fn is_redirect(&self) -> bool {

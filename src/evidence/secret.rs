@@ -20,10 +20,7 @@ impl SecretValue {
     pub fn new(plain: impl Into<String>) -> Self {
         let plain = plain.into();
         let fingerprint = fingerprint(&plain);
-        SecretValue {
-            plain: Some(plain),
-            fingerprint,
-        }
+        SecretValue { plain: Some(plain), fingerprint }
     }
 
     /// The value to put on the wire. `None` after a replay from a recorded file.
@@ -40,8 +37,5 @@ impl fmt::Debug for SecretValue {
 
 fn fingerprint(value: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, value.as_bytes());
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,8 +5,8 @@
 
 use super::{ApiError, AwsApi, LoadBalancerSummary};
 use crate::evidence::{
-    Behavior, CustomHeader, CustomOriginConfig, Distribution, LegacyForwarding, Listener,
-    ListenerAction, Origin, OriginKind, OriginProtocolPolicy, SecretValue, ViewerProtocolPolicy,
+    Behavior, CustomHeader, CustomOriginConfig, Distribution, LegacyForwarding, Listener, ListenerAction, Origin,
+    OriginKind, OriginProtocolPolicy, SecretValue, ViewerProtocolPolicy,
 };
 use aws_sdk_cloudfront as cf;
 use aws_sdk_elasticloadbalancingv2 as elb;
@@ -30,14 +30,8 @@ impl SdkApi {
     /// `config` comes from the standard environment (`AWS_ENDPOINT_URL`, `AWS_REGION`,
     /// credentials, profiles). CloudFront is global and always addressed in us-east-1.
     pub fn new(config: aws_config::SdkConfig) -> Self {
-        let cf_config = cf::config::Builder::from(&config)
-            .region(cf::config::Region::new("us-east-1"))
-            .build();
-        SdkApi {
-            cloudfront: cf::Client::from_conf(cf_config),
-            elb: Mutex::new(HashMap::new()),
-            config,
-        }
+        let cf_config = cf::config::Builder::from(&config).region(cf::config::Region::new("us-east-1")).build();
+        SdkApi { cloudfront: cf::Client::from_conf(cf_config), elb: Mutex::new(HashMap::new()), config }
     }
 
     fn elb(&self, region: &str) -> elb::Client {
@@ -73,17 +67,13 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
     config_loader().load().await
 }
 
-async fn bounded<T, E, R>(
-    fut: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
-) -> Result<T, ApiError>
+async fn bounded<T, E, R>(fut: impl std::future::Future<Output = Result<T, SdkError<E, R>>>) -> Result<T, ApiError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match tokio::time::timeout(CALL_TIMEOUT, fut).await {
-        Err(_) => Err(ApiError::TimedOut {
-            seconds: CALL_TIMEOUT.as_secs(),
-        }),
+        Err(_) => Err(ApiError::TimedOut { seconds: CALL_TIMEOUT.as_secs() }),
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(map_sdk_error(e)),
     }
@@ -112,29 +102,18 @@ where
                     || chain.contains("not loaded")
                     || chain.contains("CredentialsNotLoaded")) =>
         {
-            ApiError::NoCredentials {
-                message: shorten(&chain),
-            }
+            ApiError::NoCredentials { message: shorten(&chain) }
         }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ApiError::Unreachable {
-            message: shorten(&chain),
-        },
-        _ => ApiError::Failed {
-            code: "SdkError".into(),
-            message: shorten(&chain),
-        },
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ApiError::Unreachable { message: shorten(&chain) },
+        _ => ApiError::Failed { code: "SdkError".into(), message: shorten(&chain) },
     }
 }
 
 fn classify_code(code: String, message: String) -> ApiError {
     match code.as_str() {
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnauthorizedOperation"
-        | "UnauthorizedAccess"
-        | "AuthFailure" => ApiError::Denied {
-            message: if message.is_empty() { code } else { message },
-        },
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess" | "AuthFailure" => {
+            ApiError::Denied { message: if message.is_empty() { code } else { message } }
+        }
         "NoSuchDistribution" | "LoadBalancerNotFound" | "ListenerNotFound" | "NotFound" => {
             ApiError::NotFound { code, message }
         }
@@ -143,12 +122,9 @@ fn classify_code(code: String, message: String) -> ApiError {
         | "RequestLimitExceeded"
         | "TooManyRequestsException"
         | "RequestThrottled" => ApiError::Throttled { message },
-        "InvalidClientTokenId"
-        | "UnrecognizedClientException"
-        | "ExpiredToken"
-        | "SignatureDoesNotMatch" => ApiError::NoCredentials {
-            message: format!("{code}: {message}"),
-        },
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "ExpiredToken" | "SignatureDoesNotMatch" => {
+            ApiError::NoCredentials { message: format!("{code}: {message}") }
+        }
         _ => ApiError::Failed { code, message },
     }
 }
@@ -181,34 +157,20 @@ impl AwsApi for SdkApi {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = bounded(
-                client
-                    .describe_load_balancers()
-                    .set_marker(marker.clone())
-                    .page_size(400)
-                    .send(),
-            )
-            .await?;
+            let page =
+                bounded(client.describe_load_balancers().set_marker(marker.clone()).page_size(400).send()).await?;
             for lb in page.load_balancers() {
                 out.push(LoadBalancerSummary {
                     arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
                     name: lb.load_balancer_name().unwrap_or_default().to_string(),
                     dns_name: lb.dns_name().unwrap_or_default().to_string(),
-                    lb_type: lb
-                        .r#type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                    scheme: lb
-                        .scheme()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                    lb_type: lb.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    scheme: lb.scheme().map(|s| s.as_str().to_string()).unwrap_or_default(),
                     security_groups: lb.security_groups().to_vec(),
                 });
             }
             match page.next_marker() {
-                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => {
-                    marker = Some(m.to_string())
-                }
+                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => marker = Some(m.to_string()),
                 _ => break,
             }
         }
@@ -221,21 +183,14 @@ impl AwsApi for SdkApi {
         let mut marker: Option<String> = None;
         loop {
             let page = bounded(
-                client
-                    .describe_listeners()
-                    .load_balancer_arn(lb_arn)
-                    .set_marker(marker.clone())
-                    .page_size(400)
-                    .send(),
+                client.describe_listeners().load_balancer_arn(lb_arn).set_marker(marker.clone()).page_size(400).send(),
             )
             .await?;
             for l in page.listeners() {
                 out.push(map_listener(l));
             }
             match page.next_marker() {
-                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => {
-                    marker = Some(m.to_string())
-                }
+                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => marker = Some(m.to_string()),
                 _ => break,
             }
         }
@@ -248,16 +203,9 @@ fn map_listener(l: &elb::types::Listener) -> Listener {
     Listener {
         arn: l.listener_arn().unwrap_or_default().to_string(),
         port: l.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
-        protocol: l
-            .protocol()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
+        protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
         ssl_policy: l.ssl_policy().filter(|s| !s.is_empty()).map(str::to_string),
-        certificate_arns: l
-            .certificates()
-            .iter()
-            .filter_map(|c| c.certificate_arn().map(str::to_string))
-            .collect(),
+        certificate_arns: l.certificates().iter().filter_map(|c| c.certificate_arn().map(str::to_string)).collect(),
         default_actions: l.default_actions().iter().map(map_action).collect(),
     }
 }
@@ -274,28 +222,18 @@ fn map_action(a: &elb::types::Action) -> ListenerAction {
                 host: field(r.and_then(|r| r.host()), "#{host}"),
                 path: field(r.and_then(|r| r.path()), "/#{path}"),
                 query: field(r.and_then(|r| r.query()), "#{query}"),
-                status_code: r
-                    .and_then(|r| r.status_code())
-                    .map(|c| c.as_str().to_string())
-                    .unwrap_or_default(),
+                status_code: r.and_then(|r| r.status_code()).map(|c| c.as_str().to_string()).unwrap_or_default(),
             }
         }
         Some(T::FixedResponse) => {
             let f = a.fixed_response_config();
             ListenerAction::FixedResponse {
-                status_code: f
-                    .and_then(|f| f.status_code())
-                    .map(str::to_string)
-                    .unwrap_or_default(),
+                status_code: f.and_then(|f| f.status_code()).map(str::to_string).unwrap_or_default(),
                 content_type: f.and_then(|f| f.content_type()).map(str::to_string),
             }
         }
         Some(T::Forward) => {
-            let mut arns: Vec<String> = a
-                .target_group_arn()
-                .map(str::to_string)
-                .into_iter()
-                .collect();
+            let mut arns: Vec<String> = a.target_group_arn().map(str::to_string).into_iter().collect();
             if let Some(fc) = a.forward_config() {
                 for tg in fc.target_groups() {
                     if let Some(arn) = tg.target_group_arn() {
@@ -305,13 +243,9 @@ fn map_action(a: &elb::types::Action) -> ListenerAction {
                     }
                 }
             }
-            ListenerAction::Forward {
-                target_group_arns: arns,
-            }
+            ListenerAction::Forward { target_group_arns: arns }
         }
-        other => ListenerAction::Other {
-            action_type: other.map(|t| t.as_str().to_string()).unwrap_or_default(),
-        },
+        other => ListenerAction::Other { action_type: other.map(|t| t.as_str().to_string()).unwrap_or_default() },
     }
 }
 
@@ -320,31 +254,19 @@ fn map_distribution(d: &cf::types::Distribution) -> Result<Distribution, ApiErro
         code: "EmptyResponse".into(),
         message: "GetDistribution returned no DistributionConfig".into(),
     })?;
-    let origins = config
-        .origins()
-        .map(|o| o.items().iter().map(map_origin).collect())
-        .unwrap_or_default();
+    let origins = config.origins().map(|o| o.items().iter().map(map_origin).collect()).unwrap_or_default();
     let default_behavior = config
         .default_cache_behavior()
         .map(map_default_behavior)
-        .ok_or_else(|| ApiError::Failed {
-            code: "EmptyResponse".into(),
-            message: "no DefaultCacheBehavior".into(),
-        })?;
-    let behaviors = config
-        .cache_behaviors()
-        .map(|b| b.items().iter().map(map_behavior).collect())
-        .unwrap_or_default();
+        .ok_or_else(|| ApiError::Failed { code: "EmptyResponse".into(), message: "no DefaultCacheBehavior".into() })?;
+    let behaviors = config.cache_behaviors().map(|b| b.items().iter().map(map_behavior).collect()).unwrap_or_default();
     Ok(Distribution {
         id: d.id().to_string(),
         arn: d.arn().to_string(),
         domain_name: d.domain_name().to_string(),
         status: d.status().to_string(),
         enabled: config.enabled(),
-        aliases: config
-            .aliases()
-            .map(|a| a.items().to_vec())
-            .unwrap_or_default(),
+        aliases: config.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
         origins,
         default_behavior,
         behaviors,
@@ -370,9 +292,7 @@ fn map_origin(o: &cf::types::Origin) -> Origin {
             keepalive_timeout_s: c.origin_keepalive_timeout().unwrap_or(5),
         })
     } else if let Some(v) = o.vpc_origin_config() {
-        OriginKind::Vpc {
-            vpc_origin_id: v.vpc_origin_id().to_string(),
-        }
+        OriginKind::Vpc { vpc_origin_id: v.vpc_origin_id().to_string() }
     } else {
         OriginKind::S3 {
             origin_access_identity: o
@@ -424,19 +344,9 @@ fn legacy(fv: Option<&cf::types::ForwardedValues>) -> Option<LegacyForwarding> {
     let fv = fv?;
     Some(LegacyForwarding {
         query_string: fv.query_string(),
-        query_string_cache_keys: fv
-            .query_string_cache_keys()
-            .map(|k| k.items().to_vec())
-            .unwrap_or_default(),
-        cookies_forward: fv
-            .cookies()
-            .map(|c| c.forward().as_str().to_string())
-            .unwrap_or_else(|| "none".into()),
-        cookie_names: fv
-            .cookies()
-            .and_then(|c| c.whitelisted_names())
-            .map(|n| n.items().to_vec())
-            .unwrap_or_default(),
+        query_string_cache_keys: fv.query_string_cache_keys().map(|k| k.items().to_vec()).unwrap_or_default(),
+        cookies_forward: fv.cookies().map(|c| c.forward().as_str().to_string()).unwrap_or_else(|| "none".into()),
+        cookie_names: fv.cookies().and_then(|c| c.whitelisted_names()).map(|n| n.items().to_vec()).unwrap_or_default(),
         headers: fv.headers().map(|h| h.items().to_vec()).unwrap_or_default(),
     })
 }
@@ -449,9 +359,7 @@ fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
         path_pattern: None,
         target_origin_id: b.target_origin_id().to_string(),
         viewer_protocol_policy: viewer_policy(b.viewer_protocol_policy()),
-        allowed_methods: allowed
-            .map(|m| methods(m.items()))
-            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
+        allowed_methods: allowed.map(|m| methods(m.items())).unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
         cached_methods: allowed
             .and_then(|m| m.cached_methods())
             .map(|c| methods(c.items()))
@@ -459,11 +367,7 @@ fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
         cache_policy_id: non_empty(b.cache_policy_id()),
         origin_request_policy_id: non_empty(b.origin_request_policy_id()),
         // The API echoes ForwardedValues even when a cache policy is set; it only counts without one.
-        forwarded_values: if non_empty(b.cache_policy_id()).is_some() {
-            None
-        } else {
-            legacy(b.forwarded_values())
-        },
+        forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
     }
 }
 
@@ -474,19 +378,13 @@ fn map_behavior(b: &cf::types::CacheBehavior) -> Behavior {
         path_pattern: Some(b.path_pattern().to_string()),
         target_origin_id: b.target_origin_id().to_string(),
         viewer_protocol_policy: viewer_policy(b.viewer_protocol_policy()),
-        allowed_methods: allowed
-            .map(|m| methods(m.items()))
-            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
+        allowed_methods: allowed.map(|m| methods(m.items())).unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
         cached_methods: allowed
             .and_then(|m| m.cached_methods())
             .map(|c| methods(c.items()))
             .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
         cache_policy_id: non_empty(b.cache_policy_id()),
         origin_request_policy_id: non_empty(b.origin_request_policy_id()),
-        forwarded_values: if non_empty(b.cache_policy_id()).is_some() {
-            None
-        } else {
-            legacy(b.forwarded_values())
-        },
+        forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
     }
 }

@@ -11,8 +11,7 @@ mod origin_dns;
 pub use origin_dns::{OriginDomainKind, classify_origin_domain};
 
 use crate::evidence::{
-    CallRecord, Distribution, Fetch, Inventory, Listener, LoadBalancer, OriginInventory,
-    OriginKind, OriginResource,
+    CallRecord, Distribution, Fetch, Inventory, Listener, LoadBalancer, OriginInventory, OriginKind, OriginResource,
 };
 use crate::request::DiagnoseRequest;
 use futures_util::future::join_all;
@@ -73,19 +72,9 @@ impl ApiError {
 
     fn into_fetch<T>(self, action: &str) -> Fetch<T> {
         match self {
-            ApiError::Denied { message } => Fetch::Denied {
-                action: action.into(),
-                message,
-            },
-            ApiError::NotFound { message, .. } => Fetch::NotFound {
-                action: action.into(),
-                message,
-            },
-            other => Fetch::Failed {
-                action: action.into(),
-                code: other.code(),
-                message: other.to_string(),
-            },
+            ApiError::Denied { message } => Fetch::Denied { action: action.into(), message },
+            ApiError::NotFound { message, .. } => Fetch::NotFound { action: action.into(), message },
+            other => Fetch::Failed { action: action.into(), code: other.code(), message: other.to_string() },
         }
     }
 }
@@ -93,21 +82,11 @@ impl ApiError {
 /// The read-only AWS calls the inventory makes. Implemented by [`aws::SdkApi`] over the AWS SDK.
 pub trait AwsApi: Sync {
     /// `cloudfront:GetDistribution`.
-    fn get_distribution(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Distribution, ApiError>> + Send;
+    fn get_distribution(&self, id: &str) -> impl Future<Output = Result<Distribution, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeLoadBalancers`, every page, in one region.
-    fn load_balancers(
-        &self,
-        region: &str,
-    ) -> impl Future<Output = Result<Vec<LoadBalancerSummary>, ApiError>> + Send;
+    fn load_balancers(&self, region: &str) -> impl Future<Output = Result<Vec<LoadBalancerSummary>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeListeners`, every page, for one load balancer.
-    fn listeners(
-        &self,
-        region: &str,
-        lb_arn: &str,
-    ) -> impl Future<Output = Result<Vec<Listener>, ApiError>> + Send;
+    fn listeners(&self, region: &str, lb_arn: &str) -> impl Future<Output = Result<Vec<Listener>, ApiError>> + Send;
 }
 
 /// Errors that end a diagnosis before any evidence exists.
@@ -160,24 +139,18 @@ const GET_DISTRIBUTION: &str = "cloudfront:GetDistribution";
 const DESCRIBE_LOAD_BALANCERS: &str = "elasticloadbalancing:DescribeLoadBalancers";
 const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
 
+/// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
+/// exactly these (a test compares the two).
+pub const AWS_ACTIONS: &[&str] = &[GET_DISTRIBUTION, DESCRIBE_LOAD_BALANCERS, DESCRIBE_LISTENERS];
+
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
-pub async fn gather(
-    api: &impl AwsApi,
-    request: &DiagnoseRequest,
-) -> Result<Inventory, InventoryError> {
-    let recorder = Recorder {
-        calls: Mutex::new(Vec::new()),
-    };
+pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inventory, InventoryError> {
+    let recorder = Recorder { calls: Mutex::new(Vec::new()) };
     let id = request.distribution_id.as_str();
-    let distribution = recorder
-        .call(GET_DISTRIBUTION, "us-east-1", api.get_distribution(id))
-        .await
-        .map_err(|e| match e {
+    let distribution =
+        recorder.call(GET_DISTRIBUTION, "us-east-1", api.get_distribution(id)).await.map_err(|e| match e {
             ApiError::NotFound { .. } => InventoryError::DistributionNotFound(id.to_string()),
-            ApiError::Denied { message } => InventoryError::AccessDenied {
-                id: id.to_string(),
-                message,
-            },
+            ApiError::Denied { message } => InventoryError::AccessDenied { id: id.to_string(), message },
             ApiError::NoCredentials { message } => InventoryError::NoCredentials(message),
             ApiError::Throttled { message } => InventoryError::Throttled(message),
             ApiError::Unreachable { message } => InventoryError::Unreachable(message),
@@ -187,28 +160,23 @@ pub async fn gather(
     // Which regions hold load balancers we need: one DescribeLoadBalancers per region.
     let mut lb_regions: Vec<String> = Vec::new();
     for origin in &distribution.origins {
-        if let OriginDomainKind::LoadBalancer { region } =
-            classify_origin_domain(&origin.domain_name)
-        {
+        if let OriginDomainKind::LoadBalancer { region } = classify_origin_domain(&origin.domain_name) {
             if !lb_regions.contains(&region) {
                 lb_regions.push(region);
             }
         }
     }
-    let listings = join_all(lb_regions.iter().map(|region| {
-        let recorder = &recorder;
-        async move {
-            (
-                region.clone(),
-                recorder
-                    .call(DESCRIBE_LOAD_BALANCERS, region, api.load_balancers(region))
-                    .await,
-            )
-        }
-    }))
-    .await;
-    let listings: BTreeMap<String, Result<Vec<LoadBalancerSummary>, ApiError>> =
-        listings.into_iter().collect();
+    let listings =
+        join_all(
+            lb_regions.iter().map(|region| {
+                let recorder = &recorder;
+                async move {
+                    (region.clone(), recorder.call(DESCRIBE_LOAD_BALANCERS, region, api.load_balancers(region)).await)
+                }
+            }),
+        )
+        .await;
+    let listings: BTreeMap<String, Result<Vec<LoadBalancerSummary>, ApiError>> = listings.into_iter().collect();
 
     let origins = join_all(distribution.origins.iter().map(|origin| {
         let recorder = &recorder;
@@ -262,24 +230,15 @@ pub async fn gather(
     .await;
 
     let calls = recorder.calls.into_inner().unwrap_or_default();
-    Ok(Inventory {
-        distribution,
-        origins,
-        calls,
-    })
+    Ok(Inventory { distribution, origins, calls })
 }
 
 /// Matches an origin domain to a load balancer: case-insensitive, with or without `dualstack.`,
 /// ignoring a trailing dot.
-pub fn find_load_balancer<'a>(
-    lbs: &'a [LoadBalancerSummary],
-    origin_domain: &str,
-) -> Option<&'a LoadBalancerSummary> {
+pub fn find_load_balancer<'a>(lbs: &'a [LoadBalancerSummary], origin_domain: &str) -> Option<&'a LoadBalancerSummary> {
     let norm = |s: &str| {
         let s = s.trim_end_matches('.').to_ascii_lowercase();
-        s.strip_prefix("dualstack.")
-            .map(str::to_string)
-            .unwrap_or(s)
+        s.strip_prefix("dualstack.").map(str::to_string).unwrap_or(s)
     };
     let want = norm(origin_domain);
     lbs.iter().find(|lb| norm(&lb.dns_name) == want)
@@ -302,22 +261,9 @@ mod tests {
 
     #[test]
     fn load_balancer_matching_ignores_case_dualstack_and_trailing_dot() {
-        let lbs = vec![
-            lb("a-1.us-east-1.elb.amazonaws.com"),
-            lb("App-2.eu-west-1.elb.amazonaws.com"),
-        ];
-        assert_eq!(
-            find_load_balancer(&lbs, "DUALSTACK.app-2.EU-west-1.elb.amazonaws.com.")
-                .unwrap()
-                .arn,
-            lbs[1].arn
-        );
-        assert_eq!(
-            find_load_balancer(&lbs, "a-1.us-east-1.elb.amazonaws.com")
-                .unwrap()
-                .arn,
-            lbs[0].arn
-        );
+        let lbs = vec![lb("a-1.us-east-1.elb.amazonaws.com"), lb("App-2.eu-west-1.elb.amazonaws.com")];
+        assert_eq!(find_load_balancer(&lbs, "DUALSTACK.app-2.EU-west-1.elb.amazonaws.com.").unwrap().arn, lbs[1].arn);
+        assert_eq!(find_load_balancer(&lbs, "a-1.us-east-1.elb.amazonaws.com").unwrap().arn, lbs[0].arn);
         assert!(find_load_balancer(&lbs, "a-10.us-east-1.elb.amazonaws.com").is_none());
     }
 }

@@ -19,9 +19,7 @@ pub fn classify_origin_domain(domain: &str) -> OriginDomainKind {
         // rest = "[dualstack.]name-123.us-east-1"
         if let Some((_, region)) = rest.rsplit_once('.') {
             if looks_like_region(region) {
-                return OriginDomainKind::LoadBalancer {
-                    region: region.to_string(),
-                };
+                return OriginDomainKind::LoadBalancer { region: region.to_string() };
             }
         }
         return OriginDomainKind::Other;
@@ -37,11 +35,7 @@ pub fn classify_origin_domain(domain: &str) -> OriginDomainKind {
 
 fn looks_like_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts
-            .last()
-            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
-        && parts[0].len() == 2
+    parts.len() >= 3 && parts.last().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) && parts[0].len() == 2
 }
 
 #[cfg(test)]
@@ -52,35 +46,19 @@ mod tests {
     fn load_balancer_names_give_their_region() {
         assert_eq!(
             classify_origin_domain("my-alb-123.us-east-1.elb.amazonaws.com"),
-            OriginDomainKind::LoadBalancer {
-                region: "us-east-1".into()
-            }
+            OriginDomainKind::LoadBalancer { region: "us-east-1".into() }
         );
         assert_eq!(
             classify_origin_domain("dualstack.My-ALB-1.AP-southeast-2.elb.amazonaws.com."),
-            OriginDomainKind::LoadBalancer {
-                region: "ap-southeast-2".into()
-            }
+            OriginDomainKind::LoadBalancer { region: "ap-southeast-2".into() }
         );
-        assert_eq!(
-            classify_origin_domain("net-lb-abc.elb.us-gov-west-1.amazonaws.com"),
-            OriginDomainKind::Other
-        );
+        assert_eq!(classify_origin_domain("net-lb-abc.elb.us-gov-west-1.amazonaws.com"), OriginDomainKind::Other);
     }
 
     #[test]
     fn s3_and_other_names() {
-        assert_eq!(
-            classify_origin_domain("bucket.s3.amazonaws.com"),
-            OriginDomainKind::S3
-        );
-        assert_eq!(
-            classify_origin_domain("bucket.s3.eu-west-1.amazonaws.com"),
-            OriginDomainKind::S3
-        );
-        assert_eq!(
-            classify_origin_domain("app.example.com"),
-            OriginDomainKind::Other
-        );
+        assert_eq!(classify_origin_domain("bucket.s3.amazonaws.com"), OriginDomainKind::S3);
+        assert_eq!(classify_origin_domain("bucket.s3.eu-west-1.amazonaws.com"), OriginDomainKind::S3);
+        assert_eq!(classify_origin_domain("app.example.com"), OriginDomainKind::Other);
     }
 }

@@ -31,20 +31,11 @@ impl BodyReader {
         } else {
             Framing::UntilClose
         };
-        BodyReader {
-            cap,
-            sample_cap,
-            sample: Vec::new(),
-            read: 0,
-            framing,
-        }
+        BodyReader { cap, sample_cap, sample: Vec::new(), read: 0, framing }
     }
 
     pub fn done(&self) -> bool {
-        matches!(
-            self.framing,
-            Framing::Length { remaining: 0 } | Framing::Chunked(ChunkState::Done)
-        )
+        matches!(self.framing, Framing::Length { remaining: 0 } | Framing::Chunked(ChunkState::Done))
     }
 
     pub fn over_cap(&self) -> bool {
@@ -81,13 +72,7 @@ impl BodyReader {
                         data = &data[1..];
                         if b == b'\n' {
                             let text = String::from_utf8_lossy(line).to_string();
-                            let hex = text
-                                .trim()
-                                .split(';')
-                                .next()
-                                .unwrap_or("")
-                                .trim()
-                                .to_string();
+                            let hex = text.trim().split(';').next().unwrap_or("").trim().to_string();
                             match u64::from_str_radix(&hex, 16) {
                                 Ok(0) => *state = ChunkState::Trailer(Vec::new()),
                                 Ok(n) => *state = ChunkState::Data(n),
@@ -103,11 +88,7 @@ impl BodyReader {
                     ChunkState::Data(remaining) => {
                         let take = (*remaining).min(data.len() as u64) as usize;
                         *remaining -= take as u64;
-                        let next = if *remaining == 0 {
-                            Some(ChunkState::DataEnd(0))
-                        } else {
-                            None
-                        };
+                        let next = if *remaining == 0 { Some(ChunkState::DataEnd(0)) } else { None };
                         if let Some(n) = next {
                             *state = n;
                         }

@@ -20,14 +20,8 @@ pub fn recognise_error_page(body: &str) -> Option<CloudFrontErrorPage> {
     if !is_page {
         return None;
     }
-    let heading = between_ci(body, "<h1>", "</h1>")
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let reason = KNOWN_REASONS
-        .iter()
-        .find(|r| body.contains(*r))
-        .map(|r| r.to_string());
+    let heading = between_ci(body, "<h1>", "</h1>").unwrap_or_default().trim().to_string();
+    let reason = KNOWN_REASONS.iter().find(|r| body.contains(*r)).map(|r| r.to_string());
     Some(CloudFrontErrorPage { heading, reason })
 }
 

@@ -4,9 +4,7 @@
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
 use super::target::{ResolveError, resolve};
-use crate::evidence::{
-    Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, Scheme, Timings,
-};
+use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, Scheme, Timings};
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
@@ -54,36 +52,21 @@ impl Exchange {
         } else {
             format!("{}:{}", self.connect_host, self.port)
         };
-        format!(
-            "{}://{}{}",
-            self.scheme.as_str(),
-            authority,
-            self.path_and_query
-        )
+        format!("{}://{}{}", self.scheme.as_str(), authority, self.path_and_query)
     }
 
     /// The headers as recorded in the evidence: secrets redacted.
     pub fn recorded_headers(&self) -> Vec<Header> {
-        let mut out = vec![Header {
-            name: "Host".into(),
-            value: self.host_header.clone(),
-        }];
+        let mut out = vec![Header { name: "Host".into(), value: self.host_header.clone() }];
         out.extend(self.headers.iter().map(|(n, v)| Header {
             name: n.clone(),
-            value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) {
-                "<redacted>".into()
-            } else {
-                v.clone()
-            },
+            value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) { "<redacted>".into() } else { v.clone() },
         }));
         out
     }
 
     fn request_bytes(&self) -> Vec<u8> {
-        let mut s = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\n",
-            self.method, self.path_and_query, self.host_header
-        );
+        let mut s = format!("{} {} HTTP/1.1\r\nHost: {}\r\n", self.method, self.path_and_query, self.host_header);
         for (n, v) in &self.headers {
             s.push_str(n);
             s.push_str(": ");
@@ -107,16 +90,9 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         url: ex.url(),
         address: None,
         address_from_override: false,
-        sni: if ex.scheme == Scheme::Https {
-            ex.sni.clone()
-        } else {
-            None
-        },
+        sni: if ex.scheme == Scheme::Https { ex.sni.clone() } else { None },
         host_header: ex.host_header.clone(),
-        result: HopResult::Error(ProbeError {
-            stage: ProbeStage::Budget,
-            message: "not started".into(),
-        }),
+        result: HopResult::Error(ProbeError { stage: ProbeStage::Budget, message: "not started".into() }),
         timings: Timings::default(),
     };
     let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started)).await {
@@ -128,10 +104,7 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
                 message: if in_phase {
                     "the probe phase's time budget ran out".into()
                 } else {
-                    format!(
-                        "no complete answer within the {} s hop bound",
-                        ctx.limits.hop_timeout.as_secs()
-                    )
+                    format!("no complete answer within the {} s hop bound", ctx.limits.hop_timeout.as_secs())
                 },
             })
         }
@@ -142,19 +115,15 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
 }
 
 fn err(stage: ProbeStage, message: impl Into<String>) -> HopResult {
-    HopResult::Error(ProbeError {
-        stage,
-        message: message.into(),
-    })
+    HopResult::Error(ProbeError { stage, message: message.into() })
 }
 
 async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Instant) -> HopResult {
-    let (addrs, from_override) =
-        match resolve(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private).await {
-            Ok(r) => r,
-            Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
-            Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
-        };
+    let (addrs, from_override) = match resolve(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private).await {
+        Ok(r) => r,
+        Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
+        Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
+    };
     hop.address_from_override = from_override;
     let connect_started = Instant::now();
     let mut last_error = None;
@@ -189,11 +158,7 @@ async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Ins
         Scheme::Http => exchange_on(tcp, ex, ctx, hop, started).await,
         Scheme::Https => {
             let tls_started = Instant::now();
-            let name = match ex
-                .sni
-                .as_deref()
-                .map(|s| ServerName::try_from(s.to_string()))
-            {
+            let name = match ex.sni.as_deref().map(|s| ServerName::try_from(s.to_string())) {
                 Some(Ok(n)) => n,
                 Some(Err(_)) | None => {
                     // rustls always needs a name for verification; an IP literal sends no SNI.
@@ -209,10 +174,7 @@ async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Ins
             match timeout(ctx.limits.tls_timeout, connector.connect(name, tcp)).await {
                 Err(_) => err(
                     ProbeStage::Tls,
-                    format!(
-                        "TLS handshake did not complete within {} ms",
-                        ctx.limits.tls_timeout.as_millis()
-                    ),
+                    format!("TLS handshake did not complete within {} ms", ctx.limits.tls_timeout.as_millis()),
                 ),
                 Ok(Err(e)) => err(ProbeStage::Tls, describe_tls_error(&e)),
                 Ok(Ok(tls)) => {
@@ -225,10 +187,7 @@ async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Ins
 }
 
 fn describe_tls_error(e: &std::io::Error) -> String {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         Some(rustls::Error::InvalidCertificate(c)) => format!("certificate rejected: {c:?}"),
         Some(rustls::Error::AlertReceived(a)) => format!("server sent TLS alert {a:?}"),
         Some(other) => format!("TLS error: {other}"),
@@ -259,27 +218,17 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
 
     // Response head.
     let (status, reason, headers, head_len) = loop {
-        let wait = if buf.is_empty() {
-            limits.first_byte_timeout
-        } else {
-            limits.hop_timeout
-        };
+        let wait = if buf.is_empty() { limits.first_byte_timeout } else { limits.hop_timeout };
         let n = match timeout(wait, stream.read(&mut chunk)).await {
             Err(_) if buf.is_empty() => {
                 return err(
                     ProbeStage::FirstByteTimeout,
-                    format!(
-                        "no response byte within {} s of sending the request",
-                        limits.first_byte_timeout.as_secs()
-                    ),
+                    format!("no response byte within {} s of sending the request", limits.first_byte_timeout.as_secs()),
                 );
             }
             Err(_) => return err(ProbeStage::Http, "the response head stalled"),
             Ok(Err(e)) => {
-                return err(
-                    ProbeStage::Http,
-                    format!("reading the response failed: {e}"),
-                );
+                return err(ProbeStage::Http, format!("reading the response failed: {e}"));
             }
             Ok(Ok(n)) => n,
         };
@@ -312,10 +261,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                 let headers: Vec<Header> = resp
                     .headers
                     .iter()
-                    .map(|h| Header {
-                        name: h.name.to_string(),
-                        value: String::from_utf8_lossy(h.value).into_owned(),
-                    })
+                    .map(|h| Header { name: h.name.to_string(), value: String::from_utf8_lossy(h.value).into_owned() })
                     .collect();
                 break (code, resp.reason.unwrap_or("").to_string(), headers, len);
             }
@@ -323,39 +269,24 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                 if buf.len() > limits.max_header_bytes {
                     return err(
                         ProbeStage::Http,
-                        format!(
-                            "the response head is larger than {} bytes; reading stopped",
-                            limits.max_header_bytes
-                        ),
+                        format!("the response head is larger than {} bytes; reading stopped", limits.max_header_bytes),
                     );
                 }
             }
             Err(httparse::Error::TooManyHeaders) => {
-                return err(
-                    ProbeStage::Http,
-                    "the response has more than 256 header fields; reading stopped",
-                );
+                return err(ProbeStage::Http, "the response has more than 256 header fields; reading stopped");
             }
             Err(e) => {
                 let sample = String::from_utf8_lossy(&buf[..buf.len().min(80)]).into_owned();
-                return err(
-                    ProbeStage::Http,
-                    format!("not an HTTP/1.x response ({e}); first bytes: {sample:?}"),
-                );
+                return err(ProbeStage::Http, format!("not an HTTP/1.x response ({e}); first bytes: {sample:?}"));
             }
         }
     };
 
     // Body, bounded.
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
-    };
+    let header = |name: &str| headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str());
     let no_body = ex.method == "HEAD" || status == 204 || status == 304;
-    let chunked =
-        header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked = header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let mut body = BodyReader::new(
         limits.max_body_bytes,

@@ -18,37 +18,18 @@ use tokio::time::Instant as TokioInstant;
 pub use tls::{TlsConfigs, TlsSetupError};
 
 /// Runs a plan. `probed_from` says where this process runs (the report shows it).
-pub async fn run(
-    plan: &ProbePlan,
-    settings: &ProbeSettings,
-    tls: &TlsConfigs,
-    probed_from: &str,
-) -> Observations {
+pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, probed_from: &str) -> Observations {
     let deadline = TokioInstant::now() + settings.limits.phase_budget;
-    let records = join_all(
-        plan.probes
-            .iter()
-            .map(|p| run_probe(p, settings, tls, deadline)),
-    )
-    .await;
+    let records = join_all(plan.probes.iter().map(|p| run_probe(p, settings, tls, deadline))).await;
     let mut overrides: Vec<String> = records
         .iter()
         .flat_map(|r| r.hops.iter())
         .filter(|h| h.address_from_override)
-        .filter_map(|h| {
-            url::Url::parse(&h.url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-        })
+        .filter_map(|h| url::Url::parse(&h.url).ok().and_then(|u| u.host_str().map(str::to_string)))
         .collect();
     overrides.sort();
     overrides.dedup();
-    Observations {
-        probed_from: probed_from.to_string(),
-        overrides,
-        probes: records,
-        skipped: plan.skipped.clone(),
-    }
+    Observations { probed_from: probed_from.to_string(), overrides, probes: records, skipped: plan.skipped.clone() }
 }
 
 async fn run_probe(
@@ -88,50 +69,32 @@ async fn run_probe(
         let Some(location) = location else {
             break RedirectOutcome::Final;
         };
-        let Some(next) = url::Url::parse(&base)
-            .ok()
-            .and_then(|b| b.join(&location).ok())
-        else {
-            break RedirectOutcome::NotFollowed {
-                location,
-                reason: "the Location header is not a valid URL".into(),
-            };
+        let Some(next) = url::Url::parse(&base).ok().and_then(|b| b.join(&location).ok()) else {
+            break RedirectOutcome::NotFollowed { location, reason: "the Location header is not a valid URL".into() };
         };
         let next_norm = next.to_string();
         if seen.contains(&next_norm) {
-            break RedirectOutcome::Loop {
-                repeated_url: next_norm,
-            };
+            break RedirectOutcome::Loop { repeated_url: next_norm };
         }
         if hops.len() > settings.limits.max_redirects as usize {
-            break RedirectOutcome::TooMany {
-                limit: settings.limits.max_redirects,
-            };
+            break RedirectOutcome::TooMany { limit: settings.limits.max_redirects };
         }
         let host = next.host_str().unwrap_or("").to_ascii_lowercase();
         let scheme = match next.scheme() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
             other => {
-                break RedirectOutcome::NotFollowed {
-                    location,
-                    reason: format!("scheme {other:?} is not followed"),
-                };
+                break RedirectOutcome::NotFollowed { location, reason: format!("scheme {other:?} is not followed") };
             }
         };
         if !p.allowed_hosts.contains(&host) {
             break RedirectOutcome::NotFollowed {
                 location,
-                reason: format!(
-                    "{host} is not a name this distribution holds; probes go only to its own names"
-                ),
+                reason: format!("{host} is not a name this distribution holds; probes go only to its own names"),
             };
         }
         if TokioInstant::now() >= deadline {
-            break RedirectOutcome::NotFollowed {
-                location,
-                reason: "the probe phase's time budget ran out".into(),
-            };
+            break RedirectOutcome::NotFollowed { location, reason: "the probe phase's time budget ran out".into() };
         }
         current = follow(&current, &next, scheme, host);
     };
@@ -148,9 +111,7 @@ async fn run_probe(
 /// The next hop, as a viewer following the redirect would send it: the origin's secret headers
 /// are never carried to another request.
 fn follow(prev: &Exchange, next: &url::Url, scheme: Scheme, host: String) -> Exchange {
-    let port = next
-        .port_or_known_default()
-        .unwrap_or(if scheme == Scheme::Https { 443 } else { 80 });
+    let port = next.port_or_known_default().unwrap_or(if scheme == Scheme::Https { 443 } else { 80 });
     let mut path_and_query = next.path().to_string();
     if let Some(q) = next.query() {
         path_and_query.push('?');
@@ -179,7 +140,5 @@ fn follow(prev: &Exchange, next: &url::Url, scheme: Scheme, host: String) -> Exc
 }
 
 fn normalise(u: &str) -> String {
-    url::Url::parse(u)
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| u.to_string())
+    url::Url::parse(u).map(|u| u.to_string()).unwrap_or_else(|_| u.to_string())
 }

@@ -78,16 +78,9 @@ pub async fn resolve(
     allow_private: bool,
 ) -> Result<(Vec<SocketAddr>, bool), ResolveError> {
     let host_lc = host.trim_end_matches('.').to_ascii_lowercase();
-    let (candidates, from_override) = if let Some(o) = overrides
-        .iter()
-        .find(|o| o.host == host_lc && o.port == port)
-    {
+    let (candidates, from_override) = if let Some(o) = overrides.iter().find(|o| o.host == host_lc && o.port == port) {
         (vec![o.target], true)
-    } else if let Ok(ip) = host_lc
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+    } else if let Ok(ip) = host_lc.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         (vec![SocketAddr::new(ip, port)], false)
     } else {
         let addrs = tokio::net::lookup_host((host_lc.as_str(), port))
@@ -105,13 +98,10 @@ pub async fn resolve(
         match classify_address(addr.ip()) {
             AddressVerdict::Allowed => allowed.push(addr),
             AddressVerdict::PrivateNeedsOptIn(_) if allow_private => allowed.push(addr),
-            AddressVerdict::PrivateNeedsOptIn(why) => refusals.push(format!(
-                "{} is a {why}; pass --allow-private-targets to probe it",
-                addr.ip()
-            )),
-            AddressVerdict::Forbidden(why) => {
-                refusals.push(format!("{} is a {why} and is never probed", addr.ip()))
+            AddressVerdict::PrivateNeedsOptIn(why) => {
+                refusals.push(format!("{} is a {why}; pass --allow-private-targets to probe it", addr.ip()))
             }
+            AddressVerdict::Forbidden(why) => refusals.push(format!("{} is a {why} and is never probed", addr.ip())),
         }
     }
     if allowed.is_empty() {
@@ -136,30 +126,16 @@ mod tests {
 
     #[test]
     fn metadata_and_link_local_are_always_forbidden() {
-        for a in [
-            "169.254.169.254",
-            "169.254.170.2",
-            "fd00:ec2::254",
-            "fe80::1",
-            "::ffff:169.254.169.254",
-            "0.0.0.0",
-            "::",
-        ] {
+        for a in
+            ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "fe80::1", "::ffff:169.254.169.254", "0.0.0.0", "::"]
+        {
             assert!(matches!(v(a), AddressVerdict::Forbidden(_)), "{a}");
         }
     }
 
     #[test]
     fn private_and_loopback_need_opt_in_public_is_allowed() {
-        for a in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "100.64.0.1",
-            "::1",
-            "fd12::1",
-        ] {
+        for a in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1", "fd12::1"] {
             assert!(matches!(v(a), AddressVerdict::PrivateNeedsOptIn(_)), "{a}");
         }
         for a in ["203.0.113.7", "8.8.8.8", "2600:1f18::1"] {
@@ -176,17 +152,8 @@ mod tests {
         let (addrs, from_override) = resolve("ORIGIN.example", 80, &o, true).await.unwrap();
         assert_eq!(addrs, vec!["127.0.0.1:8080".parse().unwrap()]);
         assert!(from_override);
-        assert!(matches!(
-            resolve("origin.example", 80, &o, false).await,
-            Err(ResolveError::Refused(_))
-        ));
-        assert!(matches!(
-            resolve("evil.example", 80, &o, true).await,
-            Err(ResolveError::Refused(_))
-        ));
-        assert!(matches!(
-            resolve("169.254.169.254", 80, &[], true).await,
-            Err(ResolveError::Refused(_))
-        ));
+        assert!(matches!(resolve("origin.example", 80, &o, false).await, Err(ResolveError::Refused(_))));
+        assert!(matches!(resolve("evil.example", 80, &o, true).await, Err(ResolveError::Refused(_))));
+        assert!(matches!(resolve("169.254.169.254", 80, &[], true).await, Err(ResolveError::Refused(_))));
     }
 }

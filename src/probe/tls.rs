@@ -38,9 +38,7 @@ impl TlsConfigs {
                 return Err(TlsSetupError::NoCertificates);
             }
             for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| TlsSetupError::BadCertificate(e.to_string()))?;
+                roots.add(c).map_err(|e| TlsSetupError::BadCertificate(e.to_string()))?;
             }
         }
         let roots = Arc::new(roots);
@@ -55,11 +53,7 @@ impl TlsConfigs {
                 provider::cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
                 provider::cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             ],
-            kx_groups: vec![
-                provider::kx_group::X25519,
-                provider::kx_group::SECP256R1,
-                provider::kx_group::SECP384R1,
-            ],
+            kx_groups: vec![provider::kx_group::X25519, provider::kx_group::SECP256R1, provider::kx_group::SECP384R1],
             ..base.clone()
         };
         let mut cf = ClientConfig::builder_with_provider(Arc::new(cf_provider))
@@ -75,9 +69,6 @@ impl TlsConfigs {
             .with_root_certificates(roots)
             .with_no_client_auth();
         viewer.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(TlsConfigs {
-            cloudfront_to_origin: Arc::new(cf),
-            viewer: Arc::new(viewer),
-        })
+        Ok(TlsConfigs { cloudfront_to_origin: Arc::new(cf), viewer: Arc::new(viewer) })
     }
 }

@@ -12,11 +12,7 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
 }
 
@@ -37,13 +33,8 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         "fail" => "1;31",
         _ => "1;35",
     };
-    let _ = writeln!(
-        o,
-        "{} {} ({})",
-        style.paint(status_code, &r.status.to_uppercase()),
-        r.distribution_id,
-        r.domain_name
-    );
+    let _ =
+        writeln!(o, "{} {} ({})", style.paint(status_code, &r.status.to_uppercase()), r.distribution_id, r.domain_name);
     let _ = writeln!(o, "{}", r.verdict.summary);
     if let Some(primary) = &r.verdict.primary {
         if let Some(f) = r.findings.iter().find(|f| &f.id == primary) {
@@ -62,13 +53,7 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         let _ = writeln!(o, "\nFindings (most likely cause first):");
         for (i, f) in r.findings.iter().enumerate() {
             let sev = style.paint(severity_code(&f.severity), &f.severity.to_uppercase());
-            let _ = writeln!(
-                o,
-                "{}. [{sev}] {} ({} confidence)",
-                i + 1,
-                f.id,
-                f.confidence
-            );
+            let _ = writeln!(o, "{}. [{sev}] {} ({} confidence)", i + 1, f.id, f.confidence);
             let _ = writeln!(o, "   {}", f.summary);
             for e in &f.evidence {
                 let _ = writeln!(o, "   - {} {}: {}", e.source, e.subject, e.observed);
@@ -107,11 +92,7 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         let _ = writeln!(o, "- {} skipped: {}", s.id, s.reason);
     }
     if !r.observations.overrides.is_empty() {
-        let _ = writeln!(
-            o,
-            "  (addresses from --connect-to for: {})",
-            r.observations.overrides.join(", ")
-        );
+        let _ = writeln!(o, "  (addresses from --connect-to for: {})", r.observations.overrides.join(", "));
     }
     o
 }

@@ -2,9 +2,7 @@
 //! Its JSON Schema is `schema/report-v1.schema.json`; later versions extend it, never break it.
 
 use crate::checks::{EvidenceItem, Finding, Remediation, Resource, Unverified};
-use crate::evidence::{
-    Evidence, Hop, HopResult, ProbeRecord, ProbeTarget, RedirectOutcome, Timings,
-};
+use crate::evidence::{Evidence, Hop, HopResult, ProbeRecord, ProbeTarget, RedirectOutcome, Timings};
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 
@@ -149,10 +147,7 @@ impl ReportV1 {
         let d = &ev.inventory.distribution;
         ReportV1 {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: "cf-origin-doctor".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
+            tool: Tool { name: "cf-origin-doctor".into(), version: env!("CARGO_PKG_VERSION").into() },
             generated_at: ev.collected_at.clone(),
             distribution_id: d.id.clone(),
             domain_name: d.domain_name.clone(),
@@ -173,10 +168,7 @@ impl ReportV1 {
                     .observations
                     .skipped
                     .iter()
-                    .map(|s| SkippedV1 {
-                        id: s.id.clone(),
-                        reason: s.reason.clone(),
-                    })
+                    .map(|s| SkippedV1 { id: s.id.clone(), reason: s.reason.clone() })
                     .collect(),
             },
             aws_calls: ev
@@ -210,10 +202,7 @@ fn finding(f: &Finding) -> FindingV1 {
 }
 
 fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn evidence(e: &EvidenceItem) -> EvidenceV1 {
@@ -226,26 +215,15 @@ fn evidence(e: &EvidenceItem) -> EvidenceV1 {
 }
 
 fn remediation(r: &Remediation) -> RemediationV1 {
-    RemediationV1 {
-        summary: r.summary.clone(),
-        steps: r.steps.clone(),
-        cli: r.cli.clone(),
-    }
+    RemediationV1 { summary: r.summary.clone(), steps: r.steps.clone(), cli: r.cli.clone() }
 }
 
 fn resource(r: &Resource) -> ResourceV1 {
-    ResourceV1 {
-        kind: r.kind.clone(),
-        id: r.id.clone(),
-    }
+    ResourceV1 { kind: r.kind.clone(), id: r.id.clone() }
 }
 
 fn unverified(u: &Unverified) -> UnverifiedV1 {
-    UnverifiedV1 {
-        what: u.what.clone(),
-        reason: u.reason.clone(),
-        check: u.check.clone(),
-    }
+    UnverifiedV1 { what: u.what.clone(), reason: u.reason.clone(), check: u.check.clone() }
 }
 
 fn probe(p: &ProbeRecord) -> ProbeV1 {
@@ -255,15 +233,9 @@ fn probe(p: &ProbeRecord) -> ProbeV1 {
     };
     let (redirects, detail) = match &p.redirects {
         RedirectOutcome::Final => ("final", None),
-        RedirectOutcome::Loop { repeated_url } => {
-            ("loop", Some(format!("{repeated_url} came back")))
-        }
-        RedirectOutcome::TooMany { limit } => {
-            ("too_many", Some(format!("more than {limit} redirects")))
-        }
-        RedirectOutcome::NotFollowed { location, reason } => {
-            ("not_followed", Some(format!("{location}: {reason}")))
-        }
+        RedirectOutcome::Loop { repeated_url } => ("loop", Some(format!("{repeated_url} came back"))),
+        RedirectOutcome::TooMany { limit } => ("too_many", Some(format!("more than {limit} redirects"))),
+        RedirectOutcome::NotFollowed { location, reason } => ("not_followed", Some(format!("{location}: {reason}"))),
         RedirectOutcome::Failed => ("failed", None),
     };
     ProbeV1 {
@@ -271,11 +243,7 @@ fn probe(p: &ProbeRecord) -> ProbeV1 {
         target: target.into(),
         origin_id,
         method: p.method.clone(),
-        request_headers: p
-            .request_headers
-            .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
-            .collect(),
+        request_headers: p.request_headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
         hops: p.hops.iter().map(hop).collect(),
         redirects: redirects.into(),
         redirects_detail: detail,

@@ -62,9 +62,7 @@ pub async fn emulator_config(endpoint: &str) -> SdkConfig {
     config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudfront::config::Credentials::new(
-            "lab", "lab", None, None, "lab",
-        ))
+        .credentials_provider(aws_sdk_cloudfront::config::Credentials::new("lab", "lab", None, None, "lab"))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
         .await
@@ -72,9 +70,7 @@ pub async fn emulator_config(endpoint: &str) -> SdkConfig {
 
 impl Lab {
     pub async fn start(scenario: Scenario) -> Lab {
-        let moto = tokio::task::spawn_blocking(moto::Moto::start)
-            .await
-            .expect("start emulator");
+        let moto = tokio::task::spawn_blocking(moto::Moto::start).await.expect("start emulator");
         let sdk = emulator_config(&moto.endpoint).await;
         let ca = pki::TestCa::new();
         let mut ca_file = tempfile::NamedTempFile::new().expect("ca temp file");
@@ -92,16 +88,8 @@ impl Lab {
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
         };
         let listeners = vec![
-            seed::ListenerSpec {
-                port: 80,
-                https: false,
-                action: http_action,
-            },
-            seed::ListenerSpec {
-                port: 443,
-                https: true,
-                action: seed::ListenerAction::Forward,
-            },
+            seed::ListenerSpec { port: 80, https: false, action: http_action },
+            seed::ListenerSpec { port: 443, https: true, action: seed::ListenerAction::Forward },
         ];
         let alb = seed::create_alb(&sdk, &name, &listeners).await;
         let alb_dns = alb.dns_name.to_ascii_lowercase();
@@ -123,18 +111,13 @@ impl Lab {
             let behavior = match &l.action {
                 seed::ListenerAction::Forward => origin::Behavior::App,
                 seed::ListenerAction::RedirectToHttps => origin::Behavior::RedirectToHttps,
-                seed::ListenerAction::Fixed { status, body } => origin::Behavior::Fixed {
-                    status: *status,
-                    body: body.clone(),
-                },
+                seed::ListenerAction::Fixed { status, body } => {
+                    origin::Behavior::Fixed { status: *status, body: body.clone() }
+                }
             };
             let tls = l.https.then(|| ca.leaf(&[alb_dns.as_str()]));
             let o = origin::start(behavior, tls).await;
-            connect_to.push(ConnectTo {
-                host: alb_dns.clone(),
-                port: l.port,
-                target: o.server.addr,
-            });
+            connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.server.addr });
             origins.push((l.port, o));
         }
 
@@ -144,36 +127,13 @@ impl Lab {
             &api,
             &distribution_id,
             viewer_cert,
-            edge::EdgeOptions {
-                connect_to: connect_to.clone(),
-                origin_roots_pem: ca.pem(),
-                timeout_scale: 0.1,
-            },
+            edge::EdgeOptions { connect_to: connect_to.clone(), origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
         )
         .await;
-        connect_to.push(ConnectTo {
-            host: domain_name.to_ascii_lowercase(),
-            port: 443,
-            target: edge.https.addr,
-        });
-        connect_to.push(ConnectTo {
-            host: domain_name.to_ascii_lowercase(),
-            port: 80,
-            target: edge.http.addr,
-        });
+        connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 443, target: edge.https.addr });
+        connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 80, target: edge.http.addr });
 
-        Lab {
-            moto,
-            sdk,
-            ca,
-            ca_file,
-            connect_to,
-            distribution_id,
-            domain_name,
-            alb,
-            origins,
-            edge,
-        }
+        Lab { moto, sdk, ca, ca_file, connect_to, distribution_id, domain_name, alb, origins, edge }
     }
 
     /// Probe settings that reach the lab: overrides, the lab CA, loopback allowed, short bounds.
@@ -194,12 +154,7 @@ impl Lab {
     }
 
     pub fn engine(&self) -> Engine<SdkApi> {
-        Engine::new(
-            SdkApi::new(self.sdk.clone()),
-            self.probe_settings(),
-            "the lab host (loopback)",
-        )
-        .expect("engine")
+        Engine::new(SdkApi::new(self.sdk.clone()), self.probe_settings(), "the lab host (loopback)").expect("engine")
     }
 
     /// The CLI flags that point a diagnosis at this lab.
@@ -207,13 +162,7 @@ impl Lab {
         let mut args = Vec::new();
         for c in &self.connect_to {
             args.push("--connect-to".to_string());
-            args.push(format!(
-                "{}:{}:{}:{}",
-                c.host,
-                c.port,
-                c.target.ip(),
-                c.target.port()
-            ));
+            args.push(format!("{}:{}:{}:{}", c.host, c.port, c.target.ip(), c.target.port()));
         }
         args.push("--ca-file".into());
         args.push(self.ca_file.path().display().to_string());
@@ -239,25 +188,11 @@ impl Lab {
         let list: Vec<String> = self
             .connect_to
             .iter()
-            .map(|c| {
-                format!(
-                    "{}:{}:{}:{}",
-                    c.host,
-                    c.port,
-                    c.target.ip(),
-                    c.target.port()
-                )
-            })
+            .map(|c| format!("{}:{}:{}:{}", c.host, c.port, c.target.ip(), c.target.port()))
             .collect();
         env.push(("CF_ORIGIN_DOCTOR_CONNECT_TO".into(), list.join(",")));
-        env.push((
-            "CF_ORIGIN_DOCTOR_CA_FILE".into(),
-            self.ca_file.path().display().to_string(),
-        ));
-        env.push((
-            "CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS".into(),
-            "true".into(),
-        ));
+        env.push(("CF_ORIGIN_DOCTOR_CA_FILE".into(), self.ca_file.path().display().to_string()));
+        env.push(("CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS".into(), "true".into()));
         env
     }
 }

@@ -25,10 +25,7 @@ fn moto_binary() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
 
 impl Moto {
@@ -49,10 +46,7 @@ impl Moto {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("start moto_server");
-            let mut moto = Moto {
-                child,
-                endpoint: format!("http://127.0.0.1:{port}"),
-            };
+            let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(30) {
                 if let Ok(Some(_)) = moto.child.try_wait() {
@@ -75,9 +69,7 @@ fn ping(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
+    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").is_err() {
         return false;
     }
     let mut buf = [0u8; 16];

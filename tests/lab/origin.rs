@@ -45,22 +45,12 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
         Behavior::App => Response::new(200, "OK")
             .header("Content-Type", "text/html")
             .header("Server", "lab-app")
-            .body(format!(
-                "<html><body>hello from the app; Host={}</body></html>",
-                req.host()
-            )),
+            .body(format!("<html><body>hello from the app; Host={}</body></html>", req.host())),
         Behavior::RedirectToHttps => {
             let host = req.host();
             let host = host.split(':').next().unwrap_or("");
-            let (path, query) = req
-                .target
-                .split_once('?')
-                .unwrap_or((req.target.as_str(), ""));
-            let query = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{query}")
-            };
+            let (path, query) = req.target.split_once('?').unwrap_or((req.target.as_str(), ""));
+            let query = if query.is_empty() { String::new() } else { format!("?{query}") };
             Response::new(301, "Moved Permanently")
                 .header("Server", "awselb/2.0")
                 .header("Location", format!("https://{host}:443{path}{query}"))

@@ -30,37 +30,22 @@ impl RuntimeApi {
                         // Only one invocation: park the runtime until the test stops it.
                         std::future::pending::<()>().await;
                     }
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_millis() as u64;
+                    let now =
+                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
                     return Response::new(200, "OK")
                         .header("Content-Type", "application/json")
                         .header("Lambda-Runtime-Aws-Request-Id", "lab-request-1")
-                        .header(
-                            "Lambda-Runtime-Deadline-Ms",
-                            (now + deadline_ms).to_string(),
-                        )
+                        .header("Lambda-Runtime-Deadline-Ms", (now + deadline_ms).to_string())
                         .header(
                             "Lambda-Runtime-Invoked-Function-Arn",
                             "arn:aws:lambda:us-east-1:123456789012:function:cf-origin-doctor",
                         )
-                        .header(
-                            "Lambda-Runtime-Trace-Id",
-                            "Root=1-00000000-000000000000000000000000;Sampled=0",
-                        )
+                        .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
                         .body(event.into_bytes());
                 }
                 if req.method == "POST" {
-                    let kind = if req.target.ends_with("/response") {
-                        "response"
-                    } else {
-                        "error"
-                    };
-                    *r.lock().unwrap() = Some((
-                        kind.to_string(),
-                        String::from_utf8_lossy(&req.body).into_owned(),
-                    ));
+                    let kind = if req.target.ends_with("/response") { "response" } else { "error" };
+                    *r.lock().unwrap() = Some((kind.to_string(), String::from_utf8_lossy(&req.body).into_owned()));
                     d.notify_waiters();
                     d.notify_one();
                 }
@@ -68,11 +53,7 @@ impl RuntimeApi {
             })
         });
         let server = server::start(None, handler).await;
-        RuntimeApi {
-            server,
-            result,
-            done,
-        }
+        RuntimeApi { server, result, done }
     }
 
     /// The address to put in `AWS_LAMBDA_RUNTIME_API`.
@@ -86,9 +67,7 @@ impl RuntimeApi {
             if let Some(r) = self.result.lock().unwrap().clone() {
                 return r;
             }
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_millis(100), self.done.notified())
-                    .await;
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(100), self.done.notified()).await;
         }
     }
 }

@@ -31,17 +31,8 @@ pub struct Alb {
 pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec]) -> Alb {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .expect("create vpc");
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("vpc id")
-        .to_string();
+    let vpc = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.expect("create vpc");
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
     let mut subnets = Vec::new();
     for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
         let s = ec2
@@ -52,12 +43,7 @@ pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec])
             .send()
             .await
             .expect("create subnet");
-        subnets.push(
-            s.subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("subnet id")
-                .to_string(),
-        );
+        subnets.push(s.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string());
     }
     let sg = ec2
         .create_security_group()
@@ -104,19 +90,13 @@ pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec])
         .send()
         .await
         .expect("create target group");
-    let tg_arn = tg
-        .target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .expect("tg arn")
-        .to_string();
+    let tg_arn = tg.target_groups().first().and_then(|t| t.target_group_arn()).expect("tg arn").to_string();
     let mut out = Vec::new();
     for spec in listeners {
         let action = match &spec.action {
-            ListenerAction::Forward => elbt::Action::builder()
-                .r#type(elbt::ActionTypeEnum::Forward)
-                .target_group_arn(&tg_arn)
-                .build(),
+            ListenerAction::Forward => {
+                elbt::Action::builder().r#type(elbt::ActionTypeEnum::Forward).target_group_arn(&tg_arn).build()
+            }
             ListenerAction::RedirectToHttps => elbt::Action::builder()
                 .r#type(elbt::ActionTypeEnum::Redirect)
                 .redirect_config(
@@ -142,36 +122,20 @@ pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec])
             .create_listener()
             .load_balancer_arn(&arn)
             .port(i32::from(spec.port))
-            .protocol(if spec.https {
-                elbt::ProtocolEnum::Https
-            } else {
-                elbt::ProtocolEnum::Http
-            })
+            .protocol(if spec.https { elbt::ProtocolEnum::Https } else { elbt::ProtocolEnum::Http })
             .default_actions(action);
         if spec.https {
-            req = req
-                .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
-                .certificates(
-                    elbt::Certificate::builder()
-                        .certificate_arn("arn:aws:iam::123456789012:server-certificate/lab")
-                        .build(),
-                );
+            req = req.ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06").certificates(
+                elbt::Certificate::builder()
+                    .certificate_arn("arn:aws:iam::123456789012:server-certificate/lab")
+                    .build(),
+            );
         }
         let l = req.send().await.expect("create listener");
-        let larn = l
-            .listeners()
-            .first()
-            .and_then(|l| l.listener_arn())
-            .expect("listener arn")
-            .to_string();
+        let larn = l.listeners().first().and_then(|l| l.listener_arn()).expect("listener arn").to_string();
         out.push((spec.clone(), larn));
     }
-    Alb {
-        arn,
-        dns_name: lb.dns_name().expect("dns name").to_string(),
-        target_group_arn: tg_arn,
-        listeners: out,
-    }
+    Alb { arn, dns_name: lb.dns_name().expect("dns name").to_string(), target_group_arn: tg_arn, listeners: out }
 }
 
 /// A distribution with one custom origin, enough for the scenarios at hand.
@@ -229,12 +193,7 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
         .origin_ssl_protocols(
             cft::OriginSslProtocols::builder()
                 .quantity(spec.ssl_protocols.len() as i32)
-                .set_items(Some(
-                    spec.ssl_protocols
-                        .iter()
-                        .map(|p| cft::SslProtocol::from(*p))
-                        .collect(),
-                ))
+                .set_items(Some(spec.ssl_protocols.iter().map(|p| cft::SslProtocol::from(*p)).collect()))
                 .build()
                 .expect("ssl protocols"),
         )
@@ -248,11 +207,7 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
             spec.custom_headers
                 .iter()
                 .map(|(n, v)| {
-                    cft::OriginCustomHeader::builder()
-                        .header_name(n)
-                        .header_value(v)
-                        .build()
-                        .expect("header")
+                    cft::OriginCustomHeader::builder().header_name(n).header_value(v).build().expect("header")
                 })
                 .collect(),
         ))
@@ -306,9 +261,7 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
                             .headers(
                                 cft::Headers::builder()
                                     .quantity(spec.legacy_headers.len() as i32)
-                                    .set_items(Some(
-                                        spec.legacy_headers.iter().map(|h| h.to_string()).collect(),
-                                    ))
+                                    .set_items(Some(spec.legacy_headers.iter().map(|h| h.to_string()).collect()))
                                     .build()
                                     .expect("headers"),
                             )
@@ -328,24 +281,13 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
                 .build()
                 .expect("aliases"),
         )
-        .origins(
-            cft::Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .expect("origins"),
-        )
+        .origins(cft::Origins::builder().quantity(1).items(origin).build().expect("origins"))
         .default_cache_behavior(behavior.build().expect("default behavior"))
         .comment("cf-origin-doctor lab")
         .enabled(spec.enabled)
         .build()
         .expect("distribution config");
-    let out = cf
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .expect("create distribution");
+    let out = cf.create_distribution().distribution_config(config).send().await.expect("create distribution");
     let d = out.distribution().expect("distribution");
     (d.id().to_string(), d.domain_name().to_string())
 }

@@ -26,10 +26,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn host(&self) -> String {
@@ -48,12 +45,7 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16, reason: &str) -> Self {
-        Response {
-            status,
-            reason: reason.to_string(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Response { status, reason: reason.to_string(), headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -71,10 +63,7 @@ impl Response {
         for (n, v) in &self.headers {
             out.push_str(&format!("{n}: {v}\r\n"));
         }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.body.len()
-        ));
+        out.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", self.body.len()));
         let mut bytes = out.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
@@ -97,19 +86,15 @@ impl Drop for Server {
 
 /// Starts a server on 127.0.0.1 (random port). `tls` makes it HTTPS with that certificate.
 pub async fn start(tls: Option<Leaf>, handler: Handler) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let acceptor = tls.map(|leaf| {
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_no_client_auth()
-        .with_single_cert(leaf.chain, leaf.key)
-        .expect("server cert");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("tls versions")
+            .with_no_client_auth()
+            .with_single_cert(leaf.chain, leaf.key)
+            .expect("server cert");
         tokio_rustls::TlsAcceptor::from(Arc::new(config))
     });
     let task = tokio::spawn(async move {
@@ -162,12 +147,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     headers: req
                         .headers
                         .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_string(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
+                        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
                         .collect(),
                     peer,
                     tls,
@@ -179,18 +159,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Ok(httparse::Status::Partial) if buf.len() < 256 * 1024 => continue,
             _ => {
-                let _ = s
-                    .write_all(&Response::new(400, "Bad Request").to_bytes())
-                    .await;
+                let _ = s.write_all(&Response::new(400, "Bad Request").to_bytes()).await;
                 return;
             }
         }
     };
-    let length = request
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(1 << 20);
+    let length =
+        request.header("content-length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0).min(1 << 20);
     while buf.len() < length {
         match s.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
