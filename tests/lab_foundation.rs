@@ -42,6 +42,7 @@ async fn healthy_distribution_passes_with_nothing_above_info() {
     assert_schema_valid(&r);
     assert_eq!(r["status"], "pass", "{r:#}");
     assert_eq!(r["verdict"]["primary"], Value::Null);
+    assert_eq!(r["verdict"]["symptom_class"], "healthy");
     for f in r["findings"].as_array().unwrap() {
         assert_eq!(f["severity"], "info", "unexpected finding {f:#}");
     }
@@ -68,6 +69,7 @@ async fn redirect_loop_is_the_primary_cause_with_config_and_probe_evidence() {
     assert_schema_valid(&r);
     assert_eq!(r["status"], "fail");
     assert_eq!(r["verdict"]["primary"], "redirect-loop-origin-forces-https", "{r:#}");
+    assert_eq!(r["verdict"]["symptom_class"], "redirect_loop");
     let f = &r["findings"][0];
     assert_eq!(f["id"], "redirect-loop-origin-forces-https");
     assert_eq!(f["severity"], "critical");
@@ -197,6 +199,13 @@ async fn recorded_evidence_replays_to_the_same_report() {
     assert_eq!(replay.status.code(), Some(1));
     let replayed: Value = serde_json::from_slice(&replay.stdout).unwrap();
     assert_eq!(live, replayed);
+
+    // The same evidence as Markdown for a ticket: verdict, fix, findings.
+    let md = Command::new(CLI).args(["replay", file.to_str().unwrap(), "--format", "markdown"]).output().unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("## cf-origin-doctor: **FAIL**"), "{md}");
+    assert!(md.contains("### Fix (`redirect-loop-origin-forces-https`)"), "{md}");
+    assert!(md.contains("```sh\naws cloudfront get-distribution-config"), "{md}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

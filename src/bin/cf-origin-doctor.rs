@@ -9,7 +9,7 @@ use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
 use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::evidence::Evidence;
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
-use cf_origin_doctor::report::text::{Style, render};
+use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -31,6 +31,7 @@ struct Cli {
 enum Format {
     Text,
     Json,
+    Markdown,
 }
 
 #[derive(clap::Args)]
@@ -66,6 +67,11 @@ enum Command {
         record: Option<PathBuf>,
         #[command(flatten)]
         output: Output,
+    },
+    /// List every check (finding id and title); `--markdown` prints docs/findings.md.
+    Checks {
+        #[arg(long)]
+        markdown: bool,
     },
     /// Re-run checks and verdict on recorded evidence, offline.
     Replay {
@@ -129,6 +135,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             emit(&diagnosis, &output)
         }
+        Command::Checks { markdown } => {
+            if markdown {
+                print!("{}", cf_origin_doctor::checks::docs::findings_markdown());
+            } else {
+                for c in cf_origin_doctor::checks::ALL {
+                    println!("{:<48} {}", c.meta.id, c.meta.title);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Replay { evidence, output } => {
             let raw = std::fs::read(&evidence).with_context(|| format!("reading {}", evidence.display()))?;
             let ev: Evidence = serde_json::from_slice(&raw)
@@ -141,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn emit(d: &Diagnosis, output: &Output) -> anyhow::Result<ExitCode> {
     match output.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d.report)?),
+        Format::Markdown => print!("{}", render_markdown(&d.report)),
         Format::Text => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print!("{}", render(&d.report, Style { color }));

@@ -8,6 +8,7 @@
 //! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
 //! regenerate `docs/findings.md`.
 
+pub mod docs;
 mod finding;
 pub mod redirect_loop_origin_forces_https;
 

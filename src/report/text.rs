@@ -96,3 +96,62 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     }
     o
 }
+
+/// The report as Markdown, for tickets and chat: verdict and fix first, findings as sections.
+pub fn render_markdown(r: &ReportV1) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "## cf-origin-doctor: **{}** for `{}` ({})\n",
+        r.status.to_uppercase(),
+        r.distribution_id,
+        r.domain_name
+    );
+    let _ = writeln!(o, "{}\n", r.verdict.summary);
+    let _ = writeln!(o, "**Through CloudFront:** {}\n", r.verdict.symptom);
+    if let Some(f) = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p)) {
+        let _ = writeln!(o, "### Fix (`{}`)\n\n{}\n", f.id, f.remediation.summary);
+        for s in &f.remediation.steps {
+            let _ = writeln!(o, "- {s}");
+        }
+        if !f.remediation.cli.is_empty() {
+            let _ = writeln!(o, "\n```sh\n{}\n```", f.remediation.cli.join("\n"));
+        }
+        let _ = writeln!(o);
+    }
+    if !r.findings.is_empty() {
+        let _ = writeln!(o, "### Findings\n");
+        for (i, f) in r.findings.iter().enumerate() {
+            let _ =
+                writeln!(o, "{}. **{}** `{}` ({} confidence): {}", i + 1, f.severity, f.id, f.confidence, f.summary);
+            for e in &f.evidence {
+                let expected = e.expected.as_deref().map(|x| format!(" (expected: {x})")).unwrap_or_default();
+                let _ = writeln!(o, "   - _{}_ `{}`: {}{expected}", e.source, e.subject, e.observed);
+            }
+            let _ = writeln!(o, "   - docs: <{}>", f.docs_url);
+        }
+        let _ = writeln!(o);
+    }
+    if !r.unverified.is_empty() {
+        let _ = writeln!(o, "### Could not verify\n");
+        for u in &r.unverified {
+            let _ = writeln!(o, "- {}: {} (`{}`)", u.what, u.reason, u.check);
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "<details><summary>Probes (from {})</summary>\n", r.observations.probed_from);
+    for p in &r.observations.probes {
+        let chain: Vec<String> = p
+            .hops
+            .iter()
+            .map(|h| match (h.status, &h.error) {
+                (Some(s), _) => format!("`{}` → {s}", h.url),
+                (None, Some(e)) => format!("`{}` → {e}", h.url),
+                _ => format!("`{}`", h.url),
+            })
+            .collect();
+        let _ = writeln!(o, "- {}: {} ({})", p.id, chain.join(" ⇒ "), p.redirects);
+    }
+    let _ = writeln!(o, "\n</details>");
+    o
+}

@@ -36,6 +36,10 @@ pub struct VerdictV1 {
     pub summary: String,
     /// What a viewer sees through CloudFront.
     pub symptom: String,
+    /// The kind of symptom: `healthy`, `redirect_loop`, `redirect_escape`, `cloudfront_403`,
+    /// `cloudfront_502`, `cloudfront_503`, `cloudfront_504`, `origin_error`, `viewer_tls`,
+    /// `viewer_connect`, `not_probed`.
+    pub symptom_class: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +161,7 @@ impl ReportV1 {
                 primary: verdict.primary.clone(),
                 summary: verdict.summary.clone(),
                 symptom: verdict.symptom.description.clone(),
+                symptom_class: serde_plain(&verdict.symptom.class),
             },
             findings: verdict.findings.iter().map(finding).collect(),
             unverified: verdict.unverified.iter().map(unverified).collect(),
