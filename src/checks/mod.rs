@@ -8,9 +8,14 @@
 //! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
 //! regenerate `docs/findings.md`.
 
+pub mod aggressive_connection_settings;
+pub mod cached_errors_or_redirects;
 pub mod docs;
 mod finding;
+pub mod keepalive_race;
+pub mod origin_is_ip_address;
 pub mod redirect_loop_origin_forces_https;
+pub mod stacked_distributions;
 
 pub use finding::*;
 
@@ -23,8 +28,14 @@ pub struct CheckDef {
 }
 
 /// Every check, in catalog order.
-pub static ALL: &[CheckDef] =
-    &[CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run }];
+pub static ALL: &[CheckDef] = &[
+    CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run },
+    CheckDef { meta: &origin_is_ip_address::META, run: origin_is_ip_address::run },
+    CheckDef { meta: &keepalive_race::META, run: keepalive_race::run },
+    CheckDef { meta: &aggressive_connection_settings::META, run: aggressive_connection_settings::run },
+    CheckDef { meta: &stacked_distributions::META, run: stacked_distributions::run },
+    CheckDef { meta: &cached_errors_or_redirects::META, run: cached_errors_or_redirects::run },
+];
 
 /// Runs every check over the evidence.
 pub fn run_all(evidence: &Evidence) -> CheckOutput {
