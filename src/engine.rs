@@ -11,11 +11,15 @@ use crate::verdict::{self, Verdict};
 use crate::{checks, plan};
 use std::time::SystemTime;
 
+/// Receives one-line progress messages (the CLI prints them on a terminal's stderr).
+pub type Progress = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Engine<A> {
     api: A,
     settings: ProbeSettings,
     tls: TlsConfigs,
     probed_from: String,
+    progress: Option<Progress>,
 }
 
 /// Everything a run produced: the evidence (recordable), the verdict and the public report.
@@ -30,7 +34,19 @@ impl<A: AwsApi> Engine<A> {
     pub fn new(api: A, settings: ProbeSettings, probed_from: impl Into<String>) -> Result<Self, DiagnoseError> {
         let tls = TlsConfigs::new(settings.extra_roots_pem.as_deref())
             .map_err(|e| DiagnoseError::InvalidRequest(e.to_string()))?;
-        Ok(Engine { api, settings, tls, probed_from: probed_from.into() })
+        Ok(Engine { api, settings, tls, probed_from: probed_from.into(), progress: None })
+    }
+
+    /// Reports each stage as it starts.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn say(&self, message: &str) {
+        if let Some(p) = &self.progress {
+            p(message);
+        }
     }
 
     pub fn settings(&self) -> &ProbeSettings {
@@ -49,9 +65,20 @@ impl<A: AwsApi> Engine<A> {
         settings: &ProbeSettings,
     ) -> Result<Evidence, DiagnoseError> {
         let now = SystemTime::now();
+        self.say(&format!(
+            "reading distribution {} and what stands behind its origins",
+            request.distribution_id.as_str()
+        ));
         let inventory = inventory::gather(&self.api, request).await?;
         let plan = plan::plan(&inventory, request);
+        self.say(&format!(
+            "{} AWS call(s) done; probing {} target(s) (budget {} s)",
+            inventory.calls.len(),
+            plan.probes.len(),
+            settings.limits.phase_budget.as_secs()
+        ));
         let observations = probe::run(&plan, settings, &self.tls, &self.probed_from).await;
+        self.say("probes done; checking");
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {
             schema_version: EVIDENCE_SCHEMA_VERSION,

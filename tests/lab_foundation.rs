@@ -60,6 +60,14 @@ async fn healthy_distribution_passes_with_nothing_above_info() {
         r["observations"]["probes"].as_array().unwrap().iter().find(|p| p["target"] == "origin").expect("origin probe");
     assert_eq!(origin_probe["hops"][0]["status"], 200);
     assert_eq!(origin_probe["hops"][0]["sni"], lab.alb.dns_name.to_ascii_lowercase());
+
+    // The secret origin header was sent to the origin, but appears nowhere in the report.
+    let headers = origin_probe["request_headers"].as_array().unwrap();
+    assert!(headers.iter().any(|h| h[0] == lab::LAB_SECRET_HEADER && h[1] == "<redacted>"), "{headers:?}");
+    assert!(!r.to_string().contains(lab::LAB_SECRET_VALUE));
+    let (_, https_origin) = lab.origins.iter().find(|(port, _)| *port == 443).unwrap();
+    let log = https_origin.log.lock().unwrap();
+    assert!(log.iter().any(|req| req.header(lab::LAB_SECRET_HEADER) == Some(lab::LAB_SECRET_VALUE)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,6 +202,9 @@ async fn recorded_evidence_replays_to_the_same_report() {
         run_cli(&lab, &["diagnose", &lab.distribution_id, "--format", "json", "--record", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let recorded = std::fs::read_to_string(&file).unwrap();
+    assert!(!recorded.contains(lab::LAB_SECRET_VALUE), "the evidence file leaks the origin secret");
+    assert!(recorded.contains("fingerprint"));
     drop(lab); // replay needs neither the emulator nor the network
     let replay = Command::new(CLI).args(["replay", file.to_str().unwrap(), "--format", "json"]).output().unwrap();
     assert_eq!(replay.status.code(), Some(1));

@@ -120,13 +120,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
             let config = load_sdk_config().await;
-            let engine = Engine::new(
+            let mut engine = Engine::new(
                 SdkApi::new(config),
                 settings,
                 "this host (cf-origin-doctor CLI), not a CloudFront address",
             )?;
             if std::io::stderr().is_terminal() {
-                eprintln!("cf-origin-doctor: reading {} and probing its origins…", request.distribution_id.as_str());
+                engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));
             }
             let diagnosis = engine.diagnose(&request).await?;
             if let Some(path) = &record {

@@ -18,6 +18,10 @@ use cf_origin_doctor::request::{ConnectTo, ProbeLimits, ProbeSettings};
 use std::io::Write;
 use std::time::Duration;
 
+/// The custom origin header every lab distribution sends, and its secret value.
+pub const LAB_SECRET_HEADER: &str = "X-Origin-Verify";
+pub const LAB_SECRET_VALUE: &str = "lab-secret-5f1e2d3c4b5a";
+
 /// The named situations the lab can stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -95,6 +99,8 @@ impl Lab {
         let alb_dns = alb.dns_name.to_ascii_lowercase();
 
         let mut spec = seed::DistributionSpec::new(&alb.dns_name);
+        // A shared secret CloudFront sends to the origin: it must never show up in evidence.
+        spec.custom_headers = vec![(LAB_SECRET_HEADER.to_string(), LAB_SECRET_VALUE.to_string())];
         if scenario == Scenario::RedirectLoop {
             spec.protocol_policy = "http-only";
             spec.viewer_protocol_policy = "allow-all";
