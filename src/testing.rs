@@ -12,6 +12,9 @@ pub fn behavior(origin: &str) -> Behavior {
         cache_policy_id: Some("658327ea-f89d-4fab-a63d-7e88639e58f6".into()),
         origin_request_policy_id: Some("b689b0a8-53d0-40ab-baf2-68738e2966ac".into()),
         forwarded_values: None,
+        function_associations: vec![],
+        lambda_associations: vec![],
+        trusted_key_groups: vec![],
     }
 }
 
@@ -30,7 +33,10 @@ pub fn custom_origin(id: &str, domain: &str, policy: OriginProtocolPolicy) -> Or
             ssl_protocols: vec!["TLSv1.2".into()],
             read_timeout_s: 30,
             keepalive_timeout_s: 5,
+            ip_address_type: None,
         }),
+        response_completion_timeout_s: None,
+        origin_access_control_id: None,
     }
 }
 
@@ -46,6 +52,11 @@ pub fn load_balancer(dns: &str, listeners: Vec<Listener>) -> OriginResource {
         scheme: "internet-facing".into(),
         security_groups: vec!["sg-0123".into()],
         listeners: Fetch::fetched(listeners),
+        ip_address_type: "ipv4".into(),
+        vpc_id: Some("vpc-0fixture".into()),
+        subnet_ids: vec!["subnet-0a".into(), "subnet-0b".into()],
+        attributes: Fetch::fetched(Default::default()),
+        target_groups: Fetch::fetched(vec![]),
     })
 }
 
@@ -57,6 +68,8 @@ pub fn listener(port: u16, protocol: &str, action: ListenerAction) -> Listener {
         ssl_policy: None,
         certificate_arns: vec![],
         default_actions: vec![action],
+        certificates: Fetch::fetched(vec![]),
+        rules: Fetch::fetched(vec![]),
     }
 }
 
@@ -94,9 +107,17 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
                 origins: vec![origin],
                 default_behavior: behavior(&origin_id),
                 behaviors: vec![],
+                default_root_object: String::new(),
+                http_version: "http2".into(),
+                web_acl_id: None,
+                viewer_certificate: None,
+                geo_restriction: None,
+                origin_groups: vec![],
+                custom_error_responses: vec![],
             },
-            origins: vec![OriginInventory { origin_id, region: Some("us-east-1".into()), resource }],
+            origins: vec![OriginInventory { origin_id, region: Some("us-east-1".into()), resource, network: None }],
             calls: vec![],
+            cloudfront_prefix_lists: vec![],
         },
         observations: Observations { probed_from: "fixture".into(), ..Default::default() },
     }

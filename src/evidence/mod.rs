@@ -6,10 +6,12 @@
 mod inventory;
 mod observation;
 mod secret;
+mod network;
 
 pub use inventory::*;
 pub use observation::*;
 pub use secret::SecretValue;
+pub use network::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -101,5 +103,12 @@ impl<T> Fetch<T> {
             Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
             Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
         }
+    }
+}
+
+/// What an evidence file recorded before a field existed: not collected.
+impl<T> Default for Fetch<T> {
+    fn default() -> Self {
+        Fetch::NotApplicable { reason: "not collected (evidence recorded by an older version)".into() }
     }
 }
