@@ -41,7 +41,8 @@ async fn fetch<T>(
     region: &str,
     fut: impl Future<Output = Result<T, ApiError>>,
 ) -> Fetch<T> {
-    rec.call(action, region, fut).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched)
+    // Boxed: SDK call futures are large, and a tree of them inlined would be larger still.
+    rec.call(action, region, Box::pin(fut)).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched)
 }
 
 pub(super) async fn behind_origins<A: AwsApi>(
@@ -72,7 +73,7 @@ pub(super) async fn behind_origins<A: AwsApi>(
         .map(|region| {
             let r = region.clone();
             let fut: BoxFuture<'_, _> =
-                async move { rec.call(DESCRIBE_LOAD_BALANCERS, &r, api.load_balancers(&r)).await }.boxed();
+                async move { rec.call(DESCRIBE_LOAD_BALANCERS, &r, Box::pin(api.load_balancers(&r))).await }.boxed();
             (region.clone(), fut.shared())
         })
         .collect();
