@@ -34,15 +34,20 @@ use std::future::Future;
 type SharedListing<'a> = Shared<BoxFuture<'a, Result<Vec<LoadBalancerSummary>, ApiError>>>;
 type SharedPrefixLists<'a> = Shared<BoxFuture<'a, Fetch<Vec<PrefixList>>>>;
 
-/// One recorded call whose outcome becomes a [`Fetch`].
-async fn fetch<T>(
-    rec: &Recorder,
-    action: &str,
-    region: &str,
-    fut: impl Future<Output = Result<T, ApiError>>,
-) -> Fetch<T> {
-    // Boxed: SDK call futures are large, and a tree of them inlined would be larger still.
-    rec.call(action, region, Box::pin(fut)).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched)
+/// One recorded call whose outcome becomes a [`Fetch`]. The call's future is boxed at once:
+/// SDK futures are large, and a tree of them held inline (as the joins below would) overflows
+/// a 2 MiB thread stack in debug builds.
+fn fetch<'a, T: 'a>(
+    rec: &'a Recorder,
+    action: &'a str,
+    region: &'a str,
+    fut: impl Future<Output = Result<T, ApiError>> + Send + 'a,
+) -> impl Future<Output = Fetch<T>> + Send + 'a
+where
+    T: Send,
+{
+    let fut: BoxFuture<'a, Result<T, ApiError>> = Box::pin(fut);
+    async move { rec.call(action, region, fut).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched) }
 }
 
 pub(super) async fn behind_origins<A: AwsApi>(
