@@ -11,6 +11,7 @@ pub mod runtime_api;
 pub mod seed;
 pub mod server;
 pub mod seed_net;
+pub mod aws_proxy;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;
