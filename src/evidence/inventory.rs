@@ -37,6 +37,9 @@ pub struct CallRecord {
     /// `ok`, `denied`, `not_found`, `failed`.
     pub outcome: String,
     pub millis: u64,
+    /// When the call started, in milliseconds after the inventory began (0 in old evidence).
+    #[serde(default)]
+    pub started_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -260,6 +260,7 @@ pub enum InventoryError {
 
 struct Recorder {
     calls: Mutex<Vec<CallRecord>>,
+    began: Instant,
 }
 
 impl Recorder {
@@ -279,6 +280,7 @@ impl Recorder {
                 Err(e) => e.outcome().to_string(),
             },
             millis: started.elapsed().as_millis() as u64,
+            started_ms: started.duration_since(self.began).as_millis() as u64,
         };
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(record);
@@ -331,7 +333,7 @@ pub const AWS_ACTIONS: &[&str] = &[
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
 pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inventory, InventoryError> {
-    let recorder = Recorder { calls: Mutex::new(Vec::new()) };
+    let recorder = Recorder { calls: Mutex::new(Vec::new()), began: Instant::now() };
     let id = request.distribution_id.as_str();
     let distribution =
         recorder.call(GET_DISTRIBUTION, "us-east-1", api.get_distribution(id)).await.map_err(|e| match e {
@@ -345,6 +347,24 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
     let (origins, cloudfront_prefix_lists) = gather::behind_origins(api, &recorder, &distribution).await;
     let calls = recorder.calls.into_inner().unwrap_or_default();
     Ok(Inventory { distribution, origins, calls, cloudfront_prefix_lists })
+}
+
+/// The dependency depth the recorded calls show: a call's depth is one more than the deepest
+/// call that had finished when it started. For a benchmark's summary.
+pub fn observed_depth(calls: &[CallRecord]) -> usize {
+    let mut depth = vec![0usize; calls.len()];
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by_key(|&i| calls[i].started_ms);
+    for (pos, &i) in order.iter().enumerate() {
+        let before = order[..pos]
+            .iter()
+            .filter(|&&j| calls[j].started_ms + calls[j].millis <= calls[i].started_ms)
+            .map(|&j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth[i] = before + 1;
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// Matches an origin domain to a load balancer: case-insensitive, with or without `dualstack.`,

@@ -129,6 +129,17 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// Starts the proxy; `delay` is added to every call (forwarded or injected).
 pub async fn start(upstream: &str, delay: Duration, faults: Vec<(&str, Fault)>) -> AwsProxy {
+    start_inner(upstream, delay, faults, false).await
+}
+
+/// Like [`start`] without faults, but each distinct request is forwarded once and its answer
+/// replayed from memory afterwards: the emulator's own latency (tens of milliseconds under
+/// concurrent load) then no longer blurs the fixed delay.
+pub async fn start_replaying(upstream: &str, delay: Duration) -> AwsProxy {
+    start_inner(upstream, delay, vec![], true).await
+}
+
+async fn start_inner(upstream: &str, delay: Duration, faults: Vec<(&str, Fault)>, replay: bool) -> AwsProxy {
     let upstream: SocketAddr =
         upstream.trim_start_matches("http://").parse().expect("upstream is http://127.0.0.1:PORT");
     let faults: HashMap<String, Fault> = faults.into_iter().map(|(a, f)| (a.to_string(), f)).collect();
@@ -136,10 +147,12 @@ pub async fn start(upstream: &str, delay: Duration, faults: Vec<(&str, Fault)>) 
     let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::new(Mutex::new(HashMap::new()));
     let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
+    let cache: Arc<Mutex<HashMap<String, Response>>> = Arc::new(Mutex::new(HashMap::new()));
     let handler: Handler = Arc::new(move |req: Request| -> BoxFuture {
         let faults = faults.clone();
         let counts = counts.clone();
         let log = log.clone();
+        let cache = cache.clone();
         Box::pin(async move {
             let action = action_of(&req);
             if let Ok(mut l) = log.lock() {
@@ -169,6 +182,20 @@ pub async fn start(upstream: &str, delay: Duration, faults: Vec<(&str, Fault)>) 
                 Some(Fault::Pages(pages)) => {
                     let i = page_index(&req).min(pages.len().saturating_sub(1));
                     Response::new(200, "OK").header("Content-Type", "text/xml").body(pages[i].clone())
+                }
+                _ if replay => {
+                    let key = format!("{} {} {}", req.method, req.target, String::from_utf8_lossy(&req.body));
+                    let hit = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+                    match hit {
+                        Some(r) => r,
+                        None => {
+                            let r = forward(upstream, &req).await;
+                            if let Ok(mut c) = cache.lock() {
+                                c.insert(key, r.clone());
+                            }
+                            r
+                        }
+                    }
                 }
                 _ => forward(upstream, &req).await,
             }
