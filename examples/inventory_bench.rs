@@ -42,7 +42,10 @@ async fn bench(delay_ms: u64, runs: usize) {
     let req = DiagnoseRequest::new(&id, &[]).expect("request");
     println!("inventory benchmark: ALB origin + EC2 origin, {delay_ms} ms added to every AWS call");
     println!("run 1 reaches the emulator (its own latency adds up); later runs replay its answers from memory");
-    println!("{:>4} {:>6} {:>6} {:>14} {:>10} {:>16}", "run", "calls", "depth", "sum_latency_ms", "wall_ms", "wall/(depth*d)");
+    println!(
+        "{:>4} {:>6} {:>6} {:>14} {:>10} {:>16}",
+        "run", "calls", "depth", "sum_latency_ms", "wall_ms", "wall/(depth*d)"
+    );
     for run in 1..=runs {
         let started = Instant::now();
         let inv = Box::pin(inventory::gather(&api, &req)).await.expect("inventory");

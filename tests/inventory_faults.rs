@@ -107,7 +107,10 @@ fn denied_load_balancer_listing_leaves_the_rest_and_is_named_in_unverified() {
         }
         assert!(inv.calls.iter().any(|c| c.action.ends_with("DescribeLoadBalancers") && c.outcome == "denied"));
         // The EC2 origin is untouched by the ELB denial.
-        assert!(matches!(inv.origin("ec2").unwrap().resource, Fetch::Fetched { value: OriginResource::Ec2Instance(_) }));
+        assert!(matches!(
+            inv.origin("ec2").unwrap().resource,
+            Fetch::Fetched { value: OriginResource::Ec2Instance(_) }
+        ));
         assert!(network(&inv, "ec2").security_groups.value().is_some());
         let out = checks::run_all(&evidence(inv));
         assert!(
@@ -212,7 +215,8 @@ fn cert_page(arns: &[&str], next: Option<&str>) -> String {
 }
 
 fn entries_page(cidrs: &[&str], next: Option<&str>) -> String {
-    let items: String = cidrs.iter().map(|c| format!("<item><cidr>{c}</cidr><description>x</description></item>")).collect();
+    let items: String =
+        cidrs.iter().map(|c| format!("<item><cidr>{c}</cidr><description>x</description></item>")).collect();
     let next = next.map(|n| format!("<nextToken>{n}</nextToken>")).unwrap_or_default();
     format!(
         "<GetManagedPrefixListEntriesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>lab</requestId><entrySet>{items}</entrySet>{next}</GetManagedPrefixListEntriesResponse>"
@@ -225,7 +229,10 @@ fn multi_page_answers_are_read_to_the_last_page() {
         let s = setup(vec![
             (
                 "DescribeListenerCertificates",
-                Fault::Pages(vec![cert_page(&["arn:cert/a", "arn:cert/b"], Some("p1")), cert_page(&["arn:cert/c"], None)]),
+                Fault::Pages(vec![
+                    cert_page(&["arn:cert/a", "arn:cert/b"], Some("p1")),
+                    cert_page(&["arn:cert/c"], None),
+                ]),
             ),
             (
                 "GetManagedPrefixListEntries",

@@ -44,7 +44,9 @@ async fn world() -> World {
     let https_listener = alb.listeners.iter().find(|(l, _)| l.https).map(|(_, arn)| arn.clone()).unwrap();
     elb.add_listener_certificates()
         .listener_arn(&https_listener)
-        .certificates(elbt::Certificate::builder().certificate_arn("arn:aws:iam::123456789012:server-certificate/sni").build())
+        .certificates(
+            elbt::Certificate::builder().certificate_arn("arn:aws:iam::123456789012:server-certificate/sni").build(),
+        )
         .send()
         .await
         .expect("listener certificate");
@@ -113,15 +115,22 @@ async fn world() -> World {
     // NLB without security groups in front of an instance whose group decides.
     let sg_nlb_target =
         seed_net::security_group(&sdk, &vpc.vpc_id, "nlb-target", 80, 80, Source::Cidr("0.0.0.0/0".into())).await;
-    let (nlb_target, _) =
-        seed_net::instance(&sdk, &vpc.subnets[1], std::slice::from_ref(&sg_nlb_target), false).await;
+    let (nlb_target, _) = seed_net::instance(&sdk, &vpc.subnets[1], std::slice::from_ref(&sg_nlb_target), false).await;
     let nlb = seed_net::nlb(&sdk, "inv-nlb", &vpc.subnets, &vpc.vpc_id, 80, &nlb_target).await;
 
     let origins = vec![
         OriginSpec { id: "alb".into(), domain: alb.dns_name.clone(), protocol_policy: Some("https-only") },
-        OriginSpec { id: "nlb".into(), domain: format!("dualstack.{}", nlb.dns_name), protocol_policy: Some("http-only") },
+        OriginSpec {
+            id: "nlb".into(),
+            domain: format!("dualstack.{}", nlb.dns_name),
+            protocol_policy: Some("http-only"),
+        },
         OriginSpec { id: "ec2-dns".into(), domain: dns_a, protocol_policy: Some("https-only") },
-        OriginSpec { id: "ec2-eip".into(), domain: seed_net::ec2_public_name(&eip), protocol_policy: Some("http-only") },
+        OriginSpec {
+            id: "ec2-eip".into(),
+            domain: seed_net::ec2_public_name(&eip),
+            protocol_policy: Some("http-only"),
+        },
         OriginSpec { id: "outside".into(), domain: "app.example.com".into(), protocol_policy: Some("https-only") },
         OriginSpec { id: "static".into(), domain: "lab-bucket.s3.amazonaws.com".into(), protocol_policy: None },
     ];
@@ -243,13 +252,8 @@ fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     assert_eq!(net.entry, "instance");
     let sg = &net.security_groups.value().unwrap()[0];
     assert_eq!(sg.group_id, w.sg_a);
-    let cf_ids: Vec<String> = inv.cloudfront_prefix_lists[0]
-        .lists
-        .value()
-        .unwrap()
-        .iter()
-        .map(|p| p.prefix_list_id.clone())
-        .collect();
+    let cf_ids: Vec<String> =
+        inv.cloudfront_prefix_lists[0].lists.value().unwrap().iter().map(|p| p.prefix_list_id.clone()).collect();
     assert!(sg.ingress.iter().any(|r| r.covers_tcp_port(443) && r.prefix_list_ids.iter().any(|p| cf_ids.contains(p))));
     let referenced = net.referenced_prefix_lists.value().unwrap();
     assert_eq!(referenced.len(), 1, "only the customer list is read again: {referenced:?}");

@@ -9,7 +9,9 @@
 //! regenerate `docs/findings.md`.
 
 mod finding;
+pub mod net_common;
 pub mod redirect_loop_origin_forces_https;
+pub mod sg_blocks_cloudfront;
 
 pub use finding::*;
 
@@ -22,8 +24,10 @@ pub struct CheckDef {
 }
 
 /// Every check, in catalog order.
-pub static ALL: &[CheckDef] =
-    &[CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run }];
+pub static ALL: &[CheckDef] = &[
+    CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run },
+    CheckDef { meta: &sg_blocks_cloudfront::META, run: sg_blocks_cloudfront::run },
+];
 
 /// Runs every check over the evidence.
 pub fn run_all(evidence: &Evidence) -> CheckOutput {

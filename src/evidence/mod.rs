@@ -4,14 +4,14 @@
 //! recorded with `--record` and replayed offline, and test fixtures are such files.
 
 mod inventory;
+mod network;
 mod observation;
 mod secret;
-mod network;
 
 pub use inventory::*;
+pub use network::*;
 pub use observation::*;
 pub use secret::SecretValue;
-pub use network::*;
 
 use serde::{Deserialize, Serialize};
 

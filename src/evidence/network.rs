@@ -87,7 +87,9 @@ impl SgRule {
         match self.ip_protocol.as_str() {
             "-1" | "all" => true,
             "tcp" | "6" => match (self.from_port, self.to_port) {
-                (Some(from), Some(to)) => (from == -1 && to == -1) || (from <= i32::from(port) && i32::from(port) <= to),
+                (Some(from), Some(to)) => {
+                    (from == -1 && to == -1) || (from <= i32::from(port) && i32::from(port) <= to)
+                }
                 _ => true,
             },
             _ => false,
@@ -245,9 +247,7 @@ impl NetworkPath {
     /// The ACL that applies to a subnet.
     pub fn acl_for_subnet(&self, subnet_id: &str) -> Option<&NetworkAcl> {
         let acls = self.network_acls.value()?;
-        acls.iter()
-            .find(|a| a.subnet_ids.iter().any(|s| s == subnet_id))
-            .or_else(|| acls.iter().find(|a| a.is_default))
+        acls.iter().find(|a| a.subnet_ids.iter().any(|s| s == subnet_id)).or_else(|| acls.iter().find(|a| a.is_default))
     }
 
     /// The route table that applies to a subnet.

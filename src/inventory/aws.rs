@@ -14,9 +14,9 @@ use crate::evidence::{
 use aws_sdk_cloudfront as cf;
 use aws_sdk_ec2 as ec2;
 use aws_sdk_elasticloadbalancingv2 as elb;
-use std::collections::BTreeMap;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -180,7 +180,11 @@ impl AwsApi for SdkApi {
                     security_groups: lb.security_groups().to_vec(),
                     ip_address_type: lb.ip_address_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
                     vpc_id: opt(lb.vpc_id()),
-                    subnet_ids: lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect(),
+                    subnet_ids: lb
+                        .availability_zones()
+                        .iter()
+                        .filter_map(|z| z.subnet_id().map(str::to_string))
+                        .collect(),
                 });
             }
             match page.next_marker() {
@@ -236,7 +240,11 @@ impl AwsApi for SdkApi {
     async fn elastic_ips(&self, region: &str, public_ip: &str) -> Result<Vec<ElasticIp>, ApiError> {
         self.sdk_elastic_ips(region, public_ip).await
     }
-    async fn network_interfaces(&self, region: &str, query: &InterfaceQuery) -> Result<Vec<NetworkInterface>, ApiError> {
+    async fn network_interfaces(
+        &self,
+        region: &str,
+        query: &InterfaceQuery,
+    ) -> Result<Vec<NetworkInterface>, ApiError> {
         self.sdk_network_interfaces(region, query).await
     }
     async fn security_groups(&self, region: &str, ids: &[String]) -> Result<Vec<SecurityGroup>, ApiError> {
@@ -672,7 +680,8 @@ impl SdkApi {
         region: &str,
         lb_arn: &str,
     ) -> Result<BTreeMap<String, String>, ApiError> {
-        let out = bounded(self.elb(region).describe_load_balancer_attributes().load_balancer_arn(lb_arn).send()).await?;
+        let out =
+            bounded(self.elb(region).describe_load_balancer_attributes().load_balancer_arn(lb_arn).send()).await?;
         Ok(attributes_map(out.attributes().iter().map(|a| (a.key(), a.value()))))
     }
 
@@ -789,18 +798,18 @@ impl SdkApi {
             .map(|d| TargetHealth {
                 target_id: d.target().and_then(|t| t.id()).unwrap_or_default().to_string(),
                 port: d.target().and_then(|t| t.port()).and_then(|p| u16::try_from(p).ok()),
-                state: d
-                    .target_health()
-                    .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
+                state: d.target_health().and_then(|h| h.state()).map(|s| s.as_str().to_string()).unwrap_or_default(),
                 reason: d.target_health().and_then(|h| h.reason()).map(|r| r.as_str().to_string()),
                 description: d.target_health().and_then(|h| opt(h.description())),
             })
             .collect())
     }
 
-    pub(super) async fn sdk_instances(&self, region: &str, query: &InstanceQuery) -> Result<Vec<Ec2Instance>, ApiError> {
+    pub(super) async fn sdk_instances(
+        &self,
+        region: &str,
+        query: &InstanceQuery,
+    ) -> Result<Vec<Ec2Instance>, ApiError> {
         let client = self.ec2(region);
         let filter = match query {
             InstanceQuery::PublicIp(ip) => ec2_filter("ip-address", std::slice::from_ref(ip)),
@@ -890,7 +899,11 @@ impl SdkApi {
         Ok(out)
     }
 
-    pub(super) async fn sdk_security_groups(&self, region: &str, ids: &[String]) -> Result<Vec<SecurityGroup>, ApiError> {
+    pub(super) async fn sdk_security_groups(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<SecurityGroup>, ApiError> {
         let client = self.ec2(region);
         let mut out = Vec::new();
         let mut token: Option<String> = None;

@@ -365,7 +365,8 @@ async fn ec2_origin<'a, A: AwsApi>(
     .await;
     let direct = instances.value().and_then(|v| v.iter().find(|i| i.public_ip.as_deref() == Some(ip))).cloned();
     let resource: Fetch<OriginResource> = if let Some(mut i) = direct {
-        let by_name = i.public_dns_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(domain.trim_end_matches('.')));
+        let by_name =
+            i.public_dns_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(domain.trim_end_matches('.')));
         let is_eip = addresses.value().is_some_and(|a| a.iter().any(|a| a.public_ip == ip));
         i.matched_by = if is_eip {
             "elastic-ip"

@@ -180,7 +180,11 @@ pub trait AwsApi: Sync {
         async { Err(not_implemented()) }
     }
     /// `ec2:DescribeAddresses` for one public IP.
-    fn elastic_ips(&self, _region: &str, _public_ip: &str) -> impl Future<Output = Result<Vec<ElasticIp>, ApiError>> + Send {
+    fn elastic_ips(
+        &self,
+        _region: &str,
+        _public_ip: &str,
+    ) -> impl Future<Output = Result<Vec<ElasticIp>, ApiError>> + Send {
         async { Err(not_implemented()) }
     }
     /// `ec2:DescribeNetworkInterfaces`, every page.

@@ -3,15 +3,15 @@
 //! tests and by `cargo run --example lab` (the README demo).
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod edge;
 pub mod moto;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
 pub mod seed;
-pub mod server;
 pub mod seed_net;
-pub mod aws_proxy;
+pub mod server;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;

@@ -71,7 +71,10 @@ pub async fn cloudfront_prefix_list(cfg: &SdkConfig) -> String {
     let out = ec2
         .describe_managed_prefix_lists()
         .filters(
-            ec2t::Filter::builder().name("prefix-list-name").values("com.amazonaws.global.cloudfront.origin-facing").build(),
+            ec2t::Filter::builder()
+                .name("prefix-list-name")
+                .values("com.amazonaws.global.cloudfront.origin-facing")
+                .build(),
         )
         .send()
         .await
@@ -131,7 +134,10 @@ pub async fn instance(cfg: &SdkConfig, subnet: &str, groups: &[String], public_i
         .await
         .expect("run instance");
     let i = out.instances().first().expect("instance");
-    (i.instance_id().expect("instance id").to_string(), i.public_dns_name().filter(|s| !s.is_empty()).map(str::to_string))
+    (
+        i.instance_id().expect("instance id").to_string(),
+        i.public_dns_name().filter(|s| !s.is_empty()).map(str::to_string),
+    )
 }
 
 /// Allocates an Elastic IP and associates it with the instance; returns the address.
@@ -154,7 +160,15 @@ pub fn ec2_public_name(ip: &str) -> String {
 }
 
 /// Adds an entry to the network ACL of `subnet`'s VPC that applies to it (the default ACL).
-pub async fn nacl_entry(cfg: &SdkConfig, vpc_id: &str, rule: i32, egress: bool, allow: bool, from: u16, to: u16) -> String {
+pub async fn nacl_entry(
+    cfg: &SdkConfig,
+    vpc_id: &str,
+    rule: i32,
+    egress: bool,
+    allow: bool,
+    from: u16,
+    to: u16,
+) -> String {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let acls = ec2
         .describe_network_acls()
@@ -250,7 +264,8 @@ pub async fn multi_origin_distribution(cfg: &SdkConfig, origins: &[OriginSpec]) 
     let items: Vec<cft::Origin> = origins
         .iter()
         .map(|o| {
-            let b = cft::Origin::builder().id(&o.id).domain_name(&o.domain).connection_attempts(2).connection_timeout(5);
+            let b =
+                cft::Origin::builder().id(&o.id).domain_name(&o.domain).connection_attempts(2).connection_timeout(5);
             let b = match o.protocol_policy {
                 Some(policy) => b.custom_origin_config(
                     cft::CustomOriginConfig::builder()
@@ -280,7 +295,11 @@ pub async fn multi_origin_distribution(cfg: &SdkConfig, origins: &[OriginSpec]) 
             .quantity(2)
             .set_items(Some(methods(&["GET", "HEAD"])))
             .cached_methods(
-                cft::CachedMethods::builder().quantity(2).set_items(Some(methods(&["GET", "HEAD"]))).build().expect("c"),
+                cft::CachedMethods::builder()
+                    .quantity(2)
+                    .set_items(Some(methods(&["GET", "HEAD"])))
+                    .build()
+                    .expect("c"),
             )
             .build()
             .expect("allowed")
@@ -314,7 +333,9 @@ pub async fn multi_origin_distribution(cfg: &SdkConfig, origins: &[OriginSpec]) 
         .viewer_protocol_policy(cft::ViewerProtocolPolicy::RedirectToHttps)
         .allowed_methods(allowed())
         .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
-        .trusted_key_groups(cft::TrustedKeyGroups::builder().enabled(true).quantity(1).items("kg-lab").build().expect("kg"))
+        .trusted_key_groups(
+            cft::TrustedKeyGroups::builder().enabled(true).quantity(1).items("kg-lab").build().expect("kg"),
+        )
         .build()
         .expect("default behavior");
     let config = cft::DistributionConfig::builder()
