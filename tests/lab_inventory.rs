@@ -229,7 +229,7 @@ fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     assert!(sgs[0].ingress.iter().any(|r| r.ipv4_ranges.contains(&"0.0.0.0/0".to_string()) && r.covers_tcp_port(443)));
     assert!(net.network_acls.value().unwrap().iter().any(|a| a.is_default));
     let rt = net.route_table_for_subnet(&alb.subnet_ids[0]).unwrap();
-    assert!(!rt.has_internet_gateway_route(), "the ALB's VPC has no internet gateway");
+    assert!(rt.has_internet_gateway_route(), "the ALB's subnets are public");
 
     // NLB without security groups: its instance target's group is what CloudFront meets.
     let OriginResource::LoadBalancer(nlb) = resource(inv, "nlb") else { panic!("nlb is not a load balancer") };

@@ -9,7 +9,12 @@
 //! regenerate `docs/findings.md`.
 
 mod finding;
+pub mod nacl_blocks;
 pub mod net_common;
+pub mod nlb_security_model;
+pub mod nothing_listening_on_origin_port;
+pub mod origin_not_internet_reachable;
+pub mod protocol_port_mismatch;
 pub mod redirect_loop_origin_forces_https;
 pub mod sg_blocks_cloudfront;
 
@@ -27,6 +32,11 @@ pub struct CheckDef {
 pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run },
     CheckDef { meta: &sg_blocks_cloudfront::META, run: sg_blocks_cloudfront::run },
+    CheckDef { meta: &nacl_blocks::META, run: nacl_blocks::run },
+    CheckDef { meta: &origin_not_internet_reachable::META, run: origin_not_internet_reachable::run },
+    CheckDef { meta: &nlb_security_model::META, run: nlb_security_model::run },
+    CheckDef { meta: &nothing_listening_on_origin_port::META, run: nothing_listening_on_origin_port::run },
+    CheckDef { meta: &protocol_port_mismatch::META, run: protocol_port_mismatch::run },
 ];
 
 /// Runs every check over the evidence.

@@ -3,7 +3,8 @@
 
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, CustomOriginConfig, Evidence, Fetch, NetworkAcl, NetworkPath,
-    Origin, OriginInventory, PrefixList, ProbeTarget, SecurityGroup,
+    Origin, OriginInventory, OriginProtocolPolicy, PrefixList, ProbeTarget, Scheme, SecurityGroup,
+    ViewerProtocolPolicy,
 };
 
 /// An IPv4 or IPv6 network, both held in 128 bits.
@@ -95,6 +96,28 @@ pub fn net_origins(ev: &Evidence) -> Vec<NetOrigin<'_>> {
         .filter(|o| used(&o.id))
         .filter_map(|o| Some(NetOrigin { origin: o, custom: o.custom()?, inv: ev.inventory.origin(&o.id)? }))
         .collect()
+}
+
+impl NetOrigin<'_> {
+    /// The (scheme, port) pairs CloudFront actually uses toward this origin: with
+    /// `match-viewer`, plain HTTP only when a behavior of this origin admits HTTP viewers.
+    pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
+        let all = self.custom.origin_connections();
+        if self.custom.protocol_policy != OriginProtocolPolicy::MatchViewer {
+            return all;
+        }
+        let d = &ev.inventory.distribution;
+        let http_viewers = std::iter::once(&d.default_behavior)
+            .chain(&d.behaviors)
+            .filter(|b| {
+                b.target_origin_id == self.origin.id
+                    || d.origin_groups
+                        .iter()
+                        .any(|g| g.id == b.target_origin_id && g.members.iter().any(|m| m == &self.origin.id))
+            })
+            .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
+        all.into_iter().filter(|(s, _)| *s == Scheme::Https || http_viewers).collect()
+    }
 }
 
 /// CloudFront's origin-facing prefix lists in a region, as the inventory read them.

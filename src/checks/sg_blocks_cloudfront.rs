@@ -78,7 +78,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         };
         let referenced: &[crate::evidence::PrefixList] =
             net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
-        let connections = o.custom.origin_connections();
+        let connections = o.connections(ev);
         let mut blocked = Vec::new();
         for (scheme, port) in &connections {
             match sg_admission(groups, *port, &cf, referenced) {
@@ -225,7 +225,11 @@ mod tests {
 
     #[test]
     fn match_viewer_with_one_port_open_is_high_not_critical() {
-        let out = run(&ev_with(OriginProtocolPolicy::MatchViewer, vec![sg_rule_prefix_list(443, 443, CF_PREFIX_LIST)]));
+        let mut ev = ev_with(OriginProtocolPolicy::MatchViewer, vec![sg_rule_prefix_list(443, 443, CF_PREFIX_LIST)]);
+        assert!(run(&ev).findings.is_empty(), "HTTPS-only viewers never make CloudFront use port 80");
+        ev.inventory.distribution.default_behavior.viewer_protocol_policy =
+            crate::evidence::ViewerProtocolPolicy::AllowAll;
+        let out = run(&ev);
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].severity, Severity::High);
     }
