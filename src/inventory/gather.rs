@@ -37,15 +37,12 @@ type SharedPrefixLists<'a> = Shared<BoxFuture<'a, Fetch<Vec<PrefixList>>>>;
 /// One recorded call whose outcome becomes a [`Fetch`]. The call's future is boxed at once:
 /// SDK futures are large, and a tree of them held inline (as the joins below would) overflows
 /// a 2 MiB thread stack in debug builds.
-fn fetch<'a, T: 'a>(
+fn fetch<'a, T: Send + 'a>(
     rec: &'a Recorder,
     action: &'a str,
     region: &'a str,
     fut: impl Future<Output = Result<T, ApiError>> + Send + 'a,
-) -> impl Future<Output = Fetch<T>> + Send + 'a
-where
-    T: Send,
-{
+) -> impl Future<Output = Fetch<T>> + Send + 'a {
     let fut: BoxFuture<'a, Result<T, ApiError>> = Box::pin(fut);
     async move { rec.call(action, region, fut).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched) }
 }
