@@ -281,6 +281,9 @@ mod tests {
             cache_policy_id: cache.map(str::to_string),
             origin_request_policy_id: orp.map(str::to_string),
             forwarded_values: legacy_fv,
+            function_associations: vec![],
+            lambda_associations: vec![],
+            trusted_key_groups: vec![],
         }
     }
 

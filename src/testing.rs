@@ -12,6 +12,9 @@ pub fn behavior(origin: &str) -> Behavior {
         cache_policy_id: Some("658327ea-f89d-4fab-a63d-7e88639e58f6".into()),
         origin_request_policy_id: Some("b689b0a8-53d0-40ab-baf2-68738e2966ac".into()),
         forwarded_values: None,
+        function_associations: vec![],
+        lambda_associations: vec![],
+        trusted_key_groups: vec![],
     }
 }
 
@@ -30,7 +33,10 @@ pub fn custom_origin(id: &str, domain: &str, policy: OriginProtocolPolicy) -> Or
             ssl_protocols: vec!["TLSv1.2".into()],
             read_timeout_s: 30,
             keepalive_timeout_s: 5,
+            ip_address_type: None,
         }),
+        response_completion_timeout_s: None,
+        origin_access_control_id: None,
     }
 }
 
@@ -46,6 +52,11 @@ pub fn load_balancer(dns: &str, listeners: Vec<Listener>) -> OriginResource {
         scheme: "internet-facing".into(),
         security_groups: vec!["sg-0123".into()],
         listeners: Fetch::fetched(listeners),
+        ip_address_type: "ipv4".into(),
+        vpc_id: Some("vpc-0fixture".into()),
+        subnet_ids: vec!["subnet-0a".into(), "subnet-0b".into()],
+        attributes: Fetch::fetched(Default::default()),
+        target_groups: Fetch::fetched(vec![]),
     })
 }
 
@@ -57,6 +68,8 @@ pub fn listener(port: u16, protocol: &str, action: ListenerAction) -> Listener {
         ssl_policy: None,
         certificate_arns: vec![],
         default_actions: vec![action],
+        certificates: Fetch::fetched(vec![]),
+        rules: Fetch::fetched(vec![]),
     }
 }
 
@@ -94,9 +107,17 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
                 origins: vec![origin],
                 default_behavior: behavior(&origin_id),
                 behaviors: vec![],
+                default_root_object: String::new(),
+                http_version: "http2".into(),
+                web_acl_id: None,
+                viewer_certificate: None,
+                geo_restriction: None,
+                origin_groups: vec![],
+                custom_error_responses: vec![],
             },
-            origins: vec![OriginInventory { origin_id, region: Some("us-east-1".into()), resource }],
+            origins: vec![OriginInventory { origin_id, region: Some("us-east-1".into()), resource, network: None }],
             calls: vec![],
+            cloudfront_prefix_lists: vec![],
         },
         observations: Observations { probed_from: "fixture".into(), ..Default::default() },
     }
@@ -128,4 +149,155 @@ pub fn hop(url: &str, result: HopResult) -> Hop {
 
 pub fn probe(id: &str, target: ProbeTarget, hops: Vec<Hop>, redirects: RedirectOutcome) -> ProbeRecord {
     ProbeRecord { id: id.into(), target, method: "GET".into(), request_headers: vec![], hops, redirects }
+}
+
+// Network fixtures (security groups, prefix lists, ACLs, routes) for the network checks.
+
+/// CloudFront's IPv4 origin-facing list id in the fixtures.
+pub const CF_PREFIX_LIST: &str = "pl-3b927c52";
+
+/// A few of CloudFront's origin-facing IPv4 ranges, as the list's entries in the fixtures.
+pub const CF_ENTRIES: &[&str] = &["130.176.0.0/18", "15.158.0.0/16", "64.252.64.0/18", "70.132.0.0/18"];
+
+pub fn cloudfront_prefix_lists(region: &str) -> RegionalPrefixLists {
+    RegionalPrefixLists {
+        region: region.into(),
+        lists: Fetch::fetched(vec![PrefixList {
+            prefix_list_id: CF_PREFIX_LIST.into(),
+            prefix_list_name: CLOUDFRONT_PREFIX_LIST_V4.into(),
+            address_family: "IPv4".into(),
+            owner_id: "AWS".into(),
+            max_entries: Some(55),
+            entries: Fetch::fetched(CF_ENTRIES.iter().map(|s| s.to_string()).collect()),
+        }]),
+    }
+}
+
+pub fn sg_rule_cidr(from: i32, to: i32, cidrs: &[&str]) -> SgRule {
+    SgRule {
+        ip_protocol: "tcp".into(),
+        from_port: Some(from),
+        to_port: Some(to),
+        ipv4_ranges: cidrs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+pub fn sg_rule_prefix_list(from: i32, to: i32, prefix_list: &str) -> SgRule {
+    SgRule {
+        ip_protocol: "tcp".into(),
+        from_port: Some(from),
+        to_port: Some(to),
+        prefix_list_ids: vec![prefix_list.into()],
+        ..Default::default()
+    }
+}
+
+pub fn security_group(id: &str, ingress: Vec<SgRule>) -> SecurityGroup {
+    SecurityGroup {
+        group_id: id.into(),
+        group_name: format!("{id}-name"),
+        vpc_id: Some("vpc-0fixture".into()),
+        ingress,
+        egress: vec![SgRule { ip_protocol: "-1".into(), ipv4_ranges: vec!["0.0.0.0/0".into()], ..Default::default() }],
+    }
+}
+
+pub fn nacl_entry(rule: i32, egress: bool, allow: bool, cidr: &str, ports: Option<(i32, i32)>) -> NaclEntry {
+    NaclEntry {
+        rule_number: rule,
+        egress,
+        protocol: if ports.is_some() { "6".into() } else { "-1".into() },
+        rule_action: if allow { "allow".into() } else { "deny".into() },
+        cidr_block: Some(cidr.into()),
+        ipv6_cidr_block: None,
+        port_from: ports.map(|p| p.0),
+        port_to: ports.map(|p| p.1),
+    }
+}
+
+/// The VPC's default ACL as AWS creates it: allow everything both ways (rule 100), then deny.
+pub fn open_nacl(subnets: &[&str]) -> NetworkAcl {
+    NetworkAcl {
+        network_acl_id: "acl-0default".into(),
+        vpc_id: "vpc-0fixture".into(),
+        is_default: true,
+        subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
+        entries: vec![nacl_entry(100, false, true, "0.0.0.0/0", None), nacl_entry(100, true, true, "0.0.0.0/0", None)],
+    }
+}
+
+/// A route table for `subnets`, with a default route to an internet gateway when `igw`.
+pub fn route_table(subnets: &[&str], igw: bool) -> RouteTable {
+    let mut routes = vec![Route { destination: "10.0.0.0/16".into(), target: "local".into(), state: "active".into() }];
+    if igw {
+        routes.push(Route { destination: "0.0.0.0/0".into(), target: "igw-0fixture".into(), state: "active".into() });
+    }
+    RouteTable {
+        route_table_id: "rtb-0fixture".into(),
+        vpc_id: "vpc-0fixture".into(),
+        main: true,
+        subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
+        routes,
+    }
+}
+
+/// A network path with the given groups, the default open ACL and an internet route.
+pub fn network_path(entry: &str, groups: Vec<SecurityGroup>) -> NetworkPath {
+    NetworkPath {
+        entry: entry.into(),
+        vpc_id: Some("vpc-0fixture".into()),
+        security_group_ids: groups.iter().map(|g| g.group_id.clone()).collect(),
+        security_groups: Fetch::fetched(groups),
+        referenced_prefix_lists: Fetch::fetched(vec![]),
+        subnet_ids: vec!["subnet-0a".into(), "subnet-0b".into()],
+        subnets: Fetch::fetched(vec![]),
+        network_acls: Fetch::fetched(vec![open_nacl(&["subnet-0a", "subnet-0b"])]),
+        route_tables: Fetch::fetched(vec![route_table(&["subnet-0a", "subnet-0b"], true)]),
+    }
+}
+
+/// Evidence for one custom origin behind a load balancer whose security groups are `groups`,
+/// with CloudFront's prefix list in the region.
+pub fn network_evidence(policy: OriginProtocolPolicy, lb: OriginResource, path: NetworkPath) -> Evidence {
+    let dns = match &lb {
+        OriginResource::LoadBalancer(l) => l.dns_name.clone(),
+        _ => "origin.example.com".into(),
+    };
+    let mut ev = evidence(custom_origin("o1", &dns, policy), Fetch::fetched(lb));
+    ev.inventory.origins[0].network = Some(path);
+    ev.inventory.cloudfront_prefix_lists.push(cloudfront_prefix_lists("us-east-1"));
+    ev
+}
+
+/// An EC2 instance resource for fixtures.
+pub fn ec2_instance(id: &str, public_ip: Option<&str>, groups: &[&str]) -> OriginResource {
+    OriginResource::Ec2Instance(Ec2Instance {
+        instance_id: id.into(),
+        state: "running".into(),
+        public_ip: public_ip.map(str::to_string),
+        public_dns_name: public_ip.map(|ip| format!("ec2-{}.compute-1.amazonaws.com", ip.replace('.', "-"))),
+        private_ip: Some("10.0.0.10".into()),
+        ipv6_addresses: vec![],
+        vpc_id: Some("vpc-0fixture".into()),
+        subnet_id: Some("subnet-0a".into()),
+        security_groups: groups.iter().map(|s| s.to_string()).collect(),
+        matched_by: "public-dns-name".into(),
+    })
+}
+
+/// A CloudFront-generated error seen through the distribution.
+pub fn add_edge_error(ev: &mut Evidence, status: u16) {
+    let url = "https://d111.cloudfront.net/";
+    let mut r = response(status, &[("Server", "CloudFront"), ("X-Cache", "Error from cloudfront")]);
+    r.cloudfront_error = Some(CloudFrontErrorPage {
+        heading: format!("{status} ERROR"),
+        reason: Some("CloudFront wasn't able to connect to the origin.".into()),
+    });
+    ev.observations.probes.push(probe(
+        &format!("edge:https:/:{status}"),
+        ProbeTarget::Edge { hostname: "d111.cloudfront.net".into(), scheme: Scheme::Https },
+        vec![hop(url, HopResult::Response(r))],
+        RedirectOutcome::Final,
+    ));
 }

@@ -13,8 +13,15 @@ pub mod cached_errors_or_redirects;
 pub mod docs;
 mod finding;
 pub mod keepalive_race;
+pub mod nacl_blocks;
+pub mod net_common;
+pub mod nlb_security_model;
+pub mod nothing_listening_on_origin_port;
 pub mod origin_is_ip_address;
+pub mod origin_not_internet_reachable;
+pub mod protocol_port_mismatch;
 pub mod redirect_loop_origin_forces_https;
+pub mod sg_blocks_cloudfront;
 pub mod stacked_distributions;
 
 pub use finding::*;
@@ -35,6 +42,12 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &aggressive_connection_settings::META, run: aggressive_connection_settings::run },
     CheckDef { meta: &stacked_distributions::META, run: stacked_distributions::run },
     CheckDef { meta: &cached_errors_or_redirects::META, run: cached_errors_or_redirects::run },
+    CheckDef { meta: &sg_blocks_cloudfront::META, run: sg_blocks_cloudfront::run },
+    CheckDef { meta: &nacl_blocks::META, run: nacl_blocks::run },
+    CheckDef { meta: &origin_not_internet_reachable::META, run: origin_not_internet_reachable::run },
+    CheckDef { meta: &nlb_security_model::META, run: nlb_security_model::run },
+    CheckDef { meta: &nothing_listening_on_origin_port::META, run: nothing_listening_on_origin_port::run },
+    CheckDef { meta: &protocol_port_mismatch::META, run: protocol_port_mismatch::run },
 ];
 
 /// Runs every check over the evidence.

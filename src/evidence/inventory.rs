@@ -5,6 +5,9 @@
 
 use super::{Fetch, SecretValue};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::{NetworkPath, RegionalPrefixLists};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,6 +17,9 @@ pub struct Inventory {
     pub origins: Vec<OriginInventory>,
     /// Every AWS call made, in order of completion, for the report's audit trail.
     pub calls: Vec<CallRecord>,
+    /// CloudFront's origin-facing prefix lists, per region that holds an AWS origin.
+    #[serde(default)]
+    pub cloudfront_prefix_lists: Vec<RegionalPrefixLists>,
 }
 
 impl Inventory {
@@ -31,6 +37,9 @@ pub struct CallRecord {
     /// `ok`, `denied`, `not_found`, `failed`.
     pub outcome: String,
     pub millis: u64,
+    /// When the call started, in milliseconds after the inventory began (0 in old evidence).
+    #[serde(default)]
+    pub started_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +56,23 @@ pub struct Distribution {
     pub default_behavior: Behavior,
     /// `CacheBehaviors.Items[]` in their evaluation order (first match wins).
     pub behaviors: Vec<Behavior>,
+    /// `DefaultRootObject` ("" when unset).
+    #[serde(default)]
+    pub default_root_object: String,
+    /// `HttpVersion`: `http1.1`, `http2`, `http3`, `http2and3`.
+    #[serde(default)]
+    pub http_version: String,
+    /// `WebACLId` (a WAF web ACL ARN or id), when set.
+    #[serde(default)]
+    pub web_acl_id: Option<String>,
+    #[serde(default)]
+    pub viewer_certificate: Option<ViewerCertificate>,
+    #[serde(default)]
+    pub geo_restriction: Option<GeoRestriction>,
+    #[serde(default)]
+    pub origin_groups: Vec<OriginGroup>,
+    #[serde(default)]
+    pub custom_error_responses: Vec<CustomErrorResponse>,
 }
 
 impl Distribution {
@@ -112,6 +138,12 @@ pub struct Origin {
     pub connection_attempts: i32,
     pub connection_timeout_s: i32,
     pub kind: OriginKind,
+    /// `ResponseCompletionTimeout` in seconds, when set.
+    #[serde(default)]
+    pub response_completion_timeout_s: Option<i32>,
+    /// `OriginAccessControlId`, when set ("" is unset).
+    #[serde(default)]
+    pub origin_access_control_id: Option<String>,
 }
 
 impl Origin {
@@ -148,6 +180,9 @@ pub struct CustomOriginConfig {
     pub ssl_protocols: Vec<String>,
     pub read_timeout_s: i32,
     pub keepalive_timeout_s: i32,
+    /// `IpAddressType`: `ipv4`, `ipv6` or `dualstack` (CloudFront's default is ipv4).
+    #[serde(default)]
+    pub ip_address_type: Option<String>,
 }
 
 impl CustomOriginConfig {
@@ -234,6 +269,13 @@ pub struct Behavior {
     pub origin_request_policy_id: Option<String>,
     /// Legacy forwarding settings; only meaningful when no cache policy is attached.
     pub forwarded_values: Option<LegacyForwarding>,
+    #[serde(default)]
+    pub function_associations: Vec<FunctionAssociation>,
+    #[serde(default)]
+    pub lambda_associations: Vec<LambdaAssociation>,
+    /// `TrustedKeyGroups.Items` when enabled (signed URLs/cookies required).
+    #[serde(default)]
+    pub trusted_key_groups: Vec<String>,
 }
 
 impl Behavior {
@@ -270,6 +312,10 @@ pub struct OriginInventory {
     /// The AWS region inferred from the origin's DNS name, if any.
     pub region: Option<String>,
     pub resource: Fetch<OriginResource>,
+    /// The network path in front of the origin (security groups, ACLs, routes), when it is
+    /// an AWS resource in a VPC.
+    #[serde(default)]
+    pub network: Option<NetworkPath>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +328,10 @@ pub enum OriginResource {
         reason: String,
     },
     S3Bucket,
+    /// An EC2 instance matched by public DNS name, public IP or Elastic IP.
+    Ec2Instance(super::Ec2Instance),
+    /// A network interface that is no instance's (e.g. an Elastic IP on a load balancer node).
+    NetworkInterface(super::NetworkInterface),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -296,6 +346,18 @@ pub struct LoadBalancer {
     pub scheme: String,
     pub security_groups: Vec<String>,
     pub listeners: Fetch<Vec<Listener>>,
+    /// `ipv4`, `dualstack` or `dualstack-without-public-ipv4`.
+    #[serde(default)]
+    pub ip_address_type: String,
+    #[serde(default)]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    /// `DescribeLoadBalancerAttributes`, e.g. `idle_timeout.timeout_seconds`.
+    #[serde(default)]
+    pub attributes: Fetch<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub target_groups: Fetch<Vec<TargetGroup>>,
 }
 
 impl LoadBalancer {
@@ -314,13 +376,137 @@ pub struct Listener {
     pub ssl_policy: Option<String>,
     pub certificate_arns: Vec<String>,
     pub default_actions: Vec<ListenerAction>,
+    /// `DescribeListenerCertificates`: the default certificate and the SNI certificates.
+    #[serde(default)]
+    pub certificates: Fetch<Vec<ListenerCertificate>>,
+    /// `DescribeRules`, in priority order (the default rule last).
+    #[serde(default)]
+    pub rules: Fetch<Vec<ListenerRule>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ListenerAction {
     Redirect { protocol: String, port: String, host: String, path: String, query: String, status_code: String },
     FixedResponse { status_code: String, content_type: Option<String> },
     Forward { target_group_arns: Vec<String> },
     Other { action_type: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewerCertificate {
+    pub cloudfront_default_certificate: bool,
+    pub acm_certificate_arn: Option<String>,
+    pub iam_certificate_id: Option<String>,
+    /// `sni-only`, `vip`, `static-ip`.
+    pub ssl_support_method: Option<String>,
+    /// e.g. `TLSv1.2_2021`.
+    pub minimum_protocol_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoRestriction {
+    /// `none`, `whitelist` or `blacklist`.
+    pub restriction_type: String,
+    pub locations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginGroup {
+    pub id: String,
+    /// Member origin ids, primary first.
+    pub members: Vec<String>,
+    /// Status codes that make CloudFront fail over to the next member.
+    pub failover_status_codes: Vec<i32>,
+    /// `default` or `media-quality-based`.
+    pub selection_criteria: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomErrorResponse {
+    pub error_code: i32,
+    pub response_page_path: Option<String>,
+    pub response_code: Option<String>,
+    pub error_caching_min_ttl: Option<i64>,
+}
+
+/// A CloudFront Functions association.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionAssociation {
+    pub function_arn: String,
+    /// `viewer-request` or `viewer-response`.
+    pub event_type: String,
+}
+
+/// A Lambda@Edge association.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaAssociation {
+    pub lambda_function_arn: String,
+    /// `viewer-request`, `origin-request`, `origin-response`, `viewer-response`.
+    pub event_type: String,
+    pub include_body: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerCertificate {
+    pub certificate_arn: String,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerRule {
+    pub arn: String,
+    /// A number as text, or `default`.
+    pub priority: String,
+    pub is_default: bool,
+    pub conditions: Vec<RuleCondition>,
+    pub actions: Vec<ListenerAction>,
+}
+
+/// One rule condition: `host-header`, `path-pattern`, `http-header`, `http-request-method`,
+/// `query-string`, `source-ip`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleCondition {
+    pub field: String,
+    /// For `http-header`: the header name.
+    pub header_name: Option<String>,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub protocol: String,
+    pub port: Option<u16>,
+    /// `instance`, `ip`, `lambda`, `alb`.
+    pub target_type: String,
+    pub vpc_id: Option<String>,
+    pub health_check_protocol: Option<String>,
+    pub health_check_port: Option<String>,
+    pub health_check_path: Option<String>,
+    /// `DescribeTargetGroupAttributes`, e.g. `preserve_client_ip.enabled`.
+    pub attributes: Fetch<BTreeMap<String, String>>,
+    pub health: Fetch<Vec<TargetHealth>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetHealth {
+    pub target_id: String,
+    pub port: Option<u16>,
+    /// `healthy`, `unhealthy`, `initial`, `draining`, `unused`, `unavailable`.
+    pub state: String,
+    pub reason: Option<String>,
+    pub description: Option<String>,
 }

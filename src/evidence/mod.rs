@@ -4,10 +4,12 @@
 //! recorded with `--record` and replayed offline, and test fixtures are such files.
 
 mod inventory;
+mod network;
 mod observation;
 mod secret;
 
 pub use inventory::*;
+pub use network::*;
 pub use observation::*;
 pub use secret::SecretValue;
 
@@ -101,5 +103,12 @@ impl<T> Fetch<T> {
             Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
             Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
         }
+    }
+}
+
+/// What an evidence file recorded before a field existed: not collected.
+impl<T> Default for Fetch<T> {
+    fn default() -> Self {
+        Fetch::NotApplicable { reason: "not collected (evidence recorded by an older version)".into() }
     }
 }

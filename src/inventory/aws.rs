@@ -3,15 +3,20 @@
 //! It normalises the SDK's `Option` soup into the project's types, paginates, bounds each call
 //! in time and maps SDK errors to [`ApiError`].
 
-use super::{ApiError, AwsApi, LoadBalancerSummary};
+use super::{ApiError, AwsApi, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery};
 use crate::evidence::{
-    Behavior, CustomHeader, CustomOriginConfig, Distribution, LegacyForwarding, Listener, ListenerAction, Origin,
-    OriginKind, OriginProtocolPolicy, SecretValue, ViewerProtocolPolicy,
+    Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, Ec2Instance, ElasticIp, Fetch,
+    FunctionAssociation, GeoRestriction, LambdaAssociation, LegacyForwarding, Listener, ListenerAction,
+    ListenerCertificate, ListenerRule, NaclEntry, NetworkAcl, NetworkInterface, Origin, OriginGroup, OriginKind,
+    OriginProtocolPolicy, PrefixList, Route, RouteTable, RuleCondition, SecretValue, SecurityGroup, SgRule, Subnet,
+    TargetGroup, TargetHealth, ViewerCertificate, ViewerProtocolPolicy,
 };
 use aws_sdk_cloudfront as cf;
+use aws_sdk_ec2 as ec2;
 use aws_sdk_elasticloadbalancingv2 as elb;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +29,7 @@ pub struct SdkApi {
     config: aws_config::SdkConfig,
     cloudfront: cf::Client,
     elb: Mutex<HashMap<String, elb::Client>>,
+    ec2: Mutex<HashMap<String, ec2::Client>>,
 }
 
 impl SdkApi {
@@ -31,7 +37,12 @@ impl SdkApi {
     /// credentials, profiles). CloudFront is global and always addressed in us-east-1.
     pub fn new(config: aws_config::SdkConfig) -> Self {
         let cf_config = cf::config::Builder::from(&config).region(cf::config::Region::new("us-east-1")).build();
-        SdkApi { cloudfront: cf::Client::from_conf(cf_config), elb: Mutex::new(HashMap::new()), config }
+        SdkApi {
+            cloudfront: cf::Client::from_conf(cf_config),
+            elb: Mutex::new(HashMap::new()),
+            ec2: Mutex::new(HashMap::new()),
+            config,
+        }
     }
 
     fn elb(&self, region: &str) -> elb::Client {
@@ -167,6 +178,13 @@ impl AwsApi for SdkApi {
                     lb_type: lb.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
                     scheme: lb.scheme().map(|s| s.as_str().to_string()).unwrap_or_default(),
                     security_groups: lb.security_groups().to_vec(),
+                    ip_address_type: lb.ip_address_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    vpc_id: opt(lb.vpc_id()),
+                    subnet_ids: lb
+                        .availability_zones()
+                        .iter()
+                        .filter_map(|z| z.subnet_id().map(str::to_string))
+                        .collect(),
                 });
             }
             match page.next_marker() {
@@ -197,6 +215,56 @@ impl AwsApi for SdkApi {
         out.sort_by_key(|l| l.port);
         Ok(out)
     }
+
+    async fn load_balancer_attributes(&self, region: &str, lb_arn: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        self.sdk_load_balancer_attributes(region, lb_arn).await
+    }
+    async fn listener_certificates(&self, region: &str, arn: &str) -> Result<Vec<ListenerCertificate>, ApiError> {
+        self.sdk_listener_certificates(region, arn).await
+    }
+    async fn listener_rules(&self, region: &str, arn: &str) -> Result<Vec<ListenerRule>, ApiError> {
+        self.sdk_listener_rules(region, arn).await
+    }
+    async fn target_groups(&self, region: &str, lb_arn: &str) -> Result<Vec<TargetGroup>, ApiError> {
+        self.sdk_target_groups(region, lb_arn).await
+    }
+    async fn target_group_attributes(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        self.sdk_target_group_attributes(region, arn).await
+    }
+    async fn target_health(&self, region: &str, arn: &str) -> Result<Vec<TargetHealth>, ApiError> {
+        self.sdk_target_health(region, arn).await
+    }
+    async fn instances(&self, region: &str, query: &InstanceQuery) -> Result<Vec<Ec2Instance>, ApiError> {
+        self.sdk_instances(region, query).await
+    }
+    async fn elastic_ips(&self, region: &str, public_ip: &str) -> Result<Vec<ElasticIp>, ApiError> {
+        self.sdk_elastic_ips(region, public_ip).await
+    }
+    async fn network_interfaces(
+        &self,
+        region: &str,
+        query: &InterfaceQuery,
+    ) -> Result<Vec<NetworkInterface>, ApiError> {
+        self.sdk_network_interfaces(region, query).await
+    }
+    async fn security_groups(&self, region: &str, ids: &[String]) -> Result<Vec<SecurityGroup>, ApiError> {
+        self.sdk_security_groups(region, ids).await
+    }
+    async fn managed_prefix_lists(&self, region: &str, query: &PrefixListQuery) -> Result<Vec<PrefixList>, ApiError> {
+        self.sdk_managed_prefix_lists(region, query).await
+    }
+    async fn prefix_list_entries(&self, region: &str, id: &str) -> Result<Vec<String>, ApiError> {
+        self.sdk_prefix_list_entries(region, id).await
+    }
+    async fn subnets(&self, region: &str, ids: &[String]) -> Result<Vec<Subnet>, ApiError> {
+        self.sdk_subnets(region, ids).await
+    }
+    async fn network_acls(&self, region: &str, vpc_id: &str) -> Result<Vec<NetworkAcl>, ApiError> {
+        self.sdk_network_acls(region, vpc_id).await
+    }
+    async fn route_tables(&self, region: &str, vpc_id: &str) -> Result<Vec<RouteTable>, ApiError> {
+        self.sdk_route_tables(region, vpc_id).await
+    }
 }
 
 fn map_listener(l: &elb::types::Listener) -> Listener {
@@ -207,6 +275,8 @@ fn map_listener(l: &elb::types::Listener) -> Listener {
         ssl_policy: l.ssl_policy().filter(|s| !s.is_empty()).map(str::to_string),
         certificate_arns: l.certificates().iter().filter_map(|c| c.certificate_arn().map(str::to_string)).collect(),
         default_actions: l.default_actions().iter().map(map_action).collect(),
+        certificates: Fetch::default(),
+        rules: Fetch::default(),
     }
 }
 
@@ -270,6 +340,55 @@ fn map_distribution(d: &cf::types::Distribution) -> Result<Distribution, ApiErro
         origins,
         default_behavior,
         behaviors,
+        default_root_object: config.default_root_object().unwrap_or_default().to_string(),
+        http_version: config.http_version().map(|v| v.as_str().to_string()).unwrap_or_default(),
+        web_acl_id: non_empty(config.web_acl_id()),
+        viewer_certificate: config.viewer_certificate().map(|v| ViewerCertificate {
+            cloudfront_default_certificate: v.cloud_front_default_certificate().unwrap_or(false),
+            acm_certificate_arn: non_empty(v.acm_certificate_arn()),
+            iam_certificate_id: non_empty(v.iam_certificate_id()),
+            ssl_support_method: v.ssl_support_method().map(|m| m.as_str().to_string()),
+            minimum_protocol_version: v.minimum_protocol_version().map(|m| m.as_str().to_string()),
+        }),
+        geo_restriction: config.restrictions().and_then(|r| r.geo_restriction()).map(|g| GeoRestriction {
+            restriction_type: g.restriction_type().as_str().to_string(),
+            locations: g.items().to_vec(),
+        }),
+        origin_groups: config
+            .origin_groups()
+            .map(|g| {
+                g.items()
+                    .iter()
+                    .map(|g| OriginGroup {
+                        id: g.id().to_string(),
+                        members: g
+                            .members()
+                            .map(|m| m.items().iter().map(|m| m.origin_id().to_string()).collect())
+                            .unwrap_or_default(),
+                        failover_status_codes: g
+                            .failover_criteria()
+                            .and_then(|f| f.status_codes())
+                            .map(|c| c.items().to_vec())
+                            .unwrap_or_default(),
+                        selection_criteria: g.selection_criteria().map(|c| c.as_str().to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        custom_error_responses: config
+            .custom_error_responses()
+            .map(|c| {
+                c.items()
+                    .iter()
+                    .map(|e| CustomErrorResponse {
+                        error_code: e.error_code(),
+                        response_page_path: non_empty(e.response_page_path()),
+                        response_code: non_empty(e.response_code()),
+                        error_caching_min_ttl: e.error_caching_min_ttl(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -290,6 +409,7 @@ fn map_origin(o: &cf::types::Origin) -> Origin {
                 .unwrap_or_default(),
             read_timeout_s: c.origin_read_timeout().unwrap_or(30),
             keepalive_timeout_s: c.origin_keepalive_timeout().unwrap_or(5),
+            ip_address_type: c.ip_address_type().map(|t| t.as_str().to_string()),
         })
     } else if let Some(v) = o.vpc_origin_config() {
         OriginKind::Vpc { vpc_origin_id: v.vpc_origin_id().to_string() }
@@ -320,6 +440,8 @@ fn map_origin(o: &cf::types::Origin) -> Origin {
         connection_attempts: o.connection_attempts().unwrap_or(3),
         connection_timeout_s: o.connection_timeout().unwrap_or(10),
         kind,
+        response_completion_timeout_s: o.response_completion_timeout(),
+        origin_access_control_id: non_empty(o.origin_access_control_id()),
     }
 }
 
@@ -351,6 +473,37 @@ fn legacy(fv: Option<&cf::types::ForwardedValues>) -> Option<LegacyForwarding> {
     })
 }
 
+fn function_associations(f: Option<&cf::types::FunctionAssociations>) -> Vec<FunctionAssociation> {
+    f.map(|f| {
+        f.items()
+            .iter()
+            .map(|a| FunctionAssociation {
+                function_arn: a.function_arn().to_string(),
+                event_type: a.event_type().as_str().to_string(),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn lambda_associations(f: Option<&cf::types::LambdaFunctionAssociations>) -> Vec<LambdaAssociation> {
+    f.map(|f| {
+        f.items()
+            .iter()
+            .map(|a| LambdaAssociation {
+                lambda_function_arn: a.lambda_function_arn().to_string(),
+                event_type: a.event_type().as_str().to_string(),
+                include_body: a.include_body().unwrap_or(false),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn trusted_key_groups(t: Option<&cf::types::TrustedKeyGroups>) -> Vec<String> {
+    t.filter(|t| t.enabled()).map(|t| t.items().to_vec()).unwrap_or_default()
+}
+
 // ForwardedValues is deprecated in the API but still what legacy distributions use.
 #[allow(deprecated)]
 fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
@@ -368,6 +521,9 @@ fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
         origin_request_policy_id: non_empty(b.origin_request_policy_id()),
         // The API echoes ForwardedValues even when a cache policy is set; it only counts without one.
         forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
+        function_associations: function_associations(b.function_associations()),
+        lambda_associations: lambda_associations(b.lambda_function_associations()),
+        trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
     }
 }
 
@@ -386,5 +542,593 @@ fn map_behavior(b: &cf::types::CacheBehavior) -> Behavior {
         cache_policy_id: non_empty(b.cache_policy_id()),
         origin_request_policy_id: non_empty(b.origin_request_policy_id()),
         forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
+        function_associations: function_associations(b.function_associations()),
+        lambda_associations: lambda_associations(b.lambda_function_associations()),
+        trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
+    }
+}
+
+/// Upper bound on the pages read by one paginated call (each page holds hundreds of items).
+const MAX_PAGES: usize = 20;
+
+fn next_token(current: &Option<String>, next: Option<&str>) -> Option<String> {
+    match next {
+        Some(n) if !n.is_empty() && current.as_deref() != Some(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn opt(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn group_ids(groups: &[ec2::types::GroupIdentifier]) -> Vec<String> {
+    groups.iter().filter_map(|g| g.group_id().map(str::to_string)).collect()
+}
+
+fn ec2_filter(name: &str, values: &[String]) -> ec2::types::Filter {
+    ec2::types::Filter::builder().name(name).set_values(Some(values.to_vec())).build()
+}
+
+fn attributes_map<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> BTreeMap<String, String> {
+    pairs.filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string()))).collect()
+}
+
+fn map_instance(i: &ec2::types::Instance) -> Ec2Instance {
+    let mut groups = group_ids(i.security_groups());
+    let mut ipv6 = Vec::new();
+    for n in i.network_interfaces() {
+        for g in group_ids(n.groups()) {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        ipv6.extend(n.ipv6_addresses().iter().filter_map(|a| a.ipv6_address().map(str::to_string)));
+    }
+    Ec2Instance {
+        instance_id: i.instance_id().unwrap_or_default().to_string(),
+        state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
+        public_ip: opt(i.public_ip_address()),
+        public_dns_name: opt(i.public_dns_name()),
+        private_ip: opt(i.private_ip_address()),
+        ipv6_addresses: ipv6,
+        vpc_id: opt(i.vpc_id()),
+        subnet_id: opt(i.subnet_id()),
+        security_groups: groups,
+        matched_by: String::new(),
+    }
+}
+
+fn map_permission(p: &ec2::types::IpPermission) -> SgRule {
+    SgRule {
+        ip_protocol: p.ip_protocol().unwrap_or("-1").to_string(),
+        from_port: p.from_port(),
+        to_port: p.to_port(),
+        ipv4_ranges: p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)).collect(),
+        ipv6_ranges: p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string)).collect(),
+        prefix_list_ids: p.prefix_list_ids().iter().filter_map(|r| r.prefix_list_id().map(str::to_string)).collect(),
+        group_ids: p.user_id_group_pairs().iter().filter_map(|r| r.group_id().map(str::to_string)).collect(),
+    }
+}
+
+fn map_rule(r: &elb::types::Rule) -> ListenerRule {
+    let conditions = r
+        .conditions()
+        .iter()
+        .map(|c| {
+            let field = c.field().unwrap_or_default().to_string();
+            let mut values: Vec<String> = c.values().to_vec();
+            let mut header_name = None;
+            if let Some(h) = c.host_header_config() {
+                values.extend(h.values().iter().cloned());
+            }
+            if let Some(p) = c.path_pattern_config() {
+                values.extend(p.values().iter().cloned());
+            }
+            if let Some(h) = c.http_header_config() {
+                header_name = opt(h.http_header_name());
+                values.extend(h.values().iter().cloned());
+            }
+            if let Some(m) = c.http_request_method_config() {
+                values.extend(m.values().iter().cloned());
+            }
+            if let Some(s) = c.source_ip_config() {
+                values.extend(s.values().iter().cloned());
+            }
+            if let Some(q) = c.query_string_config() {
+                values.extend(q.values().iter().map(|kv| match kv.key() {
+                    Some(k) => format!("{k}={}", kv.value().unwrap_or_default()),
+                    None => kv.value().unwrap_or_default().to_string(),
+                }));
+            }
+            values.dedup();
+            RuleCondition { field, header_name, values }
+        })
+        .collect();
+    ListenerRule {
+        arn: r.rule_arn().unwrap_or_default().to_string(),
+        priority: r.priority().unwrap_or_default().to_string(),
+        is_default: r.is_default().unwrap_or(false),
+        conditions,
+        actions: r.actions().iter().map(map_action).collect(),
+    }
+}
+
+fn rule_order(r: &ListenerRule) -> (bool, i64) {
+    (r.is_default, r.priority.parse::<i64>().unwrap_or(i64::MAX))
+}
+
+impl SdkApi {
+    fn ec2(&self, region: &str) -> ec2::Client {
+        let mut clients = match self.ec2.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = ec2::config::Builder::from(&self.config)
+                    .region(ec2::config::Region::new(region.to_string()))
+                    .build();
+                ec2::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    pub(super) async fn sdk_load_balancer_attributes(
+        &self,
+        region: &str,
+        lb_arn: &str,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        let out =
+            bounded(self.elb(region).describe_load_balancer_attributes().load_balancer_arn(lb_arn).send()).await?;
+        Ok(attributes_map(out.attributes().iter().map(|a| (a.key(), a.value()))))
+    }
+
+    pub(super) async fn sdk_listener_certificates(
+        &self,
+        region: &str,
+        listener_arn: &str,
+    ) -> Result<Vec<ListenerCertificate>, ApiError> {
+        let client = self.elb(region);
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_listener_certificates()
+                    .listener_arn(listener_arn)
+                    .set_marker(marker.clone())
+                    .page_size(400)
+                    .send(),
+            )
+            .await?;
+            for c in page.certificates() {
+                if let Some(arn) = c.certificate_arn() {
+                    if !out.iter().any(|x: &ListenerCertificate| x.certificate_arn == arn) {
+                        out.push(ListenerCertificate {
+                            certificate_arn: arn.to_string(),
+                            is_default: c.is_default().unwrap_or(false),
+                        });
+                    }
+                }
+            }
+            match next_token(&marker, page.next_marker()) {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_listener_rules(
+        &self,
+        region: &str,
+        listener_arn: &str,
+    ) -> Result<Vec<ListenerRule>, ApiError> {
+        let client = self.elb(region);
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client.describe_rules().listener_arn(listener_arn).set_marker(marker.clone()).page_size(400).send(),
+            )
+            .await?;
+            out.extend(page.rules().iter().map(map_rule));
+            match next_token(&marker, page.next_marker()) {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        out.sort_by_key(rule_order);
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_target_groups(&self, region: &str, lb_arn: &str) -> Result<Vec<TargetGroup>, ApiError> {
+        let client = self.elb(region);
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_target_groups()
+                    .load_balancer_arn(lb_arn)
+                    .set_marker(marker.clone())
+                    .page_size(400)
+                    .send(),
+            )
+            .await?;
+            for tg in page.target_groups() {
+                out.push(TargetGroup {
+                    arn: tg.target_group_arn().unwrap_or_default().to_string(),
+                    name: tg.target_group_name().unwrap_or_default().to_string(),
+                    protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    port: tg.port().and_then(|p| u16::try_from(p).ok()),
+                    target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    vpc_id: opt(tg.vpc_id()),
+                    health_check_protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+                    health_check_port: opt(tg.health_check_port()),
+                    health_check_path: opt(tg.health_check_path()),
+                    attributes: Fetch::default(),
+                    health: Fetch::default(),
+                });
+            }
+            match next_token(&marker, page.next_marker()) {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_target_group_attributes(
+        &self,
+        region: &str,
+        tg_arn: &str,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        let out = bounded(self.elb(region).describe_target_group_attributes().target_group_arn(tg_arn).send()).await?;
+        Ok(attributes_map(out.attributes().iter().map(|a| (a.key(), a.value()))))
+    }
+
+    pub(super) async fn sdk_target_health(&self, region: &str, tg_arn: &str) -> Result<Vec<TargetHealth>, ApiError> {
+        let out = bounded(self.elb(region).describe_target_health().target_group_arn(tg_arn).send()).await?;
+        Ok(out
+            .target_health_descriptions()
+            .iter()
+            .map(|d| TargetHealth {
+                target_id: d.target().and_then(|t| t.id()).unwrap_or_default().to_string(),
+                port: d.target().and_then(|t| t.port()).and_then(|p| u16::try_from(p).ok()),
+                state: d.target_health().and_then(|h| h.state()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+                reason: d.target_health().and_then(|h| h.reason()).map(|r| r.as_str().to_string()),
+                description: d.target_health().and_then(|h| opt(h.description())),
+            })
+            .collect())
+    }
+
+    pub(super) async fn sdk_instances(
+        &self,
+        region: &str,
+        query: &InstanceQuery,
+    ) -> Result<Vec<Ec2Instance>, ApiError> {
+        let client = self.ec2(region);
+        let filter = match query {
+            InstanceQuery::PublicIp(ip) => ec2_filter("ip-address", std::slice::from_ref(ip)),
+            InstanceQuery::Ids(ids) => ec2_filter("instance-id", ids),
+        };
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_instances()
+                    .filters(filter.clone())
+                    .set_next_token(token.clone())
+                    .max_results(1000)
+                    .send(),
+            )
+            .await?;
+            for r in page.reservations() {
+                out.extend(r.instances().iter().map(map_instance));
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_elastic_ips(&self, region: &str, public_ip: &str) -> Result<Vec<ElasticIp>, ApiError> {
+        let out = bounded(
+            self.ec2(region).describe_addresses().filters(ec2_filter("public-ip", &[public_ip.to_string()])).send(),
+        )
+        .await?;
+        Ok(out
+            .addresses()
+            .iter()
+            .map(|a| ElasticIp {
+                public_ip: a.public_ip().unwrap_or_default().to_string(),
+                allocation_id: opt(a.allocation_id()),
+                instance_id: opt(a.instance_id()),
+                network_interface_id: opt(a.network_interface_id()),
+                private_ip: opt(a.private_ip_address()),
+            })
+            .collect())
+    }
+
+    pub(super) async fn sdk_network_interfaces(
+        &self,
+        region: &str,
+        query: &InterfaceQuery,
+    ) -> Result<Vec<NetworkInterface>, ApiError> {
+        let client = self.ec2(region);
+        let filter = match query {
+            InterfaceQuery::PublicIp(ip) => ec2_filter("association.public-ip", std::slice::from_ref(ip)),
+            InterfaceQuery::Ids(ids) => ec2_filter("network-interface-id", ids),
+        };
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_network_interfaces()
+                    .filters(filter.clone())
+                    .set_next_token(token.clone())
+                    .max_results(1000)
+                    .send(),
+            )
+            .await?;
+            for n in page.network_interfaces() {
+                out.push(NetworkInterface {
+                    network_interface_id: n.network_interface_id().unwrap_or_default().to_string(),
+                    interface_type: n.interface_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    description: n.description().unwrap_or_default().to_string(),
+                    public_ip: n.association().and_then(|a| opt(a.public_ip())),
+                    private_ip: opt(n.private_ip_address()),
+                    vpc_id: opt(n.vpc_id()),
+                    subnet_id: opt(n.subnet_id()),
+                    security_groups: group_ids(n.groups()),
+                    attached_instance_id: n.attachment().and_then(|a| opt(a.instance_id())),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_security_groups(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<SecurityGroup>, ApiError> {
+        let client = self.ec2(region);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_security_groups()
+                    .filters(ec2_filter("group-id", ids))
+                    .set_next_token(token.clone())
+                    .max_results(1000)
+                    .send(),
+            )
+            .await?;
+            for g in page.security_groups() {
+                out.push(SecurityGroup {
+                    group_id: g.group_id().unwrap_or_default().to_string(),
+                    group_name: g.group_name().unwrap_or_default().to_string(),
+                    vpc_id: opt(g.vpc_id()),
+                    ingress: g.ip_permissions().iter().map(map_permission).collect(),
+                    egress: g.ip_permissions_egress().iter().map(map_permission).collect(),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_managed_prefix_lists(
+        &self,
+        region: &str,
+        query: &PrefixListQuery,
+    ) -> Result<Vec<PrefixList>, ApiError> {
+        let client = self.ec2(region);
+        let filter = match query {
+            PrefixListQuery::Names(names) => ec2_filter("prefix-list-name", names),
+            PrefixListQuery::Ids(ids) => ec2_filter("prefix-list-id", ids),
+        };
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_managed_prefix_lists()
+                    .filters(filter.clone())
+                    .set_next_token(token.clone())
+                    .max_results(100)
+                    .send(),
+            )
+            .await?;
+            for p in page.prefix_lists() {
+                out.push(PrefixList {
+                    prefix_list_id: p.prefix_list_id().unwrap_or_default().to_string(),
+                    prefix_list_name: p.prefix_list_name().unwrap_or_default().to_string(),
+                    address_family: p.address_family().unwrap_or_default().to_string(),
+                    owner_id: p.owner_id().unwrap_or_default().to_string(),
+                    max_entries: p.max_entries(),
+                    entries: Fetch::default(),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_prefix_list_entries(&self, region: &str, id: &str) -> Result<Vec<String>, ApiError> {
+        let client = self.ec2(region);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .get_managed_prefix_list_entries()
+                    .prefix_list_id(id)
+                    .set_next_token(token.clone())
+                    .max_results(100)
+                    .send(),
+            )
+            .await?;
+            out.extend(page.entries().iter().filter_map(|e| e.cidr().map(str::to_string)));
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_subnets(&self, region: &str, ids: &[String]) -> Result<Vec<Subnet>, ApiError> {
+        let client = self.ec2(region);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_subnets()
+                    .filters(ec2_filter("subnet-id", ids))
+                    .set_next_token(token.clone())
+                    .max_results(1000)
+                    .send(),
+            )
+            .await?;
+            for s in page.subnets() {
+                out.push(Subnet {
+                    subnet_id: s.subnet_id().unwrap_or_default().to_string(),
+                    vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+                    cidr_block: s.cidr_block().unwrap_or_default().to_string(),
+                    ipv6_cidr_blocks: s
+                        .ipv6_cidr_block_association_set()
+                        .iter()
+                        .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
+                        .collect(),
+                    availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                    map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_network_acls(&self, region: &str, vpc_id: &str) -> Result<Vec<NetworkAcl>, ApiError> {
+        let client = self.ec2(region);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_network_acls()
+                    .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
+                    .set_next_token(token.clone())
+                    .max_results(1000)
+                    .send(),
+            )
+            .await?;
+            for a in page.network_acls() {
+                out.push(NetworkAcl {
+                    network_acl_id: a.network_acl_id().unwrap_or_default().to_string(),
+                    vpc_id: a.vpc_id().unwrap_or_default().to_string(),
+                    is_default: a.is_default().unwrap_or(false),
+                    subnet_ids: a.associations().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect(),
+                    entries: a
+                        .entries()
+                        .iter()
+                        .map(|e| NaclEntry {
+                            rule_number: e.rule_number().unwrap_or(32767),
+                            egress: e.egress().unwrap_or(false),
+                            protocol: e.protocol().unwrap_or("-1").to_string(),
+                            rule_action: e.rule_action().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                            cidr_block: opt(e.cidr_block()),
+                            ipv6_cidr_block: opt(e.ipv6_cidr_block()),
+                            port_from: e.port_range().and_then(|p| p.from()),
+                            port_to: e.port_range().and_then(|p| p.to()),
+                        })
+                        .collect(),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_route_tables(&self, region: &str, vpc_id: &str) -> Result<Vec<RouteTable>, ApiError> {
+        let client = self.ec2(region);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_route_tables()
+                    .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
+                    .set_next_token(token.clone())
+                    .max_results(100)
+                    .send(),
+            )
+            .await?;
+            for t in page.route_tables() {
+                out.push(RouteTable {
+                    route_table_id: t.route_table_id().unwrap_or_default().to_string(),
+                    vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+                    main: t.associations().iter().any(|a| a.main().unwrap_or(false)),
+                    subnet_ids: t.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
+                    routes: t
+                        .routes()
+                        .iter()
+                        .map(|r| Route {
+                            destination: r
+                                .destination_cidr_block()
+                                .or(r.destination_ipv6_cidr_block())
+                                .or(r.destination_prefix_list_id())
+                                .unwrap_or_default()
+                                .to_string(),
+                            target: r
+                                .gateway_id()
+                                .or(r.nat_gateway_id())
+                                .or(r.transit_gateway_id())
+                                .or(r.vpc_peering_connection_id())
+                                .or(r.network_interface_id())
+                                .or(r.instance_id())
+                                .or(r.egress_only_internet_gateway_id())
+                                .or(r.local_gateway_id())
+                                .or(r.carrier_gateway_id())
+                                .unwrap_or_default()
+                                .to_string(),
+                            state: r.state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "active".into()),
+                        })
+                        .collect(),
+                });
+            }
+            match next_token(&token, page.next_token()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 }

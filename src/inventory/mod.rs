@@ -6,15 +6,16 @@
 //! [`Fetch`] value that the checks read as "could not verify".
 
 pub mod aws;
+mod gather;
 mod origin_dns;
 
 pub use origin_dns::{OriginDomainKind, classify_origin_domain};
 
 use crate::evidence::{
-    CallRecord, Distribution, Fetch, Inventory, Listener, LoadBalancer, OriginInventory, OriginKind, OriginResource,
+    CallRecord, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener, ListenerCertificate, ListenerRule,
+    NetworkAcl, NetworkInterface, PrefixList, RouteTable, SecurityGroup, Subnet, TargetGroup, TargetHealth,
 };
 use crate::request::DiagnoseRequest;
-use futures_util::future::join_all;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -29,6 +30,36 @@ pub struct LoadBalancerSummary {
     pub lb_type: String,
     pub scheme: String,
     pub security_groups: Vec<String>,
+    pub ip_address_type: String,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+}
+
+/// Which EC2 instances to describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceQuery {
+    /// Instances whose public IPv4 address is this one (filter `ip-address`).
+    PublicIp(String),
+    /// Instances by id (filter `instance-id`).
+    Ids(Vec<String>),
+}
+
+/// Which network interfaces to describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterfaceQuery {
+    /// Filter `association.public-ip`.
+    PublicIp(String),
+    /// Filter `network-interface-id`.
+    Ids(Vec<String>),
+}
+
+/// Which managed prefix lists to describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixListQuery {
+    /// Filter `prefix-list-name`.
+    Names(Vec<String>),
+    /// Filter `prefix-list-id`.
+    Ids(Vec<String>),
 }
 
 /// Why one AWS call did not return data.
@@ -87,6 +118,131 @@ pub trait AwsApi: Sync {
     fn load_balancers(&self, region: &str) -> impl Future<Output = Result<Vec<LoadBalancerSummary>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeListeners`, every page, for one load balancer.
     fn listeners(&self, region: &str, lb_arn: &str) -> impl Future<Output = Result<Vec<Listener>, ApiError>> + Send;
+
+    // The calls below have a default body that fails, so a partial fake (in a test) still
+    // compiles; [`aws::SdkApi`] implements every one.
+
+    /// `elasticloadbalancing:DescribeLoadBalancerAttributes`.
+    fn load_balancer_attributes(
+        &self,
+        _region: &str,
+        _lb_arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeListenerCertificates`, every page.
+    fn listener_certificates(
+        &self,
+        _region: &str,
+        _listener_arn: &str,
+    ) -> impl Future<Output = Result<Vec<ListenerCertificate>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeRules`, every page, in priority order.
+    fn listener_rules(
+        &self,
+        _region: &str,
+        _listener_arn: &str,
+    ) -> impl Future<Output = Result<Vec<ListenerRule>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeTargetGroups` of one load balancer, every page
+    /// (attributes and health are left for the next calls).
+    fn target_groups(
+        &self,
+        _region: &str,
+        _lb_arn: &str,
+    ) -> impl Future<Output = Result<Vec<TargetGroup>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeTargetGroupAttributes`.
+    fn target_group_attributes(
+        &self,
+        _region: &str,
+        _tg_arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeTargetHealth`.
+    fn target_health(
+        &self,
+        _region: &str,
+        _tg_arn: &str,
+    ) -> impl Future<Output = Result<Vec<TargetHealth>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeInstances`, every page.
+    fn instances(
+        &self,
+        _region: &str,
+        _query: &InstanceQuery,
+    ) -> impl Future<Output = Result<Vec<Ec2Instance>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeAddresses` for one public IP.
+    fn elastic_ips(
+        &self,
+        _region: &str,
+        _public_ip: &str,
+    ) -> impl Future<Output = Result<Vec<ElasticIp>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeNetworkInterfaces`, every page.
+    fn network_interfaces(
+        &self,
+        _region: &str,
+        _query: &InterfaceQuery,
+    ) -> impl Future<Output = Result<Vec<NetworkInterface>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeSecurityGroups` (filter `group-id`), every page.
+    fn security_groups(
+        &self,
+        _region: &str,
+        _ids: &[String],
+    ) -> impl Future<Output = Result<Vec<SecurityGroup>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeManagedPrefixLists`, every page (entries are left for the next call).
+    fn managed_prefix_lists(
+        &self,
+        _region: &str,
+        _query: &PrefixListQuery,
+    ) -> impl Future<Output = Result<Vec<PrefixList>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:GetManagedPrefixListEntries`, every page: the CIDRs.
+    fn prefix_list_entries(
+        &self,
+        _region: &str,
+        _prefix_list_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeSubnets` (filter `subnet-id`), every page.
+    fn subnets(&self, _region: &str, _ids: &[String]) -> impl Future<Output = Result<Vec<Subnet>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeNetworkAcls` of one VPC, every page.
+    fn network_acls(
+        &self,
+        _region: &str,
+        _vpc_id: &str,
+    ) -> impl Future<Output = Result<Vec<NetworkAcl>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `ec2:DescribeRouteTables` of one VPC, every page.
+    fn route_tables(
+        &self,
+        _region: &str,
+        _vpc_id: &str,
+    ) -> impl Future<Output = Result<Vec<RouteTable>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+}
+
+fn not_implemented() -> ApiError {
+    ApiError::Failed { code: "NotImplemented".into(), message: "this AwsApi does not implement the call".into() }
 }
 
 /// Errors that end a diagnosis before any evidence exists.
@@ -108,6 +264,7 @@ pub enum InventoryError {
 
 struct Recorder {
     calls: Mutex<Vec<CallRecord>>,
+    began: Instant,
 }
 
 impl Recorder {
@@ -127,6 +284,7 @@ impl Recorder {
                 Err(e) => e.outcome().to_string(),
             },
             millis: started.elapsed().as_millis() as u64,
+            started_ms: started.duration_since(self.began).as_millis() as u64,
         };
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(record);
@@ -138,14 +296,48 @@ impl Recorder {
 const GET_DISTRIBUTION: &str = "cloudfront:GetDistribution";
 const DESCRIBE_LOAD_BALANCERS: &str = "elasticloadbalancing:DescribeLoadBalancers";
 const DESCRIBE_LISTENERS: &str = "elasticloadbalancing:DescribeListeners";
+const DESCRIBE_LB_ATTRIBUTES: &str = "elasticloadbalancing:DescribeLoadBalancerAttributes";
+const DESCRIBE_LISTENER_CERTIFICATES: &str = "elasticloadbalancing:DescribeListenerCertificates";
+const DESCRIBE_RULES: &str = "elasticloadbalancing:DescribeRules";
+const DESCRIBE_TARGET_GROUPS: &str = "elasticloadbalancing:DescribeTargetGroups";
+const DESCRIBE_TG_ATTRIBUTES: &str = "elasticloadbalancing:DescribeTargetGroupAttributes";
+const DESCRIBE_TARGET_HEALTH: &str = "elasticloadbalancing:DescribeTargetHealth";
+const DESCRIBE_INSTANCES: &str = "ec2:DescribeInstances";
+const DESCRIBE_ADDRESSES: &str = "ec2:DescribeAddresses";
+const DESCRIBE_NETWORK_INTERFACES: &str = "ec2:DescribeNetworkInterfaces";
+const DESCRIBE_SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
+const DESCRIBE_PREFIX_LISTS: &str = "ec2:DescribeManagedPrefixLists";
+const GET_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntries";
+const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
+const DESCRIBE_NETWORK_ACLS: &str = "ec2:DescribeNetworkAcls";
+const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
 
 /// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
 /// exactly these (a test compares the two).
-pub const AWS_ACTIONS: &[&str] = &[GET_DISTRIBUTION, DESCRIBE_LOAD_BALANCERS, DESCRIBE_LISTENERS];
+pub const AWS_ACTIONS: &[&str] = &[
+    GET_DISTRIBUTION,
+    DESCRIBE_LOAD_BALANCERS,
+    DESCRIBE_LISTENERS,
+    DESCRIBE_LB_ATTRIBUTES,
+    DESCRIBE_LISTENER_CERTIFICATES,
+    DESCRIBE_RULES,
+    DESCRIBE_TARGET_GROUPS,
+    DESCRIBE_TG_ATTRIBUTES,
+    DESCRIBE_TARGET_HEALTH,
+    DESCRIBE_INSTANCES,
+    DESCRIBE_ADDRESSES,
+    DESCRIBE_NETWORK_INTERFACES,
+    DESCRIBE_SECURITY_GROUPS,
+    DESCRIBE_PREFIX_LISTS,
+    GET_PREFIX_LIST_ENTRIES,
+    DESCRIBE_SUBNETS,
+    DESCRIBE_NETWORK_ACLS,
+    DESCRIBE_ROUTE_TABLES,
+];
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
 pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inventory, InventoryError> {
-    let recorder = Recorder { calls: Mutex::new(Vec::new()) };
+    let recorder = Recorder { calls: Mutex::new(Vec::new()), began: Instant::now() };
     let id = request.distribution_id.as_str();
     let distribution =
         recorder.call(GET_DISTRIBUTION, "us-east-1", api.get_distribution(id)).await.map_err(|e| match e {
@@ -156,81 +348,27 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
             ApiError::Unreachable { message } => InventoryError::Unreachable(message),
             other => InventoryError::Failed(other.to_string()),
         })?;
-
-    // Which regions hold load balancers we need: one DescribeLoadBalancers per region.
-    let mut lb_regions: Vec<String> = Vec::new();
-    for origin in &distribution.origins {
-        if let OriginDomainKind::LoadBalancer { region } = classify_origin_domain(&origin.domain_name) {
-            if !lb_regions.contains(&region) {
-                lb_regions.push(region);
-            }
-        }
-    }
-    let listings =
-        join_all(
-            lb_regions.iter().map(|region| {
-                let recorder = &recorder;
-                async move {
-                    (region.clone(), recorder.call(DESCRIBE_LOAD_BALANCERS, region, api.load_balancers(region)).await)
-                }
-            }),
-        )
-        .await;
-    let listings: BTreeMap<String, Result<Vec<LoadBalancerSummary>, ApiError>> = listings.into_iter().collect();
-
-    let origins = join_all(distribution.origins.iter().map(|origin| {
-        let recorder = &recorder;
-        let listings = &listings;
-        async move {
-            let kind = classify_origin_domain(&origin.domain_name);
-            let region = match &kind {
-                OriginDomainKind::LoadBalancer { region } => Some(region.clone()),
-                _ => None,
-            };
-            let resource = match (&origin.kind, kind) {
-                (OriginKind::S3 { .. }, _) | (_, OriginDomainKind::S3) => Fetch::fetched(OriginResource::S3Bucket),
-                (OriginKind::Vpc { .. }, _) => Fetch::NotApplicable { reason: "VPC origins are not inventoried yet".into() },
-                (OriginKind::Custom(_), OriginDomainKind::LoadBalancer { region }) => {
-                    match listings.get(&region) {
-                        Some(Ok(lbs)) => match find_load_balancer(lbs, &origin.domain_name) {
-                            Some(summary) => {
-                                let listeners = recorder
-                                    .call(DESCRIBE_LISTENERS, &region, api.listeners(&region, &summary.arn))
-                                    .await
-                                    .map_or_else(|e| e.into_fetch(DESCRIBE_LISTENERS), Fetch::fetched);
-                                Fetch::fetched(OriginResource::LoadBalancer(LoadBalancer {
-                                    arn: summary.arn.clone(),
-                                    name: summary.name.clone(),
-                                    dns_name: summary.dns_name.clone(),
-                                    lb_type: summary.lb_type.clone(),
-                                    scheme: summary.scheme.clone(),
-                                    security_groups: summary.security_groups.clone(),
-                                    listeners,
-                                }))
-                            }
-                            None => Fetch::NotFound {
-                                action: DESCRIBE_LOAD_BALANCERS.into(),
-                                message: format!(
-                                    "no load balancer named {} in {region} of this account (deleted, or in another account)",
-                                    origin.domain_name
-                                ),
-                            },
-                        },
-                        Some(Err(e)) => e.clone().into_fetch(DESCRIBE_LOAD_BALANCERS),
-                        None => Fetch::NotApplicable { reason: "region was not listed".into() },
-                    }
-                }
-                (OriginKind::Custom(_), OriginDomainKind::Other) => Fetch::fetched(OriginResource::OutsideAws {
-                    reason: format!("{} is not an AWS load balancer name this tool recognises", origin.domain_name),
-                }),
-            };
-            OriginInventory { origin_id: origin.id.clone(), region, resource }
-        }
-    }))
-    .await;
-
+    let (origins, cloudfront_prefix_lists) = gather::behind_origins(api, &recorder, &distribution).await;
     let calls = recorder.calls.into_inner().unwrap_or_default();
-    Ok(Inventory { distribution, origins, calls })
+    Ok(Inventory { distribution, origins, calls, cloudfront_prefix_lists })
+}
+
+/// The dependency depth the recorded calls show: a call's depth is one more than the deepest
+/// call that had finished when it started. For a benchmark's summary.
+pub fn observed_depth(calls: &[CallRecord]) -> usize {
+    let mut depth = vec![0usize; calls.len()];
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by_key(|&i| calls[i].started_ms);
+    for (pos, &i) in order.iter().enumerate() {
+        let before = order[..pos]
+            .iter()
+            .filter(|&&j| calls[j].started_ms + calls[j].millis <= calls[i].started_ms)
+            .map(|&j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth[i] = before + 1;
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// Matches an origin domain to a load balancer: case-insensitive, with or without `dualstack.`,
@@ -256,6 +394,9 @@ mod tests {
             lb_type: "application".into(),
             scheme: "internet-facing".into(),
             security_groups: vec![],
+            ip_address_type: "ipv4".into(),
+            vpc_id: None,
+            subnet_ids: vec![],
         }
     }
 

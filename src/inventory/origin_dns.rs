@@ -9,6 +9,14 @@ pub enum OriginDomainKind {
     },
     /// An S3 bucket or S3 website endpoint.
     S3,
+    /// `ec2-a-b-c-d.<region>.compute.amazonaws.com` (`ec2-a-b-c-d.compute-1.amazonaws.com` in
+    /// us-east-1): an instance's public DNS name, which spells its public IPv4 address.
+    Ec2PublicName {
+        region: String,
+        ip: std::net::Ipv4Addr,
+    },
+    /// An IP address literal.
+    IpLiteral(std::net::IpAddr),
     Other,
 }
 
@@ -24,6 +32,12 @@ pub fn classify_origin_domain(domain: &str) -> OriginDomainKind {
         }
         return OriginDomainKind::Other;
     }
+    if let Some(kind) = classify_ec2_name(&d) {
+        return kind;
+    }
+    if let Ok(ip) = d.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        return OriginDomainKind::IpLiteral(ip);
+    }
     if d.ends_with(".s3.amazonaws.com")
         || d.contains(".s3.") && d.ends_with(".amazonaws.com")
         || d.contains(".s3-website")
@@ -31,6 +45,22 @@ pub fn classify_origin_domain(domain: &str) -> OriginDomainKind {
         return OriginDomainKind::S3;
     }
     OriginDomainKind::Other
+}
+
+fn classify_ec2_name(d: &str) -> Option<OriginDomainKind> {
+    let rest = d.strip_prefix("ec2-")?;
+    let (label, zone) = rest.split_once('.')?;
+    let region = if zone == "compute-1.amazonaws.com" {
+        "us-east-1".to_string()
+    } else {
+        let region = zone.strip_suffix(".compute.amazonaws.com")?;
+        if !looks_like_region(region) {
+            return None;
+        }
+        region.to_string()
+    };
+    let ip = label.replace('-', ".").parse::<std::net::Ipv4Addr>().ok()?;
+    Some(OriginDomainKind::Ec2PublicName { region, ip })
 }
 
 fn looks_like_region(s: &str) -> bool {
@@ -53,6 +83,21 @@ mod tests {
             OriginDomainKind::LoadBalancer { region: "ap-southeast-2".into() }
         );
         assert_eq!(classify_origin_domain("net-lb-abc.elb.us-gov-west-1.amazonaws.com"), OriginDomainKind::Other);
+    }
+
+    #[test]
+    fn ec2_public_names_give_region_and_address() {
+        assert_eq!(
+            classify_origin_domain("ec2-54-214-10-2.compute-1.amazonaws.com"),
+            OriginDomainKind::Ec2PublicName { region: "us-east-1".into(), ip: [54, 214, 10, 2].into() }
+        );
+        assert_eq!(
+            classify_origin_domain("EC2-3-8-1-200.eu-west-2.compute.amazonaws.com."),
+            OriginDomainKind::Ec2PublicName { region: "eu-west-2".into(), ip: [3, 8, 1, 200].into() }
+        );
+        assert_eq!(classify_origin_domain("ec2-3-8-1.eu-west-2.compute.amazonaws.com"), OriginDomainKind::Other);
+        assert_eq!(classify_origin_domain("ec2-1-2-3-4.example.com"), OriginDomainKind::Other);
+        assert_eq!(classify_origin_domain("203.0.113.7"), OriginDomainKind::IpLiteral([203, 0, 113, 7].into()));
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! tests and by `cargo run --example lab` (the README demo).
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod edge;
 pub mod moto;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
 pub mod seed;
+pub mod seed_net;
 pub mod server;
 
 use aws_config::SdkConfig;

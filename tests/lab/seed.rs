@@ -45,6 +45,26 @@ pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec])
             .expect("create subnet");
         subnets.push(s.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string());
     }
+    // An internet-facing load balancer needs public subnets: an internet gateway and a default
+    // route to it in the main route table.
+    let igw = ec2.create_internet_gateway().send().await.expect("create igw");
+    let igw_id = igw.internet_gateway().and_then(|g| g.internet_gateway_id()).expect("igw id").to_string();
+    ec2.attach_internet_gateway().internet_gateway_id(&igw_id).vpc_id(&vpc_id).send().await.expect("attach igw");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(ec2t::Filter::builder().name("vpc-id").values(&vpc_id).build())
+        .send()
+        .await
+        .expect("route tables");
+    if let Some(main) = tables.route_tables().first().and_then(|t| t.route_table_id()) {
+        ec2.create_route()
+            .route_table_id(main)
+            .destination_cidr_block("0.0.0.0/0")
+            .gateway_id(&igw_id)
+            .send()
+            .await
+            .expect("default route");
+    }
     let sg = ec2
         .create_security_group()
         .group_name(format!("{name}-sg"))

@@ -1,0 +1,243 @@
+//! `nacl-blocks`: a network ACL on the origin's subnets drops CloudFront's packets or the
+//! origin's replies.
+//!
+//! Network ACLs are stateless and evaluated in rule-number order, first match wins, with a
+//! final implicit deny. CloudFront's connections need an inbound allow for the origin port from
+//! CloudFront's origin-facing ranges and an outbound allow for the replies to CloudFront's
+//! ephemeral ports (1024-65535). When either is missing, or a lower-numbered deny matches first,
+//! CloudFront's connection attempts time out and viewers get a 504, while a prober whose
+//! address is allowed gets through.
+//!
+//! Docs: <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html>
+
+use super::net_common::{
+    Cidr, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, edge_gateway_error, nacl_decision, net_origins, network_of,
+};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use crate::evidence::{Evidence, Fetch};
+
+pub static META: CheckMeta = CheckMeta {
+    id: "nacl-blocks",
+    title: "Subnet network ACL blocks CloudFront or the replies to it",
+    what_breaks: "CloudFront's connections to the origin time out: viewers get 504 Gateway Timeout.",
+    why: "The network ACL of a subnet CloudFront's packets cross denies inbound traffic on the origin port from CloudFront's ranges, or outbound replies to ports 1024-65535 (ACLs are stateless, so replies need their own rule).",
+    evidence_used: &[
+        "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy, HTTPPort, HTTPSPort",
+        "ec2:DescribeNetworkAcls of the origin's VPC, for the load balancer's or instance's subnets",
+        "CloudFront's origin-facing prefix list entries (the addresses evaluated)",
+    ],
+    fix: "Allow inbound tcp on the origin port from 0.0.0.0/0 (or CloudFront's ranges) and outbound tcp 1024-65535 to 0.0.0.0/0, with rule numbers below any deny that matches them.",
+    docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
+};
+
+/// Reply ports checked outbound (a sample across the ephemeral range).
+const EPHEMERAL_SAMPLE: &[u16] = &[1024, 32768, 49152, 65535];
+
+pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    let d = &ev.inventory.distribution;
+    for o in net_origins(ev) {
+        let Ok(Some(net)) = network_of(&o) else {
+            continue;
+        };
+        let acls = match &net.network_acls {
+            Fetch::Fetched { .. } => net,
+            Fetch::NotApplicable { .. } => continue,
+            other => {
+                out.unverified(
+                    &META,
+                    format!("whether the network ACLs of origin {}'s subnets admit CloudFront", o.origin.id),
+                    other.missing_reason().unwrap_or_default(),
+                );
+                continue;
+            }
+        };
+        let samples: Vec<Cidr> = match cloudfront_lists(ev, o.inv.region.as_deref()).ok().and_then(|c| c.v4_entries()) {
+            Some(e) if !e.is_empty() => e,
+            _ => SAMPLE_CLOUDFRONT_RANGES.iter().filter_map(|s| Cidr::parse(s)).collect(),
+        };
+        let connections = o.connections(ev);
+        let mut problems: Vec<(String, String, String)> = Vec::new(); // (acl, observed, expected)
+        let mut acl_ids = Vec::new();
+        for subnet in &net.subnet_ids {
+            let Some(acl) = acls.acl_for_subnet(subnet) else {
+                out.unverified(
+                    &META,
+                    format!("the network ACL of subnet {subnet}"),
+                    "no ACL lists the subnet and no default ACL was read",
+                );
+                continue;
+            };
+            for (_, port) in &connections {
+                let mut in_denied = Vec::new();
+                let mut out_denied = Vec::new();
+                for s in &samples {
+                    let host = Cidr { len: 32, ..*s };
+                    let (ok, rule) = nacl_decision(acl, false, &host, *port);
+                    if !ok {
+                        in_denied.push(format!(
+                            "{}/{} (rule {})",
+                            ip(s),
+                            s.len,
+                            rule.map_or("*".into(), |r| r.to_string())
+                        ));
+                    }
+                    for p in EPHEMERAL_SAMPLE {
+                        let (ok, rule) = nacl_decision(acl, true, &host, *p);
+                        if !ok {
+                            out_denied.push(format!(
+                                "{}:{p} (rule {})",
+                                ip(s),
+                                rule.map_or("*".into(), |r| r.to_string())
+                            ));
+                            break;
+                        }
+                    }
+                }
+                if !in_denied.is_empty() {
+                    problems.push((
+                        format!("{} inbound (subnet {subnet})", acl.network_acl_id),
+                        format!(
+                            "tcp {port} denied for {} of {} CloudFront ranges: {}",
+                            in_denied.len(),
+                            samples.len(),
+                            in_denied.join(", ")
+                        ),
+                        format!("allow tcp {port} from 0.0.0.0/0 before any matching deny"),
+                    ));
+                }
+                if !out_denied.is_empty() {
+                    problems.push((
+                        format!("{} outbound (subnet {subnet})", acl.network_acl_id),
+                        format!("replies to CloudFront denied: {}", out_denied.join(", ")),
+                        "allow tcp 1024-65535 to 0.0.0.0/0".into(),
+                    ));
+                }
+                if (!in_denied.is_empty() || !out_denied.is_empty()) && !acl_ids.contains(&acl.network_acl_id) {
+                    acl_ids.push(acl.network_acl_id.clone());
+                }
+            }
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        let mut evidence = vec![EvidenceItem::new(
+            Source::Config,
+            format!("Origins[Id={}].CustomOriginConfig.OriginProtocolPolicy", o.origin.id),
+            format!(
+                "{} → ports {}",
+                o.custom.protocol_policy.as_api(),
+                connections.iter().map(|(_, p)| p.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        )];
+        for (subject, observed, expected) in &problems {
+            evidence
+                .push(EvidenceItem::new(Source::Network, subject.clone(), observed.clone()).expected(expected.clone()));
+        }
+        let seen = edge_gateway_error(ev);
+        if let Some((subject, what)) = &seen {
+            evidence.push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()));
+        }
+        let acl = acl_ids.first().cloned().unwrap_or_default();
+        let port = connections.first().map(|c| c.1).unwrap_or(443);
+        let mut b = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
+            .summary(format!(
+                "The network ACL {} on origin {}'s subnets drops CloudFront's traffic ({}).",
+                acl_ids.join(", "),
+                o.origin.id,
+                problems.iter().map(|p| p.1.split(':').next().unwrap_or("").to_string()).collect::<Vec<_>>().join("; ")
+            ))
+            .observed(seen.is_some())
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "In {acl}, allow inbound tcp {port} from 0.0.0.0/0 and outbound tcp 1024-65535 to 0.0.0.0/0, numbered below any deny that matches CloudFront's ranges."
+                ),
+                steps: vec!["ACLs are stateless: the outbound rule for replies is as necessary as the inbound one.".into()],
+                cli: vec![
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number 90 --protocol tcp --port-range From={port},To={port} --cidr-block 0.0.0.0/0 --rule-action allow"),
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number 90 --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow"),
+                ],
+            })
+            .resource("distribution", &d.id)
+            .resource("origin", &o.origin.id);
+        for a in &acl_ids {
+            b = b.resource("network-acl", a);
+        }
+        out.push(&META, b.build());
+    }
+    out
+}
+
+fn ip(c: &Cidr) -> String {
+    if c.v6 {
+        std::net::Ipv6Addr::from(c.addr).to_string()
+    } else {
+        std::net::Ipv4Addr::from(u32::try_from(c.addr).unwrap_or(0)).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::OriginProtocolPolicy;
+    use crate::testing::*;
+
+    fn ev_with_acl(entries: Vec<crate::evidence::NaclEntry>) -> Evidence {
+        let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
+        let mut path =
+            network_path("load-balancer", vec![security_group("sg-1", vec![sg_rule_cidr(443, 443, &["0.0.0.0/0"])])]);
+        let mut acl = open_nacl(&["subnet-0a", "subnet-0b"]);
+        acl.entries = entries;
+        path.network_acls = Fetch::fetched(vec![acl]);
+        network_evidence(OriginProtocolPolicy::HttpsOnly, lb, path)
+    }
+
+    #[test]
+    fn a_lower_numbered_deny_wins_over_a_later_allow() {
+        let out = run(&ev_with_acl(vec![
+            nacl_entry(50, false, false, "0.0.0.0/0", Some((443, 443))),
+            nacl_entry(100, false, true, "0.0.0.0/0", None),
+            nacl_entry(100, true, true, "0.0.0.0/0", None),
+        ]));
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.evidence.iter().any(|e| e.source == Source::Network && e.observed.contains("rule 50")), "{f:#?}");
+        assert!(f.resources.iter().any(|r| r.kind == "network-acl"));
+    }
+
+    #[test]
+    fn missing_outbound_ephemeral_rule_blocks_replies() {
+        let out = run(&ev_with_acl(vec![
+            nacl_entry(100, false, true, "0.0.0.0/0", Some((443, 443))),
+            nacl_entry(100, true, true, "0.0.0.0/0", Some((443, 443))),
+        ]));
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].evidence.iter().any(|e| e.subject.contains("outbound")));
+    }
+
+    #[test]
+    fn the_recommended_rules_and_the_default_acl_pass() {
+        assert!(
+            run(&ev_with_acl(vec![
+                nacl_entry(10, false, false, "198.51.100.0/24", None),
+                nacl_entry(100, false, true, "0.0.0.0/0", Some((443, 443))),
+                nacl_entry(100, true, true, "0.0.0.0/0", Some((1024, 65535))),
+            ]))
+            .findings
+            .is_empty()
+        );
+        assert!(run(&ev_with_acl(open_nacl(&[]).entries)).findings.is_empty());
+    }
+
+    #[test]
+    fn a_denied_acl_read_is_unverified() {
+        let mut ev = ev_with_acl(vec![]);
+        ev.inventory.origins[0].network.as_mut().unwrap().network_acls =
+            Fetch::Denied { action: "ec2:DescribeNetworkAcls".into(), message: "x".into() };
+        let out = run(&ev);
+        assert!(out.findings.is_empty());
+        assert!(out.unverified.iter().any(|u| u.reason.contains("ec2:DescribeNetworkAcls")));
+    }
+}

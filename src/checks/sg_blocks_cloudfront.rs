@@ -1,0 +1,302 @@
+//! `sg-blocks-cloudfront`: the security groups in front of the origin do not admit CloudFront
+//! on the port CloudFront connects to.
+//!
+//! CloudFront connects to a custom origin from its origin-facing address ranges, on `HTTPPort`
+//! or `HTTPSPort` as the origin protocol policy says. The security groups that see those
+//! connections (an ALB's, an instance's, an NLB's when it has groups) drop every packet no rule
+//! admits, so CloudFront's connection attempts time out and viewers get a 504 after
+//! `ConnectionAttempts × ConnectionTimeout`, while a test from an office address that is
+//! allowed works. A rule admits CloudFront when its protocol and port range cover the port and
+//! its source is the managed prefix list `com.amazonaws.global.cloudfront.origin-facing`,
+//! `0.0.0.0/0`, or CIDRs that together cover every entry of that list. NLBs without security
+//! groups are left to `nlb-security-model`; CIDR sets covering only part of the list to
+//! `stale-or-partial-cloudfront-ip-allowlist`.
+//!
+//! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html>
+
+use super::net_common::{
+    Admission, CfLists, cloudfront_lists, describe_rules, edge_gateway_error, net_origins, network_of, origin_answered,
+    sg_admission,
+};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
+
+pub static META: CheckMeta = CheckMeta {
+    id: "sg-blocks-cloudfront",
+    title: "Origin security group does not admit CloudFront",
+    what_breaks: "CloudFront cannot open a connection to the origin: viewers get 504 Gateway Timeout (or 502) while the origin works when tested directly.",
+    why: "The security groups that see CloudFront's connections (the ALB's, the instance's, or an NLB's) have no inbound rule for the origin port from CloudFront's origin-facing addresses, so the SYN packets are dropped and every connection attempt times out.",
+    evidence_used: &[
+        "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy, HTTPPort, HTTPSPort",
+        "ec2:DescribeSecurityGroups of the load balancer or instance",
+        "com.amazonaws.global.cloudfront.origin-facing prefix list and its entries",
+        "probes: a CloudFront 504/502 through the distribution while the origin answers directly",
+    ],
+    fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
+    docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
+};
+
+pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    let d = &ev.inventory.distribution;
+    for o in net_origins(ev) {
+        let net = match network_of(&o) {
+            Ok(Some(n)) => n,
+            Ok(None) => continue,
+            Err(reason) => {
+                if !matches!(o.inv.resource, Fetch::NotApplicable { .. }) {
+                    out.unverified(
+                        &META,
+                        format!("whether the security groups of origin {} admit CloudFront", o.origin.id),
+                        reason,
+                    );
+                }
+                continue;
+            }
+        };
+        if net.entry == "targets" || net.security_group_ids.is_empty() {
+            continue;
+        }
+        let groups = match &net.security_groups {
+            Fetch::Fetched { value } => value,
+            other => {
+                out.unverified(
+                    &META,
+                    format!(
+                        "whether security groups {} of origin {} admit CloudFront",
+                        net.security_group_ids.join(", "),
+                        o.origin.id
+                    ),
+                    other.missing_reason().unwrap_or_default(),
+                );
+                continue;
+            }
+        };
+        let (cf, cf_missing) = match cloudfront_lists(ev, o.inv.region.as_deref()) {
+            Ok(cf) => (cf, None),
+            Err(reason) => (CfLists { v4: None, v6: None }, Some(reason)),
+        };
+        let referenced: &[crate::evidence::PrefixList] =
+            net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
+        let connections = o.connections(ev);
+        let mut blocked = Vec::new();
+        for (scheme, port) in &connections {
+            match sg_admission(groups, *port, &cf, referenced) {
+                Admission::Blocked => blocked.push((*scheme, *port)),
+                Admission::Unknown(reason) => out.unverified(
+                    &META,
+                    format!("whether origin {}'s security groups admit CloudFront on tcp {port}", o.origin.id),
+                    match &cf_missing {
+                        Some(m) => format!("{reason} ({m})"),
+                        None => reason,
+                    },
+                ),
+                _ => {}
+            }
+        }
+        if blocked.is_empty() {
+            continue;
+        }
+        let all_blocked = blocked.len() == connections.len();
+        let pl_id = cf.v4_id().unwrap_or("<pl-id of com.amazonaws.global.cloudfront.origin-facing>").to_string();
+        let field = format!("Origins[Id={}].CustomOriginConfig", o.origin.id);
+        let mut evidence = vec![EvidenceItem::new(
+            Source::Config,
+            format!("{field}.OriginProtocolPolicy"),
+            format!(
+                "{} → CloudFront connects on {}",
+                o.custom.protocol_policy.as_api(),
+                connections.iter().map(|(s, p)| format!("{}:{p}", s.as_str())).collect::<Vec<_>>().join(" and ")
+            ),
+        )];
+        for (_, port) in &blocked {
+            evidence.push(
+                EvidenceItem::new(
+                    Source::Network,
+                    format!("security groups of {} ({})", o.origin.id, net.entry),
+                    describe_rules(groups, *port),
+                )
+                .expected(format!("an inbound rule tcp {port} from {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})")),
+            );
+        }
+        let observed = edge_gateway_error(ev);
+        if let Some((subject, what)) = &observed {
+            evidence
+                .push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()).expected("the origin's answer"));
+        }
+        for (_, port) in &blocked {
+            if let Some((subject, what)) = origin_answered(ev, &o.origin.id, *port) {
+                evidence.push(EvidenceItem::new(Source::Probe, subject, what));
+            }
+        }
+        let target_group = net.security_group_ids[0].clone();
+        let ports: Vec<String> = blocked.iter().map(|(_, p)| p.to_string()).collect();
+        let mut b = FindingBuilder::new(&META, if all_blocked { Severity::Critical } else { Severity::High }, Confidence::High)
+            .summary(format!(
+                "No inbound rule of {} admits CloudFront on tcp {} for origin {}: CloudFront's connections are dropped{}.",
+                net.security_group_ids.join(", "),
+                ports.join(" and "),
+                o.origin.id,
+                if all_blocked { "" } else { " for one of the two protocols match-viewer uses" }
+            ))
+            .observed(observed.is_some())
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "Add an inbound rule to {target_group}: tcp {} from prefix list {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4}).",
+                    ports.join(",")
+                ),
+                steps: vec![
+                    "The CloudFront prefix list weighs 55 rules against the security group quota (60 by default); one rule with a port range saves room.".into(),
+                    "Prefer the prefix list to a hand-kept CIDR list: CloudFront's ranges change.".into(),
+                ],
+                cli: blocked
+                    .iter()
+                    .map(|(_, p)| {
+                        format!(
+                            "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions 'IpProtocol=tcp,FromPort={p},ToPort={p},PrefixListIds=[{{PrefixListId={pl_id}}}]'"
+                        )
+                    })
+                    .collect(),
+            })
+            .resource("distribution", &d.id)
+            .resource("origin", &o.origin.id);
+        for g in &net.security_group_ids {
+            b = b.resource("security-group", g);
+        }
+        match o.inv.resource.value() {
+            Some(OriginResource::LoadBalancer(lb)) => b = b.resource("load-balancer", &lb.arn),
+            Some(OriginResource::Ec2Instance(i)) => b = b.resource("instance", &i.instance_id),
+            _ => {}
+        }
+        out.push(&META, b.build());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{OriginProtocolPolicy, ProbeTarget, RedirectOutcome, Scheme};
+    use crate::testing::*;
+
+    const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
+
+    fn ev_with(policy: OriginProtocolPolicy, rules: Vec<crate::evidence::SgRule>) -> Evidence {
+        let lb = load_balancer(ALB, vec![listener(443, "HTTPS", forward()), listener(80, "HTTP", forward())]);
+        network_evidence(policy, lb, network_path("load-balancer", vec![security_group("sg-0123", rules)]))
+    }
+
+    #[test]
+    fn no_rule_on_the_origin_port_is_critical_and_names_the_group_and_prefix_list() {
+        let mut ev = ev_with(OriginProtocolPolicy::HttpsOnly, vec![sg_rule_cidr(22, 22, &["0.0.0.0/0"])]);
+        add_edge_error(&mut ev, 504);
+        ev.observations.probes.push(probe(
+            "origin:o1:https:/",
+            ProbeTarget::Origin {
+                origin_id: "o1".into(),
+                behavior: "default".into(),
+                scheme: Scheme::Https,
+                port: 443,
+                host_header: ALB.into(),
+            },
+            vec![hop(&format!("https://{ALB}/"), crate::evidence::HopResult::Response(response(200, &[])))],
+            RedirectOutcome::Final,
+        ));
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.unverified);
+        let f = &out.findings[0];
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.observed);
+        assert!(f.resources.iter().any(|r| r.kind == "security-group" && r.id == "sg-0123"));
+        assert!(f.remediation.cli[0].contains(CF_PREFIX_LIST) && f.remediation.cli[0].contains("FromPort=443"));
+        let sources: Vec<Source> = f.evidence.iter().map(|e| e.source).collect();
+        assert!(
+            sources.contains(&Source::Config) && sources.contains(&Source::Network) && sources.contains(&Source::Probe)
+        );
+    }
+
+    #[test]
+    fn prefix_list_on_the_wrong_port_blocks_http_only() {
+        let out = run(&ev_with(OriginProtocolPolicy::HttpOnly, vec![sg_rule_prefix_list(443, 443, CF_PREFIX_LIST)]));
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].summary.contains("tcp 80"));
+    }
+
+    #[test]
+    fn match_viewer_with_one_port_open_is_high_not_critical() {
+        let mut ev = ev_with(OriginProtocolPolicy::MatchViewer, vec![sg_rule_prefix_list(443, 443, CF_PREFIX_LIST)]);
+        assert!(run(&ev).findings.is_empty(), "HTTPS-only viewers never make CloudFront use port 80");
+        ev.inventory.distribution.default_behavior.viewer_protocol_policy =
+            crate::evidence::ViewerProtocolPolicy::AllowAll;
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn prefix_list_world_or_a_covering_cidr_set_admit_cloudfront() {
+        for rules in [
+            vec![sg_rule_prefix_list(443, 443, CF_PREFIX_LIST)],
+            vec![sg_rule_cidr(0, 65535, &["0.0.0.0/0"])],
+            vec![
+                sg_rule_cidr(443, 443, &["130.176.0.0/17", "15.158.0.0/15"]),
+                sg_rule_cidr(400, 500, &["64.252.0.0/16", "70.132.0.0/18"]),
+            ],
+            vec![crate::evidence::SgRule {
+                ip_protocol: "-1".into(),
+                prefix_list_ids: vec![CF_PREFIX_LIST.into()],
+                ..Default::default()
+            }],
+        ] {
+            let out = run(&ev_with(OriginProtocolPolicy::HttpsOnly, rules.clone()));
+            assert!(out.findings.is_empty(), "{rules:?} should admit CloudFront: {:?}", out.findings);
+            assert!(out.unverified.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_partial_cidr_allowlist_is_left_to_the_stale_allowlist_check() {
+        let out = run(&ev_with(OriginProtocolPolicy::HttpsOnly, vec![sg_rule_cidr(443, 443, &["130.176.0.0/18"])]));
+        assert!(out.findings.is_empty());
+    }
+
+    #[test]
+    fn a_denied_security_group_read_is_unverified_naming_the_action() {
+        let mut ev = ev_with(OriginProtocolPolicy::HttpsOnly, vec![]);
+        ev.inventory.origins[0].network.as_mut().unwrap().security_groups =
+            Fetch::Denied { action: "ec2:DescribeSecurityGroups".into(), message: "denied".into() };
+        let out = run(&ev);
+        assert!(out.findings.is_empty());
+        assert!(out.unverified.iter().any(|u| u.reason.contains("ec2:DescribeSecurityGroups")));
+    }
+
+    #[test]
+    fn an_unreadable_prefix_list_with_cidr_rules_cannot_be_decided() {
+        let mut ev = ev_with(OriginProtocolPolicy::HttpsOnly, vec![sg_rule_cidr(443, 443, &["130.176.0.0/18"])]);
+        ev.inventory.cloudfront_prefix_lists[0].lists =
+            Fetch::Denied { action: "ec2:DescribeManagedPrefixLists".into(), message: "denied".into() };
+        let out = run(&ev);
+        assert!(out.findings.is_empty());
+        assert!(
+            out.unverified.iter().any(|u| u.reason.contains("ec2:DescribeManagedPrefixLists")),
+            "{:?}",
+            out.unverified
+        );
+    }
+
+    #[test]
+    fn an_ec2_instance_group_is_evaluated_too() {
+        let path = network_path(
+            "instance",
+            vec![security_group("sg-0inst", vec![sg_rule_cidr(443, 443, &["203.0.113.0/24"])])],
+        );
+        let out = run(&network_evidence(
+            OriginProtocolPolicy::HttpsOnly,
+            ec2_instance("i-0abc", Some("54.1.2.3"), &["sg-0inst"]),
+            path,
+        ));
+        assert_eq!(out.findings.len(), 1);
+        assert!(out.findings[0].resources.iter().any(|r| r.kind == "instance" && r.id == "i-0abc"));
+    }
+}

@@ -1,0 +1,554 @@
+//! What stands behind each origin, gathered concurrently along the dependency graph:
+//!
+//! ```text
+//! GetDistribution
+//! ├─ per region: DescribeLoadBalancers ─ per LB: DescribeListeners ─ per listener: certificates, rules
+//! │                                    ├─ DescribeLoadBalancerAttributes
+//! │                                    ├─ DescribeTargetGroups ─ per group: attributes, health
+//! │                                    │                        └─ (NLB without groups) DescribeInstances of targets ─ network
+//! │                                    └─ network: DescribeSecurityGroups ─ referenced prefix lists ─ entries
+//! │                                                DescribeSubnets, DescribeNetworkAcls, DescribeRouteTables
+//! ├─ per EC2 origin: DescribeInstances + DescribeAddresses ─ (EIP) instance or interface ─ network
+//! └─ per region: DescribeManagedPrefixLists (CloudFront's) ─ GetManagedPrefixListEntries
+//! ```
+//!
+//! Region-wide calls are started once and shared ([`Shared`]) by every origin that needs them;
+//! nothing waits for an unrelated branch, so the wall time follows the depth of the graph.
+
+use super::{
+    ApiError, AwsApi, DESCRIBE_ADDRESSES, DESCRIBE_INSTANCES, DESCRIBE_LB_ATTRIBUTES, DESCRIBE_LISTENER_CERTIFICATES,
+    DESCRIBE_LISTENERS, DESCRIBE_LOAD_BALANCERS, DESCRIBE_NETWORK_ACLS, DESCRIBE_NETWORK_INTERFACES,
+    DESCRIBE_PREFIX_LISTS, DESCRIBE_ROUTE_TABLES, DESCRIBE_RULES, DESCRIBE_SECURITY_GROUPS, DESCRIBE_SUBNETS,
+    DESCRIBE_TARGET_GROUPS, DESCRIBE_TARGET_HEALTH, DESCRIBE_TG_ATTRIBUTES, GET_PREFIX_LIST_ENTRIES, InstanceQuery,
+    InterfaceQuery, LoadBalancerSummary, OriginDomainKind, PrefixListQuery, Recorder, classify_origin_domain,
+    find_load_balancer,
+};
+use crate::evidence::{
+    CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Distribution, Fetch, LoadBalancer, NetworkPath, Origin,
+    OriginInventory, OriginKind, OriginResource, PrefixList, RegionalPrefixLists, TargetGroup,
+};
+use futures_util::future::{BoxFuture, FutureExt, Shared, join, join_all};
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+type SharedListing<'a> = Shared<BoxFuture<'a, Result<Vec<LoadBalancerSummary>, ApiError>>>;
+type SharedPrefixLists<'a> = Shared<BoxFuture<'a, Fetch<Vec<PrefixList>>>>;
+
+/// One recorded call whose outcome becomes a [`Fetch`]. The call's future is boxed at once:
+/// SDK futures are large, and a tree of them held inline (as the joins below would) overflows
+/// a 2 MiB thread stack in debug builds.
+fn fetch<'a, T: Send + 'a>(
+    rec: &'a Recorder,
+    action: &'a str,
+    region: &'a str,
+    fut: impl Future<Output = Result<T, ApiError>> + Send + 'a,
+) -> impl Future<Output = Fetch<T>> + Send + 'a {
+    let fut: BoxFuture<'a, Result<T, ApiError>> = Box::pin(fut);
+    async move { rec.call(action, region, fut).await.map_or_else(|e| e.into_fetch(action), Fetch::fetched) }
+}
+
+pub(super) async fn behind_origins<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    d: &Distribution,
+) -> (Vec<OriginInventory>, Vec<RegionalPrefixLists>) {
+    let kinds: Vec<OriginDomainKind> = d.origins.iter().map(|o| classify_origin_domain(&o.domain_name)).collect();
+    let mut lb_regions = BTreeSet::new();
+    let mut aws_regions = BTreeSet::new();
+    for (origin, kind) in d.origins.iter().zip(&kinds) {
+        if !matches!(origin.kind, OriginKind::Custom(_)) {
+            continue;
+        }
+        match kind {
+            OriginDomainKind::LoadBalancer { region } => {
+                lb_regions.insert(region.clone());
+                aws_regions.insert(region.clone());
+            }
+            OriginDomainKind::Ec2PublicName { region, .. } => {
+                aws_regions.insert(region.clone());
+            }
+            _ => {}
+        }
+    }
+    let listings: BTreeMap<String, SharedListing<'_>> = lb_regions
+        .iter()
+        .map(|region| {
+            let r = region.clone();
+            let fut: BoxFuture<'_, _> =
+                async move { rec.call(DESCRIBE_LOAD_BALANCERS, &r, Box::pin(api.load_balancers(&r))).await }.boxed();
+            (region.clone(), fut.shared())
+        })
+        .collect();
+    let prefix_lists: BTreeMap<String, SharedPrefixLists<'_>> = aws_regions
+        .iter()
+        .map(|region| {
+            let r = region.clone();
+            let fut: BoxFuture<'_, _> = async move { cloudfront_prefix_lists(api, rec, &r).await }.boxed();
+            (region.clone(), fut.shared())
+        })
+        .collect();
+
+    let origins = join_all(d.origins.iter().zip(kinds).map(|(origin, kind)| {
+        let listings = &listings;
+        let prefix_lists = &prefix_lists;
+        async move { one_origin(api, rec, origin, kind, listings, prefix_lists).await }
+    }));
+    let regional = join_all(prefix_lists.iter().map(|(region, lists)| {
+        let lists = lists.clone();
+        async move { RegionalPrefixLists { region: region.clone(), lists: lists.await } }
+    }));
+    join(origins, regional).await
+}
+
+async fn cloudfront_prefix_lists<A: AwsApi>(api: &A, rec: &Recorder, region: &str) -> Fetch<Vec<PrefixList>> {
+    let names = PrefixListQuery::Names(vec![CLOUDFRONT_PREFIX_LIST_V4.into(), CLOUDFRONT_PREFIX_LIST_V6.into()]);
+    let lists = fetch(rec, DESCRIBE_PREFIX_LISTS, region, api.managed_prefix_lists(region, &names)).await;
+    with_entries(api, rec, region, lists).await
+}
+
+/// Reads the entries of every listed prefix list, concurrently.
+async fn with_entries<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    region: &str,
+    lists: Fetch<Vec<PrefixList>>,
+) -> Fetch<Vec<PrefixList>> {
+    match lists {
+        Fetch::Fetched { value } => Fetch::fetched(
+            join_all(value.into_iter().map(|mut pl| async move {
+                pl.entries =
+                    fetch(rec, GET_PREFIX_LIST_ENTRIES, region, api.prefix_list_entries(region, &pl.prefix_list_id))
+                        .await;
+                pl
+            }))
+            .await,
+        ),
+        other => other,
+    }
+}
+
+async fn one_origin<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    origin: &Origin,
+    kind: OriginDomainKind,
+    listings: &BTreeMap<String, SharedListing<'a>>,
+    prefix_lists: &BTreeMap<String, SharedPrefixLists<'a>>,
+) -> OriginInventory {
+    let region = match &kind {
+        OriginDomainKind::LoadBalancer { region } | OriginDomainKind::Ec2PublicName { region, .. } => {
+            Some(region.clone())
+        }
+        _ => None,
+    };
+    let pls = region.as_ref().and_then(|r| prefix_lists.get(r)).cloned();
+    let (resource, network) = match (&origin.kind, kind) {
+        (OriginKind::S3 { .. }, _) | (_, OriginDomainKind::S3) => (Fetch::fetched(OriginResource::S3Bucket), None),
+        (OriginKind::Vpc { .. }, _) => {
+            (Fetch::NotApplicable { reason: "VPC origins are not inventoried yet".into() }, None)
+        }
+        (OriginKind::Custom(_), OriginDomainKind::LoadBalancer { region }) => match listings.get(&region) {
+            Some(listing) => load_balancer_origin(api, rec, &region, origin, listing.clone(), pls).await,
+            None => (Fetch::NotApplicable { reason: "region was not listed".into() }, None),
+        },
+        (OriginKind::Custom(_), OriginDomainKind::Ec2PublicName { region, ip }) => {
+            ec2_origin(api, rec, &region, &ip.to_string(), &origin.domain_name, pls).await
+        }
+        (OriginKind::Custom(_), OriginDomainKind::IpLiteral(ip)) => (
+            Fetch::fetched(OriginResource::OutsideAws {
+                reason: format!("{ip} is an IP address, not a name this tool can match to an AWS resource"),
+            }),
+            None,
+        ),
+        (OriginKind::Custom(_), OriginDomainKind::Other) => (
+            Fetch::fetched(OriginResource::OutsideAws {
+                reason: format!(
+                    "{} is not an AWS load balancer or EC2 public name this tool recognises",
+                    origin.domain_name
+                ),
+            }),
+            None,
+        ),
+    };
+    OriginInventory { origin_id: origin.id.clone(), region, resource, network }
+}
+
+async fn load_balancer_origin<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    region: &str,
+    origin: &Origin,
+    listing: SharedListing<'a>,
+    pls: Option<SharedPrefixLists<'a>>,
+) -> (Fetch<OriginResource>, Option<NetworkPath>) {
+    let lbs = match listing.await {
+        Ok(lbs) => lbs,
+        Err(e) => return (e.into_fetch(DESCRIBE_LOAD_BALANCERS), None),
+    };
+    let Some(summary) = find_load_balancer(&lbs, &origin.domain_name) else {
+        return (
+            Fetch::NotFound {
+                action: DESCRIBE_LOAD_BALANCERS.into(),
+                message: format!(
+                    "no load balancer named {} in {region} of this account (deleted, or in another account)",
+                    origin.domain_name
+                ),
+            },
+            None,
+        );
+    };
+    let arn = summary.arn.as_str();
+    let listeners = async {
+        match fetch(rec, DESCRIBE_LISTENERS, region, api.listeners(region, arn)).await {
+            Fetch::Fetched { value } => Fetch::fetched(
+                join_all(value.into_iter().map(|mut l| async move {
+                    let (certs, rules) = join(
+                        fetch(rec, DESCRIBE_LISTENER_CERTIFICATES, region, api.listener_certificates(region, &l.arn)),
+                        fetch(rec, DESCRIBE_RULES, region, api.listener_rules(region, &l.arn)),
+                    )
+                    .await;
+                    l.certificates = certs;
+                    l.rules = rules;
+                    l
+                }))
+                .await,
+            ),
+            other => other,
+        }
+    };
+    let attributes = fetch(rec, DESCRIBE_LB_ATTRIBUTES, region, api.load_balancer_attributes(region, arn));
+    let target_groups = async {
+        match fetch(rec, DESCRIBE_TARGET_GROUPS, region, api.target_groups(region, arn)).await {
+            Fetch::Fetched { value } => Fetch::fetched(
+                join_all(value.into_iter().map(|mut tg| async move {
+                    let (attrs, health) = join(
+                        fetch(rec, DESCRIBE_TG_ATTRIBUTES, region, api.target_group_attributes(region, &tg.arn)),
+                        fetch(rec, DESCRIBE_TARGET_HEALTH, region, api.target_health(region, &tg.arn)),
+                    )
+                    .await;
+                    tg.attributes = attrs;
+                    tg.health = health;
+                    tg
+                }))
+                .await,
+            ),
+            other => other,
+        }
+    };
+    // An NLB without security groups passes CloudFront's addresses to its targets (client IP
+    // preservation), whose own groups then decide: their network needs the targets first.
+    let nlb_without_groups = summary.lb_type == "network" && summary.security_groups.is_empty();
+    let groups_and_network = async {
+        if nlb_without_groups {
+            let tgs = target_groups.await;
+            let network = nlb_target_network(api, rec, region, summary, &tgs, pls).await;
+            (tgs, network)
+        } else {
+            join(
+                target_groups,
+                network_path(
+                    api,
+                    rec,
+                    region,
+                    "load-balancer",
+                    summary.vpc_id.clone(),
+                    summary.security_groups.clone(),
+                    summary.subnet_ids.clone(),
+                    pls,
+                ),
+            )
+            .await
+        }
+    };
+    let ((listeners, attributes), (target_groups, network)) =
+        join(join(listeners, attributes), groups_and_network).await;
+    let lb = LoadBalancer {
+        arn: summary.arn.clone(),
+        name: summary.name.clone(),
+        dns_name: summary.dns_name.clone(),
+        lb_type: summary.lb_type.clone(),
+        scheme: summary.scheme.clone(),
+        security_groups: summary.security_groups.clone(),
+        listeners,
+        ip_address_type: summary.ip_address_type.clone(),
+        vpc_id: summary.vpc_id.clone(),
+        subnet_ids: summary.subnet_ids.clone(),
+        attributes,
+        target_groups,
+    };
+    (Fetch::fetched(OriginResource::LoadBalancer(lb)), Some(network))
+}
+
+/// The network of an NLB without security groups: its instance targets' groups see
+/// CloudFront's addresses; packets cross the NLB's subnets and the targets' subnets.
+async fn nlb_target_network<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    region: &str,
+    lb: &LoadBalancerSummary,
+    tgs: &Fetch<Vec<TargetGroup>>,
+    pls: Option<SharedPrefixLists<'a>>,
+) -> NetworkPath {
+    let mut instance_ids: Vec<String> = Vec::new();
+    let mut missing: Option<Fetch<()>> = None;
+    match tgs {
+        Fetch::Fetched { value } => {
+            for tg in value.iter().filter(|tg| tg.target_type == "instance") {
+                match &tg.health {
+                    Fetch::Fetched { value: health } => {
+                        for h in health {
+                            if !instance_ids.contains(&h.target_id) {
+                                instance_ids.push(h.target_id.clone());
+                            }
+                        }
+                    }
+                    other => missing = Some(other.clone().map(|_| ())),
+                }
+            }
+        }
+        other => missing = Some(other.clone().map(|_| ())),
+    }
+    if instance_ids.is_empty() {
+        let mut path =
+            network_path(api, rec, region, "targets", lb.vpc_id.clone(), Vec::new(), lb.subnet_ids.clone(), pls).await;
+        path.security_groups = match missing {
+            Some(m) => m.map(|_| Vec::new()),
+            None => Fetch::NotApplicable {
+                reason: "the network load balancer has no security groups and no instance targets (IP targets see \
+                         CloudFront's addresses only with client IP preservation on; their groups are not read)"
+                    .into(),
+            },
+        };
+        return path;
+    }
+    let instances =
+        fetch(rec, DESCRIBE_INSTANCES, region, api.instances(region, &InstanceQuery::Ids(instance_ids))).await;
+    let mut groups = Vec::new();
+    let mut subnets = lb.subnet_ids.clone();
+    if let Some(list) = instances.value() {
+        for i in list {
+            for g in &i.security_groups {
+                if !groups.contains(g) {
+                    groups.push(g.clone());
+                }
+            }
+            if let Some(s) = &i.subnet_id {
+                if !subnets.contains(s) {
+                    subnets.push(s.clone());
+                }
+            }
+        }
+    }
+    let mut path = network_path(api, rec, region, "targets", lb.vpc_id.clone(), groups, subnets, pls).await;
+    if !matches!(instances, Fetch::Fetched { .. }) {
+        path.security_groups = instances.map(|_| Vec::new());
+    }
+    path
+}
+
+async fn ec2_origin<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    region: &str,
+    ip: &str,
+    domain: &str,
+    pls: Option<SharedPrefixLists<'a>>,
+) -> (Fetch<OriginResource>, Option<NetworkPath>) {
+    let by_ip = InstanceQuery::PublicIp(ip.to_string());
+    let (instances, addresses) = join(
+        fetch(rec, DESCRIBE_INSTANCES, region, api.instances(region, &by_ip)),
+        fetch(rec, DESCRIBE_ADDRESSES, region, api.elastic_ips(region, ip)),
+    )
+    .await;
+    let direct = instances.value().and_then(|v| v.iter().find(|i| i.public_ip.as_deref() == Some(ip))).cloned();
+    let resource: Fetch<OriginResource> = if let Some(mut i) = direct {
+        let by_name =
+            i.public_dns_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(domain.trim_end_matches('.')));
+        let is_eip = addresses.value().is_some_and(|a| a.iter().any(|a| a.public_ip == ip));
+        i.matched_by = if is_eip {
+            "elastic-ip"
+        } else if by_name {
+            "public-dns-name"
+        } else {
+            "public-ip"
+        }
+        .into();
+        Fetch::fetched(OriginResource::Ec2Instance(i))
+    } else if let Some(eip) = addresses.value().and_then(|a| a.iter().find(|a| a.public_ip == ip)).cloned() {
+        if let Some(instance_id) = eip.instance_id.clone() {
+            let q = InstanceQuery::Ids(vec![instance_id.clone()]);
+            match fetch(rec, DESCRIBE_INSTANCES, region, api.instances(region, &q)).await {
+                Fetch::Fetched { value } => match value.into_iter().next() {
+                    Some(mut i) => {
+                        i.matched_by = "elastic-ip".into();
+                        Fetch::fetched(OriginResource::Ec2Instance(i))
+                    }
+                    None => Fetch::NotFound {
+                        action: DESCRIBE_INSTANCES.into(),
+                        message: format!("Elastic IP {ip} names instance {instance_id}, which was not found"),
+                    },
+                },
+                other => missing(other),
+            }
+        } else if let Some(eni) = eip.network_interface_id.clone() {
+            eni_resource(api, rec, region, &InterfaceQuery::Ids(vec![eni]), ip).await
+        } else {
+            Fetch::NotFound {
+                action: DESCRIBE_ADDRESSES.into(),
+                message: format!("Elastic IP {ip} is allocated in {region} but associated with nothing"),
+            }
+        }
+    } else if !matches!(instances, Fetch::Fetched { .. }) {
+        // The instance lookup itself failed: say that, not "not found".
+        missing(instances)
+    } else {
+        match eni_resource(api, rec, region, &InterfaceQuery::PublicIp(ip.to_string()), ip).await {
+            Fetch::NotFound { .. } => Fetch::NotFound {
+                action: DESCRIBE_INSTANCES.into(),
+                message: format!(
+                    "no instance, Elastic IP or network interface with public IP {ip} in {region} of this account \
+                     (released, or in another account)"
+                ),
+            },
+            other => other,
+        }
+    };
+    let network = match resource.value() {
+        Some(OriginResource::Ec2Instance(i)) => Some(
+            network_path(
+                api,
+                rec,
+                region,
+                "instance",
+                i.vpc_id.clone(),
+                i.security_groups.clone(),
+                i.subnet_id.iter().cloned().collect(),
+                pls,
+            )
+            .await,
+        ),
+        Some(OriginResource::NetworkInterface(n)) => Some(
+            network_path(
+                api,
+                rec,
+                region,
+                "network-interface",
+                n.vpc_id.clone(),
+                n.security_groups.clone(),
+                n.subnet_id.iter().cloned().collect(),
+                pls,
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    (resource, network)
+}
+
+async fn eni_resource<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    region: &str,
+    query: &InterfaceQuery,
+    ip: &str,
+) -> Fetch<OriginResource> {
+    match fetch(rec, DESCRIBE_NETWORK_INTERFACES, region, api.network_interfaces(region, query)).await {
+        Fetch::Fetched { value } => match value.into_iter().next() {
+            Some(n) => Fetch::fetched(OriginResource::NetworkInterface(n)),
+            None => Fetch::NotFound {
+                action: DESCRIBE_NETWORK_INTERFACES.into(),
+                message: format!("no network interface with public IP {ip} in {region}"),
+            },
+        },
+        other => missing(other),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn network_path<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    region: &str,
+    entry: &str,
+    vpc_id: Option<String>,
+    security_group_ids: Vec<String>,
+    subnet_ids: Vec<String>,
+    pls: Option<SharedPrefixLists<'a>>,
+) -> NetworkPath {
+    let groups = async {
+        if security_group_ids.is_empty() {
+            return (Fetch::fetched(Vec::new()), Fetch::fetched(Vec::new()));
+        }
+        let sgs = fetch(rec, DESCRIBE_SECURITY_GROUPS, region, api.security_groups(region, &security_group_ids)).await;
+        let mut referenced = BTreeSet::new();
+        for sg in sgs.value().into_iter().flatten() {
+            for rule in sg.ingress.iter() {
+                referenced.extend(rule.prefix_list_ids.iter().cloned());
+            }
+        }
+        if referenced.is_empty() {
+            return (sgs, Fetch::fetched(Vec::new()));
+        }
+        // CloudFront's own lists are read once per region; read only the others here.
+        if let Some(pls) = pls {
+            if let Some(cf) = pls.await.value() {
+                for pl in cf {
+                    referenced.remove(&pl.prefix_list_id);
+                }
+            }
+        }
+        if referenced.is_empty() {
+            return (sgs, Fetch::fetched(Vec::new()));
+        }
+        let q = PrefixListQuery::Ids(referenced.into_iter().collect());
+        let lists = fetch(rec, DESCRIBE_PREFIX_LISTS, region, api.managed_prefix_lists(region, &q)).await;
+        (sgs, with_entries(api, rec, region, lists).await)
+    };
+    let subnets = async {
+        if subnet_ids.is_empty() {
+            Fetch::fetched(Vec::new())
+        } else {
+            fetch(rec, DESCRIBE_SUBNETS, region, api.subnets(region, &subnet_ids)).await
+        }
+    };
+    let vpc = vpc_id.clone();
+    let acls_and_routes = async move {
+        match &vpc {
+            Some(v) => {
+                join(
+                    fetch(rec, DESCRIBE_NETWORK_ACLS, region, api.network_acls(region, v)),
+                    fetch(rec, DESCRIBE_ROUTE_TABLES, region, api.route_tables(region, v)),
+                )
+                .await
+            }
+            None => (
+                Fetch::NotApplicable { reason: "no VPC is known for this resource".into() },
+                Fetch::NotApplicable { reason: "no VPC is known for this resource".into() },
+            ),
+        }
+    };
+    let (((security_groups, referenced_prefix_lists), subnets), (network_acls, route_tables)) =
+        join(join(groups, subnets), acls_and_routes).await;
+    NetworkPath {
+        entry: entry.to_string(),
+        vpc_id,
+        security_group_ids,
+        security_groups,
+        referenced_prefix_lists,
+        subnet_ids,
+        subnets,
+        network_acls,
+        route_tables,
+    }
+}
+
+/// Carries a call's failure over to another value type (a fetched value has no failure to carry).
+fn missing<T, U>(f: Fetch<T>) -> Fetch<U> {
+    match f {
+        Fetch::Fetched { .. } => Fetch::NotApplicable { reason: "no matching resource".into() },
+        Fetch::Denied { action, message } => Fetch::Denied { action, message },
+        Fetch::Failed { action, code, message } => Fetch::Failed { action, code, message },
+        Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
+        Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
+    }
+}
