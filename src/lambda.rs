@@ -1,12 +1,14 @@
 //! The Lambda front end: event parsing, settings from the environment, stable error names.
 //! The runtime glue is in `bin/cf-origin-doctor-lambda.rs`; everything here is testable without it.
 
+use crate::delivery::{PublishSettings, Publisher, STEP_FUNCTIONS_BUDGET, deliver, emf_line, fit};
 use crate::engine::Engine;
 use crate::error::DiagnoseError;
+use crate::event::{self, Action, Invocation, ParseOptions};
 use crate::inventory::AwsApi;
-use crate::request::{ConnectTo, DirectRequest, ProbeSettings};
-use serde_json::Value;
-use std::time::Duration;
+use crate::request::{ConnectTo, ProbeSettings};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Environment variables the function reads (all optional).
 pub const ENV_CONNECT_TO: &str = "CF_ORIGIN_DOCTOR_CONNECT_TO";
@@ -42,60 +44,144 @@ pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProbeSe
     Ok(settings)
 }
 
-/// Parses an invocation payload into a request.
-pub fn parse_event(event: &Value) -> Result<crate::request::DiagnoseRequest, DiagnoseError> {
-    if !event.is_object() {
-        return Err(DiagnoseError::InvalidRequest(format!(
-            "the event must be a JSON object like {{\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]}}; got {}",
-            json_kind(event)
-        )));
-    }
-    let direct: DirectRequest = serde_json::from_value(event.clone())
-        .map_err(|e| DiagnoseError::InvalidRequest(format!("the event is not a diagnosis request: {e}")))?;
-    Ok(direct.into_request()?)
+/// Diagnose on OK and INSUFFICIENT_DATA alarm transitions too (`true`/`false`, default false).
+pub const ENV_DIAGNOSE_ALL_STATES: &str = "CF_ORIGIN_DOCTOR_DIAGNOSE_ALL_STATES";
+
+/// Event-parsing options from the environment.
+pub fn parse_options_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ParseOptions, DiagnoseError> {
+    let diagnose_all_states = match get(ENV_DIAGNOSE_ALL_STATES).map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) => match v.as_str() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" | "" => false,
+            other => {
+                return Err(DiagnoseError::InvalidRequest(format!(
+                    "{ENV_DIAGNOSE_ALL_STATES}={other:?} is not true or false"
+                )));
+            }
+        },
+    };
+    Ok(ParseOptions { diagnose_all_states })
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+/// Parses an invocation payload (any accepted shape) into the project's own types.
+pub fn parse_event(event: &Value, opts: ParseOptions) -> Result<Invocation, DiagnoseError> {
+    event::parse(event, opts).map_err(|e| DiagnoseError::InvalidRequest(e.to_string()))
 }
 
-/// Time kept back from the Lambda deadline for checks, report and return.
+/// Time kept back from the Lambda deadline for checks, report, publish and return.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
-/// Handles one invocation; `remaining` is the time left before the function's timeout.
-pub async fn handle<A: AwsApi>(
-    engine: &Engine<A>,
-    event: Value,
-    remaining: Option<Duration>,
-) -> Result<Value, DiagnoseError> {
-    let request = parse_event(&event)?;
-    let mut settings = engine.settings().clone();
-    if let Some(left) = remaining {
-        // The probe phase must end before the function is killed, leaving room to report.
-        let budget = left.saturating_sub(DEADLINE_MARGIN);
-        if budget < Duration::from_secs(1) {
-            return Err(DiagnoseError::DeadlineExceeded(
-                "less than the reporting margin is left in this invocation".into(),
+/// Everything one invocation needs, built once per cold start.
+pub struct Function<A, P> {
+    pub engine: Engine<A>,
+    pub publisher: P,
+    pub publish: PublishSettings,
+    pub parse: ParseOptions,
+}
+
+impl<A: AwsApi, P: Publisher> Function<A, P> {
+    /// Handles one invocation; `remaining` is the time left before the function's timeout.
+    ///
+    /// Returns report v1 (trimmed under Step Functions' payload limit) plus `trigger` and
+    /// `delivery`, or for an alarm that recovered a short `{"status": "skipped", …}` result.
+    pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+        let started = Instant::now();
+        let result = self.handle_inner(event, remaining).await;
+        let (outcome, report) = match &result {
+            Ok(v) if v["status"] == "skipped" => ("skipped", None),
+            Ok(v) => ("diagnosed", Some(v)),
+            Err(e) => (e.error_type(), None),
+        };
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        // Embedded metric format goes to stdout as its own line; CloudWatch Logs extracts it.
+        println!("{}", emf_line(report, outcome, started.elapsed().as_millis() as u64, now_ms));
+        if let Err(e) = &result {
+            tracing::error!(error_type = e.error_type(), retryable = e.retryable(), error = %e, "invocation failed");
+        }
+        result
+    }
+
+    async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+        let invocation = parse_event(&event, self.parse)?;
+        let trigger = trigger_json(&invocation);
+        let input = match invocation.action {
+            Action::NothingToDiagnose { reason } => {
+                tracing::info!(source = invocation.source.as_str(), %reason, "nothing to diagnose");
+                return Ok(json!({"status": "skipped", "diagnosed": false, "reason": reason, "trigger": trigger}));
+            }
+            Action::Diagnose(input) => input,
+        };
+        if input.role_arn.is_some() {
+            // sts:AssumeRole per request is not wired into the function yet.
+            return Err(DiagnoseError::InvalidRequest(
+                "role_arn: diagnosing through another role is not supported by this function yet".into(),
             ));
         }
-        settings.limits.phase_budget = settings.limits.phase_budget.min(budget);
-        settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
+        let mut settings = self.engine.settings().clone();
+        if let Some(left) = remaining {
+            // The probe phase must end before the function is killed, leaving room to report.
+            let budget = left.saturating_sub(DEADLINE_MARGIN);
+            if budget < Duration::from_secs(1) {
+                return Err(DiagnoseError::DeadlineExceeded(
+                    "less than the reporting margin is left in this invocation".into(),
+                ));
+            }
+            settings.limits.phase_budget = settings.limits.phase_budget.min(budget);
+            settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
+        }
+        let id = input.request.distribution_id.as_str().to_string();
+        tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
+        // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
+        let diagnosis = Box::pin(self.engine.diagnose_with(&input.request, &settings)).await?;
+        let report = serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        tracing::info!(
+            distribution_id = %id,
+            status = report["status"].as_str().unwrap_or(""),
+            primary = report["verdict"]["primary"].as_str().unwrap_or("none"),
+            findings = report["findings"].as_array().map_or(0, Vec::len),
+            "diagnosis complete"
+        );
+        let delivery =
+            deliver(&self.publisher, &self.publish, input.publish.as_ref(), &report, invocation.alarm.as_ref()).await;
+        if let Some(err) = &delivery.error {
+            tracing::warn!(distribution_id = %id, topic = delivery.topic_arn.as_deref().unwrap_or(""), error = %err, "SNS publish failed");
+        } else if delivery.published {
+            tracing::info!(distribution_id = %id, message_id = delivery.message_id.as_deref().unwrap_or(""), "report published to SNS");
+        }
+        let delivery = serde_json::to_value(&delivery).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        let extra = trigger.to_string().len() + delivery.to_string().len() + 64;
+        let mut out = fit(&report, STEP_FUNCTIONS_BUDGET.saturating_sub(extra));
+        if let Some(obj) = out.as_object_mut() {
+            obj.insert("trigger".into(), trigger);
+            obj.insert("delivery".into(), delivery);
+        }
+        Ok(out)
     }
-    // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
-    let diagnosis = Box::pin(engine.diagnose_with(&request, &settings)).await?;
-    serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))
+}
+
+/// What started the run, echoed in the result.
+fn trigger_json(inv: &Invocation) -> Value {
+    json!({
+        "source": inv.source.as_str(),
+        "alarm": inv.alarm.as_ref().map(|a| json!({
+            "name": a.name,
+            "arn": a.arn,
+            "state": a.state.as_str(),
+            "previous_state": a.previous_state.map(|s| s.as_str()),
+        })),
+    })
 }
 
 /// The `errorType`/`errorMessage` pair Lambda returns for a failed invocation.
 pub fn diagnostic(e: &DiagnoseError) -> lambda_runtime::Diagnostic {
     lambda_runtime::Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
+}
+
+impl From<DiagnoseError> for lambda_runtime::Diagnostic {
+    fn from(e: DiagnoseError) -> Self {
+        diagnostic(&e)
+    }
 }
 
 #[cfg(test)]
@@ -134,9 +220,11 @@ mod tests {
             serde_json::json!({"distribution_id": "EABC", "paths": "/"}),
             serde_json::json!({"distribution_id": "EABC", "paths": ["no-slash"]}),
         ] {
-            let e = parse_event(&ev).unwrap_err();
+            let e = parse_event(&ev, ParseOptions::default()).unwrap_err();
             assert_eq!(e.error_type(), "InvalidRequest", "{ev}");
         }
-        assert_eq!(parse_event(&serde_json::json!({"distributionId": "EABC"})).unwrap().paths, vec!["/"]);
+        let inv = parse_event(&serde_json::json!({"distributionId": "EABC"}), ParseOptions::default()).unwrap();
+        let Action::Diagnose(input) = inv.action else { panic!("not a diagnosis") };
+        assert_eq!(input.request.paths, vec!["/"]);
     }
 }

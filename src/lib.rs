@@ -6,8 +6,10 @@
 //! front ends on the engine.
 
 pub mod checks;
+pub mod delivery;
 pub mod engine;
 pub mod error;
+pub mod event;
 pub mod evidence;
 pub mod forwarding;
 pub mod inventory;
