@@ -440,3 +440,185 @@ pub fn emf_line(report: Option<&Value>, outcome: &str, duration_ms: u64, now_ms:
     }
     line.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AlarmState, PublishOverride};
+    use std::sync::Mutex;
+
+    fn report(status: &str, primary: Option<&str>, probes: usize, findings: usize) -> Value {
+        let hop = json!({"url": "https://d1.cloudfront.net/", "status": 301, "error": "x".repeat(400)});
+        let probe = json!({"id": "edge:https:/", "target": "edge", "hops": vec![hop; 6], "redirects": "loop"});
+        let mut fs = Vec::new();
+        if let Some(p) = primary {
+            fs.push(json!({"id": p, "severity": "critical", "summary": "The origin redirects to HTTPS.",
+                "evidence": [{"source": "config", "subject": "s", "observed": "http-only"}],
+                "remediation": {"summary": "Set the origin protocol policy to https-only.", "steps": ["a"], "cli": ["b"]}}));
+        }
+        for i in 0..findings {
+            fs.push(json!({"id": format!("other-{i}"), "severity": "low", "summary": "s".repeat(200),
+                "evidence": vec![json!({"source": "probe", "subject": "x", "observed": "y".repeat(500)}); 4],
+                "remediation": {"summary": "fix", "steps": ["one", "two"], "cli": ["aws ..."]}}));
+        }
+        json!({
+            "schema_version": 1, "distribution_id": "E2QWRUHEXAMPLE", "domain_name": "d1.cloudfront.net",
+            "status": status, "highest_severity": primary.map(|_| "critical"),
+            "verdict": {"primary": primary, "summary": "Viewers loop. Fix: set https-only.", "symptom": "301 loop"},
+            "findings": fs, "unverified": vec![json!({"what": "w", "reason": "r".repeat(100), "check": "c"}); 30],
+            "observations": {"probed_from": "lab", "overrides": [], "probes": vec![probe; probes], "skipped": []},
+            "aws_calls": vec![json!({"action": "cloudfront:GetDistribution", "region": "us-east-1", "outcome": "ok", "millis": 3}); 20],
+        })
+    }
+
+    #[test]
+    fn subject_is_short_ascii_and_names_distribution_and_cause() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
+        let s = subject(&r);
+        assert_eq!(s, "cf-origin-doctor E2QWRUHEXAMPLE fail: redirect-loop-origin-forces-https");
+        let long = report("fail", Some(&format!("{}-é", "x".repeat(200))), 1, 0);
+        let s = subject(&long);
+        assert!(s.len() < 100 && s.is_ascii() && s.contains("E2QWRUHEXAMPLE") && s.ends_with("..."), "{s}");
+        assert_eq!(
+            subject(&report("incomplete", None, 1, 0)),
+            "cf-origin-doctor E2QWRUHEXAMPLE incomplete: cause not determined"
+        );
+    }
+
+    #[test]
+    fn publishing_level_topic_and_overrides() {
+        let env = PublishSettings {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+            min_status: "fail".into(),
+        };
+        assert!(target(&env, None, "fail").is_ok());
+        assert!(target(&env, None, "incomplete").unwrap_err().contains("below"));
+        let off = PublishOverride { enabled: Some(false), ..Default::default() };
+        assert!(target(&env, Some(&off), "fail").is_err());
+        let always = PublishOverride { enabled: Some(true), ..Default::default() };
+        assert!(target(&env, Some(&always), "pass").is_ok());
+        let warn = PublishOverride { min_status: Some("warn".into()), ..Default::default() };
+        assert!(target(&env, Some(&warn), "warn").is_ok());
+        assert!(target(&env, Some(&warn), "pass").is_err());
+        let other = PublishOverride {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:other".into()),
+            ..Default::default()
+        };
+        assert_eq!(target(&env, Some(&other), "fail").unwrap(), "arn:aws:sns:us-east-1:123456789012:other");
+        assert!(target(&PublishSettings::default(), None, "fail").unwrap_err().contains(ENV_TOPIC_ARN));
+        let s = PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "WARN".to_string())).unwrap();
+        assert_eq!(s.min_status, "warn");
+        assert!(PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "loud".to_string())).is_err());
+        assert!(PublishSettings::from_env(|k| (k == ENV_TOPIC_ARN).then(|| "not-an-arn".to_string())).is_err());
+    }
+
+    #[test]
+    fn fit_trims_observations_first_and_never_the_verdict() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 40, 30);
+        let full = r.to_string().len();
+        assert_eq!(fit(&r, full), r, "a report that fits is untouched");
+        // Just under: the hops go, the probes stay.
+        let t = fit(&r, full - 1000);
+        assert!(t.to_string().len() <= full - 1000);
+        assert_eq!(t["observations"]["probes"].as_array().unwrap().len(), 40);
+        assert_eq!(t["observations"]["probes"][0]["hops"].as_array().unwrap().len(), 2);
+        assert_eq!(t["findings"].as_array().unwrap().len(), 31);
+        // Very small: only the verdict and the primary finding survive, schema fields intact.
+        let t = fit(&r, 2000);
+        assert_eq!(t["verdict"], r["verdict"]);
+        assert_eq!(t["status"], "fail");
+        assert_eq!(t["highest_severity"], "critical");
+        assert_eq!(t["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(t["findings"][0]["id"], "redirect-loop-origin-forces-https");
+        assert_eq!(t["findings"][0]["remediation"], r["findings"][0]["remediation"]);
+        assert!(t["observations"]["probes"].as_array().unwrap().is_empty());
+        assert_eq!(t["trimmed"]["original_bytes"], full);
+        assert!(t["trimmed"]["removed"].as_array().unwrap().len() >= 6);
+    }
+
+    #[test]
+    fn composed_message_fits_sns_with_text_json_and_attributes() {
+        let alarm = AlarmContext { name: "cf-5xx".into(), arn: None, state: AlarmState::Alarm, previous_state: None };
+        for r in [
+            report("fail", Some("redirect-loop-origin-forces-https"), 2, 1),
+            report("fail", Some("redirect-loop-origin-forces-https"), 200, 200),
+        ] {
+            let m = compose(&r, Some(&alarm));
+            assert!(m.message.len() + m.subject.len() <= SNS_MESSAGE_LIMIT, "{} bytes", m.message.len());
+            let env: Value = serde_json::from_str(&m.message).unwrap();
+            let email = env["email"].as_str().unwrap();
+            assert!(
+                email.contains("E2QWRUHEXAMPLE") && email.contains("Fix: Set the origin protocol policy"),
+                "{email}"
+            );
+            assert!(email.contains("alarm cf-5xx (ALARM)"));
+            assert_eq!(env["default"], env["email"]);
+            assert!(env["sms"].as_str().unwrap().len() <= 140);
+            let sqs: Value = serde_json::from_str(env["sqs"].as_str().unwrap()).unwrap();
+            assert_eq!(sqs["verdict"], r["verdict"]);
+            assert_eq!(sqs["status"], "fail");
+            assert_eq!(env["lambda"], env["sqs"]);
+            assert_eq!(env["https"], env["sqs"]);
+            let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+            assert_eq!(attrs["status"], "fail");
+            assert_eq!(attrs["severity"], "critical");
+            assert_eq!(attrs["distribution_id"], "E2QWRUHEXAMPLE");
+            assert_eq!(attrs["primary_finding"], "redirect-loop-origin-forces-https");
+        }
+        let m = compose(&report("pass", None, 1, 0), None);
+        let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+        assert_eq!((attrs["severity"].as_str(), attrs["primary_finding"].as_str()), ("none", "none"));
+    }
+
+    struct Fake {
+        answer: Result<String, String>,
+        sent: Mutex<Vec<(String, OutgoingMessage)>>,
+    }
+
+    impl Publisher for Fake {
+        async fn publish(&self, topic_arn: &str, msg: &OutgoingMessage) -> Result<String, String> {
+            self.sent.lock().unwrap().push((topic_arn.to_string(), msg.clone()));
+            self.answer.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_is_reported_not_swallowed() {
+        let settings = PublishSettings {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+            min_status: "fail".into(),
+        };
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
+        let bad = Fake { answer: Err("AuthorizationError: not allowed".into()), sent: Mutex::new(vec![]) };
+        let out = deliver(&bad, &settings, None, &r, None).await;
+        assert!(out.attempted && !out.published);
+        assert_eq!(out.error.as_deref(), Some("AuthorizationError: not allowed"));
+        assert_eq!(bad.sent.lock().unwrap().len(), 1);
+        let good = Fake { answer: Ok("m-1".into()), sent: Mutex::new(vec![]) };
+        let out = deliver(&good, &settings, None, &r, None).await;
+        assert_eq!((out.published, out.message_id.as_deref()), (true, Some("m-1")));
+        let out = deliver(&good, &settings, None, &report("warn", None, 1, 0), None).await;
+        assert!(!out.attempted && out.reason.unwrap().contains("below"));
+        assert_eq!(good.sent.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn emf_line_counts_findings_by_severity() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 3);
+        let line: Value = serde_json::from_str(&emf_line(Some(&r), "diagnosed", 1234, 1_700_000_000_000)).unwrap();
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "CfOriginDoctor");
+        assert_eq!(line["Findings_critical"], 1);
+        assert_eq!(line["Findings_low"], 3);
+        assert_eq!(line["Duration"], 1234);
+        assert_eq!(line["Outcome"], "diagnosed");
+        let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        for n in &names {
+            assert!(line.get(*n).is_some(), "metric {n} has no value");
+        }
+    }
+}
