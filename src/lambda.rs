@@ -8,6 +8,7 @@ use crate::event::{self, Action, Invocation, ParseOptions};
 use crate::inventory::AwsApi;
 use crate::request::{ConnectTo, ProbeSettings};
 use serde_json::{Value, json};
+use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Environment variables the function reads (all optional).
@@ -72,15 +73,30 @@ pub fn parse_event(event: &Value, opts: ParseOptions) -> Result<Invocation, Diag
 /// Time kept back from the Lambda deadline for checks, report, publish and return.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
+/// Builds an engine that reads AWS through another role, for requests that give `role_arn`.
+pub trait RoleEngines<A>: Sync {
+    fn engine_for(&self, role_arn: &str) -> impl Future<Output = Result<Engine<A>, DiagnoseError>> + Send;
+}
+
+/// No cross-account access: requests with `role_arn` are refused.
+pub struct NoRoles;
+
+impl<A: Send> RoleEngines<A> for NoRoles {
+    async fn engine_for(&self, _role_arn: &str) -> Result<Engine<A>, DiagnoseError> {
+        Err(DiagnoseError::InvalidRequest("role_arn: this function is not set up to assume other roles".into()))
+    }
+}
+
 /// Everything one invocation needs, built once per cold start.
-pub struct Function<A, P> {
+pub struct Function<A, P, R = NoRoles> {
     pub engine: Engine<A>,
     pub publisher: P,
     pub publish: PublishSettings,
     pub parse: ParseOptions,
+    pub roles: R,
 }
 
-impl<A: AwsApi, P: Publisher> Function<A, P> {
+impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R> {
     /// Handles one invocation; `remaining` is the time left before the function's timeout.
     ///
     /// Returns report v1 (trimmed under Step Functions' payload limit) plus `trigger` and
@@ -112,13 +128,15 @@ impl<A: AwsApi, P: Publisher> Function<A, P> {
             }
             Action::Diagnose(input) => input,
         };
-        if input.role_arn.is_some() {
-            // sts:AssumeRole per request is not wired into the function yet.
-            return Err(DiagnoseError::InvalidRequest(
-                "role_arn: diagnosing through another role is not supported by this function yet".into(),
-            ));
-        }
-        let mut settings = self.engine.settings().clone();
+        let assumed = match &input.role_arn {
+            Some(arn) => {
+                tracing::info!(role_arn = %arn, "reading AWS through the given role");
+                Some(self.roles.engine_for(arn).await?)
+            }
+            None => None,
+        };
+        let engine = assumed.as_ref().unwrap_or(&self.engine);
+        let mut settings = engine.settings().clone();
         if let Some(left) = remaining {
             // The probe phase must end before the function is killed, leaving room to report.
             let budget = left.saturating_sub(DEADLINE_MARGIN);
@@ -133,7 +151,7 @@ impl<A: AwsApi, P: Publisher> Function<A, P> {
         let id = input.request.distribution_id.as_str().to_string();
         tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
         // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
-        let diagnosis = Box::pin(self.engine.diagnose_with(&input.request, &settings)).await?;
+        let diagnosis = Box::pin(engine.diagnose_with(&input.request, &settings)).await?;
         let report = serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
         tracing::info!(
             distribution_id = %id,

@@ -210,6 +210,18 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     assert_eq!(run.body["errorType"], "InvalidRequest");
     assert!(run.body["errorMessage"].as_str().unwrap().contains("site-down"));
 
+    // role_arn: the function reads AWS through the assumed role (STS in the emulator).
+    let event = format!(
+        r#"{{"distribution_id": "{}", "role_arn": "arn:aws:iam::123456789012:role/cf-origin-doctor-reader", "publish": false}}"#,
+        lab.distribution_id
+    );
+    let run = run_lambda(&env, &event, 60_000).await;
+    assert_eq!(run.kind, "response", "{:#}", run.body);
+    assert_eq!(run.body["verdict"]["primary"], "redirect-loop-origin-forces-https");
+    assert_eq!(run.body["delivery"]["attempted"], false);
+    assert!(run.body["delivery"]["reason"].as_str().unwrap().contains("turned off"));
+    assert!(run.stdout.contains("reading AWS through the given role"), "{}", run.stdout);
+
     // Less time left than the reporting margin: DeadlineExceeded, before any probe.
     let run = run_lambda(&env, &event_file("direct.json", &lab.distribution_id), 3_000).await;
     assert_eq!(run.kind, "error");

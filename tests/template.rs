@@ -55,11 +55,8 @@ fn statements(lines: &[&str]) -> Vec<(String, String)> {
 fn template_grants_exactly_the_actions_the_code_calls() {
     let code: BTreeSet<String> = cf_origin_doctor::inventory::AWS_ACTIONS.iter().map(|s| s.to_string()).collect();
     let function = statements(&resource("DoctorFunction"));
-    let granted: BTreeSet<String> = function
-        .iter()
-        .map(|(a, _)| a.clone())
-        .filter(|a| a != "sns:Publish" && a != "sts:AssumeRole")
-        .collect();
+    let granted: BTreeSet<String> =
+        function.iter().map(|(a, _)| a.clone()).filter(|a| a != "sns:Publish" && a != "sts:AssumeRole").collect();
     assert!(!granted.is_empty(), "no actions found in template.yaml");
     assert_eq!(granted, code, "template.yaml's IAM actions differ from inventory::AWS_ACTIONS");
     for action in &granted {
@@ -77,7 +74,10 @@ fn the_function_publishes_only_to_its_topic_and_assumes_only_given_roles() {
     let assume: Vec<&(String, String)> = function.iter().filter(|(a, _)| a == "sts:AssumeRole").collect();
     assert_eq!(assume.len(), 1);
     assert_eq!(assume[0].1, "!Ref TargetRoleArns");
-    assert!(TEMPLATE.contains("- HasTargetRoles\n              - Sid: AssumeGivenRoles"), "sts:AssumeRole must be conditional");
+    assert!(
+        TEMPLATE.contains("- HasTargetRoles\n              - Sid: AssumeGivenRoles"),
+        "sts:AssumeRole must be conditional"
+    );
     // The function reads the topic from its environment, under the name the code uses.
     let env = format!("{}: !Ref ReportTopic", cf_origin_doctor::delivery::ENV_TOPIC_ARN);
     assert!(resource("DoctorFunction").iter().any(|l| l.trim() == env), "missing {env}");
@@ -98,7 +98,13 @@ fn the_sweep_state_machine_has_only_what_it_needs() {
     .into();
     assert_eq!(actions, want);
     let text = resource("FleetSweep").join("\n");
-    for needle in ["aws-sdk:cloudfront:listDistributions", "Mode: DISTRIBUTED", "MaxConcurrency:", "- ErrorEquals: [Throttled, AwsUnavailable]", "arn:aws:states:::sns:publish"] {
+    for needle in [
+        "aws-sdk:cloudfront:listDistributions",
+        "Mode: DISTRIBUTED",
+        "MaxConcurrency:",
+        "- ErrorEquals: [Throttled, AwsUnavailable]",
+        "arn:aws:states:::sns:publish",
+    ] {
         assert!(text.contains(needle), "the state machine lacks {needle}");
     }
 }
