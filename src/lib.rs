@@ -18,6 +18,7 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod request;
+pub mod sweep;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod verdict;

@@ -87,6 +87,16 @@ pub trait AwsApi: Sync {
     fn load_balancers(&self, region: &str) -> impl Future<Output = Result<Vec<LoadBalancerSummary>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeListeners`, every page, for one load balancer.
     fn listeners(&self, region: &str, lb_arn: &str) -> impl Future<Output = Result<Vec<Listener>, ApiError>> + Send;
+    /// `cloudfront:ListDistributions`, every page: the ids of the account's distributions (used
+    /// by `cf-origin-doctor sweep`, not by a diagnosis). Fakes that do not list get an error.
+    fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        async {
+            Err(ApiError::Failed {
+                code: "NotImplemented".into(),
+                message: "this AWS adapter cannot list distributions".into(),
+            })
+        }
+    }
 }
 
 /// Errors that end a diagnosis before any evidence exists.
