@@ -245,4 +245,86 @@ mod tests {
         let Action::Diagnose(input) = inv.action else { panic!("not a diagnosis") };
         assert_eq!(input.request.paths, vec!["/"]);
     }
+
+    use crate::delivery::OutgoingMessage;
+    use crate::inventory::ApiError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct FakeApi {
+        error: ApiError,
+        calls: std::sync::Arc<AtomicUsize>,
+    }
+
+    impl AwsApi for FakeApi {
+        async fn get_distribution(&self, _id: &str) -> Result<crate::evidence::Distribution, ApiError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Err(self.error.clone())
+        }
+        async fn load_balancers(&self, _region: &str) -> Result<Vec<crate::inventory::LoadBalancerSummary>, ApiError> {
+            Ok(vec![])
+        }
+        async fn listeners(&self, _region: &str, _arn: &str) -> Result<Vec<crate::evidence::Listener>, ApiError> {
+            Ok(vec![])
+        }
+    }
+
+    struct NoPublish;
+
+    impl Publisher for NoPublish {
+        async fn publish(&self, _topic: &str, _msg: &OutgoingMessage) -> Result<String, String> {
+            Err("no publishing in unit tests".into())
+        }
+    }
+
+    fn function(error: ApiError) -> Function<FakeApi, NoPublish> {
+        function_counting(error, Default::default())
+    }
+
+    fn function_counting(error: ApiError, calls: std::sync::Arc<AtomicUsize>) -> Function<FakeApi, NoPublish> {
+        let api = FakeApi { error, calls };
+        Function {
+            engine: Engine::new(api, ProbeSettings::default(), "unit test").unwrap(),
+            publisher: NoPublish,
+            publish: PublishSettings::default(),
+            parse: ParseOptions::default(),
+            roles: NoRoles,
+        }
+    }
+
+    #[tokio::test]
+    async fn aws_errors_keep_stable_names_and_retryability() {
+        let ev = serde_json::json!({"distribution_id": "EABC"});
+        let f = function(ApiError::Throttled { message: "Rate exceeded".into() });
+        let e = f.handle(ev.clone(), None).await.unwrap_err();
+        assert_eq!((e.error_type(), e.retryable()), ("Throttled", true));
+        let d: lambda_runtime::Diagnostic = e.into();
+        assert_eq!(d.error_type, "Throttled");
+        let f = function(ApiError::NotFound { code: "NoSuchDistribution".into(), message: String::new() });
+        let e = f.handle(ev.clone(), None).await.unwrap_err();
+        assert_eq!((e.error_type(), e.retryable()), ("DistributionNotFound", false));
+        let f = function(ApiError::Denied { message: "no".into() });
+        assert_eq!(f.handle(ev, None).await.unwrap_err().error_type(), "AccessDenied");
+    }
+
+    #[tokio::test]
+    async fn recovered_alarms_deadlines_and_roles_stop_before_any_aws_call() {
+        let counter = std::sync::Arc::new(AtomicUsize::new(0));
+        let f = function_counting(ApiError::Throttled { message: String::new() }, counter.clone());
+        let ok = serde_json::json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a", "state": {"value": "OK"},
+            "configuration": {"metrics": []}}});
+        let out = f.handle(ok, None).await.unwrap();
+        assert_eq!(out["status"], "skipped");
+        assert_eq!(out["trigger"]["source"], "cloudwatch-alarm-action");
+        let direct = serde_json::json!({"distribution_id": "EABC"});
+        let e = f.handle(direct, Some(Duration::from_secs(3))).await.unwrap_err();
+        assert_eq!(e.error_type(), "DeadlineExceeded");
+        let role = serde_json::json!({"distribution_id": "EABC", "role_arn": "arn:aws:iam::123456789012:role/r"});
+        assert_eq!(f.handle(role, None).await.unwrap_err().error_type(), "InvalidRequest");
+        let e = f.handle(serde_json::json!({"hello": 1}), None).await.unwrap_err();
+        assert!(e.to_string().contains("accepted:"), "{e}");
+        assert_eq!(counter.load(Ordering::SeqCst), 0);
+        // The same direct request with time to spare does reach AWS.
+        let _ = f.handle(serde_json::json!({"distribution_id": "EABC"}), None).await;
+        assert_eq!(counter.load(Ordering::SeqCst), 1);
+    }
 }
