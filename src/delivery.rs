@@ -162,13 +162,15 @@ impl Publisher for SnsPublisher {
     }
 }
 
-/// Publishes `report` when the settings say so; never fails, the outcome says what happened.
+/// Publishes `report` when the settings say so, waiting at most `timeout` for SNS; never fails,
+/// the outcome says what happened.
 pub async fn deliver(
     publisher: &impl Publisher,
     settings: &PublishSettings,
     override_: Option<&crate::event::PublishOverride>,
     report: &Value,
     alarm: Option<&AlarmContext>,
+    timeout: Duration,
 ) -> DeliveryOutcome {
     let status = report["status"].as_str().unwrap_or("incomplete");
     let topic = match target(settings, override_, status) {
@@ -176,8 +178,8 @@ pub async fn deliver(
         Err(reason) => return DeliveryOutcome { reason: Some(reason), ..Default::default() },
     };
     let msg = compose(report, alarm);
-    let result = tokio::time::timeout(PUBLISH_TIMEOUT, publisher.publish(&topic, &msg)).await;
-    let result = result.unwrap_or_else(|_| Err(format!("no answer from SNS within {PUBLISH_TIMEOUT:?}")));
+    let result = tokio::time::timeout(timeout, publisher.publish(&topic, &msg)).await;
+    let result = result.unwrap_or_else(|_| Err(format!("no answer from SNS within {timeout:?}")));
     match result {
         Ok(id) => DeliveryOutcome {
             attempted: true,
@@ -590,14 +592,14 @@ mod tests {
         };
         let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
         let bad = Fake { answer: Err("AuthorizationError: not allowed".into()), sent: Mutex::new(vec![]) };
-        let out = deliver(&bad, &settings, None, &r, None).await;
+        let out = deliver(&bad, &settings, None, &r, None, PUBLISH_TIMEOUT).await;
         assert!(out.attempted && !out.published);
         assert_eq!(out.error.as_deref(), Some("AuthorizationError: not allowed"));
         assert_eq!(bad.sent.lock().unwrap().len(), 1);
         let good = Fake { answer: Ok("m-1".into()), sent: Mutex::new(vec![]) };
-        let out = deliver(&good, &settings, None, &r, None).await;
+        let out = deliver(&good, &settings, None, &r, None, PUBLISH_TIMEOUT).await;
         assert_eq!((out.published, out.message_id.as_deref()), (true, Some("m-1")));
-        let out = deliver(&good, &settings, None, &report("warn", None, 1, 0), None).await;
+        let out = deliver(&good, &settings, None, &report("warn", None, 1, 0), None, PUBLISH_TIMEOUT).await;
         assert!(!out.attempted && out.reason.unwrap().contains("below"));
         assert_eq!(good.sent.lock().unwrap().len(), 1);
     }

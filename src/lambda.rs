@@ -1,7 +1,7 @@
 //! The Lambda front end: event parsing, settings from the environment, stable error names.
 //! The runtime glue is in `bin/cf-origin-doctor-lambda.rs`; everything here is testable without it.
 
-use crate::delivery::{PublishSettings, Publisher, STEP_FUNCTIONS_BUDGET, deliver, emf_line, fit};
+use crate::delivery::{PUBLISH_TIMEOUT, PublishSettings, Publisher, STEP_FUNCTIONS_BUDGET, deliver, emf_line, fit};
 use crate::engine::Engine;
 use crate::error::DiagnoseError;
 use crate::event::{self, Action, Invocation, ParseOptions};
@@ -72,6 +72,8 @@ pub fn parse_event(event: &Value, opts: ParseOptions) -> Result<Invocation, Diag
 
 /// Time kept back from the Lambda deadline for checks, report, publish and return.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+/// The whole diagnosis stops this long before the deadline, whatever it is doing.
+pub const HARD_STOP_MARGIN: Duration = Duration::from_millis(1500);
 
 /// Builds an engine that reads AWS through another role, for requests that give `role_arn`.
 pub trait RoleEngines<A>: Sync {
@@ -119,6 +121,7 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
     }
 
     async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+        let deadline = remaining.map(|left| Instant::now() + left);
         let invocation = parse_event(&event, self.parse)?;
         let trigger = trigger_json(&invocation);
         let input = match invocation.action {
@@ -150,8 +153,24 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
         }
         let id = input.request.distribution_id.as_str().to_string();
         tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
+        // TODO(handover): pass `input.expect` and `input.method_probe_path` into the request once
+        // `DiagnoseRequest` has them (another engineer adds the fields); until then they are
+        // validated and carried but do not change the probes.
         // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
-        let diagnosis = Box::pin(engine.diagnose_with(&input.request, &settings)).await?;
+        let run = Box::pin(engine.diagnose_with(&input.request, &settings));
+        // The probe phase has its budget; the AWS reads before it do not, so the whole run is
+        // also capped: a typed error beats being killed by the Lambda service.
+        let diagnosis = match deadline {
+            Some(d) => {
+                let cap = d.saturating_duration_since(Instant::now()).saturating_sub(HARD_STOP_MARGIN);
+                tokio::time::timeout(cap, run).await.map_err(|_| {
+                    DiagnoseError::DeadlineExceeded(format!(
+                        "the diagnosis did not finish within the invocation's time (stopped {HARD_STOP_MARGIN:?} before it)"
+                    ))
+                })??
+            }
+            None => run.await?,
+        };
         let report = serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
         tracing::info!(
             distribution_id = %id,
@@ -160,8 +179,19 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             findings = report["findings"].as_array().map_or(0, Vec::len),
             "diagnosis complete"
         );
-        let delivery =
-            deliver(&self.publisher, &self.publish, input.publish.as_ref(), &report, invocation.alarm.as_ref()).await;
+        let publish_timeout = deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).saturating_sub(Duration::from_millis(500)))
+            .unwrap_or(PUBLISH_TIMEOUT)
+            .min(PUBLISH_TIMEOUT);
+        let delivery = deliver(
+            &self.publisher,
+            &self.publish,
+            input.publish.as_ref(),
+            &report,
+            invocation.alarm.as_ref(),
+            publish_timeout,
+        )
+        .await;
         if let Some(err) = &delivery.error {
             tracing::warn!(distribution_id = %id, topic = delivery.topic_arn.as_deref().unwrap_or(""), error = %err, "SNS publish failed");
         } else if delivery.published {
@@ -253,11 +283,13 @@ mod tests {
     struct FakeApi {
         error: ApiError,
         calls: std::sync::Arc<AtomicUsize>,
+        delay: Duration,
     }
 
     impl AwsApi for FakeApi {
         async fn get_distribution(&self, _id: &str) -> Result<crate::evidence::Distribution, ApiError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
             Err(self.error.clone())
         }
         async fn load_balancers(&self, _region: &str) -> Result<Vec<crate::inventory::LoadBalancerSummary>, ApiError> {
@@ -281,7 +313,7 @@ mod tests {
     }
 
     fn function_counting(error: ApiError, calls: std::sync::Arc<AtomicUsize>) -> Function<FakeApi, NoPublish> {
-        let api = FakeApi { error, calls };
+        let api = FakeApi { error, calls, delay: Duration::ZERO };
         Function {
             engine: Engine::new(api, ProbeSettings::default(), "unit test").unwrap(),
             publisher: NoPublish,
@@ -326,5 +358,29 @@ mod tests {
         // The same direct request with time to spare does reach AWS.
         let _ = f.handle(serde_json::json!({"distribution_id": "EABC"}), None).await;
         assert_eq!(counter.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_aws_read_ends_in_deadline_exceeded_before_the_function_is_killed() {
+        let mut f = function(ApiError::Throttled { message: String::new() });
+        f.engine = Engine::new(
+            FakeApi {
+                error: ApiError::Throttled { message: String::new() },
+                calls: Default::default(),
+                delay: Duration::from_secs(30),
+            },
+            ProbeSettings::default(),
+            "unit test",
+        )
+        .unwrap();
+        let started = Instant::now();
+        let left = Duration::from_millis(6600);
+        let e = f.handle(serde_json::json!({"distribution_id": "EABC"}), Some(left)).await.unwrap_err();
+        assert_eq!(e.error_type(), "DeadlineExceeded", "{e}");
+        let took = started.elapsed();
+        assert!(
+            took < left - Duration::from_secs(1) && took >= left - HARD_STOP_MARGIN - Duration::from_millis(200),
+            "{took:?}"
+        );
     }
 }
