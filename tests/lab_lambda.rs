@@ -222,6 +222,21 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     assert!(run.body["delivery"]["reason"].as_str().unwrap().contains("turned off"));
     assert!(run.stdout.contains("reading AWS through the given role"), "{}", run.stdout);
 
+    // Every other sample in events/ diagnoses the lab's distribution through the real binary.
+    for (file, source) in [
+        ("direct-camel-case.json", "direct"),
+        ("step-functions-task.json", "direct"),
+        ("alarm-action-metric-math.json", "cloudwatch-alarm-action"),
+        ("eventbridge-alarm-state-change.json", "eventbridge"),
+        ("sns-alarm.json", "sns"),
+    ] {
+        let run = run_lambda(&env, &event_file(file, &lab.distribution_id), 60_000).await;
+        assert_eq!(run.kind, "response", "{file}: {:#}", run.body);
+        assert_eq!(run.body["trigger"]["source"], source, "{file}");
+        assert_eq!(run.body["distribution_id"], lab.distribution_id.as_str(), "{file}");
+        assert_eq!(run.body["verdict"]["primary"], "redirect-loop-origin-forces-https", "{file}");
+    }
+
     // Less time left than the reporting margin: DeadlineExceeded, before any probe.
     let run = run_lambda(&env, &event_file("direct.json", &lab.distribution_id), 3_000).await;
     assert_eq!(run.kind, "error");
