@@ -11,6 +11,14 @@ use std::time::Duration;
 const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
 const SECRET: &str = "s3cr3t-origin-verify-7f3a9c";
 
+fn assert_schema_valid(report: &Value) {
+    let schema: Value = serde_json::from_str(include_str!("../schema/report-v1.schema.json")).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "report does not match schema/report-v1.schema.json: {errors:#?}");
+}
+
 struct Run {
     kind: String,
     body: Value,
@@ -142,6 +150,13 @@ async fn alarm_action_diagnoses_and_publishes_to_sns_read_back_from_sqs() {
         "the origin probe did not carry the custom header: {origin_headers:?}"
     );
     assert!(!r.to_string().contains(SECRET));
+    // The return value (report v1 plus trigger and delivery) is a valid report v1, and so is
+    // the same report trimmed down to little more than its verdict.
+    assert_schema_valid(r);
+    let small = cf_origin_doctor::delivery::fit(r, 3000);
+    assert_schema_valid(&small);
+    assert_eq!(small["verdict"], r["verdict"]);
+    assert!(small["trimmed"]["removed"].as_array().is_some_and(|a| !a.is_empty()));
 
     let bodies = receive(&sqs, &queue_url).await;
     assert_eq!(bodies.len(), 1, "{bodies:#?}");
