@@ -1,12 +1,15 @@
 //! The Lambda front end: event parsing, settings from the environment, stable error names.
 //! The runtime glue is in `bin/cf-origin-doctor-lambda.rs`; everything here is testable without it.
 
+use crate::delivery::{PUBLISH_TIMEOUT, PublishSettings, Publisher, STEP_FUNCTIONS_BUDGET, deliver, emf_line, fit};
 use crate::engine::Engine;
 use crate::error::DiagnoseError;
+use crate::event::{self, Action, Invocation, ParseOptions};
 use crate::inventory::AwsApi;
-use crate::request::{ConnectTo, DirectRequest, ProbeSettings};
-use serde_json::Value;
-use std::time::Duration;
+use crate::request::{ConnectTo, ProbeSettings};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Environment variables the function reads (all optional).
 pub const ENV_CONNECT_TO: &str = "CF_ORIGIN_DOCTOR_CONNECT_TO";
@@ -42,60 +45,191 @@ pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProbeSe
     Ok(settings)
 }
 
-/// Parses an invocation payload into a request.
-pub fn parse_event(event: &Value) -> Result<crate::request::DiagnoseRequest, DiagnoseError> {
-    if !event.is_object() {
-        return Err(DiagnoseError::InvalidRequest(format!(
-            "the event must be a JSON object like {{\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]}}; got {}",
-            json_kind(event)
-        )));
-    }
-    let direct: DirectRequest = serde_json::from_value(event.clone())
-        .map_err(|e| DiagnoseError::InvalidRequest(format!("the event is not a diagnosis request: {e}")))?;
-    Ok(direct.into_request()?)
+/// Diagnose on OK and INSUFFICIENT_DATA alarm transitions too (`true`/`false`, default false).
+pub const ENV_DIAGNOSE_ALL_STATES: &str = "CF_ORIGIN_DOCTOR_DIAGNOSE_ALL_STATES";
+
+/// Event-parsing options from the environment.
+pub fn parse_options_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ParseOptions, DiagnoseError> {
+    let diagnose_all_states = match get(ENV_DIAGNOSE_ALL_STATES).map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) => match v.as_str() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" | "" => false,
+            other => {
+                return Err(DiagnoseError::InvalidRequest(format!(
+                    "{ENV_DIAGNOSE_ALL_STATES}={other:?} is not true or false"
+                )));
+            }
+        },
+    };
+    Ok(ParseOptions { diagnose_all_states })
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+/// Parses an invocation payload (any accepted shape) into the project's own types.
+pub fn parse_event(event: &Value, opts: ParseOptions) -> Result<Invocation, DiagnoseError> {
+    event::parse(event, opts).map_err(|e| DiagnoseError::InvalidRequest(e.to_string()))
 }
 
-/// Time kept back from the Lambda deadline for checks, report and return.
+/// Time kept back from the Lambda deadline for checks, report, publish and return.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+/// The whole diagnosis stops this long before the deadline, whatever it is doing.
+pub const HARD_STOP_MARGIN: Duration = Duration::from_millis(1500);
 
-/// Handles one invocation; `remaining` is the time left before the function's timeout.
-pub async fn handle<A: AwsApi>(
-    engine: &Engine<A>,
-    event: Value,
-    remaining: Option<Duration>,
-) -> Result<Value, DiagnoseError> {
-    let request = parse_event(&event)?;
-    let mut settings = engine.settings().clone();
-    if let Some(left) = remaining {
-        // The probe phase must end before the function is killed, leaving room to report.
-        let budget = left.saturating_sub(DEADLINE_MARGIN);
-        if budget < Duration::from_secs(1) {
-            return Err(DiagnoseError::DeadlineExceeded(
-                "less than the reporting margin is left in this invocation".into(),
-            ));
-        }
-        settings.limits.phase_budget = settings.limits.phase_budget.min(budget);
-        settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
+/// Builds an engine that reads AWS through another role, for requests that give `role_arn`.
+pub trait RoleEngines<A>: Sync {
+    fn engine_for(&self, role_arn: &str) -> impl Future<Output = Result<Engine<A>, DiagnoseError>> + Send;
+}
+
+/// No cross-account access: requests with `role_arn` are refused.
+pub struct NoRoles;
+
+impl<A: Send> RoleEngines<A> for NoRoles {
+    async fn engine_for(&self, _role_arn: &str) -> Result<Engine<A>, DiagnoseError> {
+        Err(DiagnoseError::InvalidRequest("role_arn: this function is not set up to assume other roles".into()))
     }
-    // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
-    let diagnosis = Box::pin(engine.diagnose_with(&request, &settings)).await?;
-    serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))
+}
+
+/// Everything one invocation needs, built once per cold start.
+pub struct Function<A, P, R = NoRoles> {
+    pub engine: Engine<A>,
+    pub publisher: P,
+    pub publish: PublishSettings,
+    pub parse: ParseOptions,
+    pub roles: R,
+}
+
+impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R> {
+    /// Handles one invocation; `remaining` is the time left before the function's timeout.
+    ///
+    /// Returns report v1 (trimmed under Step Functions' payload limit) plus `trigger` and
+    /// `delivery`, or for an alarm that recovered a short `{"status": "skipped", …}` result.
+    pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+        let started = Instant::now();
+        let result = self.handle_inner(event, remaining).await;
+        let (outcome, report) = match &result {
+            Ok(v) if v["status"] == "skipped" => ("skipped", None),
+            Ok(v) => ("diagnosed", Some(v)),
+            Err(e) => (e.error_type(), None),
+        };
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        // Embedded metric format goes to stdout as its own line; CloudWatch Logs extracts it.
+        println!("{}", emf_line(report, outcome, started.elapsed().as_millis() as u64, now_ms));
+        if let Err(e) = &result {
+            tracing::error!(error_type = e.error_type(), retryable = e.retryable(), error = %e, "invocation failed");
+        }
+        result
+    }
+
+    async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+        let deadline = remaining.map(|left| Instant::now() + left);
+        let invocation = parse_event(&event, self.parse)?;
+        let trigger = trigger_json(&invocation);
+        let input = match invocation.action {
+            Action::NothingToDiagnose { reason } => {
+                tracing::info!(source = invocation.source.as_str(), %reason, "nothing to diagnose");
+                return Ok(json!({"status": "skipped", "diagnosed": false, "reason": reason, "trigger": trigger}));
+            }
+            Action::Diagnose(input) => input,
+        };
+        let assumed = match &input.role_arn {
+            Some(arn) => {
+                tracing::info!(role_arn = %arn, "reading AWS through the given role");
+                Some(self.roles.engine_for(arn).await?)
+            }
+            None => None,
+        };
+        let engine = assumed.as_ref().unwrap_or(&self.engine);
+        let mut settings = engine.settings().clone();
+        if let Some(left) = remaining {
+            // The probe phase must end before the function is killed, leaving room to report.
+            let budget = left.saturating_sub(DEADLINE_MARGIN);
+            if budget < Duration::from_secs(1) {
+                return Err(DiagnoseError::DeadlineExceeded(
+                    "less than the reporting margin is left in this invocation".into(),
+                ));
+            }
+            settings.limits.phase_budget = settings.limits.phase_budget.min(budget);
+            settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
+        }
+        let id = input.request.distribution_id.as_str().to_string();
+        tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
+        // TODO(handover): pass `input.expect` and `input.method_probe_path` into the request once
+        // `DiagnoseRequest` has them (another engineer adds the fields); until then they are
+        // validated and carried but do not change the probes.
+        // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
+        let run = Box::pin(engine.diagnose_with(&input.request, &settings));
+        // The probe phase has its budget; the AWS reads before it do not, so the whole run is
+        // also capped: a typed error beats being killed by the Lambda service.
+        let diagnosis = match deadline {
+            Some(d) => {
+                let cap = d.saturating_duration_since(Instant::now()).saturating_sub(HARD_STOP_MARGIN);
+                tokio::time::timeout(cap, run).await.map_err(|_| {
+                    DiagnoseError::DeadlineExceeded(format!(
+                        "the diagnosis did not finish within the invocation's time (stopped {HARD_STOP_MARGIN:?} before it)"
+                    ))
+                })??
+            }
+            None => run.await?,
+        };
+        let report = serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        tracing::info!(
+            distribution_id = %id,
+            status = report["status"].as_str().unwrap_or(""),
+            primary = report["verdict"]["primary"].as_str().unwrap_or("none"),
+            findings = report["findings"].as_array().map_or(0, Vec::len),
+            "diagnosis complete"
+        );
+        let publish_timeout = deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).saturating_sub(Duration::from_millis(500)))
+            .unwrap_or(PUBLISH_TIMEOUT)
+            .min(PUBLISH_TIMEOUT);
+        let delivery = deliver(
+            &self.publisher,
+            &self.publish,
+            input.publish.as_ref(),
+            &report,
+            invocation.alarm.as_ref(),
+            publish_timeout,
+        )
+        .await;
+        if let Some(err) = &delivery.error {
+            tracing::warn!(distribution_id = %id, topic = delivery.topic_arn.as_deref().unwrap_or(""), error = %err, "SNS publish failed");
+        } else if delivery.published {
+            tracing::info!(distribution_id = %id, message_id = delivery.message_id.as_deref().unwrap_or(""), "report published to SNS");
+        }
+        let delivery = serde_json::to_value(&delivery).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        let extra = trigger.to_string().len() + delivery.to_string().len() + 64;
+        let mut out = fit(&report, STEP_FUNCTIONS_BUDGET.saturating_sub(extra));
+        if let Some(obj) = out.as_object_mut() {
+            obj.insert("trigger".into(), trigger);
+            obj.insert("delivery".into(), delivery);
+        }
+        Ok(out)
+    }
+}
+
+/// What started the run, echoed in the result.
+fn trigger_json(inv: &Invocation) -> Value {
+    json!({
+        "source": inv.source.as_str(),
+        "alarm": inv.alarm.as_ref().map(|a| json!({
+            "name": a.name,
+            "arn": a.arn,
+            "state": a.state.as_str(),
+            "previous_state": a.previous_state.map(|s| s.as_str()),
+        })),
+    })
 }
 
 /// The `errorType`/`errorMessage` pair Lambda returns for a failed invocation.
 pub fn diagnostic(e: &DiagnoseError) -> lambda_runtime::Diagnostic {
     lambda_runtime::Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
+}
+
+impl From<DiagnoseError> for lambda_runtime::Diagnostic {
+    fn from(e: DiagnoseError) -> Self {
+        diagnostic(&e)
+    }
 }
 
 #[cfg(test)]
@@ -134,9 +268,119 @@ mod tests {
             serde_json::json!({"distribution_id": "EABC", "paths": "/"}),
             serde_json::json!({"distribution_id": "EABC", "paths": ["no-slash"]}),
         ] {
-            let e = parse_event(&ev).unwrap_err();
+            let e = parse_event(&ev, ParseOptions::default()).unwrap_err();
             assert_eq!(e.error_type(), "InvalidRequest", "{ev}");
         }
-        assert_eq!(parse_event(&serde_json::json!({"distributionId": "EABC"})).unwrap().paths, vec!["/"]);
+        let inv = parse_event(&serde_json::json!({"distributionId": "EABC"}), ParseOptions::default()).unwrap();
+        let Action::Diagnose(input) = inv.action else { panic!("not a diagnosis") };
+        assert_eq!(input.request.paths, vec!["/"]);
+    }
+
+    use crate::delivery::OutgoingMessage;
+    use crate::inventory::ApiError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct FakeApi {
+        error: ApiError,
+        calls: std::sync::Arc<AtomicUsize>,
+        delay: Duration,
+    }
+
+    impl AwsApi for FakeApi {
+        async fn get_distribution(&self, _id: &str) -> Result<crate::evidence::Distribution, ApiError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            Err(self.error.clone())
+        }
+        async fn load_balancers(&self, _region: &str) -> Result<Vec<crate::inventory::LoadBalancerSummary>, ApiError> {
+            Ok(vec![])
+        }
+        async fn listeners(&self, _region: &str, _arn: &str) -> Result<Vec<crate::evidence::Listener>, ApiError> {
+            Ok(vec![])
+        }
+    }
+
+    struct NoPublish;
+
+    impl Publisher for NoPublish {
+        async fn publish(&self, _topic: &str, _msg: &OutgoingMessage) -> Result<String, String> {
+            Err("no publishing in unit tests".into())
+        }
+    }
+
+    fn function(error: ApiError) -> Function<FakeApi, NoPublish> {
+        function_counting(error, Default::default())
+    }
+
+    fn function_counting(error: ApiError, calls: std::sync::Arc<AtomicUsize>) -> Function<FakeApi, NoPublish> {
+        let api = FakeApi { error, calls, delay: Duration::ZERO };
+        Function {
+            engine: Engine::new(api, ProbeSettings::default(), "unit test").unwrap(),
+            publisher: NoPublish,
+            publish: PublishSettings::default(),
+            parse: ParseOptions::default(),
+            roles: NoRoles,
+        }
+    }
+
+    #[tokio::test]
+    async fn aws_errors_keep_stable_names_and_retryability() {
+        let ev = serde_json::json!({"distribution_id": "EABC"});
+        let f = function(ApiError::Throttled { message: "Rate exceeded".into() });
+        let e = f.handle(ev.clone(), None).await.unwrap_err();
+        assert_eq!((e.error_type(), e.retryable()), ("Throttled", true));
+        let d: lambda_runtime::Diagnostic = e.into();
+        assert_eq!(d.error_type, "Throttled");
+        let f = function(ApiError::NotFound { code: "NoSuchDistribution".into(), message: String::new() });
+        let e = f.handle(ev.clone(), None).await.unwrap_err();
+        assert_eq!((e.error_type(), e.retryable()), ("DistributionNotFound", false));
+        let f = function(ApiError::Denied { message: "no".into() });
+        assert_eq!(f.handle(ev, None).await.unwrap_err().error_type(), "AccessDenied");
+    }
+
+    #[tokio::test]
+    async fn recovered_alarms_deadlines_and_roles_stop_before_any_aws_call() {
+        let counter = std::sync::Arc::new(AtomicUsize::new(0));
+        let f = function_counting(ApiError::Throttled { message: String::new() }, counter.clone());
+        let ok = serde_json::json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a", "state": {"value": "OK"},
+            "configuration": {"metrics": []}}});
+        let out = f.handle(ok, None).await.unwrap();
+        assert_eq!(out["status"], "skipped");
+        assert_eq!(out["trigger"]["source"], "cloudwatch-alarm-action");
+        let direct = serde_json::json!({"distribution_id": "EABC"});
+        let e = f.handle(direct, Some(Duration::from_secs(3))).await.unwrap_err();
+        assert_eq!(e.error_type(), "DeadlineExceeded");
+        let role = serde_json::json!({"distribution_id": "EABC", "role_arn": "arn:aws:iam::123456789012:role/r"});
+        assert_eq!(f.handle(role, None).await.unwrap_err().error_type(), "InvalidRequest");
+        let e = f.handle(serde_json::json!({"hello": 1}), None).await.unwrap_err();
+        assert!(e.to_string().contains("accepted:"), "{e}");
+        assert_eq!(counter.load(Ordering::SeqCst), 0);
+        // The same direct request with time to spare does reach AWS.
+        let _ = f.handle(serde_json::json!({"distribution_id": "EABC"}), None).await;
+        assert_eq!(counter.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_aws_read_ends_in_deadline_exceeded_before_the_function_is_killed() {
+        let mut f = function(ApiError::Throttled { message: String::new() });
+        f.engine = Engine::new(
+            FakeApi {
+                error: ApiError::Throttled { message: String::new() },
+                calls: Default::default(),
+                delay: Duration::from_secs(30),
+            },
+            ProbeSettings::default(),
+            "unit test",
+        )
+        .unwrap();
+        let started = Instant::now();
+        let left = Duration::from_millis(6600);
+        let e = f.handle(serde_json::json!({"distribution_id": "EABC"}), Some(left)).await.unwrap_err();
+        assert_eq!(e.error_type(), "DeadlineExceeded", "{e}");
+        let took = started.elapsed();
+        assert!(
+            took < left - Duration::from_secs(1) && took >= left - HARD_STOP_MARGIN - Duration::from_millis(200),
+            "{took:?}"
+        );
     }
 }

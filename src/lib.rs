@@ -6,8 +6,10 @@
 //! front ends on the engine.
 
 pub mod checks;
+pub mod delivery;
 pub mod engine;
 pub mod error;
+pub mod event;
 pub mod evidence;
 pub mod forwarding;
 pub mod inventory;
@@ -16,6 +18,7 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod request;
+pub mod sweep;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod verdict;

@@ -1,12 +1,32 @@
-//! `template.yaml` grants the function exactly the AWS actions the code calls.
+//! `template.yaml` grants the function exactly the AWS actions the code calls, plus `sns:Publish`
+//! on its own topic and `sts:AssumeRole` only on the role ARNs given as a parameter.
 
 use std::collections::BTreeSet;
 
-fn template_actions() -> BTreeSet<String> {
-    let template = include_str!("../template.yaml");
+const TEMPLATE: &str = include_str!("../template.yaml");
+
+/// The lines of one top-level resource (`  Name:` up to the next resource or section).
+fn resource(name: &str) -> Vec<&'static str> {
+    let header = format!("  {name}:");
+    let mut lines = TEMPLATE.lines().skip_while(|l| *l != header);
+    let mut out: Vec<&str> = lines.next().into_iter().collect();
+    assert!(!out.is_empty(), "no resource {name} in template.yaml");
+    for l in lines {
+        let top = !l.starts_with("   ") && !l.trim().is_empty() && !l.trim_start().starts_with('#');
+        if top {
+            break;
+        }
+        out.push(l);
+    }
+    out
+}
+
+/// Each `Action:` list item with the `Resource:` of its statement.
+fn statements(lines: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let mut in_action = false;
-    let mut out = BTreeSet::new();
-    for line in template.lines() {
+    let mut pending: Vec<String> = Vec::new();
+    for line in lines {
         let t = line.trim();
         if t.starts_with("Action:") {
             in_action = true;
@@ -15,24 +35,86 @@ fn template_actions() -> BTreeSet<String> {
         if in_action {
             if let Some(item) = t.strip_prefix("- ") {
                 if item.contains(':') && !item.contains(' ') {
-                    out.insert(item.to_string());
+                    pending.push(item.to_string());
                     continue;
                 }
             }
             in_action = false;
         }
+        if let Some(res) = t.strip_prefix("Resource:") {
+            for a in pending.drain(..) {
+                out.push((a, res.trim().to_string()));
+            }
+        }
     }
+    assert!(pending.is_empty(), "actions without a Resource: {pending:?}");
     out
 }
 
 #[test]
 fn template_grants_exactly_the_actions_the_code_calls() {
     let code: BTreeSet<String> = cf_origin_doctor::inventory::AWS_ACTIONS.iter().map(|s| s.to_string()).collect();
-    let granted = template_actions();
+    let function = statements(&resource("DoctorFunction"));
+    let granted: BTreeSet<String> =
+        function.iter().map(|(a, _)| a.clone()).filter(|a| a != "sns:Publish" && a != "sts:AssumeRole").collect();
     assert!(!granted.is_empty(), "no actions found in template.yaml");
     assert_eq!(granted, code, "template.yaml's IAM actions differ from inventory::AWS_ACTIONS");
     for action in &granted {
         let verb = action.split(':').nth(1).unwrap_or("");
         assert!(["Get", "List", "Describe"].iter().any(|p| verb.starts_with(p)), "{action} is not read-only");
     }
+}
+
+#[test]
+fn the_function_publishes_only_to_its_topic_and_assumes_only_given_roles() {
+    let function = statements(&resource("DoctorFunction"));
+    let publish: Vec<&(String, String)> = function.iter().filter(|(a, _)| a == "sns:Publish").collect();
+    assert_eq!(publish.len(), 1, "{function:?}");
+    assert_eq!(publish[0].1, "!Ref ReportTopic");
+    let assume: Vec<&(String, String)> = function.iter().filter(|(a, _)| a == "sts:AssumeRole").collect();
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].1, "!Ref TargetRoleArns");
+    assert!(
+        TEMPLATE.contains("- HasTargetRoles\n              - Sid: AssumeGivenRoles"),
+        "sts:AssumeRole must be conditional"
+    );
+    // The function reads the topic from its environment, under the name the code uses.
+    let env = format!("{}: !Ref ReportTopic", cf_origin_doctor::delivery::ENV_TOPIC_ARN);
+    assert!(resource("DoctorFunction").iter().any(|l| l.trim() == env), "missing {env}");
+}
+
+#[test]
+fn the_sweep_state_machine_has_only_what_it_needs() {
+    let sweep = statements(&resource("FleetSweep"));
+    let actions: BTreeSet<&str> = sweep.iter().map(|(a, _)| a.as_str()).collect();
+    let want: BTreeSet<&str> = [
+        "cloudfront:ListDistributions",
+        "lambda:InvokeFunction",
+        "sns:Publish",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+    ]
+    .into();
+    assert_eq!(actions, want);
+    let text = resource("FleetSweep").join("\n");
+    for needle in [
+        "aws-sdk:cloudfront:listDistributions",
+        "Mode: DISTRIBUTED",
+        "MaxConcurrency:",
+        "- ErrorEquals: [Throttled, AwsUnavailable]",
+        "arn:aws:states:::sns:publish",
+    ] {
+        assert!(text.contains(needle), "the state machine lacks {needle}");
+    }
+}
+
+#[test]
+fn the_alarm_invokes_the_function_with_the_cloudwatch_alarms_principal() {
+    let alarm = resource("ErrorRateAlarm").join("\n");
+    assert!(alarm.contains("MetricName: 5xxErrorRate") && alarm.contains("Namespace: AWS/CloudFront"));
+    assert!(alarm.contains("- !GetAtt DoctorFunction.Arn"));
+    let perm = resource("AlarmInvokePermission").join("\n");
+    assert!(perm.contains("Principal: lambda.alarms.cloudwatch.amazonaws.com"));
+    assert!(perm.contains("SourceArn: !GetAtt ErrorRateAlarm.Arn"));
 }

@@ -1,29 +1,74 @@
 //! The AWS Lambda function: SDK config and clients built once, then one diagnosis per event.
+//!
+//! Logs are JSON lines (tracing) carrying the invocation's `requestId`; CloudWatch embedded
+//! metric lines are printed by the handler.
 
+use cf_origin_doctor::delivery::{PublishSettings, SnsPublisher};
 use cf_origin_doctor::engine::Engine;
+use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
-use cf_origin_doctor::lambda::{diagnostic, handle, settings_from_env};
+use cf_origin_doctor::lambda::{Function, RoleEngines, parse_options_from_env, settings_from_env};
+use cf_origin_doctor::request::ProbeSettings;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let settings = settings_from_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_ansi(false)
+        .with_env_filter(
+            EnvFilter::try_new(if level.is_empty() { "info" } else { &level })
+                .unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = settings_from_env(env).map_err(|e| e.to_string())?;
+    let parse = parse_options_from_env(env).map_err(|e| e.to_string())?;
+    let publish = PublishSettings::from_env(env)?;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "unknown region".into());
-    let engine = Engine::new(
-        SdkApi::new(load_sdk_config().await),
-        settings,
-        format!("AWS Lambda in {region} (its own network address, not a CloudFront address)"),
-    )
-    .map_err(|e| e.to_string())?;
-    let engine = &engine;
+    let config = load_sdk_config().await;
+    let probed_from = format!("AWS Lambda in {region} (its own network address, not a CloudFront address)");
+    let engine = Engine::new(SdkApi::new(config.clone()), settings, probed_from.clone()).map_err(|e| e.to_string())?;
+    let roles =
+        StsRoles { config: config.clone(), settings: engine.settings().clone(), probed_from: probed_from.clone() };
+    let function = Function { engine, publisher: SnsPublisher::new(&config), publish, parse, roles };
+    let function = &function;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let remaining = remaining(event.context.deadline);
-        handle(engine, event.payload, remaining).await.map_err(|e| -> Diagnostic { diagnostic(&e) })
+        function.handle(event.payload, remaining).await.map_err(Diagnostic::from)
     }))
     .await
+}
+
+/// Engines reading AWS through a role given in the request (`sts:AssumeRole`; the template
+/// grants it only on the role ARNs given as a parameter).
+struct StsRoles {
+    config: aws_config::SdkConfig,
+    settings: ProbeSettings,
+    probed_from: String,
+}
+
+impl RoleEngines<SdkApi> for StsRoles {
+    async fn engine_for(&self, role_arn: &str) -> Result<Engine<SdkApi>, DiagnoseError> {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("cf-origin-doctor")
+            .configure(&self.config)
+            .build()
+            .await;
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(provider))
+            .build();
+        Engine::new(SdkApi::new(config), self.settings.clone(), self.probed_from.clone())
+    }
 }
 
 fn remaining(deadline_ms: u64) -> Option<Duration> {

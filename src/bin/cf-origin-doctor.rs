@@ -73,6 +73,27 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Diagnose every distribution of the account (ListDistributions), a few at a time: one line
+    /// each and a summary; with --format json, one report per line (summary on stderr).
+    Sweep {
+        /// A viewer path to probe on every distribution (repeatable; default "/").
+        #[arg(long = "path")]
+        paths: Vec<String>,
+        /// Diagnoses at once (CloudFront's API is rate limited; keep this small).
+        #[arg(long, default_value_t = cf_origin_doctor::sweep::DEFAULT_CONCURRENCY)]
+        concurrency: usize,
+        /// curl-style HOST:PORT:ADDR:PORT: connect there instead of resolving HOST (repeatable).
+        #[arg(long = "connect-to")]
+        connect_to: Vec<String>,
+        /// PEM file of extra trust anchors, added to Mozilla's roots.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Allow probing private and loopback addresses (link-local and metadata stay refused).
+        #[arg(long)]
+        allow_private_targets: bool,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Re-run checks and verdict on recorded evidence, offline.
     Replay {
         evidence: PathBuf,
@@ -144,6 +165,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep { paths, concurrency, connect_to, ca_file, allow_private_targets, output } => {
+            for p in &paths {
+                cf_origin_doctor::request::validate_path(p).map_err(DiagnoseError::from)?;
+            }
+            let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
+            for c in &connect_to {
+                settings.connect_to.push(ConnectTo::parse(c).map_err(DiagnoseError::from)?);
+            }
+            if let Some(path) = &ca_file {
+                settings.extra_roots_pem =
+                    Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
+            }
+            let config = load_sdk_config().await;
+            let api = SdkApi::new(config.clone());
+            let engine = Engine::new(
+                SdkApi::new(config),
+                settings,
+                "this host (cf-origin-doctor CLI), not a CloudFront address",
+            )?;
+            let mut failing = false;
+            let summary = cf_origin_doctor::sweep::sweep(&engine, &api, &paths, concurrency, |item| {
+                failing |= match &item.result {
+                    Ok(r) => {
+                        r.highest_severity.as_deref().and_then(Severity::parse).is_some_and(|s| s >= output.fail_on)
+                    }
+                    Err(_) => true,
+                };
+                match output.format {
+                    Format::Json => println!("{}", cf_origin_doctor::sweep::json_line(&item)),
+                    Format::Text | Format::Markdown => println!("{}", cf_origin_doctor::sweep::text_line(&item)),
+                }
+            })
+            .await?;
+            match output.format {
+                Format::Json => eprintln!("cf-origin-doctor: {}", summary.line()),
+                Format::Text | Format::Markdown => println!("{}", summary.line()),
+            }
+            Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Replay { evidence, output } => {
             let raw = std::fs::read(&evidence).with_context(|| format!("reading {}", evidence.display()))?;

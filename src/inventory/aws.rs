@@ -265,6 +265,23 @@ impl AwsApi for SdkApi {
     async fn route_tables(&self, region: &str, vpc_id: &str) -> Result<Vec<RouteTable>, ApiError> {
         self.sdk_route_tables(region, vpc_id).await
     }
+    async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page =
+                bounded(self.cloudfront.list_distributions().set_marker(marker.clone()).max_items(100).send()).await?;
+            let Some(list) = page.distribution_list() else { break };
+            out.extend(list.items().iter().map(|d| d.id().to_string()));
+            match list.next_marker() {
+                Some(m) if list.is_truncated() && !m.is_empty() && marker.as_deref() != Some(m) => {
+                    marker = Some(m.to_string())
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn map_listener(l: &elb::types::Listener) -> Listener {

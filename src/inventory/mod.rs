@@ -239,6 +239,17 @@ pub trait AwsApi: Sync {
     ) -> impl Future<Output = Result<Vec<RouteTable>, ApiError>> + Send {
         async { Err(not_implemented()) }
     }
+
+    /// `cloudfront:ListDistributions`, every page: the ids of the account's distributions (used
+    /// by `cf-origin-doctor sweep`, not by a diagnosis). Fakes that do not list get an error.
+    fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        async {
+            Err(ApiError::Failed {
+                code: "NotImplemented".into(),
+                message: "this AWS adapter cannot list distributions".into(),
+            })
+        }
+    }
 }
 
 fn not_implemented() -> ApiError {

@@ -293,7 +293,11 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
         }
     }
     let config = cft::DistributionConfig::builder()
-        .caller_reference(format!("lab-{}", std::process::id()))
+        .caller_reference({
+            // Unique per call: a test may seed more than one distribution in one emulator.
+            static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            format!("lab-{}-{}", std::process::id(), SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        })
         .aliases(
             cft::Aliases::builder()
                 .quantity(spec.aliases.len() as i32)

@@ -1,0 +1,78 @@
+//! Peak RSS and wall time of the Lambda binary over one full lab diagnosis (the redirect-loop
+//! scenario), through the Runtime API stand-in. Prints figures; `scripts/bench-lambda` calls it.
+//!
+//! `cargo run --example bench_lambda [-- /path/to/cf-origin-doctor-lambda]`
+
+#[path = "../tests/lab/mod.rs"]
+mod lab;
+
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let bin = std::env::args().nth(1).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap_or_default();
+        exe.parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("cf-origin-doctor-lambda").display().to_string())
+            .unwrap_or_default()
+    });
+    let kind = if bin.contains("/debug/") {
+        "DEBUG build (not representative of the release package)"
+    } else {
+        "release build"
+    };
+    let lab = lab::Lab::start(lab::Scenario::RedirectLoop).await;
+    let event = format!(r#"{{"distribution_id": "{}", "publish": false}}"#, lab.distribution_id);
+    let api = lab::runtime_api::RuntimeApi::start(event, 90_000).await;
+    let mut cmd = tokio::process::Command::new(&bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in lab.lambda_env() {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("bench: cannot run {bin}: {e} (cargo build --bin cf-origin-doctor-lambda)");
+            return ExitCode::from(2);
+        }
+    };
+    let pid = child.id().unwrap_or(0);
+    let Ok(outcome) = tokio::time::timeout(Duration::from_secs(90), api.outcome()).await else {
+        eprintln!("bench: the function did not answer within 90 s");
+        return ExitCode::from(1);
+    };
+    let wall = started.elapsed();
+    // The runtime now waits for a second event that never comes: its peak is final.
+    let hwm = vm_hwm_kib(pid);
+    let _ = child.kill().await;
+    let report: serde_json::Value = serde_json::from_str(&outcome.1).unwrap_or_default();
+    println!("binary: {bin} ({kind})");
+    println!(
+        "lab diagnosis: outcome={} status={} primary={}",
+        outcome.0, report["status"], report["verdict"]["primary"]
+    );
+    println!("lab diagnosis wall time (process start to response): {} ms", wall.as_millis());
+    match hwm {
+        Some(k) => println!("peak RSS (VmHWM) over the diagnosis: {:.1} MiB", k as f64 / 1024.0),
+        None => println!("peak RSS: unavailable (no /proc)"),
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,626 @@
+//! Delivery of a report: trimmed to fit Step Functions and SNS, published to an SNS topic when
+//! its status is at or above a level, and CloudWatch embedded-metric lines.
+//!
+//! The report is built by `report::v1`; this module only shapes and ships it. Trimming removes
+//! observations first and never the verdict (`status`, `highest_severity`, `verdict`, the
+//! primary finding). A failed publish is data ([`DeliveryOutcome`]) returned to the caller.
+
+use crate::event::AlarmContext;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::time::Duration;
+
+/// The function's topic, used when the request names none.
+pub const ENV_TOPIC_ARN: &str = "CF_ORIGIN_DOCTOR_TOPIC_ARN";
+/// Publish when the status is at or above this level: `pass`, `warn`, `incomplete`, `fail` (default).
+pub const ENV_PUBLISH_AT: &str = "CF_ORIGIN_DOCTOR_PUBLISH_AT";
+
+/// Step Functions caps a state's payload at 256 KiB; this leaves room for its envelope.
+pub const STEP_FUNCTIONS_BUDGET: usize = 240 * 1024;
+/// SNS caps a message (body plus attributes) at 256 KiB. The JSON report travels inside the
+/// `MessageStructure: json` envelope as an escaped string, next to the text bodies.
+pub const SNS_MESSAGE_LIMIT: usize = 256 * 1024;
+/// Subjects must be shorter than 100 characters.
+pub const SUBJECT_MAX: usize = 99;
+/// How long a publish may take before it is reported as failed.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Statuses in the order "worse is higher": an incomplete diagnosis (viewers may be failing and
+/// no check explains it) ranks above a warning.
+pub fn status_rank(s: &str) -> Option<u8> {
+    match s {
+        "pass" => Some(0),
+        "warn" => Some(1),
+        "incomplete" => Some(2),
+        "fail" => Some(3),
+        _ => None,
+    }
+}
+
+/// Publishing settings from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishSettings {
+    pub topic_arn: Option<String>,
+    pub min_status: String,
+}
+
+impl Default for PublishSettings {
+    fn default() -> Self {
+        PublishSettings { topic_arn: None, min_status: "fail".into() }
+    }
+}
+
+impl PublishSettings {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let topic_arn = get(ENV_TOPIC_ARN).filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string());
+        if let Some(t) = &topic_arn {
+            crate::event::validate_topic_arn(t).map_err(|e| format!("{ENV_TOPIC_ARN}: {e}"))?;
+        }
+        let min_status = match get(ENV_PUBLISH_AT).filter(|s| !s.trim().is_empty()) {
+            None => "fail".to_string(),
+            Some(s) => {
+                let s = s.trim().to_ascii_lowercase();
+                if status_rank(&s).is_none() {
+                    return Err(format!("{ENV_PUBLISH_AT}={s:?} is not pass, warn, incomplete or fail"));
+                }
+                s
+            }
+        };
+        Ok(PublishSettings { topic_arn, min_status })
+    }
+}
+
+/// What happened to the SNS notification; part of the Lambda's return value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryOutcome {
+    /// True when a publish was attempted.
+    pub attempted: bool,
+    pub published: bool,
+    pub topic_arn: Option<String>,
+    pub message_id: Option<String>,
+    /// Why nothing was published, or why the publish failed.
+    pub reason: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Where to publish, or why not.
+pub fn target(
+    settings: &PublishSettings,
+    override_: Option<&crate::event::PublishOverride>,
+    status: &str,
+) -> Result<String, String> {
+    if override_.and_then(|o| o.enabled) == Some(false) {
+        return Err("publishing was turned off by the request".into());
+    }
+    let topic = override_.and_then(|o| o.topic_arn.clone()).or_else(|| settings.topic_arn.clone());
+    let Some(topic) = topic else {
+        return Err(format!("no topic: set {ENV_TOPIC_ARN} or publish.topic_arn"));
+    };
+    if override_.and_then(|o| o.enabled) == Some(true) && override_.and_then(|o| o.min_status.as_ref()).is_none() {
+        return Ok(topic);
+    }
+    let min = override_.and_then(|o| o.min_status.clone()).unwrap_or_else(|| settings.min_status.clone());
+    let (have, need) = (status_rank(status).unwrap_or(u8::MAX), status_rank(&min).unwrap_or(u8::MAX));
+    if have < need {
+        return Err(format!("status {status} is below the publishing level {min}"));
+    }
+    Ok(topic)
+}
+
+/// One SNS message, ready to send with `MessageStructure: json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub subject: String,
+    /// The `MessageStructure: json` envelope: a body per protocol.
+    pub message: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Something that can publish a message (SNS in the function, a fake in tests).
+pub trait Publisher {
+    fn publish(&self, topic_arn: &str, msg: &OutgoingMessage) -> impl Future<Output = Result<String, String>> + Send;
+}
+
+/// Publishes through the SNS API.
+pub struct SnsPublisher {
+    client: aws_sdk_sns::Client,
+}
+
+impl SnsPublisher {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        SnsPublisher { client: aws_sdk_sns::Client::new(config) }
+    }
+}
+
+impl Publisher for SnsPublisher {
+    async fn publish(&self, topic_arn: &str, msg: &OutgoingMessage) -> Result<String, String> {
+        use aws_sdk_sns::types::MessageAttributeValue;
+        let mut req = self
+            .client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(&msg.subject)
+            .message(&msg.message)
+            .message_structure("json");
+        for (k, v) in &msg.attributes {
+            let attr = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(v)
+                .build()
+                .map_err(|e| format!("message attribute {k}: {e}"))?;
+            req = req.message_attributes(k, attr);
+        }
+        let out = req.send().await.map_err(|e| {
+            use aws_sdk_sns::error::ProvideErrorMetadata as _;
+            match e.code() {
+                Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
+                None => format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e)),
+            }
+        })?;
+        Ok(out.message_id().unwrap_or_default().to_string())
+    }
+}
+
+/// Publishes `report` when the settings say so, waiting at most `timeout` for SNS; never fails,
+/// the outcome says what happened.
+pub async fn deliver(
+    publisher: &impl Publisher,
+    settings: &PublishSettings,
+    override_: Option<&crate::event::PublishOverride>,
+    report: &Value,
+    alarm: Option<&AlarmContext>,
+    timeout: Duration,
+) -> DeliveryOutcome {
+    let status = report["status"].as_str().unwrap_or("incomplete");
+    let topic = match target(settings, override_, status) {
+        Ok(t) => t,
+        Err(reason) => return DeliveryOutcome { reason: Some(reason), ..Default::default() },
+    };
+    let msg = compose(report, alarm);
+    let result = tokio::time::timeout(timeout, publisher.publish(&topic, &msg)).await;
+    let result = result.unwrap_or_else(|_| Err(format!("no answer from SNS within {timeout:?}")));
+    match result {
+        Ok(id) => DeliveryOutcome {
+            attempted: true,
+            published: true,
+            topic_arn: Some(topic),
+            message_id: Some(id),
+            ..Default::default()
+        },
+        Err(e) => DeliveryOutcome {
+            attempted: true,
+            published: false,
+            topic_arn: Some(topic),
+            error: Some(e),
+            ..Default::default()
+        },
+    }
+}
+
+fn text_of<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Subject: `cf-origin-doctor E2QWRUHEXAMPLE fail: redirect-loop-origin-forces-https`, printable
+/// ASCII, under 100 characters, always naming the distribution.
+pub fn subject(report: &Value) -> String {
+    let id = text_of(report, "/distribution_id");
+    let status = text_of(report, "/status");
+    let cause = report["verdict"]["primary"].as_str().unwrap_or(match status {
+        "pass" => "no problem found",
+        "warn" => "latent risk",
+        _ => "cause not determined",
+    });
+    let head = ascii(&format!("cf-origin-doctor {id} {status}: "));
+    let room = SUBJECT_MAX.saturating_sub(head.len());
+    let mut cause = ascii(cause);
+    if cause.len() > room {
+        cause.truncate(room.saturating_sub(3));
+        cause.push_str("...");
+    }
+    let mut s = head + &cause;
+    s.truncate(SUBJECT_MAX);
+    s.trim_end().to_string()
+}
+
+fn ascii(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect()
+}
+
+/// A person's reading of the report, for email.
+pub fn text_body(report: &Value, alarm: Option<&AlarmContext>) -> String {
+    let mut out = String::new();
+    let id = text_of(report, "/distribution_id");
+    out.push_str(&format!(
+        "Distribution {id} ({}): {}\n",
+        text_of(report, "/domain_name"),
+        text_of(report, "/status").to_ascii_uppercase()
+    ));
+    if let Some(a) = alarm {
+        out.push_str(&format!("Triggered by alarm {} ({})\n", a.name, a.state.as_str()));
+    }
+    out.push_str(&format!("\n{}\n", text_of(report, "/verdict/summary")));
+    out.push_str(&format!("Through CloudFront: {}\n", text_of(report, "/verdict/symptom")));
+    if let Some(findings) = report["findings"].as_array() {
+        if !findings.is_empty() {
+            out.push_str("\nFindings:\n");
+        }
+        for f in findings.iter().take(10) {
+            out.push_str(&format!(
+                "- [{}] {}: {}\n  Fix: {}\n",
+                text_of(f, "/severity"),
+                text_of(f, "/id"),
+                text_of(f, "/summary"),
+                text_of(f, "/remediation/summary")
+            ));
+        }
+        if findings.len() > 10 {
+            out.push_str(&format!("... and {} more in the JSON report\n", findings.len() - 10));
+        }
+    }
+    if let Some(u) = report["unverified"].as_array().filter(|u| !u.is_empty()) {
+        out.push_str(&format!("\n{} item(s) could not be verified.\n", u.len()));
+    }
+    out.push_str(&format!(
+        "\nRe-run: aws lambda invoke --function-name <function> --payload '{{\"distribution_id\":\"{id}\"}}' report.json\n"
+    ));
+    out
+}
+
+/// One line for SMS.
+fn sms_body(report: &Value) -> String {
+    let mut s = subject(report);
+    s.truncate(140);
+    s
+}
+
+/// The `MessageStructure: json` envelope, the subject and the filterable attributes, with the
+/// JSON report trimmed until the whole message fits SNS's limit.
+pub fn compose(report: &Value, alarm: Option<&AlarmContext>) -> OutgoingMessage {
+    let attributes = vec![
+        ("status".to_string(), attr(text_of(report, "/status"))),
+        ("severity".to_string(), attr(report["highest_severity"].as_str().unwrap_or("none"))),
+        ("distribution_id".to_string(), attr(text_of(report, "/distribution_id"))),
+        ("primary_finding".to_string(), attr(report["verdict"]["primary"].as_str().unwrap_or("none"))),
+    ];
+    let attr_bytes: usize = attributes.iter().map(|(k, v)| k.len() + v.len() + "String".len()).sum();
+    let subject = subject(report);
+    let mut text = text_body(report, alarm);
+    // The text body can grow with many findings; it is cut at a line end if it must be.
+    if text.len() > 32 * 1024 {
+        let cut = text[..32 * 1024].rfind('\n').unwrap_or(0);
+        text.truncate(cut);
+        text.push_str("\n... (cut; the JSON report has the rest)\n");
+    }
+    let sms = sms_body(report);
+    let envelope = |json_report: &str| {
+        json!({
+            "default": text,
+            "email": text,
+            "email-json": json_report,
+            "sms": sms,
+            "sqs": json_report,
+            "lambda": json_report,
+            "http": json_report,
+            "https": json_report,
+            "firehose": json_report,
+        })
+        .to_string()
+    };
+    // The report appears six times, escaped: give each copy an equal share of what is left.
+    let fixed = envelope("").len() + subject.len() + attr_bytes;
+    let per_copy = SNS_MESSAGE_LIMIT.saturating_sub(fixed + 1024) / 6;
+    let mut budget = per_copy;
+    let mut message = String::new();
+    for _ in 0..8 {
+        let fitted = fit(report, budget);
+        message = envelope(&fitted.to_string());
+        if message.len() + subject.len() + attr_bytes <= SNS_MESSAGE_LIMIT {
+            break;
+        }
+        budget = budget * 3 / 4;
+    }
+    OutgoingMessage { subject, message, attributes }
+}
+
+fn attr(s: &str) -> String {
+    if s.is_empty() { "none".into() } else { s.chars().take(256).collect() }
+}
+
+/// Trims a report v1 until its JSON is at most `max_bytes`: observations first (probe hops,
+/// then probes, AWS call log, skipped probes), then the evidence and remediation detail of
+/// secondary findings, then unverified items, then secondary findings. The schema fields,
+/// the verdict and the primary finding always stay; `trimmed` says what was removed.
+pub fn fit(report: &Value, max_bytes: usize) -> Value {
+    let original = report.to_string().len();
+    if original <= max_bytes {
+        return report.clone();
+    }
+    let mut r = report.clone();
+    let mut removed: Vec<&'static str> = Vec::new();
+    let primary = r["verdict"]["primary"].as_str().map(str::to_string);
+    let is_secondary = |f: &Value| primary.as_deref() != f["id"].as_str();
+    type Step = (&'static str, fn(&mut Value, &dyn Fn(&Value) -> bool));
+    let steps: [Step; 8] = [
+        ("observations.probes[].hops beyond the first and last", |r, _| {
+            for p in r["observations"]["probes"].as_array_mut().into_iter().flatten() {
+                if let Some(h) = p["hops"].as_array_mut() {
+                    if h.len() > 2 {
+                        let last = h.pop();
+                        h.truncate(1);
+                        h.extend(last);
+                    }
+                }
+            }
+        }),
+        ("observations.probes", |r, _| set_array(&mut r["observations"]["probes"])),
+        ("aws_calls and observations.skipped", |r, _| {
+            set_array(&mut r["aws_calls"]);
+            set_array(&mut r["observations"]["skipped"]);
+        }),
+        ("evidence and remediation steps of secondary findings", |r, sec| {
+            for f in r["findings"].as_array_mut().into_iter().flatten() {
+                if sec(f) {
+                    f["evidence"] = json!([]);
+                    f["remediation"]["steps"] = json!([]);
+                    f["remediation"]["cli"] = json!([]);
+                }
+            }
+        }),
+        ("unverified beyond the first 10", |r, _| {
+            if let Some(u) = r["unverified"].as_array_mut() {
+                u.truncate(10);
+            }
+        }),
+        ("secondary findings", |r, sec| {
+            if let Some(fs) = r["findings"].as_array_mut() {
+                fs.retain(|f| !sec(f));
+            }
+        }),
+        ("unverified", |r, _| set_array(&mut r["unverified"])),
+        ("evidence of the primary finding beyond the first 5", |r, _| {
+            for f in r["findings"].as_array_mut().into_iter().flatten() {
+                if let Some(e) = f["evidence"].as_array_mut() {
+                    e.truncate(5);
+                }
+            }
+        }),
+    ];
+    for (what, step) in steps {
+        step(&mut r, &is_secondary);
+        removed.push(what);
+        r["trimmed"] = json!({"original_bytes": original, "removed": removed.clone()});
+        if r.to_string().len() <= max_bytes {
+            break;
+        }
+    }
+    r
+}
+
+fn set_array(v: &mut Value) {
+    if v.is_array() {
+        *v = json!([]);
+    }
+}
+
+/// CloudWatch embedded metric format: one JSON line per invocation, read by CloudWatch Logs
+/// into metrics under the `CfOriginDoctor` namespace (no secrets: counts, ids and a duration).
+pub fn emf_line(report: Option<&Value>, outcome: &str, duration_ms: u64, now_ms: u64) -> String {
+    let mut by_sev = serde_json::Map::new();
+    for sev in ["info", "low", "medium", "high", "critical"] {
+        let n = report
+            .and_then(|r| r["findings"].as_array())
+            .map(|fs| fs.iter().filter(|f| f["severity"] == sev).count())
+            .unwrap_or(0);
+        by_sev.insert(format!("Findings_{sev}"), json!(n));
+    }
+    let mut metrics =
+        vec![json!({"Name": "Diagnoses", "Unit": "Count"}), json!({"Name": "Duration", "Unit": "Milliseconds"})];
+    for sev in ["info", "low", "medium", "high", "critical"] {
+        metrics.push(json!({"Name": format!("Findings_{sev}"), "Unit": "Count"}));
+    }
+    let mut line = json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "CfOriginDoctor",
+                "Dimensions": [["Outcome"]],
+                "Metrics": metrics,
+            }]
+        },
+        "Outcome": outcome,
+        "Diagnoses": 1,
+        "Duration": duration_ms,
+    });
+    if let (Some(obj), Some(r)) = (line.as_object_mut(), report) {
+        obj.extend(by_sev);
+        obj.insert("distribution_id".into(), r["distribution_id"].clone());
+        obj.insert("status".into(), r["status"].clone());
+    } else if let Some(obj) = line.as_object_mut() {
+        obj.extend(by_sev);
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{AlarmState, PublishOverride};
+    use std::sync::Mutex;
+
+    fn report(status: &str, primary: Option<&str>, probes: usize, findings: usize) -> Value {
+        let hop = json!({"url": "https://d1.cloudfront.net/", "status": 301, "error": "x".repeat(400)});
+        let probe = json!({"id": "edge:https:/", "target": "edge", "hops": vec![hop; 6], "redirects": "loop"});
+        let mut fs = Vec::new();
+        if let Some(p) = primary {
+            fs.push(json!({"id": p, "severity": "critical", "summary": "The origin redirects to HTTPS.",
+                "evidence": [{"source": "config", "subject": "s", "observed": "http-only"}],
+                "remediation": {"summary": "Set the origin protocol policy to https-only.", "steps": ["a"], "cli": ["b"]}}));
+        }
+        for i in 0..findings {
+            fs.push(json!({"id": format!("other-{i}"), "severity": "low", "summary": "s".repeat(200),
+                "evidence": vec![json!({"source": "probe", "subject": "x", "observed": "y".repeat(500)}); 4],
+                "remediation": {"summary": "fix", "steps": ["one", "two"], "cli": ["aws ..."]}}));
+        }
+        json!({
+            "schema_version": 1, "distribution_id": "E2QWRUHEXAMPLE", "domain_name": "d1.cloudfront.net",
+            "status": status, "highest_severity": primary.map(|_| "critical"),
+            "verdict": {"primary": primary, "summary": "Viewers loop. Fix: set https-only.", "symptom": "301 loop"},
+            "findings": fs, "unverified": vec![json!({"what": "w", "reason": "r".repeat(100), "check": "c"}); 30],
+            "observations": {"probed_from": "lab", "overrides": [], "probes": vec![probe; probes], "skipped": []},
+            "aws_calls": vec![json!({"action": "cloudfront:GetDistribution", "region": "us-east-1", "outcome": "ok", "millis": 3}); 20],
+        })
+    }
+
+    #[test]
+    fn subject_is_short_ascii_and_names_distribution_and_cause() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
+        let s = subject(&r);
+        assert_eq!(s, "cf-origin-doctor E2QWRUHEXAMPLE fail: redirect-loop-origin-forces-https");
+        let long = report("fail", Some(&format!("{}-é", "x".repeat(200))), 1, 0);
+        let s = subject(&long);
+        assert!(s.len() < 100 && s.is_ascii() && s.contains("E2QWRUHEXAMPLE") && s.ends_with("..."), "{s}");
+        assert_eq!(
+            subject(&report("incomplete", None, 1, 0)),
+            "cf-origin-doctor E2QWRUHEXAMPLE incomplete: cause not determined"
+        );
+    }
+
+    #[test]
+    fn publishing_level_topic_and_overrides() {
+        let env = PublishSettings {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+            min_status: "fail".into(),
+        };
+        assert!(target(&env, None, "fail").is_ok());
+        assert!(target(&env, None, "incomplete").unwrap_err().contains("below"));
+        let off = PublishOverride { enabled: Some(false), ..Default::default() };
+        assert!(target(&env, Some(&off), "fail").is_err());
+        let always = PublishOverride { enabled: Some(true), ..Default::default() };
+        assert!(target(&env, Some(&always), "pass").is_ok());
+        let warn = PublishOverride { min_status: Some("warn".into()), ..Default::default() };
+        assert!(target(&env, Some(&warn), "warn").is_ok());
+        assert!(target(&env, Some(&warn), "pass").is_err());
+        let other = PublishOverride {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:other".into()),
+            ..Default::default()
+        };
+        assert_eq!(target(&env, Some(&other), "fail").unwrap(), "arn:aws:sns:us-east-1:123456789012:other");
+        assert!(target(&PublishSettings::default(), None, "fail").unwrap_err().contains(ENV_TOPIC_ARN));
+        let s = PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "WARN".to_string())).unwrap();
+        assert_eq!(s.min_status, "warn");
+        assert!(PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "loud".to_string())).is_err());
+        assert!(PublishSettings::from_env(|k| (k == ENV_TOPIC_ARN).then(|| "not-an-arn".to_string())).is_err());
+    }
+
+    #[test]
+    fn fit_trims_observations_first_and_never_the_verdict() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 40, 30);
+        let full = r.to_string().len();
+        assert_eq!(fit(&r, full), r, "a report that fits is untouched");
+        // Just under: the hops go, the probes stay.
+        let t = fit(&r, full - 1000);
+        assert!(t.to_string().len() <= full - 1000);
+        assert_eq!(t["observations"]["probes"].as_array().unwrap().len(), 40);
+        assert_eq!(t["observations"]["probes"][0]["hops"].as_array().unwrap().len(), 2);
+        assert_eq!(t["findings"].as_array().unwrap().len(), 31);
+        // Very small: only the verdict and the primary finding survive, schema fields intact.
+        let t = fit(&r, 2000);
+        assert_eq!(t["verdict"], r["verdict"]);
+        assert_eq!(t["status"], "fail");
+        assert_eq!(t["highest_severity"], "critical");
+        assert_eq!(t["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(t["findings"][0]["id"], "redirect-loop-origin-forces-https");
+        assert_eq!(t["findings"][0]["remediation"], r["findings"][0]["remediation"]);
+        assert!(t["observations"]["probes"].as_array().unwrap().is_empty());
+        assert_eq!(t["trimmed"]["original_bytes"], full);
+        assert!(t["trimmed"]["removed"].as_array().unwrap().len() >= 6);
+    }
+
+    #[test]
+    fn composed_message_fits_sns_with_text_json_and_attributes() {
+        let alarm = AlarmContext { name: "cf-5xx".into(), arn: None, state: AlarmState::Alarm, previous_state: None };
+        for r in [
+            report("fail", Some("redirect-loop-origin-forces-https"), 2, 1),
+            report("fail", Some("redirect-loop-origin-forces-https"), 200, 200),
+        ] {
+            let m = compose(&r, Some(&alarm));
+            assert!(m.message.len() + m.subject.len() <= SNS_MESSAGE_LIMIT, "{} bytes", m.message.len());
+            let env: Value = serde_json::from_str(&m.message).unwrap();
+            let email = env["email"].as_str().unwrap();
+            assert!(
+                email.contains("E2QWRUHEXAMPLE") && email.contains("Fix: Set the origin protocol policy"),
+                "{email}"
+            );
+            assert!(email.contains("alarm cf-5xx (ALARM)"));
+            assert_eq!(env["default"], env["email"]);
+            assert!(env["sms"].as_str().unwrap().len() <= 140);
+            let sqs: Value = serde_json::from_str(env["sqs"].as_str().unwrap()).unwrap();
+            assert_eq!(sqs["verdict"], r["verdict"]);
+            assert_eq!(sqs["status"], "fail");
+            assert_eq!(env["lambda"], env["sqs"]);
+            assert_eq!(env["https"], env["sqs"]);
+            let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+            assert_eq!(attrs["status"], "fail");
+            assert_eq!(attrs["severity"], "critical");
+            assert_eq!(attrs["distribution_id"], "E2QWRUHEXAMPLE");
+            assert_eq!(attrs["primary_finding"], "redirect-loop-origin-forces-https");
+        }
+        let m = compose(&report("pass", None, 1, 0), None);
+        let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+        assert_eq!((attrs["severity"].as_str(), attrs["primary_finding"].as_str()), ("none", "none"));
+    }
+
+    struct Fake {
+        answer: Result<String, String>,
+        sent: Mutex<Vec<(String, OutgoingMessage)>>,
+    }
+
+    impl Publisher for Fake {
+        async fn publish(&self, topic_arn: &str, msg: &OutgoingMessage) -> Result<String, String> {
+            self.sent.lock().unwrap().push((topic_arn.to_string(), msg.clone()));
+            self.answer.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_is_reported_not_swallowed() {
+        let settings = PublishSettings {
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+            min_status: "fail".into(),
+        };
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
+        let bad = Fake { answer: Err("AuthorizationError: not allowed".into()), sent: Mutex::new(vec![]) };
+        let out = deliver(&bad, &settings, None, &r, None, PUBLISH_TIMEOUT).await;
+        assert!(out.attempted && !out.published);
+        assert_eq!(out.error.as_deref(), Some("AuthorizationError: not allowed"));
+        assert_eq!(bad.sent.lock().unwrap().len(), 1);
+        let good = Fake { answer: Ok("m-1".into()), sent: Mutex::new(vec![]) };
+        let out = deliver(&good, &settings, None, &r, None, PUBLISH_TIMEOUT).await;
+        assert_eq!((out.published, out.message_id.as_deref()), (true, Some("m-1")));
+        let out = deliver(&good, &settings, None, &report("warn", None, 1, 0), None, PUBLISH_TIMEOUT).await;
+        assert!(!out.attempted && out.reason.unwrap().contains("below"));
+        assert_eq!(good.sent.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn emf_line_counts_findings_by_severity() {
+        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 3);
+        let line: Value = serde_json::from_str(&emf_line(Some(&r), "diagnosed", 1234, 1_700_000_000_000)).unwrap();
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "CfOriginDoctor");
+        assert_eq!(line["Findings_critical"], 1);
+        assert_eq!(line["Findings_low"], 3);
+        assert_eq!(line["Duration"], 1234);
+        assert_eq!(line["Outcome"], "diagnosed");
+        let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        for n in &names {
+            assert!(line.get(*n).is_some(), "metric {n} has no value");
+        }
+    }
+}

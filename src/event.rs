@@ -1,0 +1,722 @@
+//! What the Lambda function is invoked with, parsed into the project's own types.
+//!
+//! One handler accepts every way in: a direct request (`aws lambda invoke`, Step Functions, the
+//! console), a CloudWatch alarm's Lambda action (`source: aws.cloudwatch`, `alarmData`), an
+//! EventBridge "CloudWatch Alarm State Change" event, and an SNS notification that carries an
+//! alarm (`Records[].Sns.Message`, a JSON *string*). The alarm shapes are read tolerantly from
+//! `serde_json::Value` (the published `aws_lambda_events` types reject real alarms whose
+//! `AlarmDescription` is null or whose period exceeds 65535 s); only the fields used here are
+//! looked at, and each wrong one is named by its JSON path in a typed [`EventError`].
+
+use crate::request::{DiagnoseRequest, InvalidRequest};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The shapes the function accepts, quoted in every "unrecognised event" error.
+pub const ACCEPTED_SHAPES: &str = "accepted: a direct request {\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]} \
+(camelCase keys too; optional expect, method_probe_path, role_arn, publish), a CloudWatch alarm Lambda action \
+(source \"aws.cloudwatch\" with alarmData), an EventBridge \"CloudWatch Alarm State Change\" event, or an SNS \
+notification whose Message is a CloudWatch alarm or a direct request";
+
+/// Longest SNS `Message` read (SNS itself caps messages at 256 KiB).
+const MAX_SNS_MESSAGE: usize = 256 * 1024;
+/// Longest alarm name kept (CloudWatch allows 255 characters).
+const MAX_NAME: usize = 1024;
+
+/// Why an event was refused. Every variant becomes the `InvalidRequest` error type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("the event is {0}, not a JSON object; {ACCEPTED_SHAPES}")]
+    NotAnObject(&'static str),
+    #[error("unrecognised event (keys: {0}); {ACCEPTED_SHAPES}")]
+    UnknownShape(String),
+    #[error("{path} is missing")]
+    Missing { path: String },
+    #[error("{path} must be {expected}, not {got}")]
+    WrongType { path: String, expected: &'static str, got: &'static str },
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("not a diagnosis request: {0}")]
+    BadRequest(String),
+    #[error(
+        "alarm {alarm:?} names no CloudFront distribution: a composite alarm, or metrics without a DistributionId \
+         dimension; put \"DistributionId=E…\" in the alarm description, or invoke with {{\"distribution_id\": …}}"
+    )]
+    NoDistribution { alarm: String },
+    #[error("alarm {alarm:?} watches several distributions ({ids}); give an alarm one distribution")]
+    SeveralDistributions { alarm: String, ids: String },
+    #[error(
+        "EventBridge event {detail_type:?} from {source_name:?} is not a CloudWatch alarm state change; {ACCEPTED_SHAPES}"
+    )]
+    UnsupportedEventBridge { detail_type: String, source_name: String },
+    #[error("{0} SNS records in one event; SNS delivers one per invocation")]
+    SeveralRecords(usize),
+    #[error("invalid request: {0}")]
+    Request(String),
+}
+
+impl From<InvalidRequest> for EventError {
+    fn from(e: InvalidRequest) -> Self {
+        EventError::Request(e.0)
+    }
+}
+
+/// Which way the invocation came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    Direct,
+    AlarmAction,
+    EventBridge,
+    Sns,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Direct => "direct",
+            EventSource::AlarmAction => "cloudwatch-alarm-action",
+            EventSource::EventBridge => "eventbridge",
+            EventSource::Sns => "sns",
+        }
+    }
+}
+
+/// CloudWatch alarm states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmState {
+    Alarm,
+    Ok,
+    InsufficientData,
+}
+
+impl AlarmState {
+    fn parse(path: &str, raw: &str) -> Result<Self, EventError> {
+        match raw {
+            "ALARM" => Ok(AlarmState::Alarm),
+            "OK" => Ok(AlarmState::Ok),
+            "INSUFFICIENT_DATA" => Ok(AlarmState::InsufficientData),
+            other => Err(EventError::Invalid {
+                path: path.into(),
+                reason: format!("{:?} is not ALARM, OK or INSUFFICIENT_DATA", clip(other)),
+            }),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::Ok => "OK",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+/// The alarm behind an alarm-triggered invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmContext {
+    pub name: String,
+    pub arn: Option<String>,
+    pub state: AlarmState,
+    pub previous_state: Option<AlarmState>,
+}
+
+/// Methods, headers, cookies and query strings the application needs to reach its origin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    #[serde(default, alias = "queryStrings")]
+    pub query_strings: Vec<String>,
+}
+
+/// A per-request override of SNS delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishOverride {
+    /// `Some(false)`: never publish; `Some(true)`: publish whatever the status.
+    pub enabled: Option<bool>,
+    pub topic_arn: Option<String>,
+    /// Publish when the status is at or above this level (`pass`, `warn`, `incomplete`, `fail`).
+    pub min_status: Option<String>,
+}
+
+/// A validated diagnosis to run, with the extras the request carried.
+#[derive(Debug, Clone)]
+pub struct DiagnoseInput {
+    pub request: DiagnoseRequest,
+    // TODO(handover): `expect` and `method_probe_path` move into `DiagnoseRequest` when the
+    // engineer adding them there lands; until then they are parsed, validated and carried here.
+    pub expect: Option<Expectations>,
+    pub method_probe_path: Option<String>,
+    pub role_arn: Option<String>,
+    pub publish: Option<PublishOverride>,
+}
+
+/// What the invocation asks for.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Diagnose(Box<DiagnoseInput>),
+    /// An alarm recovered (or lost its data): nothing to diagnose.
+    NothingToDiagnose {
+        reason: String,
+    },
+}
+
+/// A parsed invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub source: EventSource,
+    pub alarm: Option<AlarmContext>,
+    pub action: Action,
+}
+
+/// Parse options from the function's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Diagnose on OK and INSUFFICIENT_DATA transitions too (off by default).
+    pub diagnose_all_states: bool,
+}
+
+/// Parses one invocation payload.
+pub fn parse(event: &Value, opts: ParseOptions) -> Result<Invocation, EventError> {
+    let obj = event.as_object().ok_or(EventError::NotAnObject(kind(event)))?;
+    if obj.contains_key("Records") {
+        return parse_sns(obj, opts);
+    }
+    if obj.contains_key("detail-type") {
+        return parse_eventbridge(obj, opts);
+    }
+    if obj.contains_key("alarmData") {
+        let source = str_field(obj, "", "source")?;
+        if source != "aws.cloudwatch" {
+            return Err(EventError::Invalid {
+                path: "source".into(),
+                reason: format!("{:?} is not aws.cloudwatch", clip(source)),
+            });
+        }
+        let data = object_field(obj, "", "alarmData")?;
+        let arn = opt_str_field(obj, "", "alarmArn")?.map(str::to_string);
+        return alarm_from_data(data, "alarmData", arn, EventSource::AlarmAction, opts);
+    }
+    if ["distribution_id", "distributionId", "DistributionId"].iter().any(|k| obj.contains_key(*k)) {
+        return Ok(Invocation {
+            source: EventSource::Direct,
+            alarm: None,
+            action: Action::Diagnose(Box::new(direct(event)?)),
+        });
+    }
+    Err(EventError::UnknownShape(key_list(obj)))
+}
+
+/// The direct request as sent by `aws lambda invoke` or a Step Functions task.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectEvent {
+    #[serde(alias = "distributionId", alias = "DistributionId")]
+    distribution_id: String,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    expect: Option<Expectations>,
+    #[serde(default, alias = "methodProbePath")]
+    method_probe_path: Option<String>,
+    #[serde(default, alias = "roleArn")]
+    role_arn: Option<String>,
+    #[serde(default)]
+    publish: Option<PublishField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum PublishField {
+    Flag(bool),
+    Detail(PublishDetail),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishDetail {
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default, alias = "topicArn")]
+    topic_arn: Option<String>,
+    #[serde(default, alias = "minStatus")]
+    min_status: Option<String>,
+}
+
+fn direct(event: &Value) -> Result<DiagnoseInput, EventError> {
+    let d: DirectEvent = serde_json::from_value(event.clone()).map_err(|e| EventError::BadRequest(e.to_string()))?;
+    let request = DiagnoseRequest::new(&d.distribution_id, &d.paths)?;
+    if let Some(p) = &d.method_probe_path {
+        crate::request::validate_path(p)?;
+    }
+    if let Some(x) = &d.expect {
+        validate_expectations(x)?;
+    }
+    if let Some(arn) = &d.role_arn {
+        validate_role_arn(arn)?;
+    }
+    let publish = match d.publish {
+        None => None,
+        Some(PublishField::Flag(b)) => Some(PublishOverride { enabled: Some(b), ..Default::default() }),
+        Some(PublishField::Detail(p)) => {
+            if let Some(t) = &p.topic_arn {
+                validate_topic_arn(t)?;
+            }
+            if let Some(s) = &p.min_status {
+                if crate::delivery::status_rank(s).is_none() {
+                    return Err(EventError::Invalid {
+                        path: "publish.min_status".into(),
+                        reason: format!("{:?} is not pass, warn, incomplete or fail", clip(s)),
+                    });
+                }
+            }
+            Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status: p.min_status })
+        }
+    };
+    Ok(DiagnoseInput {
+        request,
+        expect: d.expect,
+        method_probe_path: d.method_probe_path,
+        role_arn: d.role_arn,
+        publish,
+    })
+}
+
+fn validate_expectations(x: &Expectations) -> Result<(), EventError> {
+    const METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"];
+    for m in &x.methods {
+        if !METHODS.contains(&m.as_str()) {
+            return Err(EventError::Invalid {
+                path: "expect.methods".into(),
+                reason: format!("{:?} is not one of {}", clip(m), METHODS.join(", ")),
+            });
+        }
+    }
+    for (name, list) in [("headers", &x.headers), ("cookies", &x.cookies), ("query_strings", &x.query_strings)] {
+        if list.len() > 100 {
+            return Err(EventError::Invalid { path: format!("expect.{name}"), reason: "more than 100 names".into() });
+        }
+        for item in list {
+            let ok = !item.is_empty()
+                && item.len() <= 256
+                && item.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b':' | b';' | b',' | b'='));
+            if !ok {
+                return Err(EventError::Invalid {
+                    path: format!("expect.{name}"),
+                    reason: format!("{:?} is not a name", clip(item)),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_role_arn(arn: &str) -> Result<(), EventError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = arn.len() <= 2048
+        && parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5;
+    if ok {
+        Ok(())
+    } else {
+        Err(EventError::Invalid {
+            path: "role_arn".into(),
+            reason: format!("{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", clip(arn)),
+        })
+    }
+}
+
+/// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
+pub fn validate_topic_arn(arn: &str) -> Result<(), EventError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = arn.len() <= 1024
+        && parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty()
+        && parts[5].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(EventError::Invalid {
+            path: "publish.topic_arn".into(),
+            reason: format!("{:?} is not an SNS topic ARN", clip(arn)),
+        })
+    }
+}
+
+fn parse_eventbridge(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation, EventError> {
+    let detail_type = str_field(obj, "", "detail-type")?;
+    let source = str_field(obj, "", "source")?;
+    if detail_type != "CloudWatch Alarm State Change" || source != "aws.cloudwatch" {
+        return Err(EventError::UnsupportedEventBridge { detail_type: clip(detail_type), source_name: clip(source) });
+    }
+    let detail = object_field(obj, "", "detail")?;
+    let arn = match obj.get("resources") {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
+        Some(Value::Null) | None => None,
+        Some(other) => {
+            return Err(EventError::WrongType { path: "resources".into(), expected: "an array", got: kind(other) });
+        }
+    };
+    alarm_from_data(detail, "detail", arn, EventSource::EventBridge, opts)
+}
+
+/// The inner alarm shape shared by the Lambda alarm action (`alarmData`) and EventBridge (`detail`).
+fn alarm_from_data(
+    data: &Map<String, Value>,
+    at: &str,
+    arn: Option<String>,
+    source: EventSource,
+    opts: ParseOptions,
+) -> Result<Invocation, EventError> {
+    let name = bounded(str_field(data, at, "alarmName")?, &format!("{at}.alarmName"))?;
+    let state_obj = object_field(data, at, "state")?;
+    let state_path = format!("{at}.state");
+    let state = AlarmState::parse(&format!("{state_path}.value"), str_field(state_obj, &state_path, "value")?)?;
+    let previous_state = match data.get("previousState") {
+        Some(Value::Object(p)) => match opt_str_field(p, &format!("{at}.previousState"), "value")? {
+            Some(v) => Some(AlarmState::parse(&format!("{at}.previousState.value"), v)?),
+            None => None,
+        },
+        Some(Value::Null) | None => None,
+        Some(other) => {
+            return Err(EventError::WrongType {
+                path: format!("{at}.previousState"),
+                expected: "an object",
+                got: kind(other),
+            });
+        }
+    };
+    let alarm = AlarmContext { name: name.to_string(), arn, state, previous_state };
+    if let Some(done) = recovered(&alarm, opts) {
+        return Ok(Invocation { source, alarm: Some(alarm), action: done });
+    }
+    let conf_path = format!("{at}.configuration");
+    let conf = object_field(data, at, "configuration")?;
+    let mut ids = Vec::new();
+    match conf.get("metrics") {
+        Some(Value::Array(metrics)) => {
+            for (i, m) in metrics.iter().enumerate() {
+                let mp = format!("{conf_path}.metrics[{i}]");
+                let m = m.as_object().ok_or(EventError::WrongType {
+                    path: mp.clone(),
+                    expected: "an object",
+                    got: kind(m),
+                })?;
+                let Some(stat) = m.get("metricStat") else { continue };
+                let sp = format!("{mp}.metricStat");
+                let stat = stat.as_object().ok_or(EventError::WrongType {
+                    path: sp.clone(),
+                    expected: "an object",
+                    got: kind(stat),
+                })?;
+                let metric = object_field(stat, &sp, "metric")?;
+                let metric_path = format!("{sp}.metric");
+                match metric.get("dimensions") {
+                    Some(Value::Object(dims)) => {
+                        if let Some(v) = dims.get("DistributionId") {
+                            let p = format!("{metric_path}.dimensions.DistributionId");
+                            let id = v.as_str().ok_or(EventError::WrongType {
+                                path: p,
+                                expected: "a string",
+                                got: kind(v),
+                            })?;
+                            push_unique(&mut ids, id);
+                        }
+                    }
+                    Some(Value::Null) | None => {}
+                    Some(other) => {
+                        return Err(EventError::WrongType {
+                            path: format!("{metric_path}.dimensions"),
+                            expected: "an object",
+                            got: kind(other),
+                        });
+                    }
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => {
+            return Err(EventError::WrongType {
+                path: format!("{conf_path}.metrics"),
+                expected: "an array",
+                got: kind(other),
+            });
+        }
+    }
+    let description = opt_str_field(conf, &conf_path, "description")?;
+    let request = request_for_alarm(&alarm.name, ids, description)?;
+    Ok(Invocation { source, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
+}
+
+fn recovered(alarm: &AlarmContext, opts: ParseOptions) -> Option<Action> {
+    (alarm.state != AlarmState::Alarm && !opts.diagnose_all_states).then(|| Action::NothingToDiagnose {
+        reason: format!(
+            "alarm {:?} is {}: nothing to diagnose (set CF_ORIGIN_DOCTOR_DIAGNOSE_ALL_STATES=true to diagnose on every transition)",
+            alarm.name,
+            alarm.state.as_str()
+        ),
+    })
+}
+
+/// The distribution an alarm watches: from its metrics, else a `DistributionId=E…` token in its
+/// description (the way to point a composite alarm at a distribution).
+fn request_for_alarm(
+    alarm: &str,
+    mut ids: Vec<String>,
+    description: Option<&str>,
+) -> Result<DiagnoseInput, EventError> {
+    if ids.is_empty() {
+        if let Some(d) = description {
+            for token in d.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+                if let Some(id) = token.strip_prefix("DistributionId=") {
+                    push_unique(&mut ids, id);
+                }
+            }
+        }
+    }
+    match ids.len() {
+        0 => Err(EventError::NoDistribution { alarm: clip(alarm) }),
+        1 => Ok(DiagnoseInput {
+            request: DiagnoseRequest::new(&ids[0], &[])?,
+            expect: None,
+            method_probe_path: None,
+            role_arn: None,
+            publish: None,
+        }),
+        _ => Err(EventError::SeveralDistributions {
+            alarm: clip(alarm),
+            ids: ids.iter().map(|s| clip(s)).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation, EventError> {
+    let records = match obj.get("Records") {
+        Some(Value::Array(r)) => r,
+        Some(other) => {
+            return Err(EventError::WrongType { path: "Records".into(), expected: "an array", got: kind(other) });
+        }
+        None => return Err(EventError::Missing { path: "Records".into() }),
+    };
+    let record = match records.as_slice() {
+        [one] => one,
+        [] => return Err(EventError::Invalid { path: "Records".into(), reason: "is empty".into() }),
+        many => return Err(EventError::SeveralRecords(many.len())),
+    };
+    let record = record.as_object().ok_or(EventError::WrongType {
+        path: "Records[0]".into(),
+        expected: "an object",
+        got: kind(record),
+    })?;
+    let event_source = opt_str_field(record, "Records[0]", "EventSource")?;
+    if event_source.is_some_and(|s| s != "aws:sns") {
+        return Err(EventError::Invalid {
+            path: "Records[0].EventSource".into(),
+            reason: format!("{:?} is not aws:sns", clip(event_source.unwrap_or_default())),
+        });
+    }
+    let sns = object_field(record, "Records[0]", "Sns")?;
+    let message = str_field(sns, "Records[0].Sns", "Message")?;
+    if message.len() > MAX_SNS_MESSAGE {
+        return Err(EventError::Invalid {
+            path: "Records[0].Sns.Message".into(),
+            reason: format!("{} bytes, more than SNS's {MAX_SNS_MESSAGE}", message.len()),
+        });
+    }
+    let inner: Value = serde_json::from_str(message).map_err(|e| EventError::Invalid {
+        path: "Records[0].Sns.Message".into(),
+        reason: format!("is not JSON ({e})"),
+    })?;
+    let inner_obj = inner.as_object().ok_or(EventError::WrongType {
+        path: "Records[0].Sns.Message".into(),
+        expected: "a JSON object",
+        got: kind(&inner),
+    })?;
+    if !inner_obj.contains_key("AlarmName") {
+        // Someone published a direct request to the topic (never another envelope: no nesting).
+        if ["distribution_id", "distributionId", "DistributionId"].iter().any(|k| inner_obj.contains_key(*k)) {
+            return Ok(Invocation {
+                source: EventSource::Sns,
+                alarm: None,
+                action: Action::Diagnose(Box::new(direct(&inner)?)),
+            });
+        }
+        return Err(EventError::UnknownShape(format!("Records[0].Sns.Message: {}", key_list(inner_obj))));
+    }
+    let at = "Records[0].Sns.Message";
+    let name = bounded(str_field(inner_obj, at, "AlarmName")?, &format!("{at}.AlarmName"))?;
+    let state = AlarmState::parse(&format!("{at}.NewStateValue"), str_field(inner_obj, at, "NewStateValue")?)?;
+    let previous_state = match opt_str_field(inner_obj, at, "OldStateValue")? {
+        Some(v) => Some(AlarmState::parse(&format!("{at}.OldStateValue"), v)?),
+        None => None,
+    };
+    let arn = opt_str_field(inner_obj, at, "AlarmArn")?.map(str::to_string);
+    let alarm = AlarmContext { name: name.to_string(), arn, state, previous_state };
+    if let Some(done) = recovered(&alarm, opts) {
+        return Ok(Invocation { source: EventSource::Sns, alarm: Some(alarm), action: done });
+    }
+    let mut ids = Vec::new();
+    match inner_obj.get("Trigger") {
+        Some(Value::Object(trigger)) => {
+            let tp = format!("{at}.Trigger");
+            sns_dimensions(trigger.get("Dimensions"), &format!("{tp}.Dimensions"), &mut ids)?;
+            match trigger.get("Metrics") {
+                Some(Value::Array(metrics)) => {
+                    for (i, m) in metrics.iter().enumerate() {
+                        let mp = format!("{tp}.Metrics[{i}]");
+                        let m = m.as_object().ok_or(EventError::WrongType {
+                            path: mp.clone(),
+                            expected: "an object",
+                            got: kind(m),
+                        })?;
+                        let Some(stat) = m.get("MetricStat") else { continue };
+                        let stat = stat.as_object().ok_or(EventError::WrongType {
+                            path: format!("{mp}.MetricStat"),
+                            expected: "an object",
+                            got: kind(stat),
+                        })?;
+                        let metric = object_field(stat, &format!("{mp}.MetricStat"), "Metric")?;
+                        sns_dimensions(
+                            metric.get("Dimensions"),
+                            &format!("{mp}.MetricStat.Metric.Dimensions"),
+                            &mut ids,
+                        )?;
+                    }
+                }
+                Some(Value::Null) | None => {}
+                Some(other) => {
+                    return Err(EventError::WrongType {
+                        path: format!("{tp}.Metrics"),
+                        expected: "an array",
+                        got: kind(other),
+                    });
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => {
+            return Err(EventError::WrongType {
+                path: format!("{at}.Trigger"),
+                expected: "an object",
+                got: kind(other),
+            });
+        }
+    }
+    // Often null: tolerated.
+    let description = opt_str_field(inner_obj, at, "AlarmDescription")?;
+    let request = request_for_alarm(&alarm.name, ids, description)?;
+    Ok(Invocation { source: EventSource::Sns, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
+}
+
+/// SNS alarm dimensions: `[{"name": "DistributionId", "value": "E…"}]`.
+fn sns_dimensions(dims: Option<&Value>, path: &str, ids: &mut Vec<String>) -> Result<(), EventError> {
+    let dims = match dims {
+        Some(Value::Array(d)) => d,
+        Some(Value::Null) | None => return Ok(()),
+        Some(other) => {
+            return Err(EventError::WrongType { path: path.into(), expected: "an array", got: kind(other) });
+        }
+    };
+    for (i, d) in dims.iter().enumerate() {
+        let dp = format!("{path}[{i}]");
+        let d = d.as_object().ok_or(EventError::WrongType { path: dp.clone(), expected: "an object", got: kind(d) })?;
+        let name = str_field(d, &dp, "name")?;
+        if name == "DistributionId" {
+            push_unique(ids, str_field(d, &dp, "value")?);
+        }
+    }
+    Ok(())
+}
+
+fn push_unique(ids: &mut Vec<String>, id: &str) {
+    if !ids.iter().any(|x| x == id) {
+        ids.push(id.to_string());
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() { key.to_string() } else { format!("{at}.{key}") }
+}
+
+fn str_field<'a>(obj: &'a Map<String, Value>, at: &str, key: &str) -> Result<&'a str, EventError> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s),
+        Some(Value::Null) | None => Err(EventError::Missing { path: join(at, key) }),
+        Some(other) => Err(EventError::WrongType { path: join(at, key), expected: "a string", got: kind(other) }),
+    }
+}
+
+fn opt_str_field<'a>(obj: &'a Map<String, Value>, at: &str, key: &str) -> Result<Option<&'a str>, EventError> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Null) | None => Ok(None),
+        Some(other) => Err(EventError::WrongType { path: join(at, key), expected: "a string", got: kind(other) }),
+    }
+}
+
+fn object_field<'a>(obj: &'a Map<String, Value>, at: &str, key: &str) -> Result<&'a Map<String, Value>, EventError> {
+    match obj.get(key) {
+        Some(Value::Object(o)) => Ok(o),
+        Some(Value::Null) | None => Err(EventError::Missing { path: join(at, key) }),
+        Some(other) => Err(EventError::WrongType { path: join(at, key), expected: "an object", got: kind(other) }),
+    }
+}
+
+fn bounded<'a>(s: &'a str, path: &str) -> Result<&'a str, EventError> {
+    if s.is_empty() || s.len() > MAX_NAME {
+        return Err(EventError::Invalid {
+            path: path.into(),
+            reason: format!("length {} is not 1 to {MAX_NAME}", s.len()),
+        });
+    }
+    Ok(s)
+}
+
+/// At most 40 characters of untrusted input in an error message.
+fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn key_list(obj: &Map<String, Value>) -> String {
+    if obj.is_empty() {
+        return "none".into();
+    }
+    let mut keys: Vec<String> = obj.keys().take(8).map(|k| format!("{:?}", clip(k))).collect();
+    if obj.len() > 8 {
+        keys.push(format!("… {} more", obj.len() - 8));
+    }
+    keys.join(", ")
+}
+
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
