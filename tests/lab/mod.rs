@@ -6,6 +6,7 @@
 pub mod aws_proxy;
 pub mod edge;
 pub mod moto;
+pub mod net_scenarios;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
@@ -29,6 +30,15 @@ pub enum Scenario {
     /// The seed's worked example: origin protocol policy http-only, the ALB's HTTP:80 listener
     /// redirects to HTTPS, Host forwarded: viewers loop.
     RedirectLoop,
+    /// The ALB's security group admits an office network on 443, not CloudFront: the edge's
+    /// connections are refused (502) while the prober, admitted, reaches the app.
+    SgBlocksCloudFront,
+    /// Its twin: the group admits CloudFront's prefix list (and the office) on 443.
+    SgBlocksCloudFrontFixed,
+    /// The subnets' network ACL denies inbound tcp 443 (rule 50) ahead of the default allow.
+    NaclBlocks,
+    /// Its twin: the low-numbered deny is for tcp 22 only.
+    NaclBlocksFixed,
 }
 
 impl Scenario {
@@ -36,12 +46,23 @@ impl Scenario {
         match name {
             "healthy" => Some(Scenario::Healthy),
             "redirect-loop" => Some(Scenario::RedirectLoop),
+            "sg-blocks-cloudfront" => Some(Scenario::SgBlocksCloudFront),
+            "sg-blocks-cloudfront-fixed" => Some(Scenario::SgBlocksCloudFrontFixed),
+            "nacl-blocks" => Some(Scenario::NaclBlocks),
+            "nacl-blocks-fixed" => Some(Scenario::NaclBlocksFixed),
             _ => None,
         }
     }
 
     pub fn names() -> &'static [&'static str] {
-        &["healthy", "redirect-loop"]
+        &[
+            "healthy",
+            "redirect-loop",
+            "sg-blocks-cloudfront",
+            "sg-blocks-cloudfront-fixed",
+            "nacl-blocks",
+            "nacl-blocks-fixed",
+        ]
     }
 }
 
@@ -83,11 +104,15 @@ impl Lab {
             match scenario {
                 Scenario::Healthy => "healthy",
                 Scenario::RedirectLoop => "loop",
+                Scenario::SgBlocksCloudFront => "sg",
+                Scenario::SgBlocksCloudFrontFixed => "sg-fixed",
+                Scenario::NaclBlocks => "nacl",
+                Scenario::NaclBlocksFixed => "nacl-fixed",
             }
         );
         let http_action = match scenario {
-            Scenario::Healthy => seed::ListenerAction::Forward,
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
+            _ => seed::ListenerAction::Forward,
         };
         let listeners = vec![
             seed::ListenerSpec { port: 80, https: false, action: http_action },
@@ -95,6 +120,7 @@ impl Lab {
         ];
         let alb = seed::create_alb(&sdk, &name, &listeners).await;
         let alb_dns = alb.dns_name.to_ascii_lowercase();
+        net_scenarios::apply(&sdk, scenario, &alb).await;
 
         let mut spec = seed::DistributionSpec::new(&alb.dns_name);
         if scenario == Scenario::RedirectLoop {
@@ -123,13 +149,25 @@ impl Lab {
             origins.push((l.port, o));
         }
 
+        // CloudFront's view of the origin: ports the network drops for CloudFront are refused.
+        let blocked = net_scenarios::edge_blocked_ports(scenario);
+        let edge_connect_to: Vec<ConnectTo> = connect_to
+            .iter()
+            .map(|c| {
+                if blocked.contains(&c.port) {
+                    ConnectTo { target: net_scenarios::refused_address(), ..c.clone() }
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
         let api = SdkApi::new(sdk.clone());
         let viewer_cert = ca.leaf(&[domain_name.as_str(), "*.cloudfront.net"]);
         let edge = edge::start(
             &api,
             &distribution_id,
             viewer_cert,
-            edge::EdgeOptions { connect_to: connect_to.clone(), origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
+            edge::EdgeOptions { connect_to: edge_connect_to, origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
         )
         .await;
         connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 443, target: edge.https.addr });
