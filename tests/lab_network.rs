@@ -83,3 +83,26 @@ fn network_acl_deny_is_the_primary_cause() {
 fn network_acl_deny_on_another_port_passes() {
     assert_passes(&run(diagnose(Scenario::NaclBlocksFixed)));
 }
+
+#[test]
+fn denied_security_group_read_on_a_failing_distribution_is_incomplete_and_names_the_action() {
+    let r = run(async {
+        let lab = Lab::start(Scenario::SgBlocksCloudFront).await;
+        let proxy =
+            lab::aws_proxy::start(&lab.moto.endpoint, std::time::Duration::ZERO, vec![("DescribeSecurityGroups", lab::aws_proxy::Fault::Deny)])
+                .await;
+        let api = cf_origin_doctor::inventory::aws::SdkApi::new(lab::emulator_config(&proxy.endpoint).await);
+        let engine =
+            cf_origin_doctor::engine::Engine::new(api, lab.probe_settings(), "the lab host (loopback)").expect("engine");
+        let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
+        let d = Box::pin(engine.diagnose(&req)).await.expect("diagnosis completes");
+        serde_json::to_value(&d.report).unwrap()
+    });
+    assert_eq!(r["status"], "incomplete", "{r:#}");
+    assert_eq!(r["verdict"]["primary"], Value::Null, "no cause is claimed that could not be seen");
+    let unverified = r["unverified"].as_array().unwrap();
+    assert!(
+        unverified.iter().any(|u| u["reason"].as_str().unwrap_or("").contains("ec2:DescribeSecurityGroups")),
+        "{r:#}"
+    );
+}
