@@ -88,12 +88,15 @@ fn network_acl_deny_on_another_port_passes() {
 fn denied_security_group_read_on_a_failing_distribution_is_incomplete_and_names_the_action() {
     let r = run(async {
         let lab = Lab::start(Scenario::SgBlocksCloudFront).await;
-        let proxy =
-            lab::aws_proxy::start(&lab.moto.endpoint, std::time::Duration::ZERO, vec![("DescribeSecurityGroups", lab::aws_proxy::Fault::Deny)])
-                .await;
+        let proxy = lab::aws_proxy::start(
+            &lab.moto.endpoint,
+            std::time::Duration::ZERO,
+            vec![("DescribeSecurityGroups", lab::aws_proxy::Fault::Deny)],
+        )
+        .await;
         let api = cf_origin_doctor::inventory::aws::SdkApi::new(lab::emulator_config(&proxy.endpoint).await);
-        let engine =
-            cf_origin_doctor::engine::Engine::new(api, lab.probe_settings(), "the lab host (loopback)").expect("engine");
+        let engine = cf_origin_doctor::engine::Engine::new(api, lab.probe_settings(), "the lab host (loopback)")
+            .expect("engine");
         let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
         let d = Box::pin(engine.diagnose(&req)).await.expect("diagnosis completes");
         serde_json::to_value(&d.report).unwrap()
@@ -105,4 +108,27 @@ fn denied_security_group_read_on_a_failing_distribution_is_incomplete_and_names_
         unverified.iter().any(|u| u["reason"].as_str().unwrap_or("").contains("ec2:DescribeSecurityGroups")),
         "{r:#}"
     );
+}
+
+#[test]
+fn internal_load_balancer_is_the_primary_cause() {
+    let r = run(diagnose(Scenario::InternalAlb));
+    assert_primary_with_evidence(&r, "origin-not-internet-reachable");
+    let f = &r["findings"][0];
+    assert!(f["evidence"].as_array().unwrap().iter().any(|e| e["observed"] == "internal"), "{f:#}");
+}
+
+#[test]
+fn missing_https_listener_is_the_primary_cause() {
+    let r = run(diagnose(Scenario::NothingListening));
+    assert_primary_with_evidence(&r, "nothing-listening-on-origin-port");
+    let f = &r["findings"][0];
+    assert!(f["summary"].as_str().unwrap().contains("https:443"), "{f:#}");
+}
+
+/// The twin of the internal-ALB and missing-listener scenarios is the healthy lab: an
+/// internet-facing ALB listening on 80 and 443, which passes.
+#[test]
+fn the_fixed_twin_of_internal_and_missing_listener_passes() {
+    assert_passes(&run(diagnose(Scenario::Healthy)));
 }

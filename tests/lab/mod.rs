@@ -39,6 +39,10 @@ pub enum Scenario {
     NaclBlocks,
     /// Its twin: the low-numbered deny is for tcp 22 only.
     NaclBlocksFixed,
+    /// The ALB is internal: reachable by the prober (inside), refused to CloudFront. Twin: Healthy.
+    InternalAlb,
+    /// https-only, but the ALB listens only on HTTP:80: nothing on 443. Twin: Healthy.
+    NothingListening,
 }
 
 impl Scenario {
@@ -50,6 +54,8 @@ impl Scenario {
             "sg-blocks-cloudfront-fixed" => Some(Scenario::SgBlocksCloudFrontFixed),
             "nacl-blocks" => Some(Scenario::NaclBlocks),
             "nacl-blocks-fixed" => Some(Scenario::NaclBlocksFixed),
+            "internal-alb" => Some(Scenario::InternalAlb),
+            "nothing-listening" => Some(Scenario::NothingListening),
             _ => None,
         }
     }
@@ -62,6 +68,8 @@ impl Scenario {
             "sg-blocks-cloudfront-fixed",
             "nacl-blocks",
             "nacl-blocks-fixed",
+            "internal-alb",
+            "nothing-listening",
         ]
     }
 }
@@ -108,6 +116,8 @@ impl Lab {
                 Scenario::SgBlocksCloudFrontFixed => "sg-fixed",
                 Scenario::NaclBlocks => "nacl",
                 Scenario::NaclBlocksFixed => "nacl-fixed",
+                Scenario::InternalAlb => "internal",
+                Scenario::NothingListening => "no-listener",
             }
         );
         let http_action = match scenario {
@@ -118,6 +128,8 @@ impl Lab {
             seed::ListenerSpec { port: 80, https: false, action: http_action },
             seed::ListenerSpec { port: 443, https: true, action: seed::ListenerAction::Forward },
         ];
+        let listeners: Vec<_> =
+            listeners.into_iter().filter(|l| !net_scenarios::closed_ports(scenario).contains(&l.port)).collect();
         let alb = seed::create_alb(&sdk, &name, &listeners).await;
         let alb_dns = alb.dns_name.to_ascii_lowercase();
         net_scenarios::apply(&sdk, scenario, &alb).await;
@@ -149,6 +161,10 @@ impl Lab {
             origins.push((l.port, o));
         }
 
+        // Ports nothing listens on are refused, to the prober and the edge alike.
+        for port in net_scenarios::closed_ports(scenario) {
+            connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: net_scenarios::refused_address() });
+        }
         // CloudFront's view of the origin: ports the network drops for CloudFront are refused.
         let blocked = net_scenarios::edge_blocked_ports(scenario);
         let edge_connect_to: Vec<ConnectTo> = connect_to

@@ -77,6 +77,15 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
 pub fn edge_blocked_ports(scenario: Scenario) -> Vec<u16> {
     match scenario {
         Scenario::SgBlocksCloudFront | Scenario::NaclBlocks => vec![443],
+        Scenario::InternalAlb => vec![80, 443],
+        _ => vec![],
+    }
+}
+
+/// Listener ports the scenario leaves out of the ALB.
+pub fn closed_ports(scenario: Scenario) -> Vec<u16> {
+    match scenario {
+        Scenario::NothingListening => vec![443],
         _ => vec![],
     }
 }
