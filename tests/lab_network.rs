@@ -132,3 +132,11 @@ fn missing_https_listener_is_the_primary_cause() {
 fn the_fixed_twin_of_internal_and_missing_listener_passes() {
     assert_passes(&run(diagnose(Scenario::Healthy)));
 }
+
+#[test]
+fn https_port_on_the_http_listener_is_the_primary_cause() {
+    let r = run(diagnose(Scenario::ProtocolPortMismatch));
+    assert_primary_with_evidence(&r, "protocol-port-mismatch");
+    let f = &r["findings"][0];
+    assert!(f["remediation"]["summary"].as_str().unwrap().contains("HTTPSPort to 443"), "{f:#}");
+}

@@ -43,6 +43,8 @@ pub enum Scenario {
     InternalAlb,
     /// https-only, but the ALB listens only on HTTP:80: nothing on 443. Twin: Healthy.
     NothingListening,
+    /// https-only with HTTPSPort 80: CloudFront speaks TLS to the HTTP listener. Twin: Healthy.
+    ProtocolPortMismatch,
 }
 
 impl Scenario {
@@ -56,6 +58,7 @@ impl Scenario {
             "nacl-blocks-fixed" => Some(Scenario::NaclBlocksFixed),
             "internal-alb" => Some(Scenario::InternalAlb),
             "nothing-listening" => Some(Scenario::NothingListening),
+            "protocol-port-mismatch" => Some(Scenario::ProtocolPortMismatch),
             _ => None,
         }
     }
@@ -70,6 +73,7 @@ impl Scenario {
             "nacl-blocks-fixed",
             "internal-alb",
             "nothing-listening",
+            "protocol-port-mismatch",
         ]
     }
 }
@@ -118,6 +122,7 @@ impl Lab {
                 Scenario::NaclBlocksFixed => "nacl-fixed",
                 Scenario::InternalAlb => "internal",
                 Scenario::NothingListening => "no-listener",
+                Scenario::ProtocolPortMismatch => "port-mismatch",
             }
         );
         let http_action = match scenario {
@@ -142,6 +147,7 @@ impl Lab {
             spec.origin_request_policy_id = None;
             spec.legacy_headers = vec!["Host"];
         }
+        net_scenarios::adjust_distribution(scenario, &mut spec);
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
 
         // Origin stand-ins that do what the seeded listeners say.

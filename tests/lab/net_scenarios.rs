@@ -97,3 +97,10 @@ pub fn refused_address() -> std::net::SocketAddr {
     drop(l);
     addr
 }
+
+/// The scenario's change to the distribution.
+pub fn adjust_distribution(scenario: Scenario, spec: &mut super::seed::DistributionSpec) {
+    if scenario == Scenario::ProtocolPortMismatch {
+        spec.https_port = 80;
+    }
+}
