@@ -140,3 +140,23 @@ fn https_port_on_the_http_listener_is_the_primary_cause() {
     let f = &r["findings"][0];
     assert!(f["remediation"]["summary"].as_str().unwrap().contains("HTTPSPort to 443"), "{f:#}");
 }
+
+#[test]
+fn nlb_targets_without_cloudfront_are_the_primary_cause() {
+    let r = run(diagnose(Scenario::NlbSecurityModel));
+    assert_primary_with_evidence(&r, "nlb-security-model");
+    let f = &r["findings"][0];
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["subject"].as_str().unwrap_or("").contains("preserve_client_ip")),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn nlb_targets_admitting_the_prefix_list_pass() {
+    assert_passes(&run(diagnose(Scenario::NlbSecurityModelFixed)));
+}

@@ -45,6 +45,11 @@ pub enum Scenario {
     NothingListening,
     /// https-only with HTTPSPort 80: CloudFront speaks TLS to the HTTP listener. Twin: Healthy.
     ProtocolPortMismatch,
+    /// http-only to an NLB without security groups whose instance target's group admits only
+    /// the VPC: with client IP preservation CloudFront's addresses are dropped at the target.
+    NlbSecurityModel,
+    /// Its twin: the target's group admits CloudFront's prefix list on 80.
+    NlbSecurityModelFixed,
 }
 
 impl Scenario {
@@ -59,6 +64,8 @@ impl Scenario {
             "internal-alb" => Some(Scenario::InternalAlb),
             "nothing-listening" => Some(Scenario::NothingListening),
             "protocol-port-mismatch" => Some(Scenario::ProtocolPortMismatch),
+            "nlb-security-model" => Some(Scenario::NlbSecurityModel),
+            "nlb-security-model-fixed" => Some(Scenario::NlbSecurityModelFixed),
             _ => None,
         }
     }
@@ -74,6 +81,8 @@ impl Scenario {
             "internal-alb",
             "nothing-listening",
             "protocol-port-mismatch",
+            "nlb-security-model",
+            "nlb-security-model-fixed",
         ]
     }
 }
@@ -123,6 +132,8 @@ impl Lab {
                 Scenario::InternalAlb => "internal",
                 Scenario::NothingListening => "no-listener",
                 Scenario::ProtocolPortMismatch => "port-mismatch",
+                Scenario::NlbSecurityModel => "nlb",
+                Scenario::NlbSecurityModelFixed => "nlb-fixed",
             }
         );
         let http_action = match scenario {
@@ -148,6 +159,11 @@ impl Lab {
             spec.legacy_headers = vec!["Host"];
         }
         net_scenarios::adjust_distribution(scenario, &mut spec);
+        let nlb_dns = net_scenarios::nlb_origin(&sdk, scenario).await;
+        if let Some(dns) = &nlb_dns {
+            spec.origin_domain = dns.clone();
+            spec.protocol_policy = "http-only";
+        }
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
 
         // Origin stand-ins that do what the seeded listeners say.
@@ -167,6 +183,11 @@ impl Lab {
             origins.push((l.port, o));
         }
 
+        if let Some(dns) = &nlb_dns {
+            let o = origin::start(origin::Behavior::App, None).await;
+            connect_to.push(ConnectTo { host: dns.to_ascii_lowercase(), port: 80, target: o.server.addr });
+            origins.push((80, o));
+        }
         // Ports nothing listens on are refused, to the prober and the edge alike.
         for port in net_scenarios::closed_ports(scenario) {
             connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: net_scenarios::refused_address() });

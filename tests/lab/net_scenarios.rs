@@ -77,7 +77,7 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
 pub fn edge_blocked_ports(scenario: Scenario) -> Vec<u16> {
     match scenario {
         Scenario::SgBlocksCloudFront | Scenario::NaclBlocks => vec![443],
-        Scenario::InternalAlb => vec![80, 443],
+        Scenario::InternalAlb | Scenario::NlbSecurityModel => vec![80, 443],
         _ => vec![],
     }
 }
@@ -103,4 +103,39 @@ pub fn adjust_distribution(scenario: Scenario, spec: &mut super::seed::Distribut
     if scenario == Scenario::ProtocolPortMismatch {
         spec.https_port = 80;
     }
+}
+
+/// For the NLB scenarios: a VPC with an internet route, an instance whose group admits the VPC
+/// only (or also CloudFront's prefix list, fixed), and an internet-facing NLB without security
+/// groups forwarding TCP:80 to it. Returns the NLB's DNS name.
+pub async fn nlb_origin(cfg: &SdkConfig, scenario: Scenario) -> Option<String> {
+    use super::seed_net::{self, Source};
+    let fixed = match scenario {
+        Scenario::NlbSecurityModel => false,
+        Scenario::NlbSecurityModelFixed => true,
+        _ => return None,
+    };
+    let vpc = seed_net::vpc(cfg, 50, true).await;
+    let sg =
+        seed_net::security_group(cfg, &vpc.vpc_id, "nlb-target", 80, 80, Source::Cidr("10.50.0.0/16".into())).await;
+    if fixed {
+        let pl = seed_net::cloudfront_prefix_list(cfg).await;
+        aws_sdk_ec2::Client::new(cfg)
+            .authorize_security_group_ingress()
+            .group_id(&sg)
+            .ip_permissions(
+                ec2t::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(80)
+                    .to_port(80)
+                    .prefix_list_ids(ec2t::PrefixListId::builder().prefix_list_id(pl).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("prefix list rule");
+    }
+    let (instance, _) = seed_net::instance(cfg, &vpc.subnets[0], &[sg], false).await;
+    let nlb = seed_net::nlb(cfg, "lab-origin-nlb", &vpc.subnets, &vpc.vpc_id, 80, &instance).await;
+    Some(nlb.dns_name)
 }
