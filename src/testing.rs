@@ -57,6 +57,7 @@ pub fn load_balancer(dns: &str, listeners: Vec<Listener>) -> OriginResource {
         subnet_ids: vec!["subnet-0a".into(), "subnet-0b".into()],
         attributes: Fetch::fetched(Default::default()),
         target_groups: Fetch::fetched(vec![]),
+        ssl_policies: Fetch::fetched(vec![]),
     })
 }
 
@@ -332,7 +333,7 @@ mod tests {
         let origin = &mut inv["origins"][0];
         origin.as_object_mut().unwrap().remove("network");
         let lbv = origin["resource"]["value"].as_object_mut().unwrap();
-        for k in ["ip_address_type", "vpc_id", "subnet_ids", "attributes", "target_groups"] {
+        for k in ["ip_address_type", "vpc_id", "subnet_ids", "attributes", "target_groups", "ssl_policies"] {
             assert!(lbv.remove(k).is_some(), "{k}");
         }
         let l = lbv.get_mut("listeners").unwrap()["value"][0].as_object_mut().unwrap();

@@ -358,6 +358,9 @@ pub struct LoadBalancer {
     pub attributes: Fetch<BTreeMap<String, String>>,
     #[serde(default)]
     pub target_groups: Fetch<Vec<TargetGroup>>,
+    /// `DescribeSSLPolicies` for the policies of the HTTPS/TLS listeners.
+    #[serde(default)]
+    pub ssl_policies: Fetch<Vec<SslPolicy>>,
 }
 
 impl LoadBalancer {
@@ -509,4 +512,15 @@ pub struct TargetHealth {
     pub state: String,
     pub reason: Option<String>,
     pub description: Option<String>,
+}
+
+/// An ELB security policy: the TLS protocols and ciphers a listener offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SslPolicy {
+    pub name: String,
+    /// e.g. `TLSv1.2`, `TLSv1.3`.
+    pub protocols: Vec<String>,
+    /// OpenSSL-style names, in the policy's priority order.
+    pub ciphers: Vec<String>,
 }
