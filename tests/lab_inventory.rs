@@ -219,6 +219,10 @@ fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     assert!(host_rule.conditions[0].values.contains(&"app.example.com".to_string()));
     assert!(matches!(&host_rule.actions[0], ListenerAction::FixedResponse { status_code, .. } if status_code == "403"));
     assert!(rules.last().unwrap().is_default, "the default rule comes last");
+    let policies = alb.ssl_policies.value().unwrap();
+    assert_eq!(policies.len(), 1, "only the HTTPS listener's policy: {policies:?}");
+    assert_eq!(policies[0].name, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    assert!(policies[0].protocols.contains(&"TLSv1.2".to_string()) && !policies[0].ciphers.is_empty());
     let tgs = alb.target_groups.value().unwrap();
     assert_eq!(tgs.len(), 1);
     assert!(tgs[0].attributes.value().is_some() && tgs[0].health.value().is_some());

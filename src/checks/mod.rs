@@ -12,6 +12,7 @@ pub mod aggressive_connection_settings;
 pub mod cached_errors_or_redirects;
 pub mod docs;
 mod finding;
+pub mod ipv6_origin_not_allowed;
 pub mod keepalive_race;
 pub mod nacl_blocks;
 pub mod net_common;
@@ -22,7 +23,9 @@ pub mod origin_not_internet_reachable;
 pub mod protocol_port_mismatch;
 pub mod redirect_loop_origin_forces_https;
 pub mod sg_blocks_cloudfront;
+pub mod sg_rule_quota_prevented_prefix_list;
 pub mod stacked_distributions;
+pub mod stale_or_partial_cloudfront_ip_allowlist;
 
 pub use finding::*;
 
@@ -48,6 +51,12 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &nlb_security_model::META, run: nlb_security_model::run },
     CheckDef { meta: &nothing_listening_on_origin_port::META, run: nothing_listening_on_origin_port::run },
     CheckDef { meta: &protocol_port_mismatch::META, run: protocol_port_mismatch::run },
+    CheckDef { meta: &sg_rule_quota_prevented_prefix_list::META, run: sg_rule_quota_prevented_prefix_list::run },
+    CheckDef { meta: &ipv6_origin_not_allowed::META, run: ipv6_origin_not_allowed::run },
+    CheckDef {
+        meta: &stale_or_partial_cloudfront_ip_allowlist::META,
+        run: stale_or_partial_cloudfront_ip_allowlist::run,
+    },
 ];
 
 /// Runs every check over the evidence.

@@ -99,8 +99,22 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let pl_id = cf.v4_id().unwrap_or("<pl-id of com.amazonaws.global.cloudfront.origin-facing>").to_string();
         let mut evidence = vec![
+            EvidenceItem::new(
+                Source::Config,
+                format!("Origins[Id={}].CustomOriginConfig.OriginProtocolPolicy", o.origin.id),
+                format!(
+                    "{} → CloudFront connects to {} on {}",
+                    o.custom.protocol_policy.as_api(),
+                    lb.name,
+                    o.connections(ev)
+                        .iter()
+                        .map(|(s, p)| format!("{}:{p}", s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            ),
             EvidenceItem::new(Source::Network, format!("network load balancer {} SecurityGroups", lb.name), "none")
-                .expected("(either) the targets' groups admit CloudFront"),
+                .expected("none is fine if the targets' groups admit CloudFront"),
         ];
         for (tg, port, preserve) in &blocked {
             evidence.push(EvidenceItem::new(

@@ -318,6 +318,9 @@ pub struct OriginInventory {
     pub network: Option<NetworkPath>,
 }
 
+// Plain evidence data, a handful per diagnosis: the variants' size difference does not matter,
+// and boxing the load balancer would change every pattern that reads it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OriginResource {
@@ -358,6 +361,9 @@ pub struct LoadBalancer {
     pub attributes: Fetch<BTreeMap<String, String>>,
     #[serde(default)]
     pub target_groups: Fetch<Vec<TargetGroup>>,
+    /// `DescribeSSLPolicies` for the policies of the HTTPS/TLS listeners.
+    #[serde(default)]
+    pub ssl_policies: Fetch<Vec<SslPolicy>>,
 }
 
 impl LoadBalancer {
@@ -509,4 +515,15 @@ pub struct TargetHealth {
     pub state: String,
     pub reason: Option<String>,
     pub description: Option<String>,
+}
+
+/// An ELB security policy: the TLS protocols and ciphers a listener offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SslPolicy {
+    pub name: String,
+    /// e.g. `TLSv1.2`, `TLSv1.3`.
+    pub protocols: Vec<String>,
+    /// OpenSSL-style names, in the policy's priority order.
+    pub ciphers: Vec<String>,
 }

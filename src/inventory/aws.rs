@@ -8,8 +8,8 @@ use crate::evidence::{
     Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, Ec2Instance, ElasticIp, Fetch,
     FunctionAssociation, GeoRestriction, LambdaAssociation, LegacyForwarding, Listener, ListenerAction,
     ListenerCertificate, ListenerRule, NaclEntry, NetworkAcl, NetworkInterface, Origin, OriginGroup, OriginKind,
-    OriginProtocolPolicy, PrefixList, Route, RouteTable, RuleCondition, SecretValue, SecurityGroup, SgRule, Subnet,
-    TargetGroup, TargetHealth, ViewerCertificate, ViewerProtocolPolicy,
+    OriginProtocolPolicy, PrefixList, Route, RouteTable, RuleCondition, SecretValue, SecurityGroup, SgRule, SslPolicy,
+    Subnet, TargetGroup, TargetHealth, ViewerCertificate, ViewerProtocolPolicy,
 };
 use aws_sdk_cloudfront as cf;
 use aws_sdk_ec2 as ec2;
@@ -227,6 +227,9 @@ impl AwsApi for SdkApi {
     }
     async fn target_groups(&self, region: &str, lb_arn: &str) -> Result<Vec<TargetGroup>, ApiError> {
         self.sdk_target_groups(region, lb_arn).await
+    }
+    async fn ssl_policies(&self, region: &str, names: &[String]) -> Result<Vec<SslPolicy>, ApiError> {
+        self.sdk_ssl_policies(region, names).await
     }
     async fn target_group_attributes(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ApiError> {
         self.sdk_target_group_attributes(region, arn).await
@@ -758,6 +761,41 @@ impl SdkApi {
             }
         }
         out.sort_by_key(rule_order);
+        Ok(out)
+    }
+
+    pub(super) async fn sdk_ssl_policies(&self, region: &str, names: &[String]) -> Result<Vec<SslPolicy>, ApiError> {
+        let client = self.elb(region);
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = bounded(
+                client
+                    .describe_ssl_policies()
+                    .set_names(Some(names.to_vec()))
+                    .set_marker(marker.clone())
+                    .page_size(400)
+                    .send(),
+            )
+            .await?;
+            for p in page.ssl_policies() {
+                let mut ciphers: Vec<(i32, String)> = p
+                    .ciphers()
+                    .iter()
+                    .filter_map(|c| Some((c.priority().unwrap_or(i32::MAX), c.name()?.to_string())))
+                    .collect();
+                ciphers.sort();
+                out.push(SslPolicy {
+                    name: p.name().unwrap_or_default().to_string(),
+                    protocols: p.ssl_protocols().to_vec(),
+                    ciphers: ciphers.into_iter().map(|(_, n)| n).collect(),
+                });
+            }
+            match next_token(&marker, page.next_marker()) {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
         Ok(out)
     }
 

@@ -18,10 +18,10 @@
 use super::{
     ApiError, AwsApi, DESCRIBE_ADDRESSES, DESCRIBE_INSTANCES, DESCRIBE_LB_ATTRIBUTES, DESCRIBE_LISTENER_CERTIFICATES,
     DESCRIBE_LISTENERS, DESCRIBE_LOAD_BALANCERS, DESCRIBE_NETWORK_ACLS, DESCRIBE_NETWORK_INTERFACES,
-    DESCRIBE_PREFIX_LISTS, DESCRIBE_ROUTE_TABLES, DESCRIBE_RULES, DESCRIBE_SECURITY_GROUPS, DESCRIBE_SUBNETS,
-    DESCRIBE_TARGET_GROUPS, DESCRIBE_TARGET_HEALTH, DESCRIBE_TG_ATTRIBUTES, GET_PREFIX_LIST_ENTRIES, InstanceQuery,
-    InterfaceQuery, LoadBalancerSummary, OriginDomainKind, PrefixListQuery, Recorder, classify_origin_domain,
-    find_load_balancer,
+    DESCRIBE_PREFIX_LISTS, DESCRIBE_ROUTE_TABLES, DESCRIBE_RULES, DESCRIBE_SECURITY_GROUPS, DESCRIBE_SSL_POLICIES,
+    DESCRIBE_SUBNETS, DESCRIBE_TARGET_GROUPS, DESCRIBE_TARGET_HEALTH, DESCRIBE_TG_ATTRIBUTES, GET_PREFIX_LIST_ENTRIES,
+    InstanceQuery, InterfaceQuery, LoadBalancerSummary, OriginDomainKind, PrefixListQuery, Recorder,
+    classify_origin_domain, find_load_balancer,
 };
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Distribution, Fetch, LoadBalancer, NetworkPath, Origin,
@@ -198,10 +198,18 @@ async fn load_balancer_origin<'a, A: AwsApi>(
         );
     };
     let arn = summary.arn.as_str();
+    // Listeners, then per listener its certificates and rules, and the TLS policies in use.
     let listeners = async {
         match fetch(rec, DESCRIBE_LISTENERS, region, api.listeners(region, arn)).await {
-            Fetch::Fetched { value } => Fetch::fetched(
-                join_all(value.into_iter().map(|mut l| async move {
+            Fetch::Fetched { value } => {
+                let mut names: Vec<String> = value
+                    .iter()
+                    .filter(|l| matches!(l.protocol.as_str(), "HTTPS" | "TLS"))
+                    .filter_map(|l| l.ssl_policy.clone())
+                    .collect();
+                names.sort();
+                names.dedup();
+                let per_listener = join_all(value.into_iter().map(|mut l| async move {
                     let (certs, rules) = join(
                         fetch(rec, DESCRIBE_LISTENER_CERTIFICATES, region, api.listener_certificates(region, &l.arn)),
                         fetch(rec, DESCRIBE_RULES, region, api.listener_rules(region, &l.arn)),
@@ -210,10 +218,21 @@ async fn load_balancer_origin<'a, A: AwsApi>(
                     l.certificates = certs;
                     l.rules = rules;
                     l
-                }))
-                .await,
-            ),
-            other => other,
+                }));
+                let policies = async {
+                    if names.is_empty() {
+                        Fetch::fetched(Vec::new())
+                    } else {
+                        fetch(rec, DESCRIBE_SSL_POLICIES, region, api.ssl_policies(region, &names)).await
+                    }
+                };
+                let (listeners, policies) = join(per_listener, policies).await;
+                (Fetch::fetched(listeners), policies)
+            }
+            other => {
+                let reason = other.missing_reason().unwrap_or_default();
+                (other, Fetch::NotApplicable { reason: format!("the listeners could not be read: {reason}") })
+            }
         }
     };
     let attributes = fetch(rec, DESCRIBE_LB_ATTRIBUTES, region, api.load_balancer_attributes(region, arn));
@@ -260,7 +279,7 @@ async fn load_balancer_origin<'a, A: AwsApi>(
             .await
         }
     };
-    let ((listeners, attributes), (target_groups, network)) =
+    let (((listeners, ssl_policies), attributes), (target_groups, network)) =
         join(join(listeners, attributes), groups_and_network).await;
     let lb = LoadBalancer {
         arn: summary.arn.clone(),
@@ -275,6 +294,7 @@ async fn load_balancer_origin<'a, A: AwsApi>(
         subnet_ids: summary.subnet_ids.clone(),
         attributes,
         target_groups,
+        ssl_policies,
     };
     (Fetch::fetched(OriginResource::LoadBalancer(lb)), Some(network))
 }

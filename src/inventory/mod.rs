@@ -13,7 +13,7 @@ pub use origin_dns::{OriginDomainKind, classify_origin_domain};
 
 use crate::evidence::{
     CallRecord, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener, ListenerCertificate, ListenerRule,
-    NetworkAcl, NetworkInterface, PrefixList, RouteTable, SecurityGroup, Subnet, TargetGroup, TargetHealth,
+    NetworkAcl, NetworkInterface, PrefixList, RouteTable, SecurityGroup, SslPolicy, Subnet, TargetGroup, TargetHealth,
 };
 use crate::request::DiagnoseRequest;
 use std::collections::BTreeMap;
@@ -144,6 +144,14 @@ pub trait AwsApi: Sync {
         _region: &str,
         _listener_arn: &str,
     ) -> impl Future<Output = Result<Vec<ListenerRule>, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `elasticloadbalancing:DescribeSSLPolicies` for the named policies, every page.
+    fn ssl_policies(
+        &self,
+        _region: &str,
+        _names: &[String],
+    ) -> impl Future<Output = Result<Vec<SslPolicy>, ApiError>> + Send {
         async { Err(not_implemented()) }
     }
     /// `elasticloadbalancing:DescribeTargetGroups` of one load balancer, every page
@@ -322,6 +330,7 @@ const GET_PREFIX_LIST_ENTRIES: &str = "ec2:GetManagedPrefixListEntries";
 const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
 const DESCRIBE_NETWORK_ACLS: &str = "ec2:DescribeNetworkAcls";
 const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
+const DESCRIBE_SSL_POLICIES: &str = "elasticloadbalancing:DescribeSSLPolicies";
 
 /// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
 /// exactly these (a test compares the two).
@@ -344,6 +353,7 @@ pub const AWS_ACTIONS: &[&str] = &[
     DESCRIBE_SUBNETS,
     DESCRIBE_NETWORK_ACLS,
     DESCRIBE_ROUTE_TABLES,
+    DESCRIBE_SSL_POLICIES,
 ];
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.

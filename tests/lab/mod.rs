@@ -6,6 +6,7 @@
 pub mod aws_proxy;
 pub mod edge;
 pub mod moto;
+pub mod net_scenarios;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
@@ -33,6 +34,26 @@ pub enum Scenario {
     /// The seed's worked example: origin protocol policy http-only, the ALB's HTTP:80 listener
     /// redirects to HTTPS, Host forwarded: viewers loop.
     RedirectLoop,
+    /// The ALB's security group admits an office network on 443, not CloudFront: the edge's
+    /// connections are refused (502) while the prober, admitted, reaches the app.
+    SgBlocksCloudFront,
+    /// Its twin: the group admits CloudFront's prefix list (and the office) on 443.
+    SgBlocksCloudFrontFixed,
+    /// The subnets' network ACL denies inbound tcp 443 (rule 50) ahead of the default allow.
+    NaclBlocks,
+    /// Its twin: the low-numbered deny is for tcp 22 only.
+    NaclBlocksFixed,
+    /// The ALB is internal: reachable by the prober (inside), refused to CloudFront. Twin: Healthy.
+    InternalAlb,
+    /// https-only, but the ALB listens only on HTTP:80: nothing on 443. Twin: Healthy.
+    NothingListening,
+    /// https-only with HTTPSPort 80: CloudFront speaks TLS to the HTTP listener. Twin: Healthy.
+    ProtocolPortMismatch,
+    /// http-only to an NLB without security groups whose instance target's group admits only
+    /// the VPC: with client IP preservation CloudFront's addresses are dropped at the target.
+    NlbSecurityModel,
+    /// Its twin: the target's group admits CloudFront's prefix list on 80.
+    NlbSecurityModelFixed,
 }
 
 impl Scenario {
@@ -40,12 +61,33 @@ impl Scenario {
         match name {
             "healthy" => Some(Scenario::Healthy),
             "redirect-loop" => Some(Scenario::RedirectLoop),
+            "sg-blocks-cloudfront" => Some(Scenario::SgBlocksCloudFront),
+            "sg-blocks-cloudfront-fixed" => Some(Scenario::SgBlocksCloudFrontFixed),
+            "nacl-blocks" => Some(Scenario::NaclBlocks),
+            "nacl-blocks-fixed" => Some(Scenario::NaclBlocksFixed),
+            "internal-alb" => Some(Scenario::InternalAlb),
+            "nothing-listening" => Some(Scenario::NothingListening),
+            "protocol-port-mismatch" => Some(Scenario::ProtocolPortMismatch),
+            "nlb-security-model" => Some(Scenario::NlbSecurityModel),
+            "nlb-security-model-fixed" => Some(Scenario::NlbSecurityModelFixed),
             _ => None,
         }
     }
 
     pub fn names() -> &'static [&'static str] {
-        &["healthy", "redirect-loop"]
+        &[
+            "healthy",
+            "redirect-loop",
+            "sg-blocks-cloudfront",
+            "sg-blocks-cloudfront-fixed",
+            "nacl-blocks",
+            "nacl-blocks-fixed",
+            "internal-alb",
+            "nothing-listening",
+            "protocol-port-mismatch",
+            "nlb-security-model",
+            "nlb-security-model-fixed",
+        ]
     }
 }
 
@@ -87,18 +129,30 @@ impl Lab {
             match scenario {
                 Scenario::Healthy => "healthy",
                 Scenario::RedirectLoop => "loop",
+                Scenario::SgBlocksCloudFront => "sg",
+                Scenario::SgBlocksCloudFrontFixed => "sg-fixed",
+                Scenario::NaclBlocks => "nacl",
+                Scenario::NaclBlocksFixed => "nacl-fixed",
+                Scenario::InternalAlb => "internal",
+                Scenario::NothingListening => "no-listener",
+                Scenario::ProtocolPortMismatch => "port-mismatch",
+                Scenario::NlbSecurityModel => "nlb",
+                Scenario::NlbSecurityModelFixed => "nlb-fixed",
             }
         );
         let http_action = match scenario {
-            Scenario::Healthy => seed::ListenerAction::Forward,
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
+            _ => seed::ListenerAction::Forward,
         };
         let listeners = vec![
             seed::ListenerSpec { port: 80, https: false, action: http_action },
             seed::ListenerSpec { port: 443, https: true, action: seed::ListenerAction::Forward },
         ];
+        let listeners: Vec<_> =
+            listeners.into_iter().filter(|l| !net_scenarios::closed_ports(scenario).contains(&l.port)).collect();
         let alb = seed::create_alb(&sdk, &name, &listeners).await;
         let alb_dns = alb.dns_name.to_ascii_lowercase();
+        net_scenarios::apply(&sdk, scenario, &alb).await;
 
         let mut spec = seed::DistributionSpec::new(&alb.dns_name);
         // A shared secret CloudFront sends to the origin: it must never show up in evidence.
@@ -109,6 +163,12 @@ impl Lab {
             spec.cache_policy_id = None;
             spec.origin_request_policy_id = None;
             spec.legacy_headers = vec!["Host"];
+        }
+        net_scenarios::adjust_distribution(scenario, &mut spec);
+        let nlb_dns = net_scenarios::nlb_origin(&sdk, scenario).await;
+        if let Some(dns) = &nlb_dns {
+            spec.origin_domain = dns.clone();
+            spec.protocol_policy = "http-only";
         }
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
 
@@ -129,13 +189,34 @@ impl Lab {
             origins.push((l.port, o));
         }
 
+        if let Some(dns) = &nlb_dns {
+            let o = origin::start(origin::Behavior::App, None).await;
+            connect_to.push(ConnectTo { host: dns.to_ascii_lowercase(), port: 80, target: o.server.addr });
+            origins.push((80, o));
+        }
+        // Ports nothing listens on are refused, to the prober and the edge alike.
+        for port in net_scenarios::closed_ports(scenario) {
+            connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: net_scenarios::refused_address() });
+        }
+        // CloudFront's view of the origin: ports the network drops for CloudFront are refused.
+        let blocked = net_scenarios::edge_blocked_ports(scenario);
+        let edge_connect_to: Vec<ConnectTo> = connect_to
+            .iter()
+            .map(|c| {
+                if blocked.contains(&c.port) {
+                    ConnectTo { target: net_scenarios::refused_address(), ..c.clone() }
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
         let api = SdkApi::new(sdk.clone());
         let viewer_cert = ca.leaf(&[domain_name.as_str(), "*.cloudfront.net"]);
         let edge = edge::start(
             &api,
             &distribution_id,
             viewer_cert,
-            edge::EdgeOptions { connect_to: connect_to.clone(), origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
+            edge::EdgeOptions { connect_to: edge_connect_to, origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
         )
         .await;
         connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 443, target: edge.https.addr });

@@ -93,7 +93,12 @@ pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec])
         .name(name)
         .set_subnets(Some(subnets))
         .security_groups(&sg_id)
-        .scheme(elbt::LoadBalancerSchemeEnum::InternetFacing)
+        // A name containing "internal" makes an internal load balancer (network scenarios).
+        .scheme(if name.contains("internal") {
+            elbt::LoadBalancerSchemeEnum::Internal
+        } else {
+            elbt::LoadBalancerSchemeEnum::InternetFacing
+        })
         .r#type(elbt::LoadBalancerTypeEnum::Application)
         .send()
         .await
