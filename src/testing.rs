@@ -82,7 +82,7 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
         schema_version: EVIDENCE_SCHEMA_VERSION,
         collected_at: "2026-11-26T00:00:00Z".into(),
         collected_at_unix: 1_795_651_200,
-        request: RequestEcho { distribution_id: "EFIXTURE".into(), paths: vec!["/".into()] },
+        request: RequestEcho { distribution_id: "EFIXTURE".into(), paths: vec!["/".into()], ..Default::default() },
         inventory: Inventory {
             distribution: Distribution {
                 id: "EFIXTURE".into(),
@@ -111,6 +111,8 @@ pub fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
         body_bytes_read: 0,
         body_truncated: false,
         cloudfront_error: None,
+        set_cookie_names: vec![],
+        body_incomplete: None,
     }
 }
 
@@ -127,5 +129,15 @@ pub fn hop(url: &str, result: HopResult) -> Hop {
 }
 
 pub fn probe(id: &str, target: ProbeTarget, hops: Vec<Hop>, redirects: RedirectOutcome) -> ProbeRecord {
-    ProbeRecord { id: id.into(), target, method: "GET".into(), request_headers: vec![], hops, redirects }
+    ProbeRecord {
+        id: id.into(),
+        target,
+        method: "GET".into(),
+        request_headers: vec![],
+        hops,
+        redirects,
+        shape: RequestShape::Cloudfront,
+        viewer_path: Some("/".into()),
+        redirect_escape: None,
+    }
 }

@@ -150,6 +150,7 @@ impl Lab {
                 phase_budget: Duration::from_secs(20),
                 ..ProbeLimits::default()
             },
+            ..ProbeSettings::default()
         }
     }
 
