@@ -348,6 +348,93 @@ mod tests {
     use super::*;
     use crate::forwarding::NameSet;
 
+    use crate::evidence::{OriginProtocolPolicy, SecretValue};
+
+    fn inv(cache_policy: &str, orp: Option<&str>) -> Inventory {
+        let mut ev = crate::testing::evidence(
+            crate::testing::custom_origin("o1", "alb.example", OriginProtocolPolicy::HttpOnly),
+            crate::evidence::Fetch::NotApplicable { reason: "t".into() },
+        );
+        ev.inventory.distribution.aliases = vec!["www.example.com".into()];
+        ev.inventory.distribution.default_behavior.cache_policy_id = Some(cache_policy.into());
+        ev.inventory.distribution.default_behavior.origin_request_policy_id = orp.map(str::to_string);
+        ev.inventory.distribution.origins[0].custom_headers =
+            vec![crate::evidence::CustomHeader { name: "X-Origin-Verify".into(), value: SecretValue::new("s3cr3t") }];
+        ev.inventory
+    }
+
+    fn expecting(methods: &[&str], probe_path: Option<&str>) -> DiagnoseRequest {
+        DiagnoseRequest::new("EABC", &["/app?lang=en&utm=x".into()])
+            .unwrap()
+            .with_expectations(
+                Expectations {
+                    methods: methods.iter().map(|m| m.to_string()).collect(),
+                    headers: vec!["Authorization".into()],
+                    cookies: vec!["session".into()],
+                    query_strings: vec!["lang".into(), "page".into()],
+                },
+                probe_path,
+            )
+            .unwrap()
+    }
+
+    fn header<'a>(p: &'a PlannedProbe, name: &str) -> Option<&'a str> {
+        p.exchange.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn cloudfront_shape_keeps_only_what_the_behavior_forwards_and_the_viewer_shape_keeps_all() {
+        // CachingOptimized without an origin request policy forwards nothing.
+        let plan = plan(&inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None), &expecting(&[], None));
+        let cf = plan.probes.iter().find(|p| p.id == "origin:o1:http:/app?lang=en&utm=x").unwrap();
+        assert_eq!(cf.exchange.path_and_query, "/app");
+        assert_eq!(cf.exchange.host_header, "alb.example");
+        assert_eq!(header(cf, "Authorization"), None);
+        assert_eq!(header(cf, "Cookie"), None);
+        assert_eq!(header(cf, "User-Agent"), Some("Amazon CloudFront"));
+        // The secret is sent but recorded redacted.
+        assert_eq!(header(cf, "X-Origin-Verify"), Some("s3cr3t"));
+        assert!(cf.exchange.recorded_headers().iter().all(|h| h.value != "s3cr3t"));
+        let v = plan.probes.iter().find(|p| p.shape == RequestShape::Viewer && p.id.starts_with("origin-viewer:")).unwrap();
+        assert_eq!(v.exchange.host_header, "www.example.com");
+        assert_eq!(v.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
+        assert_eq!(header(v, "Cookie"), Some(format!("session={PROBE_VALUE}").as_str()));
+        assert!(header(v, "Authorization").is_some());
+
+        // AllViewer forwards everything, Host included.
+        let plan = super::plan(
+            &inv("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", Some("216adef6-5c7f-47e4-b989-5492eafa07d3")),
+            &expecting(&[], None),
+        );
+        let cf = plan.probes.iter().find(|p| p.id.starts_with("origin:o1:http:")).unwrap();
+        assert_eq!(cf.exchange.host_header, "www.example.com");
+        assert_eq!(cf.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
+        assert!(header(cf, "Authorization").is_some() && header(cf, "Cookie").is_some());
+        // Aliases are probed through the edge too, and named for DNS.
+        assert!(plan.probes.iter().any(|p| p.id.starts_with("edge:www.example.com:https:")));
+        assert!(plan.dns_names.iter().any(|(n, r)| n == "www.example.com" && *r == DnsRole::Alias));
+        assert_eq!(plan.tcp_targets.len(), 1);
+    }
+
+    #[test]
+    fn write_methods_are_sent_only_to_a_declared_method_probe_path() {
+        let i = inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None);
+        let p = plan(&i, &expecting(&["POST", "DELETE"], None));
+        assert!(p.probes.iter().all(|x| !is_write_method(&x.exchange.method)));
+        assert!(p.probes.iter().any(|x| x.exchange.method == "OPTIONS" && x.id.starts_with("edge:")));
+        assert!(p.probes.iter().any(|x| x.exchange.method == "OPTIONS" && x.id.starts_with("origin:")));
+        assert_eq!(p.skipped.iter().filter(|s| s.reason.contains("write method")).count(), 2);
+
+        let p = plan(&i, &expecting(&["POST"], Some("/api/echo")));
+        let post: Vec<_> = p.probes.iter().filter(|x| x.exchange.method == "POST").collect();
+        assert_eq!(post.len(), 1);
+        assert!(post[0].id.starts_with("edge:") && post[0].exchange.path_and_query.starts_with("/api/echo"));
+        assert_eq!(header(post[0], "Content-Length"), Some("0"));
+        // No expectations: GET only, as before.
+        let p = plan(&i, &DiagnoseRequest::new("EABC", &[]).unwrap());
+        assert!(p.probes.iter().all(|x| x.exchange.method == "GET"));
+    }
+
     #[test]
     fn only_forwarded_query_strings_are_kept() {
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::None), "/a");

@@ -10,6 +10,7 @@ pub mod pki;
 pub mod runtime_api;
 pub mod seed;
 pub mod server;
+pub mod dns;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;
