@@ -10,6 +10,10 @@
 
 mod finding;
 pub mod redirect_loop_origin_forces_https;
+pub mod probe_view;
+pub mod method_not_allowed;
+pub mod host_header_routing_mismatch;
+pub mod origin_read_timeout;
 
 pub use finding::*;
 
@@ -22,8 +26,12 @@ pub struct CheckDef {
 }
 
 /// Every check, in catalog order.
-pub static ALL: &[CheckDef] =
-    &[CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run }];
+pub static ALL: &[CheckDef] = &[
+    CheckDef { meta: &redirect_loop_origin_forces_https::META, run: redirect_loop_origin_forces_https::run },
+    CheckDef { meta: &method_not_allowed::META, run: method_not_allowed::run },
+    CheckDef { meta: &host_header_routing_mismatch::META, run: host_header_routing_mismatch::run },
+    CheckDef { meta: &origin_read_timeout::META, run: origin_read_timeout::run },
+];
 
 /// Runs every check over the evidence.
 pub fn run_all(evidence: &Evidence) -> CheckOutput {
