@@ -14,6 +14,13 @@ pub mod probe_view;
 pub mod method_not_allowed;
 pub mod host_header_routing_mismatch;
 pub mod origin_read_timeout;
+pub mod alias_not_on_distribution;
+pub mod config_not_deployed_or_disabled;
+pub mod origin_dns_failure;
+pub mod redirect_escape_to_origin_hostname;
+pub mod origin_secret_header_mismatch;
+pub mod params_not_forwarded;
+pub mod authorization_stripped;
 
 pub use finding::*;
 
@@ -31,6 +38,13 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &method_not_allowed::META, run: method_not_allowed::run },
     CheckDef { meta: &host_header_routing_mismatch::META, run: host_header_routing_mismatch::run },
     CheckDef { meta: &origin_read_timeout::META, run: origin_read_timeout::run },
+    CheckDef { meta: &alias_not_on_distribution::META, run: alias_not_on_distribution::run },
+    CheckDef { meta: &config_not_deployed_or_disabled::META, run: config_not_deployed_or_disabled::run },
+    CheckDef { meta: &origin_dns_failure::META, run: origin_dns_failure::run },
+    CheckDef { meta: &redirect_escape_to_origin_hostname::META, run: redirect_escape_to_origin_hostname::run },
+    CheckDef { meta: &origin_secret_header_mismatch::META, run: origin_secret_header_mismatch::run },
+    CheckDef { meta: &params_not_forwarded::META, run: params_not_forwarded::run },
+    CheckDef { meta: &authorization_stripped::META, run: authorization_stripped::run },
 ];
 
 /// Runs every check over the evidence.
