@@ -26,8 +26,8 @@ pub enum Behavior {
     HugeHeaders(usize),
     /// 302 to this absolute URL for every request.
     RedirectTo(String),
-    /// Name-based routing: the application for this Host, a fixed 404 for any other.
-    RequireHost(String),
+    /// Name-based routing: the application for these Hosts, a fixed 404 for any other.
+    RequireHost(Vec<String>),
     /// An ALB rule that forwards only requests carrying this header with this value; others get
     /// the default action's fixed 403.
     RequireHeader { name: String, value: String },
@@ -99,8 +99,10 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
         Behavior::HugeBody(n) => Response::new(200, "OK").header("Server", "lab-app").raw(server::Raw::HugeBody(*n)),
         Behavior::HugeHeaders(n) => Response::new(200, "OK").raw(server::Raw::HugeHeaders(*n)),
         Behavior::RedirectTo(url) => Response::new(302, "Found").header("Server", "lab-app").header("Location", url.clone()),
-        Behavior::RequireHost(host) => {
-            if req.host().split(':').next().unwrap_or("").eq_ignore_ascii_case(host) {
+        Behavior::RequireHost(hosts) => {
+            let h = req.host();
+            let h = h.split(':').next().unwrap_or("");
+            if hosts.iter().any(|x| x.eq_ignore_ascii_case(h)) {
                 respond(&Behavior::App, req)
             } else {
                 Response::new(404, "Not Found").header("Server", "awselb/2.0").body("no site for this host")
