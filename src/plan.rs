@@ -120,15 +120,16 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
         push_unique(&mut out.dns_names, (a.to_ascii_lowercase(), DnsRole::Alias));
     }
 
-    let new_probe = |id: String, target: ProbeTarget, exchange: Exchange, shape: RequestShape, path: &str| PlannedProbe {
-        id,
-        target,
-        exchange,
-        allowed_hosts: allowed_hosts.clone(),
-        shape,
-        viewer_path: path.to_string(),
-        origin_hosts: origin_hosts.clone(),
-    };
+    let new_probe =
+        |id: String, target: ProbeTarget, exchange: Exchange, shape: RequestShape, path: &str| PlannedProbe {
+            id,
+            target,
+            exchange,
+            allowed_hosts: allowed_hosts.clone(),
+            shape,
+            viewer_path: path.to_string(),
+            origin_hosts: origin_hosts.clone(),
+        };
 
     // Methods to send as probes: OPTIONS (safe) when any method is expected; HEAD when expected;
     // write methods only to the declared method-probe path.
@@ -154,7 +155,8 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
         }
     }
 
-    let mut origin_paths: Vec<(String, String)> = request.paths.iter().map(|p| ("GET".to_string(), p.clone())).collect();
+    let mut origin_paths: Vec<(String, String)> =
+        request.paths.iter().map(|p| ("GET".to_string(), p.clone())).collect();
     // OPTIONS goes to the origin too (it answers with Allow); write methods only through CloudFront.
     for (m, p) in &method_probes {
         if m == "OPTIONS" {
@@ -182,7 +184,10 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             });
             continue;
         };
-        push_unique(&mut out.dns_names, (origin.domain_name.to_ascii_lowercase(), DnsRole::Origin { origin_id: origin.id.clone() }));
+        push_unique(
+            &mut out.dns_names,
+            (origin.domain_name.to_ascii_lowercase(), DnsRole::Origin { origin_id: origin.id.clone() }),
+        );
         let fwd = forwarding::for_behavior(behavior);
         let host_header = match &fwd {
             Ok(f) if f.forwards_host() => viewer_host.clone(),
@@ -252,10 +257,8 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             // The same request as the viewer sends it, straight to the origin: Host = the viewer
             // hostname, every expected header, cookie and query string, the viewer's User-Agent;
             // the custom origin headers are kept so that a secret-gated origin still answers.
-            let mut vheaders = vec![
-                ("User-Agent".to_string(), user_agent()),
-                ("Accept".to_string(), "*/*".to_string()),
-            ];
+            let mut vheaders =
+                vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
             vheaders.extend(expected_headers(expect, |_| true, |_| true));
             vheaders.extend(secrets);
             out.probes.push(new_probe(
@@ -395,7 +398,8 @@ mod tests {
         // The secret is sent but recorded redacted.
         assert_eq!(header(cf, "X-Origin-Verify"), Some("s3cr3t"));
         assert!(cf.exchange.recorded_headers().iter().all(|h| h.value != "s3cr3t"));
-        let v = plan.probes.iter().find(|p| p.shape == RequestShape::Viewer && p.id.starts_with("origin-viewer:")).unwrap();
+        let v =
+            plan.probes.iter().find(|p| p.shape == RequestShape::Viewer && p.id.starts_with("origin-viewer:")).unwrap();
         assert_eq!(v.exchange.host_header, "www.example.com");
         assert_eq!(v.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
         assert_eq!(header(v, "Cookie"), Some(format!("session={PROBE_VALUE}").as_str()));

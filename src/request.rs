@@ -111,7 +111,12 @@ impl DiagnoseRequest {
         if checked.is_empty() {
             checked.push("/".to_string());
         }
-        Ok(DiagnoseRequest { distribution_id, paths: checked, expect: Expectations::default(), method_probe_path: None })
+        Ok(DiagnoseRequest {
+            distribution_id,
+            paths: checked,
+            expect: Expectations::default(),
+            method_probe_path: None,
+        })
     }
 
     /// Adds what the application needs and the path on which write methods may be sent.
@@ -135,9 +140,7 @@ pub fn is_write_method(m: &str) -> bool {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 256
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Upper-cases methods and checks every name; duplicates are dropped.
@@ -309,7 +312,9 @@ mod tests {
         assert!(bad(Expectations { methods: vec!["TRACE".into()], ..Default::default() }));
         assert!(bad(Expectations { headers: vec!["Bad Header".into()], ..Default::default() }));
         assert!(bad(Expectations { cookies: vec!["a;b".into()], ..Default::default() }));
-        assert!(DiagnoseRequest::new("EABC", &[]).unwrap().with_expectations(Expectations::default(), Some("x")).is_err());
+        assert!(
+            DiagnoseRequest::new("EABC", &[]).unwrap().with_expectations(Expectations::default(), Some("x")).is_err()
+        );
         assert!(is_write_method("POST") && !is_write_method("OPTIONS"));
     }
 }

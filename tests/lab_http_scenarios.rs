@@ -58,6 +58,28 @@ async fn method_not_allowed_is_the_primary_cause_and_allowing_it_passes() {
     assert!(posts[0]["hops"][0]["url"].as_str().unwrap().ends_with("/api/echo"));
     assert!(lab.origins.iter().all(|(_, o)| o.log.lock().unwrap().iter().all(|q| q.method != "POST")));
 
+    // The CLI takes the same as flags and records them in the evidence.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evidence.json");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cf-origin-doctor"));
+    cmd.args(["diagnose", &lab.distribution_id, "--format", "json", "--expect-method", "post"])
+        .args(["--expect-cookie", "session", "--method-probe-path", "/api/echo", "--record"])
+        .arg(&file)
+        .args(lab.cli_args())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in lab.aws_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["verdict"]["primary"], "method-not-allowed");
+    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(ev["request"]["expect"]["methods"], serde_json::json!(["POST"]));
+    assert_eq!(ev["request"]["expect"]["cookies"], serde_json::json!(["session"]));
+    assert_eq!(ev["request"]["method_probe_path"], "/api/echo");
+
     let twin = Lab::start(Scenario::MethodAllowed).await;
     let r = diagnose_with(&twin, needs_post(&twin)).await;
     assert_pass(&r);
@@ -65,7 +87,9 @@ async fn method_not_allowed_is_the_primary_cause_and_allowing_it_passes() {
     let posted: Vec<String> = twin
         .origins
         .iter()
-        .flat_map(|(_, o)| o.log.lock().unwrap().iter().filter(|q| q.method == "POST").map(|q| q.target.clone()).collect::<Vec<_>>())
+        .flat_map(|(_, o)| {
+            o.log.lock().unwrap().iter().filter(|q| q.method == "POST").map(|q| q.target.clone()).collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(posted, vec!["/api/echo"]);
 }

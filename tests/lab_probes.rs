@@ -97,7 +97,7 @@ fn settings(connect_to: Vec<(&str, u16, SocketAddr)>, dns: Option<SocketAddr>, l
         allow_private_targets: true,
         limits,
         dns_server: dns,
-        ..ProbeSettings::default()
+        extra_roots_pem: None,
     }
 }
 
@@ -277,7 +277,11 @@ async fn metadata_addresses_are_refused_from_dns_and_from_redirects() {
     let mut inv = inv;
     inv.distribution.behaviors.push(Behavior_ { path_pattern: Some("/meta".into()), ..behavior("meta") });
     let s = settings(
-        vec![(ORIGIN, 80, redirector.server.addr), (DIST, 80, server::refused_addr()), (DIST, 443, server::refused_addr())],
+        vec![
+            (ORIGIN, 80, redirector.server.addr),
+            (DIST, 80, server::refused_addr()),
+            (DIST, 443, server::refused_addr()),
+        ],
         Some(dns.addr),
         limits(),
     );
@@ -302,7 +306,8 @@ async fn metadata_addresses_are_refused_from_dns_and_from_redirects() {
     assert_eq!(www.points_to_distribution, Some(false));
 
     // A redirect straight to the metadata address is not followed at all.
-    let (_o, obs) = single_origin(Behavior::RedirectTo("http://169.254.169.254/latest/meta-data/".into()), limits()).await;
+    let (_o, obs) =
+        single_origin(Behavior::RedirectTo("http://169.254.169.254/latest/meta-data/".into()), limits()).await;
     let p = find(&obs, "origin:o1:http:/");
     assert_eq!(p.hops.len(), 1);
     assert!(matches!(p.redirects, RedirectOutcome::NotFollowed { .. }));
@@ -399,7 +404,10 @@ async fn the_probe_phase_with_every_origin_black_holed_ends_within_its_budget() 
     let obs = run(&inv, &r, &s).await;
     let took = started.elapsed();
     assert!(took < budget + Duration::from_secs(1), "the probe phase took {took:?} with a {budget:?} budget");
-    assert!(took >= budget - Duration::from_millis(200), "it ended before the budget ({took:?}): nothing was bounded by it?");
+    assert!(
+        took >= budget - Duration::from_millis(200),
+        "it ended before the budget ({took:?}): nothing was bounded by it?"
+    );
     assert!(obs.probes.len() >= 8);
     for p in &obs.probes {
         let e = error_of(p.hops.last().unwrap());

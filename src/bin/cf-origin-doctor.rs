@@ -43,6 +43,27 @@ struct Output {
     fail_on: Severity,
 }
 
+/// What the application needs, declared by the caller (recorded in the evidence).
+#[derive(clap::Args)]
+struct ExpectArgs {
+    /// A method the application needs viewers to use, e.g. POST (repeatable). OPTIONS is sent
+    /// as a probe; write methods only to --method-probe-path.
+    #[arg(long = "expect-method")]
+    expect_methods: Vec<String>,
+    /// A request header the application reads, e.g. Authorization (repeatable).
+    #[arg(long = "expect-header")]
+    expect_headers: Vec<String>,
+    /// A cookie the application reads (repeatable).
+    #[arg(long = "expect-cookie")]
+    expect_cookies: Vec<String>,
+    /// A query-string parameter the application reads (repeatable).
+    #[arg(long = "expect-query")]
+    expect_queries: Vec<String>,
+    /// A path where sending the expected write methods is safe; without it they are never sent.
+    #[arg(long)]
+    method_probe_path: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
@@ -64,22 +85,8 @@ enum Command {
         /// Save the evidence of this run to a file, for `replay` or a bug report (no secrets).
         #[arg(long)]
         record: Option<PathBuf>,
-        /// A method the application needs viewers to use, e.g. POST (repeatable). OPTIONS is sent
-        /// as a probe; write methods only to --method-probe-path.
-        #[arg(long = "expect-method")]
-        expect_methods: Vec<String>,
-        /// A request header the application reads, e.g. Authorization (repeatable).
-        #[arg(long = "expect-header")]
-        expect_headers: Vec<String>,
-        /// A cookie the application reads (repeatable).
-        #[arg(long = "expect-cookie")]
-        expect_cookies: Vec<String>,
-        /// A query-string parameter the application reads (repeatable).
-        #[arg(long = "expect-query")]
-        expect_queries: Vec<String>,
-        /// A path where sending the expected write methods is safe; without it they are never sent.
-        #[arg(long)]
-        method_probe_path: Option<String>,
+        #[command(flatten)]
+        expect: Box<ExpectArgs>,
         #[command(flatten)]
         output: Output,
     },
@@ -126,13 +133,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ca_file,
             allow_private_targets,
             record,
-            expect_methods,
-            expect_headers,
-            expect_cookies,
-            expect_queries,
-            method_probe_path,
+            expect,
             output,
         } => {
+            let ExpectArgs { expect_methods, expect_headers, expect_cookies, expect_queries, method_probe_path } =
+                *expect;
             let expect = Expectations {
                 methods: expect_methods,
                 headers: expect_headers,

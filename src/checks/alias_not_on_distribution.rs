@@ -57,7 +57,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 dns_problem = Some(format!("{alias} does not resolve: {}", o.error.as_deref().unwrap_or("")));
             }
             Some(o) if o.points_to_distribution == Some(false) => {
-                let to = o.cname_chain.last().cloned().unwrap_or_else(|| o.a.iter().chain(&o.aaaa).cloned().collect::<Vec<_>>().join(", "));
+                let to = o
+                    .cname_chain
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| o.a.iter().chain(&o.aaaa).cloned().collect::<Vec<_>>().join(", "));
                 dns_problem = Some(format!("{alias} resolves to {to}, not to {}", d.domain_name));
             }
             Some(_) => {}

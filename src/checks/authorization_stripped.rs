@@ -36,7 +36,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let r = p.first_response()?;
         (matches!(p.target, crate::evidence::ProbeTarget::Origin { .. })
             && (r.status == 401 || r.header("www-authenticate").is_some()))
-        .then(|| format!("{} {} → {} WWW-Authenticate: {}", p.method, p.hops[0].url, r.status, r.header("www-authenticate").unwrap_or("-")))
+        .then(|| {
+            format!(
+                "{} {} → {} WWW-Authenticate: {}",
+                p.method,
+                p.hops[0].url,
+                r.status,
+                r.header("www-authenticate").unwrap_or("-")
+            )
+        })
     });
     let edge_401 = edge(ev).find_map(|p| {
         let (h, r) = last_response(p)?;
@@ -56,14 +64,20 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if forwards {
             continue;
         }
-        let mut evidence = vec![EvidenceItem::new(
-            Source::Config,
-            format!("{}.CachePolicyId / OriginRequestPolicyId", b.field_path()),
-            "Authorization is not forwarded",
-        )
-        .expected("Authorization in the cache policy's headers or forwarded by the origin request policy")];
+        let mut evidence = vec![
+            EvidenceItem::new(
+                Source::Config,
+                format!("{}.CachePolicyId / OriginRequestPolicyId", b.field_path()),
+                "Authorization is not forwarded",
+            )
+            .expected("Authorization in the cache policy's headers or forwarded by the origin request policy"),
+        ];
         if declared {
-            evidence.push(EvidenceItem::new(Source::Config, "request.expect.headers", "Authorization (declared needed)"));
+            evidence.push(EvidenceItem::new(
+                Source::Config,
+                "request.expect.headers",
+                "Authorization (declared needed)",
+            ));
         }
         if let Some(c) = &challenge {
             evidence.push(EvidenceItem::new(Source::Probe, "origin", c.clone()));
@@ -127,7 +141,13 @@ mod tests {
             "/",
             HopResult::Response(response(401, &[("WWW-Authenticate", "Bearer")])),
         ));
-        e.observations.probes.push(edge_probe("d111.cloudfront.net", Scheme::Https, "GET", "/", HopResult::Response(response(401, &[]))));
+        e.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "GET",
+            "/",
+            HopResult::Response(response(401, &[])),
+        ));
         let out = run(&e);
         assert_eq!(out.findings.len(), 1, "CachingOptimized alone forwards nothing: {:?}", out.findings);
         assert_eq!(out.findings[0].severity, Severity::Critical);

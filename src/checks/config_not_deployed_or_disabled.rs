@@ -37,9 +37,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         })
     });
     if !d.enabled {
-        let mut evidence = vec![
-            EvidenceItem::new(Source::Config, "DistributionConfig.Enabled", "false").expected("true"),
-        ];
+        let mut evidence =
+            vec![EvidenceItem::new(Source::Config, "DistributionConfig.Enabled", "false").expected("true")];
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }
@@ -56,7 +55,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .build();
         out.push(&META, built);
     } else if !d.status.eq_ignore_ascii_case("Deployed") {
-        let mut evidence = vec![EvidenceItem::new(Source::Config, "Distribution.Status", &d.status).expected("Deployed")];
+        let mut evidence =
+            vec![EvidenceItem::new(Source::Config, "Distribution.Status", &d.status).expected("Deployed")];
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }

@@ -74,8 +74,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let names: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
         let needed = if names.iter().any(|m| *m != "OPTIONS") { set_for("POST") } else { set_for("OPTIONS") };
         let mut evidence = vec![
-            EvidenceItem::new(Source::Config, format!("{}.AllowedMethods", b.field_path()), b.allowed_methods.join(", "))
-                .expected(format!("to include {}", names.join(", "))),
+            EvidenceItem::new(
+                Source::Config,
+                format!("{}.AllowedMethods", b.field_path()),
+                b.allowed_methods.join(", "),
+            )
+            .expected(format!("to include {}", names.join(", "))),
             EvidenceItem::new(Source::Config, "request.expect.methods", ev.request.expect.methods.join(", ")),
         ];
         for s in &seen {
@@ -99,7 +103,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
             steps: vec![
                 "CachedMethods can stay GET, HEAD; only AllowedMethods must include the write methods.".into(),
-                "Make sure the origin rejects methods it should not receive (CloudFront forwards all allowed methods).".into(),
+                "Make sure the origin rejects methods it should not receive (CloudFront forwards all allowed methods)."
+                    .into(),
             ],
             cli: vec![update_cli(d)],
         })

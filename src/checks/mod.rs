@@ -8,19 +8,19 @@
 //! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
 //! regenerate `docs/findings.md`.
 
-mod finding;
-pub mod redirect_loop_origin_forces_https;
-pub mod probe_view;
-pub mod method_not_allowed;
-pub mod host_header_routing_mismatch;
-pub mod origin_read_timeout;
 pub mod alias_not_on_distribution;
+pub mod authorization_stripped;
 pub mod config_not_deployed_or_disabled;
+mod finding;
+pub mod host_header_routing_mismatch;
+pub mod method_not_allowed;
 pub mod origin_dns_failure;
-pub mod redirect_escape_to_origin_hostname;
+pub mod origin_read_timeout;
 pub mod origin_secret_header_mismatch;
 pub mod params_not_forwarded;
-pub mod authorization_stripped;
+pub mod probe_view;
+pub mod redirect_escape_to_origin_hostname;
+pub mod redirect_loop_origin_forces_https;
 
 pub use finding::*;
 

@@ -43,10 +43,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             matches!(&o.role, DnsRole::Origin { origin_id } if *origin_id == origin.id)
                 || (o.name.eq_ignore_ascii_case(&origin.domain_name) && matches!(o.role, DnsRole::Origin { .. }))
         });
-        let probe_dns_error = ev.observations.origin_probes(&origin.id).find_map(|p| match p.hops.first().map(|h| &h.result) {
-            Some(HopResult::Error(e)) if e.stage == ProbeStage::Dns => Some(e.message.clone()),
-            _ => None,
-        });
+        let probe_dns_error =
+            ev.observations.origin_probes(&origin.id).find_map(|p| match p.hops.first().map(|h| &h.result) {
+                Some(HopResult::Error(e)) if e.stage == ProbeStage::Dns => Some(e.message.clone()),
+                _ => None,
+            });
         let Some(obs) = obs else {
             if ev.observations.origin_probes(&origin.id).next().is_some() || edge_dns.is_some() {
                 out.unverified(&META, format!("whether {} resolves", origin.domain_name), "the name was not resolved");

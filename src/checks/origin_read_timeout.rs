@@ -66,7 +66,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     if waited >= limit_ms {
                         consider(waited, "no first byte after");
                     } else {
-                        cut_short = Some((waited, format!("{} {}: no first byte within the probe's {waited} ms bound", p.method, h.url)));
+                        cut_short = Some((
+                            waited,
+                            format!("{} {}: no first byte within the probe's {waited} ms bound", p.method, h.url),
+                        ));
                     }
                 }
             }
@@ -75,7 +78,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             if let Some((_, what)) = cut_short {
                 out.unverified(
                     &META,
-                    format!("whether origin {} answers within its {} s OriginReadTimeout", origin.id, custom.read_timeout_s),
+                    format!(
+                        "whether origin {} answers within its {} s OriginReadTimeout",
+                        origin.id, custom.read_timeout_s
+                    ),
                     format!("{what}, shorter than the timeout"),
                 );
             } else if ev.observations.origin_probes(&origin.id).next().is_none() {
@@ -88,7 +94,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let near = !exceeded && ms * 10 >= limit_ms * 8;
         if !exceeded && !near {
             if let Some((_, what)) = cut_short {
-                out.unverified(&META, format!("whether origin {} answers within {} s", origin.id, custom.read_timeout_s), what);
+                out.unverified(
+                    &META,
+                    format!("whether origin {} answers within {} s", origin.id, custom.read_timeout_s),
+                    what,
+                );
             }
             continue;
         }
@@ -123,9 +133,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
-                summary: format!("Set {field} to {suggested} (seconds), or make the origin send its first byte sooner."),
+                summary: format!(
+                    "Set {field} to {suggested} (seconds), or make the origin send its first byte sooner."
+                ),
                 steps: vec![
-                    "Long-running work: answer early and poll, or stream a heartbeat more often than the timeout.".into(),
+                    "Long-running work: answer early and poll, or stream a heartbeat more often than the timeout."
+                        .into(),
                     "Above 60 s needs a CloudFront quota increase (Response timeout per origin).".into(),
                     "Keep the load balancer's idle timeout and the application's own timeouts above it too.".into(),
                 ],
@@ -150,7 +163,8 @@ mod tests {
             custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpOnly),
             Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
         );
-        let mut p = origin_probe(RequestShape::Cloudfront, "app.example.com", "/", HopResult::Response(response(200, &[])));
+        let mut p =
+            origin_probe(RequestShape::Cloudfront, "app.example.com", "/", HopResult::Response(response(200, &[])));
         p.hops[0].timings.first_byte_ms = Some(first_byte_ms);
         p.hops[0].timings.max_gap_ms = Some(0);
         e.observations.probes.push(p);

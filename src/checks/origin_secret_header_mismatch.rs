@@ -52,7 +52,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let names: Vec<&str> = origin.custom_headers.iter().map(|h| h.name.as_str()).collect();
         let seen = edge(ev).find_map(|p| {
             let (h, r) = last_response(p)?;
-            (r.status == 403 && r.cloudfront_error.is_none()).then(|| format!("{} → 403 from the origin, passed through", h.url))
+            (r.status == 403 && r.cloudfront_error.is_none())
+                .then(|| format!("{} → 403 from the origin, passed through", h.url))
         });
         let mut evidence = vec![
             EvidenceItem::new(
@@ -60,11 +61,19 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 format!("Origins[Id={}].CustomHeaders", origin.id),
                 format!("{} (values redacted)", names.join(", ")),
             ),
-            EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it (custom headers included)", describe(pair.cf))
-                .expected("2xx/3xx: the origin accepts CloudFront's secret"),
+            EvidenceItem::new(
+                Source::Probe,
+                "origin, as CloudFront sends it (custom headers included)",
+                describe(pair.cf),
+            )
+            .expected("2xx/3xx: the origin accepts CloudFront's secret"),
         ];
         if let Some(v) = pair.viewer {
-            evidence.push(EvidenceItem::new(Source::Probe, "origin, with the viewer's Host (custom headers included)", describe(v)));
+            evidence.push(EvidenceItem::new(
+                Source::Probe,
+                "origin, with the viewer's Host (custom headers included)",
+                describe(v),
+            ));
         }
         if let Some(s) = &seen {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
@@ -108,7 +117,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{CustomHeader, Fetch, HopResult, OriginProtocolPolicy, OriginResource, RequestShape, Scheme, SecretValue};
+    use crate::evidence::{
+        CustomHeader, Fetch, HopResult, OriginProtocolPolicy, OriginResource, RequestShape, Scheme, SecretValue,
+    };
     use crate::testing::*;
 
     const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
@@ -119,8 +130,18 @@ mod tests {
             o.custom_headers.push(CustomHeader { name: "X-Origin-Verify".into(), value: SecretValue::new("old") });
         }
         let mut e = evidence(o, Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }));
-        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, ALB, "/", HopResult::Response(response(cf, &[("Server", "awselb/2.0")]))));
-        e.observations.probes.push(origin_probe(RequestShape::Viewer, "www.example.com", "/", HopResult::Response(response(viewer, &[]))));
+        e.observations.probes.push(origin_probe(
+            RequestShape::Cloudfront,
+            ALB,
+            "/",
+            HopResult::Response(response(cf, &[("Server", "awselb/2.0")])),
+        ));
+        e.observations.probes.push(origin_probe(
+            RequestShape::Viewer,
+            "www.example.com",
+            "/",
+            HopResult::Response(response(viewer, &[])),
+        ));
         e
     }
 
@@ -131,7 +152,13 @@ mod tests {
         assert_eq!(out.findings[0].severity, Severity::High);
         assert!(out.findings[0].evidence.iter().all(|x| !x.observed.contains("old")), "the secret never appears");
         let mut e = ev(403, 403, true);
-        e.observations.probes.push(edge_probe("d111.cloudfront.net", Scheme::Https, "GET", "/", HopResult::Response(response(403, &[]))));
+        e.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "GET",
+            "/",
+            HopResult::Response(response(403, &[])),
+        ));
         assert_eq!(run(&e).findings[0].severity, Severity::Critical);
     }
 

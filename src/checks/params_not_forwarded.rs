@@ -84,7 +84,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             if let (Some(cf), Some(v)) = (first(pair.cf), pair.viewer.and_then(first)) {
                 if cf.status != v.status {
                     observed_diff = true;
-                    evidence.push(EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it", describe(pair.cf)));
+                    evidence.push(EvidenceItem::new(
+                        Source::Probe,
+                        "origin, as CloudFront sends it",
+                        describe(pair.cf),
+                    ));
                     evidence.push(EvidenceItem::new(
                         Source::Probe,
                         "origin, as the viewer sends it",
@@ -142,8 +146,18 @@ mod tests {
         assert_eq!(out.findings.len(), 1);
         assert!(out.findings[0].summary.contains("cookies session") && out.findings[0].summary.contains("lang"));
         assert_eq!(out.findings[0].confidence, Confidence::Medium);
-        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", HopResult::Response(response(400, &[]))));
-        e.observations.probes.push(origin_probe(RequestShape::Viewer, "www.example.com", "/", HopResult::Response(response(200, &[]))));
+        e.observations.probes.push(origin_probe(
+            RequestShape::Cloudfront,
+            "app.example.com",
+            "/",
+            HopResult::Response(response(400, &[])),
+        ));
+        e.observations.probes.push(origin_probe(
+            RequestShape::Viewer,
+            "www.example.com",
+            "/",
+            HopResult::Response(response(200, &[])),
+        ));
         assert_eq!(run(&e).findings[0].confidence, Confidence::High);
     }
 

@@ -86,7 +86,9 @@ pub fn describe(p: &ProbeRecord) -> String {
             }
             s
         }
-        Some(crate::evidence::HopResult::Error(e)) => format!("{} {url} (Host: {host}) failed: {}", p.method, e.message),
+        Some(crate::evidence::HopResult::Error(e)) => {
+            format!("{} {url} (Host: {host}) failed: {}", p.method, e.message)
+        }
         None => format!("{} {url}: not run", p.method),
     }
 }

@@ -35,8 +35,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         // Seen through the distribution: the escape the probe noted.
         let seen = ev.observations.probes.iter().find_map(|p| {
             let e = p.redirect_escape.as_ref()?;
-            (matches!(p.target, ProbeTarget::Edge { .. }) && e.origin_id == origin.id)
-                .then(|| format!("{} → Location: {}", p.hops.get(e.hop).map(|h| h.url.as_str()).unwrap_or("?"), e.location))
+            (matches!(p.target, ProbeTarget::Edge { .. }) && e.origin_id == origin.id).then(|| {
+                format!("{} → Location: {}", p.hops.get(e.hop).map(|h| h.url.as_str()).unwrap_or("?"), e.location)
+            })
         });
         // Predicted from the origin's own answer to CloudFront's request.
         let predicted = ev.observations.probes.iter().find_map(|p| {
@@ -67,7 +68,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(p) = &predicted {
             evidence.push(EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it", p.clone()));
         }
-        evidence.push(EvidenceItem::new(Source::Config, format!("Origins[Id={}].DomainName", origin.id), &origin.domain_name));
+        evidence.push(EvidenceItem::new(
+            Source::Config,
+            format!("Origins[Id={}].DomainName", origin.id),
+            &origin.domain_name,
+        ));
         let observed = seen.is_some();
         let built = FindingBuilder::new(
             &META,

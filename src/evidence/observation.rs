@@ -283,7 +283,9 @@ impl Expectations {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DnsRole {
-    Origin { origin_id: String },
+    Origin {
+        origin_id: String,
+    },
     /// The distribution's own `*.cloudfront.net` name.
     DistributionDomain,
     Alias,

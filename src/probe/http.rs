@@ -127,11 +127,12 @@ async fn run_inner(
     started: Instant,
     hop_deadline: TokioInstant,
 ) -> HopResult {
-    let (addrs, from_override) = match resolve_with(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private, ctx.dns_server).await {
-        Ok(r) => r,
-        Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
-        Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
-    };
+    let (addrs, from_override) =
+        match resolve_with(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private, ctx.dns_server).await {
+            Ok(r) => r,
+            Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
+            Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
+        };
     hop.address_from_override = from_override;
     let connect_started = Instant::now();
     let mut last_error = None;
@@ -247,10 +248,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
             Err(_) => {
                 max_gap = max_gap.max(ms(last_read));
                 hop.timings.max_gap_ms = Some(max_gap);
-                return err(
-                    ProbeStage::Http,
-                    format!("the response head stalled for {} ms", ms(last_read)),
-                );
+                return err(ProbeStage::Http, format!("the response head stalled for {} ms", ms(last_read)));
             }
             Ok(Err(e)) => {
                 return err(ProbeStage::Http, format!("reading the response failed: {e}"));

@@ -3,11 +3,11 @@
 
 mod body;
 pub mod cloudfront_page;
+pub mod dns;
 pub mod http;
+pub mod network;
 pub mod target;
 mod tls;
-pub mod dns;
-pub mod network;
 
 use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectEscape, RedirectOutcome, Scheme};
 use crate::plan::{PlannedProbe, ProbePlan};
@@ -34,7 +34,14 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         .collect();
     overrides.sort();
     overrides.dedup();
-    Observations { probed_from: probed_from.to_string(), overrides, probes: records, skipped: plan.skipped.clone(), dns, tcp }
+    Observations {
+        probed_from: probed_from.to_string(),
+        overrides,
+        probes: records,
+        skipped: plan.skipped.clone(),
+        dns,
+        tcp,
+    }
 }
 
 async fn run_probe(

@@ -20,7 +20,8 @@ pub async fn observe(
     deadline: TokioInstant,
 ) -> (Vec<DnsObservation>, Vec<TcpObservation>) {
     let dns_server = settings.dns_server.or_else(dns::system_nameserver);
-    let dns = join_all(plan.dns_names.iter().map(|(name, role)| resolve_name(name, role, settings, dns_server, deadline)));
+    let dns =
+        join_all(plan.dns_names.iter().map(|(name, role)| resolve_name(name, role, settings, dns_server, deadline)));
     let tcp = join_all(plan.tcp_targets.iter().map(|t| connect(t, settings, deadline)));
     let (mut dns, tcp) = tokio::join!(dns, tcp);
     mark_aliases(&mut dns);
@@ -30,7 +31,9 @@ pub async fn observe(
 fn note_for(ip: IpAddr) -> Option<String> {
     match classify_address(ip) {
         AddressVerdict::Allowed => None,
-        AddressVerdict::PrivateNeedsOptIn(why) => Some(format!("{ip} is a {why}: CloudFront cannot reach it over the internet")),
+        AddressVerdict::PrivateNeedsOptIn(why) => {
+            Some(format!("{ip} is a {why}: CloudFront cannot reach it over the internet"))
+        }
         AddressVerdict::Forbidden(why) => Some(format!("{ip} is a {why}: never probed, and CloudFront cannot use it")),
     }
 }

@@ -3,15 +3,15 @@
 //! tests and by `cargo run --example lab` (the README demo).
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod edge;
+pub mod http_scenarios;
 pub mod moto;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
 pub mod seed;
 pub mod server;
-pub mod dns;
-pub mod http_scenarios;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;
@@ -121,10 +121,7 @@ impl Lab {
         let mut ca_file = tempfile::NamedTempFile::new().expect("ca temp file");
         ca_file.write_all(ca.pem().as_bytes()).expect("write ca");
 
-        let name = format!(
-            "lab-{}",
-            http_scenarios::short(scenario)
-        );
+        let name = format!("lab-{}", http_scenarios::short(scenario));
         let http_action = match scenario {
             Scenario::Healthy => seed::ListenerAction::Forward,
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
@@ -199,7 +196,11 @@ impl Lab {
                     &api,
                     &other_id,
                     ca.leaf(&[other_domain.as_str(), a.as_str()]),
-                    edge::EdgeOptions { connect_to: connect_to.clone(), origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
+                    edge::EdgeOptions {
+                        connect_to: connect_to.clone(),
+                        origin_roots_pem: ca.pem(),
+                        timeout_scale: 0.1,
+                    },
                 )
                 .await;
                 let addrs = (e.https.addr, e.http.addr);
@@ -246,7 +247,6 @@ impl Lab {
                 ..ProbeLimits::default()
             },
             dns_server: Some(self.dns.addr),
-            ..ProbeSettings::default()
         }
     }
 

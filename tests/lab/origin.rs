@@ -98,7 +98,9 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
         }
         Behavior::HugeBody(n) => Response::new(200, "OK").header("Server", "lab-app").raw(server::Raw::HugeBody(*n)),
         Behavior::HugeHeaders(n) => Response::new(200, "OK").raw(server::Raw::HugeHeaders(*n)),
-        Behavior::RedirectTo(url) => Response::new(302, "Found").header("Server", "lab-app").header("Location", url.clone()),
+        Behavior::RedirectTo(url) => {
+            Response::new(302, "Found").header("Server", "lab-app").header("Location", url.clone())
+        }
         Behavior::RequireHost(hosts) => {
             let h = req.host();
             let h = h.split(':').next().unwrap_or("");
