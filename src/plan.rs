@@ -254,8 +254,8 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             if method != "GET" {
                 continue;
             }
-            // The same request as the viewer sends it, straight to the origin: Host = the viewer
-            // hostname, every expected header, cookie and query string, the viewer's User-Agent;
+            // The same request as the viewer sends it, straight to the origin (as `curl
+            // https://<origin> -H 'Host: <alias>'` does): Host = the viewer hostname, every expected header, cookie and query string, the viewer's User-Agent;
             // the custom origin headers are kept so that a secret-gated origin still answers.
             let mut vheaders =
                 vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
@@ -277,7 +277,9 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                     method: "GET".into(),
                     path_and_query: viewer_path.clone(),
                     host_header: viewer_host.clone(),
-                    sni: Some(viewer_host.clone()),
+                    // TLS as to the origin itself (its own name), so that the comparison with
+                    // CloudFront's shape is about the HTTP request, not the certificate.
+                    sni: Some(origin.domain_name.clone()),
                     headers: vheaders,
                     redact,
                 },

@@ -151,3 +151,69 @@ async fn a_disabled_distribution_and_an_unresolvable_origin_are_named_and_health
     let twin = Lab::start(Scenario::Healthy).await;
     assert_pass(&diagnose(&twin).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_escape_is_the_primary_cause_and_forwarding_host_passes() {
+    let lab = Lab::start(Scenario::RedirectEscape).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "redirect-escape-to-origin-hostname");
+    assert_eq!(f["observed"], true);
+    assert!(f["evidence"].to_string().contains(&lab.alb.dns_name.to_ascii_lowercase()));
+
+    let twin = Lab::start(Scenario::RedirectStaysOnAlias).await;
+    assert_pass(&diagnose(&twin).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_header_mismatch_is_the_primary_cause_without_leaking_the_secret() {
+    let lab = Lab::start(Scenario::SecretHeaderMismatch).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "origin-secret-header-mismatch");
+    assert_eq!(f["severity"], "critical");
+    let text = r.to_string();
+    assert!(!text.contains("rotated"), "the secret value leaked into the report");
+    assert!(text.contains("<redacted>"));
+    // The origin did receive CloudFront's (wrong) value from the probe.
+    assert!(lab.origins.iter().any(|(_, o)| o.log.lock().unwrap().iter().any(|q| q.header("x-origin-verify")
+        == Some("rotated")
+        && q.header("user-agent") == Some("Amazon CloudFront"))));
+
+    let twin = Lab::start(Scenario::SecretHeaderMatch).await;
+    assert_pass(&diagnose(&twin).await);
+}
+
+fn needs(lab: &Lab, headers: &[&str], cookies: &[&str]) -> DiagnoseRequest {
+    DiagnoseRequest::new(&lab.distribution_id, &[])
+        .unwrap()
+        .with_expectations(
+            Expectations {
+                headers: headers.iter().map(|s| s.to_string()).collect(),
+                cookies: cookies.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_stripped_is_the_primary_cause_and_forwarding_it_passes() {
+    let lab = Lab::start(Scenario::AuthorizationStripped).await;
+    let r = diagnose_with(&lab, needs(&lab, &["Authorization"], &[])).await;
+    let f = assert_primary(&r, "authorization-stripped");
+    assert_eq!(f["severity"], "critical");
+
+    let twin = Lab::start(Scenario::AuthorizationForwarded).await;
+    assert_pass(&diagnose_with(&twin, needs(&twin, &["Authorization"], &[])).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn params_not_forwarded_is_the_primary_cause_and_forwarding_cookies_passes() {
+    let lab = Lab::start(Scenario::ParamsNotForwarded).await;
+    let r = diagnose_with(&lab, needs(&lab, &[], &["session"])).await;
+    let f = assert_primary(&r, "params-not-forwarded");
+    assert!(f["summary"].as_str().unwrap().contains("session"));
+
+    let twin = Lab::start(Scenario::ParamsForwarded).await;
+    assert_pass(&diagnose_with(&twin, needs(&twin, &[], &["session"])).await);
+}

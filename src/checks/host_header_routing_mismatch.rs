@@ -41,12 +41,23 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if cf_host.eq_ignore_ascii_case(viewer_host) || !is_success(viewer) || cf.status < 400 {
             continue;
         }
-        if cf.status == viewer.status || reported.iter().any(|o| o == pair.origin_id) {
+        // 401/407 ask for credentials: that is authorization-stripped's evidence, not routing.
+        if cf.status == viewer.status || matches!(cf.status, 401 | 407) || reported.iter().any(|o| o == pair.origin_id)
+        {
             continue;
         }
         reported.push(pair.origin_id.to_string());
         let b = behavior_of(d, pair.cf);
-        let host_forwarded = forwarding::for_behavior(b).map(|f| f.forwards_host()).ok();
+        let fwd = forwarding::for_behavior(b).ok();
+        let host_forwarded = fwd.as_ref().map(|f| f.forwards_host());
+        // The two requests also differ in what the behavior drops of what the app needs: then
+        // the difference may be theirs (params-not-forwarded), not Host's.
+        let e = &ev.request.expect;
+        let params_dropped = fwd.as_ref().is_some_and(|f| {
+            e.headers.iter().any(|h| !h.eq_ignore_ascii_case("host") && !f.headers.contains(h))
+                || e.cookies.iter().any(|c| !f.cookies.contains(c))
+                || e.query_strings.iter().any(|q| !f.query_strings.contains(q))
+        });
         // The same status seen through CloudFront for this path, not a CloudFront-generated page.
         let seen = edge(ev).find_map(|p| {
             let (h, r) = last_response(p)?;
@@ -87,11 +98,19 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             "Origin {} answers {} to Host: {cf_host} (what CloudFront sends) but {} to Host: {viewer_host}: it routes on the Host header.",
             pair.origin_id, cf.status, viewer.status
         );
-        let built = FindingBuilder::new(
-            &META,
-            if observed { Severity::Critical } else { Severity::High },
-            if routing_like { Confidence::High } else { Confidence::Medium },
-        )
+        let (severity, confidence) = match (params_dropped, observed, routing_like) {
+            (true, _, _) => (Severity::Medium, Confidence::Low),
+            (false, true, r) => (Severity::Critical, if r { Confidence::High } else { Confidence::Medium }),
+            (false, false, r) => (Severity::High, if r { Confidence::High } else { Confidence::Medium }),
+        };
+        let summary = if params_dropped {
+            format!(
+                "{summary} The requests also differ in headers, cookies or query strings the behavior drops, which may explain it instead."
+            )
+        } else {
+            summary
+        };
+        let built = FindingBuilder::new(&META, severity, confidence)
         .summary(summary)
         .observed(observed)
         .evidence(evidence)

@@ -77,6 +77,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         ];
         // Probe comparison: the reduced request fails where the full one works.
         let mut observed_diff = false;
+        let mut failing_status = None;
         for pair in shape_pairs(ev) {
             if !std::ptr::eq(super::probe_view::behavior_of(d, pair.cf), b) {
                 continue;
@@ -84,6 +85,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             if let (Some(cf), Some(v)) = (first(pair.cf), pair.viewer.and_then(first)) {
                 if cf.status != v.status {
                     observed_diff = true;
+                    failing_status = (cf.status >= 400).then_some(cf.status);
                     evidence.push(EvidenceItem::new(
                         Source::Probe,
                         "origin, as CloudFront sends it",
@@ -98,7 +100,23 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }
             }
         }
-        let built = FindingBuilder::new(&META, Severity::High, if observed_diff { Confidence::High } else { Confidence::Medium })
+        // The same failure seen through CloudFront (the origin's answer, passed through).
+        let seen = failing_status.and_then(|status| {
+            super::probe_view::edge(ev).find_map(|p| {
+                let (h, r) = super::probe_view::last_response(p)?;
+                (r.status == status && r.cloudfront_error.is_none())
+                    .then(|| format!("{} → {status} (the origin's answer)", h.url))
+            })
+        });
+        if let Some(s) = &seen {
+            evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
+        }
+        let built = FindingBuilder::new(
+            &META,
+            if seen.is_some() { Severity::Critical } else { Severity::High },
+            if observed_diff { Confidence::High } else { Confidence::Medium },
+        )
+        .observed(seen.is_some())
             .summary(format!(
                 "Behavior {} does not forward the {dropped} the application needs; the origin never receives them through CloudFront.",
                 b.label()

@@ -32,6 +32,14 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::AliasOnDistribution => "alias-ok",
         Scenario::Disabled => "disabled",
         Scenario::OriginDnsFailure => "dns",
+        Scenario::RedirectEscape => "escape",
+        Scenario::RedirectStaysOnAlias => "escape-ok",
+        Scenario::SecretHeaderMismatch => "secret",
+        Scenario::SecretHeaderMatch => "secret-ok",
+        Scenario::AuthorizationStripped => "auth",
+        Scenario::AuthorizationForwarded => "auth-ok",
+        Scenario::ParamsNotForwarded => "params",
+        Scenario::ParamsForwarded => "params-ok",
     }
 }
 
@@ -57,6 +65,26 @@ pub fn tweak_spec(scenario: Scenario, spec: &mut DistributionSpec) {
         }
         Scenario::OriginReadTimeout | Scenario::OriginFast => spec.read_timeout_s = 2,
         Scenario::Disabled => spec.enabled = false,
+        Scenario::RedirectEscape | Scenario::RedirectStaysOnAlias => {
+            spec.protocol_policy = "http-only";
+            spec.viewer_protocol_policy = "allow-all";
+            spec.origin_request_policy_id = Some(if scenario == Scenario::RedirectStaysOnAlias {
+                "216adef6-5c7f-47e4-b989-5492eafa07d3"
+            } else {
+                "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+            });
+        }
+        Scenario::SecretHeaderMismatch => spec.custom_headers = vec![("X-Origin-Verify".into(), "rotated".into())],
+        Scenario::SecretHeaderMatch => spec.custom_headers = vec![("X-Origin-Verify".into(), "original".into())],
+        Scenario::ParamsNotForwarded => spec.origin_request_policy_id = None,
+        Scenario::AuthorizationStripped | Scenario::AuthorizationForwarded => {
+            // AllViewer forwards Host too (and over HTTPS, as SNI): plain HTTP keeps the
+            // scenario about Authorization alone.
+            spec.protocol_policy = "http-only";
+            spec.viewer_protocol_policy = "allow-all";
+            spec.origin_request_policy_id =
+                (scenario == Scenario::AuthorizationForwarded).then_some("216adef6-5c7f-47e4-b989-5492eafa07d3");
+        }
         _ => {}
     }
 }
@@ -68,6 +96,12 @@ pub fn origin_behavior(scenario: Scenario, _l: &ListenerSpec, domain: &str) -> O
             Some(Behavior::RequireHost(vec![alias(scenario).unwrap_or_default(), domain.to_string()]))
         }
         Scenario::OriginReadTimeout => Some(Behavior::SlowFirstByte(Duration::from_millis(2600))),
+        Scenario::RedirectEscape | Scenario::RedirectStaysOnAlias => Some(Behavior::RedirectFromHost),
+        Scenario::SecretHeaderMismatch | Scenario::SecretHeaderMatch => {
+            Some(Behavior::RequireHeader { name: "X-Origin-Verify".into(), value: "original".into() })
+        }
+        Scenario::AuthorizationStripped | Scenario::AuthorizationForwarded => Some(Behavior::RequireAuthorization),
+        Scenario::ParamsNotForwarded | Scenario::ParamsForwarded => Some(Behavior::RequireCookie("session".into())),
         _ => None,
     }
 }

@@ -50,6 +50,23 @@ pub enum Scenario {
     Disabled,
     /// The origin's name does not resolve (twin: Healthy).
     OriginDnsFailure,
+    /// The app redirects to http://<Host>/login and Host is not forwarded: viewers are sent to
+    /// the load balancer's own name.
+    RedirectEscape,
+    /// Its twin: Host forwarded.
+    RedirectStaysOnAlias,
+    /// CloudFront sends `X-Origin-Verify: rotated`; the origin accepts only `original`.
+    SecretHeaderMismatch,
+    /// Its twin: the values match.
+    SecretHeaderMatch,
+    /// The origin needs Authorization; the behavior forwards nothing (CachingOptimized alone).
+    AuthorizationStripped,
+    /// Its twin: AllViewer forwards it.
+    AuthorizationForwarded,
+    /// The origin needs the `session` cookie; the behavior forwards no cookies.
+    ParamsNotForwarded,
+    /// Its twin: AllViewerExceptHostHeader forwards cookies.
+    ParamsForwarded,
 }
 
 impl Scenario {
@@ -63,6 +80,10 @@ impl Scenario {
             "alias-not-on-distribution" => Some(Scenario::AliasNotOnDistribution),
             "config-not-deployed-or-disabled" => Some(Scenario::Disabled),
             "origin-dns-failure" => Some(Scenario::OriginDnsFailure),
+            "redirect-escape-to-origin-hostname" => Some(Scenario::RedirectEscape),
+            "origin-secret-header-mismatch" => Some(Scenario::SecretHeaderMismatch),
+            "authorization-stripped" => Some(Scenario::AuthorizationStripped),
+            "params-not-forwarded" => Some(Scenario::ParamsNotForwarded),
             _ => None,
         }
     }
@@ -77,6 +98,10 @@ impl Scenario {
             "alias-not-on-distribution",
             "config-not-deployed-or-disabled",
             "origin-dns-failure",
+            "redirect-escape-to-origin-hostname",
+            "origin-secret-header-mismatch",
+            "authorization-stripped",
+            "params-not-forwarded",
         ]
     }
 }

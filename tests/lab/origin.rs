@@ -37,6 +37,11 @@ pub enum Behavior {
     RequireAuthorization,
     /// Accepts and never answers.
     Silent,
+    /// The application, redirecting `/` to `http://<the Host it received>/login`, as an app
+    /// that builds absolute URLs from Host does.
+    RedirectFromHost,
+    /// The application, but 400 unless the request carries this cookie.
+    RequireCookie(String),
 }
 
 /// Every request an origin received, for assertions.
@@ -132,5 +137,24 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
             }
         }
         Behavior::Silent => Response::new(200, "OK").raw(server::Raw::Silent),
+        Behavior::RedirectFromHost => {
+            if req.target == "/" {
+                Response::new(302, "Found")
+                    .header("Server", "lab-app")
+                    .header("Location", format!("http://{}/login", req.host()))
+            } else {
+                respond(&Behavior::App, req)
+            }
+        }
+        Behavior::RequireCookie(name) => {
+            let has = req
+                .header("cookie")
+                .is_some_and(|c| c.split(';').any(|kv| kv.trim().split('=').next() == Some(name.as_str())));
+            if has {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(400, "Bad Request").header("Server", "lab-app").body("missing session cookie")
+            }
+        }
     }
 }
