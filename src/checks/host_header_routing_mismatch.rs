@@ -57,7 +57,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             e.headers.iter().any(|h| !h.eq_ignore_ascii_case("host") && !f.headers.contains(h))
                 || e.cookies.iter().any(|c| !f.cookies.contains(c))
                 || e.query_strings.iter().any(|q| !f.query_strings.contains(q))
-        });
+        }) || d.origin(pair.origin_id).is_some_and(|o| !o.origin_path.is_empty());
         // The same status seen through CloudFront for this path, not a CloudFront-generated page.
         let seen = edge(ev).find_map(|p| {
             let (h, r) = last_response(p)?;
@@ -105,7 +105,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         };
         let summary = if params_dropped {
             format!(
-                "{summary} The requests also differ in headers, cookies or query strings the behavior drops, which may explain it instead."
+                "{summary} The requests also differ in headers, cookies, query strings or the OriginPath prefix, which may explain it instead."
             )
         } else {
             summary

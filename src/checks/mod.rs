@@ -10,17 +10,22 @@
 
 pub mod alias_not_on_distribution;
 pub mod authorization_stripped;
+pub mod behavior_routes_to_wrong_origin;
 pub mod config_not_deployed_or_disabled;
 mod finding;
 pub mod host_header_routing_mismatch;
 pub mod method_not_allowed;
 pub mod origin_dns_failure;
+pub mod origin_group_write_methods;
+pub mod origin_path_wrong;
 pub mod origin_read_timeout;
+pub mod origin_rejects_cloudfront_shaped_requests;
 pub mod origin_secret_header_mismatch;
 pub mod params_not_forwarded;
 pub mod probe_view;
 pub mod redirect_escape_to_origin_hostname;
 pub mod redirect_loop_origin_forces_https;
+pub mod viewer_protocol_policy_rejects;
 
 pub use finding::*;
 
@@ -45,6 +50,14 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &origin_secret_header_mismatch::META, run: origin_secret_header_mismatch::run },
     CheckDef { meta: &params_not_forwarded::META, run: params_not_forwarded::run },
     CheckDef { meta: &authorization_stripped::META, run: authorization_stripped::run },
+    CheckDef { meta: &viewer_protocol_policy_rejects::META, run: viewer_protocol_policy_rejects::run },
+    CheckDef { meta: &origin_path_wrong::META, run: origin_path_wrong::run },
+    CheckDef {
+        meta: &origin_rejects_cloudfront_shaped_requests::META,
+        run: origin_rejects_cloudfront_shaped_requests::run,
+    },
+    CheckDef { meta: &origin_group_write_methods::META, run: origin_group_write_methods::run },
+    CheckDef { meta: &behavior_routes_to_wrong_origin::META, run: behavior_routes_to_wrong_origin::run },
 ];
 
 /// Runs every check over the evidence.
