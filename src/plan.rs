@@ -255,37 +255,46 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                 continue;
             }
             // The same request as the viewer sends it, straight to the origin (as `curl
-            // https://<origin> -H 'Host: <alias>'` does): Host = the viewer hostname, every expected header, cookie and query string, the viewer's User-Agent;
-            // the custom origin headers are kept so that a secret-gated origin still answers.
+            // https://<origin> -H 'Host: <alias>'` does): Host = the viewer hostname, every
+            // expected header, cookie and query string, the viewer's User-Agent; the custom
+            // origin headers are kept so that a secret-gated origin still answers. When
+            // CloudFront sends another Host, the viewer's request is sent once more with
+            // CloudFront's Host, which tells a Host difference from the rest of the shape.
             let mut vheaders =
                 vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
             vheaders.extend(expected_headers(expect, |_| true, |_| true));
             vheaders.extend(secrets);
-            out.probes.push(new_probe(
-                format!("origin-viewer:{}:{}:{path}", origin.id, scheme.as_str()),
-                ProbeTarget::Origin {
-                    origin_id: origin.id.clone(),
-                    behavior: behavior.label(),
-                    scheme,
-                    port,
-                    host_header: viewer_host.clone(),
-                },
-                Exchange {
-                    scheme,
-                    connect_host: origin.domain_name.clone(),
-                    port,
-                    method: "GET".into(),
-                    path_and_query: viewer_path.clone(),
-                    host_header: viewer_host.clone(),
-                    // TLS as to the origin itself (its own name), so that the comparison with
-                    // CloudFront's shape is about the HTTP request, not the certificate.
-                    sni: Some(origin.domain_name.clone()),
-                    headers: vheaders,
-                    redact,
-                },
-                RequestShape::Viewer,
-                path,
-            ));
+            let mut variants = vec![("origin-viewer", RequestShape::Viewer, viewer_host.clone())];
+            if !host_header.eq_ignore_ascii_case(&viewer_host) {
+                variants.push(("origin-viewer-cfhost", RequestShape::ViewerWithCloudfrontHost, host_header.clone()));
+            }
+            for (prefix, shape, host) in variants {
+                out.probes.push(new_probe(
+                    format!("{prefix}:{}:{}:{path}", origin.id, scheme.as_str()),
+                    ProbeTarget::Origin {
+                        origin_id: origin.id.clone(),
+                        behavior: behavior.label(),
+                        scheme,
+                        port,
+                        host_header: host.clone(),
+                    },
+                    Exchange {
+                        scheme,
+                        connect_host: origin.domain_name.clone(),
+                        port,
+                        method: "GET".into(),
+                        path_and_query: viewer_path.clone(),
+                        host_header: host,
+                        // TLS as to the origin itself (its own name), so that the comparison
+                        // with CloudFront's shape is about the HTTP request, not the certificate.
+                        sni: Some(origin.domain_name.clone()),
+                        headers: vheaders.clone(),
+                        redact: redact.clone(),
+                    },
+                    shape,
+                    path,
+                ));
+            }
         }
     }
 

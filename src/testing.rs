@@ -157,6 +157,7 @@ pub fn origin_probe(shape: RequestShape, host: &str, path: &str, result: HopResu
     let prefix = match shape {
         RequestShape::Cloudfront => "origin",
         RequestShape::Viewer => "origin-viewer",
+        RequestShape::ViewerWithCloudfrontHost => "origin-viewer-cfhost",
     };
     let mut h = hop(&format!("http://app-1.us-east-1.elb.amazonaws.com{path}"), result);
     h.host_header = host.into();

@@ -230,6 +230,22 @@ async fn an_origin_that_rejects_cloudfronts_user_agent_differs_between_the_two_s
     // Host: the origin's name for CloudFront's shape (Host not forwarded), the viewer's name otherwise.
     assert_eq!(cf.hops[0].host_header, ORIGIN);
     assert_eq!(viewer.hops[0].host_header, DIST);
+    // The viewer's request with CloudFront's Host works: the difference is not Host.
+    let cf_host = find(&obs, "origin-viewer-cfhost:o1:http:/");
+    assert_eq!(cf_host.hops[0].host_header, ORIGIN);
+    assert_eq!(response_of(&cf_host.hops[0]).status, 200);
+    // The checks read it that way: CloudFront's shape is rejected, Host routing is not blamed.
+    let ev = Evidence {
+        schema_version: EVIDENCE_SCHEMA_VERSION,
+        collected_at: "2026-11-26T00:00:00Z".into(),
+        collected_at_unix: 0,
+        request: RequestEcho { distribution_id: "ELABPROBES".into(), paths: vec!["/".into()], ..Default::default() },
+        inventory: inventory(vec![origin_def("o1", ORIGIN, OriginProtocolPolicy::HttpOnly)], vec![]),
+        observations: obs.clone(),
+    };
+    let ids: Vec<String> = cf_origin_doctor::checks::run_all(&ev).findings.into_iter().map(|f| f.id).collect();
+    assert!(ids.contains(&"origin-rejects-cloudfront-shaped-requests".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"host-header-routing-mismatch".to_string()), "{ids:?}");
     let log = o.log.lock().unwrap();
     assert!(log.iter().any(|r| r.header("user-agent") == Some("Amazon CloudFront")
         && r.header("x-forwarded-for").is_some()

@@ -46,6 +46,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         {
             continue;
         }
+        // The viewer's request with CloudFront's Host: if it works, Host is not the cause; if it
+        // fails like CloudFront's, Host alone is.
+        let cf_host_answer = pair.viewer_cf_host.and_then(first);
+        if cf_host_answer.is_some_and(is_success) {
+            continue;
+        }
+        let host_proven = cf_host_answer.is_some_and(|r| r.status == cf.status);
         reported.push(pair.origin_id.to_string());
         let b = behavior_of(d, pair.cf);
         let fwd = forwarding::for_behavior(b).ok();
@@ -98,6 +105,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             "Origin {} answers {} to Host: {cf_host} (what CloudFront sends) but {} to Host: {viewer_host}: it routes on the Host header.",
             pair.origin_id, cf.status, viewer.status
         );
+        let params_dropped = params_dropped && !host_proven;
+        let routing_like = routing_like || host_proven;
+        if let Some(p) = pair.viewer_cf_host.filter(|_| host_proven) {
+            evidence.push(EvidenceItem::new(
+                Source::Probe,
+                "origin, as the viewer sends it but with CloudFront's Host",
+                describe(p),
+            ));
+        }
         let (severity, confidence) = match (params_dropped, observed, routing_like) {
             (true, _, _) => (Severity::Medium, Confidence::Low),
             (false, true, r) => (Severity::Critical, if r { Confidence::High } else { Confidence::Medium }),
@@ -188,6 +204,27 @@ mod tests {
         let out = run(&e);
         assert_eq!(out.findings[0].severity, Severity::Critical);
         assert!(out.findings[0].observed);
+    }
+
+    #[test]
+    fn the_viewer_request_with_cloudfronts_host_decides() {
+        let with_cf_host = |status: u16| {
+            let mut e = ev(403, 200);
+            e.request.expect.cookies = vec!["session".into()];
+            e.observations.probes.push(origin_probe(
+                RequestShape::ViewerWithCloudfrontHost,
+                ALB,
+                "/",
+                HopResult::Response(response(status, &[])),
+            ));
+            e
+        };
+        // Fails like CloudFront's: Host is proven, even with dropped cookies around.
+        let out = run(&with_cf_host(403));
+        assert_eq!(out.findings[0].severity, Severity::High);
+        assert_eq!(out.findings[0].confidence, Confidence::High);
+        // Works: the difference is not Host.
+        assert!(run(&with_cf_host(200)).findings.is_empty());
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let same_host = pair.cf.hops.first().map(|h| h.host_header.to_ascii_lowercase())
             == pair.viewer.and_then(|p| p.hops.first()).map(|h| h.host_header.to_ascii_lowercase());
         let origin_path = d.origin(pair.origin_id).map(|o| o.origin_path.as_str()).unwrap_or("");
-        if !same_host || !origin_path.is_empty() || done.contains(&pair.origin_id) {
+        // With another Host, the viewer's request carrying CloudFront's Host must work too.
+        let host_cleared = same_host || pair.viewer_cf_host.and_then(first).is_some_and(is_success);
+        if !host_cleared || !origin_path.is_empty() || done.contains(&pair.origin_id) {
             continue; // Host or OriginPath differ: other checks explain it.
         }
         done.push(pair.origin_id);
@@ -112,6 +114,18 @@ mod tests {
     #[test]
     fn refused_with_the_same_host_is_a_finding() {
         assert_eq!(run(&ev(403, "www.example.com")).findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn a_host_difference_cleared_by_the_cloudfront_host_twin_is_a_finding() {
+        let mut e = ev(403, "other.example.com");
+        e.observations.probes.push(origin_probe(
+            RequestShape::ViewerWithCloudfrontHost,
+            "www.example.com",
+            "/",
+            HopResult::Response(response(200, &[])),
+        ));
+        assert_eq!(run(&e).findings.len(), 1);
     }
 
     #[test]

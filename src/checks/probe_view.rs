@@ -10,6 +10,8 @@ pub struct ShapePair<'a> {
     pub origin_id: &'a str,
     pub cf: &'a ProbeRecord,
     pub viewer: Option<&'a ProbeRecord>,
+    /// The viewer's request with CloudFront's Host, when CloudFront sends another Host.
+    pub viewer_cf_host: Option<&'a ProbeRecord>,
 }
 
 fn origin_key(p: &ProbeRecord) -> Option<(&str, Scheme, u16)> {
@@ -27,13 +29,20 @@ pub fn shape_pairs(ev: &Evidence) -> Vec<ShapePair<'_>> {
         .filter(|p| p.shape == RequestShape::Cloudfront && p.method == "GET")
         .filter_map(|cf| {
             let (origin_id, scheme, port) = origin_key(cf)?;
-            let viewer = probes.iter().find(|v| {
-                v.shape == RequestShape::Viewer
-                    && v.method == "GET"
-                    && origin_key(v) == Some((origin_id, scheme, port))
-                    && v.viewer_path == cf.viewer_path
-            });
-            Some(ShapePair { origin_id, cf, viewer })
+            let twin = |shape: RequestShape| {
+                probes.iter().find(|v| {
+                    v.shape == shape
+                        && v.method == "GET"
+                        && origin_key(v) == Some((origin_id, scheme, port))
+                        && v.viewer_path == cf.viewer_path
+                })
+            };
+            Some(ShapePair {
+                origin_id,
+                cf,
+                viewer: twin(RequestShape::Viewer),
+                viewer_cf_host: twin(RequestShape::ViewerWithCloudfrontHost),
+            })
         })
         .collect()
 }

@@ -88,6 +88,9 @@ pub enum RequestShape {
     Cloudfront,
     /// The viewer's request: Host = a viewer hostname, every header, cookie and query string kept.
     Viewer,
+    /// The viewer's request with the Host CloudFront sends (only when that differs from the
+    /// viewer's): separates a Host difference from the rest of CloudFront's shape.
+    ViewerWithCloudfrontHost,
 }
 
 /// A redirect whose `Location` names an origin's own hostname.
