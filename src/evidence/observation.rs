@@ -346,3 +346,26 @@ pub struct TcpObservation {
     pub connect_ms: Option<u64>,
     pub message: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_from_before_the_new_fields_still_load() {
+        let old = r#"{"probed_from":"x","overrides":[],"skipped":[],"probes":[{"id":"origin:o1:http:/",
+            "target":{"kind":"origin","origin_id":"o1","behavior":"default (*)","scheme":"http","port":80,"host_header":"a"},
+            "method":"GET","request_headers":[],"redirects":{"outcome":"final"},
+            "hops":[{"url":"http://a/","address":null,"address_from_override":false,"sni":null,"host_header":"a",
+              "result":{"type":"response","status":200,"reason":"OK","headers":[],"body_sample":"","body_bytes_read":0,
+                "body_truncated":false,"cloudfront_error":null},
+              "timings":{"connect_ms":1,"tls_ms":null,"first_byte_ms":2,"max_gap_ms":0,"total_ms":3}}]}]}"#;
+        let o: Observations = serde_json::from_str(old).unwrap();
+        assert!(o.dns.is_empty() && o.tcp.is_empty());
+        assert_eq!(o.probes[0].shape, RequestShape::Cloudfront);
+        assert_eq!(o.origin_probes("o1").count(), 1);
+        let echo: crate::evidence::RequestEcho =
+            serde_json::from_str(r#"{"distribution_id":"E1","paths":["/"]}"#).unwrap();
+        assert!(echo.expect.is_empty() && echo.method_probe_path.is_none());
+    }
+}
