@@ -207,7 +207,14 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                 TcpTarget { origin_id: origin.id.clone(), host: origin.domain_name.to_ascii_lowercase(), scheme, port },
             );
             let mut headers = vec![
-                ("User-Agent".to_string(), "Amazon CloudFront".to_string()),
+                // CloudFront sends its own User-Agent unless the behavior forwards the viewer's.
+                (
+                    "User-Agent".to_string(),
+                    match &fwd {
+                        Ok(f) if f.headers.contains("user-agent") => user_agent(),
+                        _ => "Amazon CloudFront".to_string(),
+                    },
+                ),
                 ("X-Forwarded-For".to_string(), PROBE_VIEWER_IP.to_string()),
                 ("Via".to_string(), "1.1 cf-origin-doctor.cloudfront.net (CloudFront)".to_string()),
                 ("Accept-Encoding".to_string(), "gzip".to_string()),
@@ -425,6 +432,8 @@ mod tests {
         assert_eq!(cf.exchange.host_header, "www.example.com");
         assert_eq!(cf.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
         assert!(header(cf, "Authorization").is_some() && header(cf, "Cookie").is_some());
+        // With User-Agent forwarded, CloudFront passes the viewer's on.
+        assert_ne!(header(cf, "User-Agent"), Some("Amazon CloudFront"));
         // Aliases are probed through the edge too, and named for DNS.
         assert!(plan.probes.iter().any(|p| p.id.starts_with("edge:www.example.com:https:")));
         assert!(plan.dns_names.iter().any(|(n, r)| n == "www.example.com" && *r == DnsRole::Alias));

@@ -217,3 +217,15 @@ async fn params_not_forwarded_is_the_primary_cause_and_forwarding_cookies_passes
     let twin = Lab::start(Scenario::ParamsForwarded).await;
     assert_pass(&diagnose_with(&twin, needs(&twin, &[], &["session"])).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_rejecting_cloudfronts_user_agent_is_named_not_host_routing() {
+    let lab = Lab::start(Scenario::CloudFrontShapeRejected).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "origin-rejects-cloudfront-shaped-requests");
+    assert_eq!(f["observed"], true);
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["id"] != "host-header-routing-mismatch"), "{r:#}");
+
+    let twin = Lab::start(Scenario::CloudFrontShapeAccepted).await;
+    assert_pass(&diagnose(&twin).await);
+}

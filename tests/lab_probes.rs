@@ -24,9 +24,10 @@ fn behavior(origin_id: &str) -> Behavior_ {
         viewer_protocol_policy: ViewerProtocolPolicy::AllowAll,
         allowed_methods: vec!["GET".into(), "HEAD".into()],
         cached_methods: vec!["GET".into(), "HEAD".into()],
-        // CachingDisabled + AllViewerExceptHostHeader: everything but Host is forwarded.
+        // CachingDisabled, no origin request policy: nothing of the viewer's is forwarded
+        // (CloudFront's own User-Agent, the origin's name as Host).
         cache_policy_id: Some("4135ea2d-6df8-44a3-9df3-4b5a84be39ad".into()),
-        origin_request_policy_id: Some("b689b0a8-53d0-40ab-baf2-68738e2966ac".into()),
+        origin_request_policy_id: None,
         forwarded_values: None,
     }
 }

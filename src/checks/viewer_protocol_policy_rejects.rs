@@ -54,8 +54,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ),
                 true,
             ),
+            // The recommended setting; only clients that write over http:// suffer: a note.
             ViewerProtocolPolicy::RedirectToHttps if !writes.is_empty() => (
-                Severity::Low,
+                Severity::Info,
                 format!(
                     "Behavior {} redirects HTTP to HTTPS; {} over http:// gets a 307 that many clients do not repeat with the body.",
                     b.label(),
@@ -113,11 +114,11 @@ mod tests {
     }
 
     #[test]
-    fn https_only_403_is_medium_and_redirect_with_writes_is_low() {
+    fn https_only_403_is_medium_and_redirect_with_writes_is_a_note() {
         assert_eq!(run(&ev(ViewerProtocolPolicy::HttpsOnly, 403)).findings[0].severity, Severity::Medium);
         let mut e = ev(ViewerProtocolPolicy::RedirectToHttps, 301);
         e.request.expect.methods = vec!["POST".into()];
-        assert_eq!(run(&e).findings[0].severity, Severity::Low);
+        assert_eq!(run(&e).findings[0].severity, Severity::Info);
     }
 
     #[test]

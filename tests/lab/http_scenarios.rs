@@ -40,6 +40,8 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::AuthorizationForwarded => "auth-ok",
         Scenario::ParamsNotForwarded => "params",
         Scenario::ParamsForwarded => "params-ok",
+        Scenario::CloudFrontShapeRejected => "ua",
+        Scenario::CloudFrontShapeAccepted => "ua-ok",
     }
 }
 
@@ -76,7 +78,9 @@ pub fn tweak_spec(scenario: Scenario, spec: &mut DistributionSpec) {
         }
         Scenario::SecretHeaderMismatch => spec.custom_headers = vec![("X-Origin-Verify".into(), "rotated".into())],
         Scenario::SecretHeaderMatch => spec.custom_headers = vec![("X-Origin-Verify".into(), "original".into())],
-        Scenario::ParamsNotForwarded => spec.origin_request_policy_id = None,
+        Scenario::ParamsNotForwarded | Scenario::CloudFrontShapeRejected | Scenario::CloudFrontShapeAccepted => {
+            spec.origin_request_policy_id = None
+        }
         Scenario::AuthorizationStripped | Scenario::AuthorizationForwarded => {
             // AllViewer forwards Host too (and over HTTPS, as SNI): plain HTTP keeps the
             // scenario about Authorization alone.
@@ -102,6 +106,7 @@ pub fn origin_behavior(scenario: Scenario, _l: &ListenerSpec, domain: &str) -> O
         }
         Scenario::AuthorizationStripped | Scenario::AuthorizationForwarded => Some(Behavior::RequireAuthorization),
         Scenario::ParamsNotForwarded | Scenario::ParamsForwarded => Some(Behavior::RequireCookie("session".into())),
+        Scenario::CloudFrontShapeRejected => Some(Behavior::RejectCloudFrontUserAgent),
         _ => None,
     }
 }

@@ -67,6 +67,10 @@ pub enum Scenario {
     ParamsNotForwarded,
     /// Its twin: AllViewerExceptHostHeader forwards cookies.
     ParamsForwarded,
+    /// The origin refuses `User-Agent: Amazon CloudFront`; the behavior forwards no headers.
+    CloudFrontShapeRejected,
+    /// Its twin: the origin serves everyone.
+    CloudFrontShapeAccepted,
 }
 
 impl Scenario {
@@ -84,6 +88,7 @@ impl Scenario {
             "origin-secret-header-mismatch" => Some(Scenario::SecretHeaderMismatch),
             "authorization-stripped" => Some(Scenario::AuthorizationStripped),
             "params-not-forwarded" => Some(Scenario::ParamsNotForwarded),
+            "origin-rejects-cloudfront-shaped-requests" => Some(Scenario::CloudFrontShapeRejected),
             _ => None,
         }
     }
@@ -102,6 +107,7 @@ impl Scenario {
             "origin-secret-header-mismatch",
             "authorization-stripped",
             "params-not-forwarded",
+            "origin-rejects-cloudfront-shaped-requests",
         ]
     }
 }
