@@ -173,10 +173,13 @@ async fn secret_header_mismatch_is_the_primary_cause_without_leaking_the_secret(
     let text = r.to_string();
     assert!(!text.contains("rotated"), "the secret value leaked into the report");
     assert!(text.contains("<redacted>"));
-    // The origin did receive CloudFront's (wrong) value from the probe.
-    assert!(lab.origins.iter().any(|(_, o)| o.log.lock().unwrap().iter().any(|q| q.header("x-origin-verify")
-        == Some("rotated")
-        && q.header("user-agent") == Some("Amazon CloudFront"))));
+    // The origin did receive CloudFront's (wrong) value from the CloudFront-shaped probe.
+    assert!(lab.origins.iter().any(|(_, o)| {
+        o.log.lock().unwrap().iter().any(|q| {
+            q.header("x-origin-verify") == Some("rotated")
+                && q.header("x-forwarded-for") == Some(cf_origin_doctor::plan::PROBE_VIEWER_IP)
+        })
+    }));
 
     let twin = Lab::start(Scenario::SecretHeaderMatch).await;
     assert_pass(&diagnose(&twin).await);
