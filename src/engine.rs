@@ -87,6 +87,8 @@ impl<A: AwsApi> Engine<A> {
             request: RequestEcho {
                 distribution_id: request.distribution_id.as_str().to_string(),
                 paths: request.paths.clone(),
+                expect: request.expect.clone(),
+                method_probe_path: request.method_probe_path.clone(),
             },
             inventory,
             observations,

@@ -1,10 +1,10 @@
 //! Stage 2: from the inventory and the request, the probes to run, shaped as CloudFront (toward
 //! the origin) and as a viewer (toward the distribution) would send them. Pure: no I/O.
 
-use crate::evidence::{Inventory, OriginKind, ProbeTarget, Scheme, SkippedProbe};
+use crate::evidence::{DnsRole, Expectations, Inventory, OriginKind, ProbeTarget, RequestShape, Scheme, SkippedProbe};
 use crate::forwarding;
 use crate::probe::http::Exchange;
-use crate::request::DiagnoseRequest;
+use crate::request::{DiagnoseRequest, is_write_method};
 
 /// The stand-in viewer address CloudFront would append to `X-Forwarded-For` (TEST-NET-3).
 pub const PROBE_VIEWER_IP: &str = "203.0.113.10";
@@ -16,17 +16,39 @@ pub struct PlannedProbe {
     pub exchange: Exchange,
     /// Follow redirects to these hosts only (names the distribution holds).
     pub allowed_hosts: Vec<String>,
+    /// How the request is shaped (CloudFront's origin request or the viewer's).
+    pub shape: RequestShape,
+    /// The viewer path this probe stands for.
+    pub viewer_path: String,
+    /// Each origin's own hostname with its id: a redirect there is an escape from CloudFront.
+    pub origin_hosts: Vec<(String, String)>,
+}
+
+/// A TCP connect to observe: an origin's host on a port CloudFront uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpTarget {
+    pub origin_id: String,
+    pub host: String,
+    pub scheme: Scheme,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ProbePlan {
     pub probes: Vec<PlannedProbe>,
     pub skipped: Vec<SkippedProbe>,
+    /// Names to resolve (origin domains, the distribution's domain, aliases), once each.
+    pub dns_names: Vec<(String, DnsRole)>,
+    /// TCP connects to observe, once per origin host and port.
+    pub tcp_targets: Vec<TcpTarget>,
 }
 
 fn user_agent() -> String {
     format!("cf-origin-doctor/{}", env!("CARGO_PKG_VERSION"))
 }
+
+/// The value sent for an expected header, cookie or query string the caller named without one.
+pub const PROBE_VALUE: &str = "cf-origin-doctor-probe";
 
 /// Keeps only the query-string parameters the behavior forwards.
 fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
@@ -37,15 +59,112 @@ fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
     if kept.is_empty() { p.to_string() } else { format!("{p}?{}", kept.join("&")) }
 }
 
+/// Adds the expected query-string parameters the path does not already carry.
+fn with_expected_query(path: &str, names: &[String], keep: impl Fn(&str) -> bool) -> String {
+    let present: Vec<String> = path
+        .split_once('?')
+        .map(|(_, q)| q.split('&').map(|kv| kv.split('=').next().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
+    let extra: Vec<String> = names
+        .iter()
+        .filter(|n| keep(n) && !present.iter().any(|p| p == *n))
+        .map(|n| format!("{n}={PROBE_VALUE}"))
+        .collect();
+    if extra.is_empty() {
+        return path.to_string();
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}{}", extra.join("&"))
+}
+
+/// The expected headers and cookies, as request headers, filtered by `keep_header`/`keep_cookie`.
+fn expected_headers(
+    expect: &Expectations,
+    keep_header: impl Fn(&str) -> bool,
+    keep_cookie: impl Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = expect
+        .headers
+        .iter()
+        .filter(|h| !h.eq_ignore_ascii_case("host") && !h.eq_ignore_ascii_case("cookie") && keep_header(h))
+        .map(|h| (h.clone(), PROBE_VALUE.to_string()))
+        .collect();
+    let cookies: Vec<String> =
+        expect.cookies.iter().filter(|c| keep_cookie(c)).map(|c| format!("{c}={PROBE_VALUE}")).collect();
+    if !cookies.is_empty() {
+        out.push(("Cookie".into(), cookies.join("; ")));
+    }
+    out
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
 pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
     let d = &inventory.distribution;
     let mut allowed_hosts: Vec<String> = d.viewer_hostnames().iter().map(|h| h.to_ascii_lowercase()).collect();
-    for o in &d.origins {
-        allowed_hosts.push(o.domain_name.to_ascii_lowercase());
+    let origin_hosts: Vec<(String, String)> =
+        d.origins.iter().map(|o| (o.domain_name.to_ascii_lowercase(), o.id.clone())).collect();
+    for (h, _) in &origin_hosts {
+        allowed_hosts.push(h.clone());
     }
+    let expect = &request.expect;
+    // The hostname a viewer uses: the first alias, else the distribution's own domain.
+    let viewer_host = d.aliases.first().cloned().unwrap_or_else(|| d.domain_name.clone()).to_ascii_lowercase();
     let mut out = ProbePlan::default();
+    push_unique(&mut out.dns_names, (d.domain_name.to_ascii_lowercase(), DnsRole::DistributionDomain));
+    for a in &d.aliases {
+        push_unique(&mut out.dns_names, (a.to_ascii_lowercase(), DnsRole::Alias));
+    }
 
-    for path in &request.paths {
+    let new_probe =
+        |id: String, target: ProbeTarget, exchange: Exchange, shape: RequestShape, path: &str| PlannedProbe {
+            id,
+            target,
+            exchange,
+            allowed_hosts: allowed_hosts.clone(),
+            shape,
+            viewer_path: path.to_string(),
+            origin_hosts: origin_hosts.clone(),
+        };
+
+    // Methods to send as probes: OPTIONS (safe) when any method is expected; HEAD when expected;
+    // write methods only to the declared method-probe path.
+    let mut method_probes: Vec<(String, String)> = Vec::new();
+    if !expect.methods.is_empty() {
+        let first = request.paths.first().cloned().unwrap_or_else(|| "/".into());
+        method_probes.push(("OPTIONS".into(), first.clone()));
+        for m in &expect.methods {
+            match m.as_str() {
+                "GET" | "OPTIONS" => {}
+                "HEAD" => method_probes.push((m.clone(), first.clone())),
+                w if is_write_method(w) => match &request.method_probe_path {
+                    Some(p) => method_probes.push((m.clone(), p.clone())),
+                    None => out.skipped.push(SkippedProbe {
+                        id: format!("edge:{}:https:{first}:{m}", d.domain_name),
+                        reason: format!(
+                            "{m} is a write method and is never sent without a method-probe path (--method-probe-path) declared safe"
+                        ),
+                    }),
+                },
+                _ => {}
+            }
+        }
+    }
+
+    let mut origin_paths: Vec<(String, String)> =
+        request.paths.iter().map(|p| ("GET".to_string(), p.clone())).collect();
+    // OPTIONS goes to the origin too (it answers with Allow); write methods only through CloudFront.
+    for (m, p) in &method_probes {
+        if m == "OPTIONS" {
+            origin_paths.push((m.clone(), p.clone()));
+        }
+    }
+
+    for (method, path) in &origin_paths {
         let behavior = d.behavior_for_path(path);
         let Some(origin) = d.origin(&behavior.target_origin_id) else {
             out.skipped.push(SkippedProbe {
@@ -65,84 +184,280 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             });
             continue;
         };
+        push_unique(
+            &mut out.dns_names,
+            (origin.domain_name.to_ascii_lowercase(), DnsRole::Origin { origin_id: origin.id.clone() }),
+        );
         let fwd = forwarding::for_behavior(behavior);
         let host_header = match &fwd {
-            Ok(f) if f.forwards_host() => d.domain_name.clone(),
+            Ok(f) if f.forwards_host() => viewer_host.clone(),
             _ => origin.domain_name.clone(),
         };
-        let origin_path = match &fwd {
-            Ok(f) => forwarded_query(path, &f.query_strings),
+        let cf_path = match &fwd {
+            Ok(f) => with_expected_query(&forwarded_query(path, &f.query_strings), &expect.query_strings, |n| {
+                f.query_strings.contains(n)
+            }),
             Err(_) => path.split('?').next().unwrap_or(path).to_string(),
         };
+        let viewer_path = with_expected_query(path, &expect.query_strings, |_| true);
+        let suffix = if method == "GET" { String::new() } else { format!(":{method}") };
         for (scheme, port) in custom.origin_connections() {
+            push_unique(
+                &mut out.tcp_targets,
+                TcpTarget { origin_id: origin.id.clone(), host: origin.domain_name.to_ascii_lowercase(), scheme, port },
+            );
             let mut headers = vec![
-                ("User-Agent".to_string(), "Amazon CloudFront".to_string()),
+                // CloudFront sends its own User-Agent unless the behavior forwards the viewer's.
+                (
+                    "User-Agent".to_string(),
+                    match &fwd {
+                        Ok(f) if f.headers.contains("user-agent") => user_agent(),
+                        _ => "Amazon CloudFront".to_string(),
+                    },
+                ),
                 ("X-Forwarded-For".to_string(), PROBE_VIEWER_IP.to_string()),
+                ("Via".to_string(), "1.1 cf-origin-doctor.cloudfront.net (CloudFront)".to_string()),
                 ("Accept-Encoding".to_string(), "gzip".to_string()),
             ];
+            if let Ok(f) = &fwd {
+                headers.extend(expected_headers(expect, |h| f.headers.contains(h), |c| f.cookies.contains(c)));
+            }
             let mut redact = Vec::new();
+            let mut secrets = Vec::new();
             for h in &origin.custom_headers {
                 // After a replay the value is gone; such evidence is never probed again anyway.
                 if let Some(v) = h.value.expose() {
                     headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&h.name));
-                    headers.push((h.name.clone(), v.to_string()));
+                    secrets.push((h.name.clone(), v.to_string()));
                     redact.push(h.name.clone());
                 }
             }
+            headers.extend(secrets.iter().cloned());
+            let target = ProbeTarget::Origin {
+                origin_id: origin.id.clone(),
+                behavior: behavior.label(),
+                scheme,
+                port,
+                host_header: host_header.clone(),
+            };
             let exchange = Exchange {
                 scheme,
                 connect_host: origin.domain_name.clone(),
                 port,
-                method: "GET".into(),
-                path_and_query: format!("{}{}", origin.origin_path, origin_path),
+                method: method.clone(),
+                path_and_query: format!("{}{}", origin.origin_path, cf_path),
                 host_header: host_header.clone(),
                 sni: Some(host_header.clone()),
                 headers,
-                redact,
+                redact: redact.clone(),
             };
-            out.probes.push(PlannedProbe {
-                id: format!("origin:{}:{}:{path}", origin.id, scheme.as_str()),
-                target: ProbeTarget::Origin {
-                    origin_id: origin.id.clone(),
-                    behavior: behavior.label(),
-                    scheme,
-                    port,
-                    host_header: host_header.clone(),
-                },
+            out.probes.push(new_probe(
+                format!("origin:{}:{}:{path}{suffix}", origin.id, scheme.as_str()),
+                target,
                 exchange,
-                allowed_hosts: allowed_hosts.clone(),
-            });
+                RequestShape::Cloudfront,
+                path,
+            ));
+            if method != "GET" {
+                continue;
+            }
+            // The same request as the viewer sends it, straight to the origin (as `curl
+            // https://<origin> -H 'Host: <alias>'` does): Host = the viewer hostname, every
+            // expected header, cookie and query string, the viewer's User-Agent; the custom
+            // origin headers are kept so that a secret-gated origin still answers. When
+            // CloudFront sends another Host, the viewer's request is sent once more with
+            // CloudFront's Host, which tells a Host difference from the rest of the shape.
+            let mut vheaders =
+                vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
+            vheaders.extend(expected_headers(expect, |_| true, |_| true));
+            vheaders.extend(secrets);
+            let mut variants = vec![("origin-viewer", RequestShape::Viewer, viewer_host.clone())];
+            if !host_header.eq_ignore_ascii_case(&viewer_host) {
+                variants.push(("origin-viewer-cfhost", RequestShape::ViewerWithCloudfrontHost, host_header.clone()));
+            }
+            for (prefix, shape, host) in variants {
+                out.probes.push(new_probe(
+                    format!("{prefix}:{}:{}:{path}", origin.id, scheme.as_str()),
+                    ProbeTarget::Origin {
+                        origin_id: origin.id.clone(),
+                        behavior: behavior.label(),
+                        scheme,
+                        port,
+                        host_header: host.clone(),
+                    },
+                    Exchange {
+                        scheme,
+                        connect_host: origin.domain_name.clone(),
+                        port,
+                        method: "GET".into(),
+                        path_and_query: viewer_path.clone(),
+                        host_header: host,
+                        // TLS as to the origin itself (its own name), so that the comparison
+                        // with CloudFront's shape is about the HTTP request, not the certificate.
+                        sni: Some(origin.domain_name.clone()),
+                        headers: vheaders.clone(),
+                        redact: redact.clone(),
+                    },
+                    shape,
+                    path,
+                ));
+            }
         }
     }
 
+    // Through the distribution: every path on its own domain, the first path on each alias,
+    // both schemes; then the method probes over HTTPS on the viewer hostname.
+    let mut edge: Vec<(String, String, String)> = Vec::new();
     for path in &request.paths {
-        for scheme in [Scheme::Https, Scheme::Http] {
-            let hostname = d.domain_name.clone();
-            out.probes.push(PlannedProbe {
-                id: format!("edge:{}:{}:{path}", hostname, scheme.as_str()),
-                target: ProbeTarget::Edge { hostname: hostname.clone(), scheme },
-                exchange: Exchange {
-                    scheme,
-                    connect_host: hostname.clone(),
-                    port: if scheme == Scheme::Https { 443 } else { 80 },
-                    method: "GET".into(),
-                    path_and_query: path.clone(),
-                    host_header: hostname.clone(),
-                    sni: Some(hostname.clone()),
-                    headers: vec![("User-Agent".into(), user_agent()), ("Accept".into(), "*/*".into())],
-                    redact: Vec::new(),
-                },
-                allowed_hosts: allowed_hosts.clone(),
-            });
+        edge.push((d.domain_name.to_ascii_lowercase(), "GET".into(), path.clone()));
+    }
+    if let Some(first) = request.paths.first() {
+        for a in &d.aliases {
+            edge.push((a.to_ascii_lowercase(), "GET".into(), first.clone()));
         }
     }
+    for (hostname, method, path) in &edge {
+        for scheme in [Scheme::Https, Scheme::Http] {
+            out.probes.push(edge_probe(hostname, method, path, scheme, expect, &new_probe));
+        }
+    }
+    for (method, path) in &method_probes {
+        out.probes.push(edge_probe(&viewer_host, method, path, Scheme::Https, expect, &new_probe));
+    }
     out
+}
+
+fn edge_probe(
+    hostname: &str,
+    method: &str,
+    path: &str,
+    scheme: Scheme,
+    expect: &Expectations,
+    new_probe: &impl Fn(String, ProbeTarget, Exchange, RequestShape, &str) -> PlannedProbe,
+) -> PlannedProbe {
+    let mut headers = vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
+    headers.extend(expected_headers(expect, |_| true, |_| true));
+    if is_write_method(method) {
+        headers.push(("Content-Length".into(), "0".into()));
+    }
+    if method == "OPTIONS" {
+        headers.push(("Origin".into(), format!("https://{hostname}")));
+        headers.push(("Access-Control-Request-Method".into(), "GET".into()));
+    }
+    let suffix = if method == "GET" { String::new() } else { format!(":{method}") };
+    new_probe(
+        format!("edge:{}:{}:{path}{suffix}", hostname, scheme.as_str()),
+        ProbeTarget::Edge { hostname: hostname.to_string(), scheme },
+        Exchange {
+            scheme,
+            connect_host: hostname.to_string(),
+            port: if scheme == Scheme::Https { 443 } else { 80 },
+            method: method.to_string(),
+            path_and_query: with_expected_query(path, &expect.query_strings, |_| true),
+            host_header: hostname.to_string(),
+            sni: Some(hostname.to_string()),
+            headers,
+            redact: Vec::new(),
+        },
+        RequestShape::Viewer,
+        path,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::forwarding::NameSet;
+
+    use crate::evidence::{OriginProtocolPolicy, SecretValue};
+
+    fn inv(cache_policy: &str, orp: Option<&str>) -> Inventory {
+        let mut ev = crate::testing::evidence(
+            crate::testing::custom_origin("o1", "alb.example", OriginProtocolPolicy::HttpOnly),
+            crate::evidence::Fetch::NotApplicable { reason: "t".into() },
+        );
+        ev.inventory.distribution.aliases = vec!["www.example.com".into()];
+        ev.inventory.distribution.default_behavior.cache_policy_id = Some(cache_policy.into());
+        ev.inventory.distribution.default_behavior.origin_request_policy_id = orp.map(str::to_string);
+        ev.inventory.distribution.origins[0].custom_headers =
+            vec![crate::evidence::CustomHeader { name: "X-Origin-Verify".into(), value: SecretValue::new("s3cr3t") }];
+        ev.inventory
+    }
+
+    fn expecting(methods: &[&str], probe_path: Option<&str>) -> DiagnoseRequest {
+        DiagnoseRequest::new("EABC", &["/app?lang=en&utm=x".into()])
+            .unwrap()
+            .with_expectations(
+                Expectations {
+                    methods: methods.iter().map(|m| m.to_string()).collect(),
+                    headers: vec!["Authorization".into()],
+                    cookies: vec!["session".into()],
+                    query_strings: vec!["lang".into(), "page".into()],
+                },
+                probe_path,
+            )
+            .unwrap()
+    }
+
+    fn header<'a>(p: &'a PlannedProbe, name: &str) -> Option<&'a str> {
+        p.exchange.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn cloudfront_shape_keeps_only_what_the_behavior_forwards_and_the_viewer_shape_keeps_all() {
+        // CachingOptimized without an origin request policy forwards nothing.
+        let plan = plan(&inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None), &expecting(&[], None));
+        let cf = plan.probes.iter().find(|p| p.id == "origin:o1:http:/app?lang=en&utm=x").unwrap();
+        assert_eq!(cf.exchange.path_and_query, "/app");
+        assert_eq!(cf.exchange.host_header, "alb.example");
+        assert_eq!(header(cf, "Authorization"), None);
+        assert_eq!(header(cf, "Cookie"), None);
+        assert_eq!(header(cf, "User-Agent"), Some("Amazon CloudFront"));
+        // The secret is sent but recorded redacted.
+        assert_eq!(header(cf, "X-Origin-Verify"), Some("s3cr3t"));
+        assert!(cf.exchange.recorded_headers().iter().all(|h| h.value != "s3cr3t"));
+        let v =
+            plan.probes.iter().find(|p| p.shape == RequestShape::Viewer && p.id.starts_with("origin-viewer:")).unwrap();
+        assert_eq!(v.exchange.host_header, "www.example.com");
+        assert_eq!(v.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
+        assert_eq!(header(v, "Cookie"), Some(format!("session={PROBE_VALUE}").as_str()));
+        assert!(header(v, "Authorization").is_some());
+
+        // AllViewer forwards everything, Host included.
+        let plan = super::plan(
+            &inv("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", Some("216adef6-5c7f-47e4-b989-5492eafa07d3")),
+            &expecting(&[], None),
+        );
+        let cf = plan.probes.iter().find(|p| p.id.starts_with("origin:o1:http:")).unwrap();
+        assert_eq!(cf.exchange.host_header, "www.example.com");
+        assert_eq!(cf.exchange.path_and_query, format!("/app?lang=en&utm=x&page={PROBE_VALUE}"));
+        assert!(header(cf, "Authorization").is_some() && header(cf, "Cookie").is_some());
+        // With User-Agent forwarded, CloudFront passes the viewer's on.
+        assert_ne!(header(cf, "User-Agent"), Some("Amazon CloudFront"));
+        // Aliases are probed through the edge too, and named for DNS.
+        assert!(plan.probes.iter().any(|p| p.id.starts_with("edge:www.example.com:https:")));
+        assert!(plan.dns_names.iter().any(|(n, r)| n == "www.example.com" && *r == DnsRole::Alias));
+        assert_eq!(plan.tcp_targets.len(), 1);
+    }
+
+    #[test]
+    fn write_methods_are_sent_only_to_a_declared_method_probe_path() {
+        let i = inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None);
+        let p = plan(&i, &expecting(&["POST", "DELETE"], None));
+        assert!(p.probes.iter().all(|x| !is_write_method(&x.exchange.method)));
+        assert!(p.probes.iter().any(|x| x.exchange.method == "OPTIONS" && x.id.starts_with("edge:")));
+        assert!(p.probes.iter().any(|x| x.exchange.method == "OPTIONS" && x.id.starts_with("origin:")));
+        assert_eq!(p.skipped.iter().filter(|s| s.reason.contains("write method")).count(), 2);
+
+        let p = plan(&i, &expecting(&["POST"], Some("/api/echo")));
+        let post: Vec<_> = p.probes.iter().filter(|x| x.exchange.method == "POST").collect();
+        assert_eq!(post.len(), 1);
+        assert!(post[0].id.starts_with("edge:") && post[0].exchange.path_and_query.starts_with("/api/echo"));
+        assert_eq!(header(post[0], "Content-Length"), Some("0"));
+        // No expectations: GET only, as before.
+        let p = plan(&i, &DiagnoseRequest::new("EABC", &[]).unwrap());
+        assert!(p.probes.iter().all(|x| x.exchange.method == "GET"));
+    }
 
     #[test]
     fn only_forwarded_query_strings_are_kept() {

@@ -3,6 +3,7 @@
 //! The CLI builds these from flags, the Lambda from its event and environment; both go through
 //! the same validation so a bad input gets the same one-line error either way.
 
+use crate::evidence::Expectations;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -88,6 +89,10 @@ pub struct DiagnoseRequest {
     pub distribution_id: DistributionId,
     /// Viewer paths to probe; `["/"]` when none were given.
     pub paths: Vec<String>,
+    /// What the application needs: methods, headers, cookies, query strings.
+    pub expect: Expectations,
+    /// Where write methods (POST, PUT, PATCH, DELETE) may be sent; without it they never are.
+    pub method_probe_path: Option<String>,
 }
 
 impl DiagnoseRequest {
@@ -106,8 +111,73 @@ impl DiagnoseRequest {
         if checked.is_empty() {
             checked.push("/".to_string());
         }
-        Ok(DiagnoseRequest { distribution_id, paths: checked })
+        Ok(DiagnoseRequest {
+            distribution_id,
+            paths: checked,
+            expect: Expectations::default(),
+            method_probe_path: None,
+        })
     }
+
+    /// Adds what the application needs and the path on which write methods may be sent.
+    pub fn with_expectations(
+        mut self,
+        expect: Expectations,
+        method_probe_path: Option<&str>,
+    ) -> Result<Self, InvalidRequest> {
+        self.expect = validate_expectations(expect)?;
+        self.method_probe_path = method_probe_path.map(validate_path).transpose()?;
+        Ok(self)
+    }
+}
+
+/// Methods a request may declare; CloudFront's allowed-method sets are built from these.
+pub const KNOWN_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"];
+
+/// Methods that change state: sent only to a declared method-probe path.
+pub fn is_write_method(m: &str) -> bool {
+    matches!(m, "PUT" | "PATCH" | "POST" | "DELETE")
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Upper-cases methods and checks every name; duplicates are dropped.
+pub fn validate_expectations(e: Expectations) -> Result<Expectations, InvalidRequest> {
+    fn dedup(v: Vec<String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for x in v {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(&x)) {
+                out.push(x);
+            }
+        }
+        out
+    }
+    let mut methods = Vec::new();
+    for m in e.methods {
+        let up = m.trim().to_ascii_uppercase();
+        if !KNOWN_METHODS.contains(&up.as_str()) {
+            return Err(invalid(format!("expected method {m:?} is not one of {}", KNOWN_METHODS.join(", "))));
+        }
+        methods.push(up);
+    }
+    for (kind, names) in [("header", &e.headers), ("cookie", &e.cookies), ("query string", &e.query_strings)] {
+        if names.len() > 32 {
+            return Err(invalid(format!("more than 32 expected {kind} names")));
+        }
+        for n in names {
+            if !is_token(n) {
+                return Err(invalid(format!("expected {kind} name {n:?} is not a valid name")));
+            }
+        }
+    }
+    Ok(Expectations {
+        methods: dedup(methods),
+        headers: dedup(e.headers),
+        cookies: dedup(e.cookies),
+        query_strings: dedup(e.query_strings),
+    })
 }
 
 /// How probes may reach the network: overrides, extra trust anchors, limits.
@@ -119,6 +189,9 @@ pub struct ProbeSettings {
     /// Allow private and loopback targets (link-local and metadata addresses stay refused).
     pub allow_private_targets: bool,
     pub limits: ProbeLimits,
+    /// DNS server for name resolution and DNS observations; `None`: the first `nameserver` of
+    /// `/etc/resolv.conf` for observations and the system resolver for connections.
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// Bounds on every probe. Defaults keep a full diagnosis well inside a Lambda's timeout.
@@ -164,11 +237,17 @@ pub struct DirectRequest {
     pub distribution_id: String,
     #[serde(default)]
     pub paths: Vec<String>,
+    /// What the application needs (methods, headers, cookies, query strings).
+    #[serde(default)]
+    pub expect: Option<Expectations>,
+    #[serde(default, alias = "methodProbePath")]
+    pub method_probe_path: Option<String>,
 }
 
 impl DirectRequest {
     pub fn into_request(self) -> Result<DiagnoseRequest, InvalidRequest> {
-        DiagnoseRequest::new(&self.distribution_id, &self.paths)
+        DiagnoseRequest::new(&self.distribution_id, &self.paths)?
+            .with_expectations(self.expect.unwrap_or_default(), self.method_probe_path.as_deref())
     }
 }
 
@@ -216,5 +295,26 @@ mod tests {
         let r: DirectRequest = serde_json::from_str(r#"{"distributionId":"EABC","paths":["/x"]}"#).unwrap();
         assert_eq!(r.into_request().unwrap().paths, vec!["/x"]);
         assert!(serde_json::from_str::<DirectRequest>(r#"{"distribution_id":"EABC","bogus":1}"#).is_err());
+    }
+
+    #[test]
+    fn expectations_are_validated_and_accepted_in_camel_case() {
+        let r: DirectRequest = serde_json::from_str(
+            r#"{"distributionId":"EABC","expect":{"methods":["post","GET"],"headers":["Authorization"],"cookies":["session"],"queryStrings":["lang"]},"methodProbePath":"/api/echo"}"#,
+        )
+        .unwrap();
+        let r = r.into_request().unwrap();
+        assert_eq!(r.expect.methods, vec!["POST", "GET"]);
+        assert_eq!(r.expect.headers, vec!["Authorization"]);
+        assert_eq!(r.expect.query_strings, vec!["lang"]);
+        assert_eq!(r.method_probe_path.as_deref(), Some("/api/echo"));
+        let bad = |e: Expectations| DiagnoseRequest::new("EABC", &[]).unwrap().with_expectations(e, None).is_err();
+        assert!(bad(Expectations { methods: vec!["TRACE".into()], ..Default::default() }));
+        assert!(bad(Expectations { headers: vec!["Bad Header".into()], ..Default::default() }));
+        assert!(bad(Expectations { cookies: vec!["a;b".into()], ..Default::default() }));
+        assert!(
+            DiagnoseRequest::new("EABC", &[]).unwrap().with_expectations(Expectations::default(), Some("x")).is_err()
+        );
+        assert!(is_write_method("POST") && !is_write_method("OPTIONS"));
     }
 }

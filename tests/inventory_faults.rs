@@ -68,7 +68,11 @@ fn evidence(inventory: Inventory) -> Evidence {
         schema_version: EVIDENCE_SCHEMA_VERSION,
         collected_at: "2026-11-26T00:00:00Z".into(),
         collected_at_unix: 1_795_651_200,
-        request: RequestEcho { distribution_id: inventory.distribution.id.clone(), paths: vec!["/".into()] },
+        request: RequestEcho {
+            distribution_id: inventory.distribution.id.clone(),
+            paths: vec!["/".into()],
+            ..Default::default()
+        },
         inventory,
         observations: Observations { probed_from: "test".into(), ..Default::default() },
     }

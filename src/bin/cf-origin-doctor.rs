@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use cf_origin_doctor::checks::Severity;
 use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
 use cf_origin_doctor::error::DiagnoseError;
-use cf_origin_doctor::evidence::Evidence;
+use cf_origin_doctor::evidence::{Evidence, Expectations};
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
@@ -44,6 +44,27 @@ struct Output {
     fail_on: Severity,
 }
 
+/// What the application needs, declared by the caller (recorded in the evidence).
+#[derive(clap::Args)]
+struct ExpectArgs {
+    /// A method the application needs viewers to use, e.g. POST (repeatable). OPTIONS is sent
+    /// as a probe; write methods only to --method-probe-path.
+    #[arg(long = "expect-method")]
+    expect_methods: Vec<String>,
+    /// A request header the application reads, e.g. Authorization (repeatable).
+    #[arg(long = "expect-header")]
+    expect_headers: Vec<String>,
+    /// A cookie the application reads (repeatable).
+    #[arg(long = "expect-cookie")]
+    expect_cookies: Vec<String>,
+    /// A query-string parameter the application reads (repeatable).
+    #[arg(long = "expect-query")]
+    expect_queries: Vec<String>,
+    /// A path where sending the expected write methods is safe; without it they are never sent.
+    #[arg(long)]
+    method_probe_path: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
@@ -65,6 +86,8 @@ enum Command {
         /// Save the evidence of this run to a file, for `replay` or a bug report (no secrets).
         #[arg(long)]
         record: Option<PathBuf>,
+        #[command(flatten)]
+        expect: Box<ExpectArgs>,
         #[command(flatten)]
         output: Output,
     },
@@ -130,8 +153,27 @@ fn one_line(s: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Diagnose { distribution_id, paths, connect_to, ca_file, allow_private_targets, record, output } => {
-            let request = DiagnoseRequest::new(&distribution_id, &paths).map_err(DiagnoseError::from)?;
+        Command::Diagnose {
+            distribution_id,
+            paths,
+            connect_to,
+            ca_file,
+            allow_private_targets,
+            record,
+            expect,
+            output,
+        } => {
+            let ExpectArgs { expect_methods, expect_headers, expect_cookies, expect_queries, method_probe_path } =
+                *expect;
+            let expect = Expectations {
+                methods: expect_methods,
+                headers: expect_headers,
+                cookies: expect_cookies,
+                query_strings: expect_queries,
+            };
+            let request = DiagnoseRequest::new(&distribution_id, &paths)
+                .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+                .map_err(DiagnoseError::from)?;
             let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
                 settings.connect_to.push(ConnectTo::parse(c).map_err(DiagnoseError::from)?);

@@ -9,23 +9,39 @@
 //! regenerate `docs/findings.md`.
 
 pub mod aggressive_connection_settings;
+pub mod alias_not_on_distribution;
+pub mod authorization_stripped;
+pub mod behavior_routes_to_wrong_origin;
 pub mod cached_errors_or_redirects;
+pub mod config_not_deployed_or_disabled;
 pub mod docs;
 mod finding;
+pub mod host_header_routing_mismatch;
 pub mod ipv6_origin_not_allowed;
 pub mod keepalive_race;
+pub mod method_not_allowed;
 pub mod nacl_blocks;
 pub mod net_common;
 pub mod nlb_security_model;
 pub mod nothing_listening_on_origin_port;
+pub mod origin_dns_failure;
+pub mod origin_group_write_methods;
 pub mod origin_is_ip_address;
 pub mod origin_not_internet_reachable;
+pub mod origin_path_wrong;
+pub mod origin_read_timeout;
+pub mod origin_rejects_cloudfront_shaped_requests;
+pub mod origin_secret_header_mismatch;
+pub mod params_not_forwarded;
+pub mod probe_view;
 pub mod protocol_port_mismatch;
+pub mod redirect_escape_to_origin_hostname;
 pub mod redirect_loop_origin_forces_https;
 pub mod sg_blocks_cloudfront;
 pub mod sg_rule_quota_prevented_prefix_list;
 pub mod stacked_distributions;
 pub mod stale_or_partial_cloudfront_ip_allowlist;
+pub mod viewer_protocol_policy_rejects;
 
 pub use finding::*;
 
@@ -57,6 +73,24 @@ pub static ALL: &[CheckDef] = &[
         meta: &stale_or_partial_cloudfront_ip_allowlist::META,
         run: stale_or_partial_cloudfront_ip_allowlist::run,
     },
+    CheckDef { meta: &method_not_allowed::META, run: method_not_allowed::run },
+    CheckDef { meta: &host_header_routing_mismatch::META, run: host_header_routing_mismatch::run },
+    CheckDef { meta: &origin_read_timeout::META, run: origin_read_timeout::run },
+    CheckDef { meta: &alias_not_on_distribution::META, run: alias_not_on_distribution::run },
+    CheckDef { meta: &config_not_deployed_or_disabled::META, run: config_not_deployed_or_disabled::run },
+    CheckDef { meta: &origin_dns_failure::META, run: origin_dns_failure::run },
+    CheckDef { meta: &redirect_escape_to_origin_hostname::META, run: redirect_escape_to_origin_hostname::run },
+    CheckDef { meta: &origin_secret_header_mismatch::META, run: origin_secret_header_mismatch::run },
+    CheckDef { meta: &params_not_forwarded::META, run: params_not_forwarded::run },
+    CheckDef { meta: &authorization_stripped::META, run: authorization_stripped::run },
+    CheckDef { meta: &viewer_protocol_policy_rejects::META, run: viewer_protocol_policy_rejects::run },
+    CheckDef { meta: &origin_path_wrong::META, run: origin_path_wrong::run },
+    CheckDef {
+        meta: &origin_rejects_cloudfront_shaped_requests::META,
+        run: origin_rejects_cloudfront_shaped_requests::run,
+    },
+    CheckDef { meta: &origin_group_write_methods::META, run: origin_group_write_methods::run },
+    CheckDef { meta: &behavior_routes_to_wrong_origin::META, run: behavior_routes_to_wrong_origin::run },
 ];
 
 /// Runs every check over the evidence.

@@ -38,6 +38,12 @@ pub struct Evidence {
 pub struct RequestEcho {
     pub distribution_id: String,
     pub paths: Vec<String>,
+    /// What the caller declared the application needs (methods, headers, cookies, query strings).
+    #[serde(default)]
+    pub expect: Expectations,
+    /// The path on which write methods may be sent, when the caller named one.
+    #[serde(default)]
+    pub method_probe_path: Option<String>,
 }
 
 /// The outcome of one read-only AWS call (or a chain of them), as data.

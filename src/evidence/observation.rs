@@ -14,13 +14,33 @@ pub struct Observations {
     pub probes: Vec<ProbeRecord>,
     /// Probes that were planned but not run (out of budget, refused target).
     pub skipped: Vec<SkippedProbe>,
+    /// Name resolution of every origin domain and viewer hostname.
+    #[serde(default)]
+    pub dns: Vec<DnsObservation>,
+    /// TCP connects to each port CloudFront uses toward each origin.
+    #[serde(default)]
+    pub tcp: Vec<TcpObservation>,
 }
 
 impl Observations {
+    /// Probes straight to an origin, shaped as CloudFront sends them (any method).
     pub fn origin_probes<'a>(&'a self, origin_id: &'a str) -> impl Iterator<Item = &'a ProbeRecord> + 'a {
-        self.probes
-            .iter()
-            .filter(move |p| matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id))
+        self.probes.iter().filter(move |p| {
+            p.shape == RequestShape::Cloudfront
+                && matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id)
+        })
+    }
+
+    /// Probes straight to an origin, shaped as the viewer sends them (Host = a viewer hostname).
+    pub fn viewer_shaped_origin_probes<'a>(&'a self, origin_id: &'a str) -> impl Iterator<Item = &'a ProbeRecord> + 'a {
+        self.probes.iter().filter(move |p| {
+            p.shape == RequestShape::Viewer
+                && matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id)
+        })
+    }
+
+    pub fn dns_for(&self, name: &str) -> Option<&DnsObservation> {
+        self.dns.iter().find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
     pub fn edge_probes(&self) -> impl Iterator<Item = &ProbeRecord> {
@@ -47,6 +67,41 @@ pub struct ProbeRecord {
     pub request_headers: Vec<Header>,
     pub hops: Vec<Hop>,
     pub redirects: RedirectOutcome,
+    /// How the request was shaped: as CloudFront sends it (origin probes) or as a viewer does.
+    #[serde(default)]
+    pub shape: RequestShape,
+    /// The path asked for (the viewer path, before `OriginPath`), when known.
+    #[serde(default)]
+    pub viewer_path: Option<String>,
+    /// Set when a redirect sent the viewer to an origin's own hostname (bypassing CloudFront).
+    #[serde(default)]
+    pub redirect_escape: Option<RedirectEscape>,
+}
+
+/// Which request a probe reproduces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestShape {
+    /// CloudFront's origin request: Host as CloudFront sets it, `User-Agent: Amazon CloudFront`,
+    /// custom origin headers, only the forwarded headers, cookies and query strings.
+    #[default]
+    Cloudfront,
+    /// The viewer's request: Host = a viewer hostname, every header, cookie and query string kept.
+    Viewer,
+    /// The viewer's request with the Host CloudFront sends (only when that differs from the
+    /// viewer's): separates a Host difference from the rest of CloudFront's shape.
+    ViewerWithCloudfrontHost,
+}
+
+/// A redirect whose `Location` names an origin's own hostname.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectEscape {
+    /// Index of the hop that answered with the redirect.
+    pub hop: usize,
+    pub location: String,
+    pub origin_id: String,
+    pub origin_hostname: String,
 }
 
 impl ProbeRecord {
@@ -121,6 +176,12 @@ pub struct HttpResponse {
     pub body_truncated: bool,
     /// Set when the body is CloudFront's own error page.
     pub cloudfront_error: Option<CloudFrontErrorPage>,
+    /// Names of the cookies set by `Set-Cookie` (values are never recorded).
+    #[serde(default)]
+    pub set_cookie_names: Vec<String>,
+    /// Why the body was not read to its end (cap, stall, time bound), when it was not.
+    #[serde(default)]
+    pub body_incomplete: Option<String>,
 }
 
 impl HttpResponse {
@@ -173,9 +234,13 @@ pub struct Timings {
     pub tls_ms: Option<u64>,
     /// From sending the request to the first response byte.
     pub first_byte_ms: Option<u64>,
-    /// Longest pause between two reads of the response.
+    /// Longest pause between two reads of the response after its first byte, including a
+    /// stall that was cut by the read bound.
     pub max_gap_ms: Option<u64>,
     pub total_ms: u64,
+    /// How long the probe waited for a first byte that never came (cut by the first-byte bound).
+    #[serde(default)]
+    pub first_byte_waited_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,4 +256,116 @@ pub enum RedirectOutcome {
     NotFollowed { location: String, reason: String },
     /// The last hop failed (see its error).
     Failed,
+}
+
+/// What the caller declared the application needs (`expect`), recorded for the checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// HTTP methods viewers use, upper case (e.g. `POST`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Request header names the application reads (e.g. `Authorization`).
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// Cookie names the application reads.
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    /// Query-string parameter names the application reads.
+    #[serde(default, alias = "queryStrings", alias = "query")]
+    pub query_strings: Vec<String>,
+}
+
+impl Expectations {
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_empty() && self.headers.is_empty() && self.cookies.is_empty() && self.query_strings.is_empty()
+    }
+}
+
+/// Which name a DNS observation is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DnsRole {
+    Origin {
+        origin_id: String,
+    },
+    /// The distribution's own `*.cloudfront.net` name.
+    DistributionDomain,
+    Alias,
+}
+
+/// One name resolved: A, AAAA and the CNAME chain, or why it did not resolve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsObservation {
+    pub name: String,
+    pub role: DnsRole,
+    /// `override` (a `--connect-to` entry stands in for DNS), `resolver <addr>` or `system`.
+    pub source: String,
+    /// CNAME targets in order, when the resolver returned them.
+    pub cname_chain: Vec<String>,
+    pub a: Vec<String>,
+    pub aaaa: Vec<String>,
+    /// `nxdomain`, `servfail`, `timeout`, … when the name did not resolve.
+    pub error: Option<String>,
+    /// Private, loopback, link-local or metadata answers, one line each.
+    pub notes: Vec<String>,
+    /// For aliases: whether the name leads to this distribution's domain (CNAME chain or the
+    /// same addresses); `None` when that could not be told.
+    pub points_to_distribution: Option<bool>,
+}
+
+impl DnsObservation {
+    pub fn resolved(&self) -> bool {
+        self.error.is_none() && (!self.a.is_empty() || !self.aaaa.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    Connected,
+    Refused,
+    TimedOut,
+    /// The address may not be probed (link-local, private without opt-in) or did not resolve.
+    NotAttempted,
+    Error,
+}
+
+/// One TCP connect to a port CloudFront uses toward an origin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpObservation {
+    pub origin_id: String,
+    pub host: String,
+    pub port: u16,
+    pub scheme: Scheme,
+    pub address: Option<String>,
+    pub from_override: bool,
+    pub outcome: TcpOutcome,
+    pub connect_ms: Option<u64>,
+    pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_from_before_the_new_fields_still_load() {
+        let old = r#"{"probed_from":"x","overrides":[],"skipped":[],"probes":[{"id":"origin:o1:http:/",
+            "target":{"kind":"origin","origin_id":"o1","behavior":"default (*)","scheme":"http","port":80,"host_header":"a"},
+            "method":"GET","request_headers":[],"redirects":{"outcome":"final"},
+            "hops":[{"url":"http://a/","address":null,"address_from_override":false,"sni":null,"host_header":"a",
+              "result":{"type":"response","status":200,"reason":"OK","headers":[],"body_sample":"","body_bytes_read":0,
+                "body_truncated":false,"cloudfront_error":null},
+              "timings":{"connect_ms":1,"tls_ms":null,"first_byte_ms":2,"max_gap_ms":0,"total_ms":3}}]}]}"#;
+        let o: Observations = serde_json::from_str(old).unwrap();
+        assert!(o.dns.is_empty() && o.tcp.is_empty());
+        assert_eq!(o.probes[0].shape, RequestShape::Cloudfront);
+        assert_eq!(o.origin_probes("o1").count(), 1);
+        let echo: crate::evidence::RequestEcho =
+            serde_json::from_str(r#"{"distribution_id":"E1","paths":["/"]}"#).unwrap();
+        assert!(echo.expect.is_empty() && echo.method_probe_path.is_none());
+    }
 }

@@ -38,6 +38,11 @@ impl BodyReader {
         matches!(self.framing, Framing::Length { remaining: 0 } | Framing::Chunked(ChunkState::Done))
     }
 
+    /// True when the body ends only when the connection closes (no length, not chunked).
+    pub fn until_close(&self) -> bool {
+        matches!(self.framing, Framing::UntilClose)
+    }
+
     pub fn over_cap(&self) -> bool {
         self.read >= self.cap
     }

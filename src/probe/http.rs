@@ -3,7 +3,7 @@
 
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
-use super::target::{ResolveError, resolve};
+use super::target::{ResolveError, resolve_with};
 use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, Scheme, Timings};
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
@@ -39,6 +39,8 @@ pub struct Context<'a> {
     pub tls: Arc<rustls::ClientConfig>,
     /// The probe phase's deadline; no hop runs past it.
     pub deadline: TokioInstant,
+    /// DNS server to ask directly instead of the system resolver (tests, `ProbeSettings`).
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Exchange {
@@ -95,7 +97,7 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         result: HopResult::Error(ProbeError { stage: ProbeStage::Budget, message: "not started".into() }),
         timings: Timings::default(),
     };
-    let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started)).await {
+    let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started, hop_deadline)).await {
         Ok(r) => r,
         Err(_) => {
             let in_phase = TokioInstant::now() >= ctx.deadline;
@@ -118,12 +120,19 @@ fn err(stage: ProbeStage, message: impl Into<String>) -> HopResult {
     HopResult::Error(ProbeError { stage, message: message.into() })
 }
 
-async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Instant) -> HopResult {
-    let (addrs, from_override) = match resolve(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private).await {
-        Ok(r) => r,
-        Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
-        Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
-    };
+async fn run_inner(
+    ex: &Exchange,
+    ctx: &Context<'_>,
+    hop: &mut Hop,
+    started: Instant,
+    hop_deadline: TokioInstant,
+) -> HopResult {
+    let (addrs, from_override) =
+        match resolve_with(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private, ctx.dns_server).await {
+            Ok(r) => r,
+            Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
+            Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
+        };
     hop.address_from_override = from_override;
     let connect_started = Instant::now();
     let mut last_error = None;
@@ -155,7 +164,7 @@ async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Ins
     let _ = tcp.set_nodelay(true);
 
     match ex.scheme {
-        Scheme::Http => exchange_on(tcp, ex, ctx, hop, started).await,
+        Scheme::Http => exchange_on(tcp, ex, ctx, hop, started, hop_deadline).await,
         Scheme::Https => {
             let tls_started = Instant::now();
             let name = match ex.sni.as_deref().map(|s| ServerName::try_from(s.to_string())) {
@@ -179,7 +188,7 @@ async fn run_inner(ex: &Exchange, ctx: &Context<'_>, hop: &mut Hop, started: Ins
                 Ok(Err(e)) => err(ProbeStage::Tls, describe_tls_error(&e)),
                 Ok(Ok(tls)) => {
                     hop.timings.tls_ms = Some(ms(tls_started));
-                    exchange_on(tls, ex, ctx, hop, started).await
+                    exchange_on(tls, ex, ctx, hop, started, hop_deadline).await
                 }
             }
         }
@@ -201,8 +210,12 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     ctx: &Context<'_>,
     hop: &mut Hop,
     started: Instant,
+    hop_deadline: TokioInstant,
 ) -> HopResult {
     let _ = started;
+    // The body is read until this instant at the latest, a little before the hop bound, so that
+    // a response that stalls mid-body is still recorded (truncated) instead of lost.
+    let body_deadline = hop_deadline.checked_sub(std::time::Duration::from_millis(50)).unwrap_or(hop_deadline);
     if let Err(e) = stream.write_all(&ex.request_bytes()).await {
         return err(ProbeStage::Http, format!("sending the request failed: {e}"));
     }
@@ -216,17 +229,27 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     let mut last_read = sent;
     let mut max_gap = 0u64;
 
-    // Response head.
+    // Response head. The first byte is bounded by the first-byte timeout (CloudFront's origin
+    // response timeout); every later read by the same bound, as CloudFront applies it between
+    // packets too.
     let (status, reason, headers, head_len) = loop {
-        let wait = if buf.is_empty() { limits.first_byte_timeout } else { limits.hop_timeout };
-        let n = match timeout(wait, stream.read(&mut chunk)).await {
+        let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
+        let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
             Err(_) if buf.is_empty() => {
+                hop.timings.first_byte_waited_ms = Some(ms(sent));
+                if read_until >= body_deadline && hop_deadline >= ctx.deadline {
+                    return err(ProbeStage::Budget, "the probe phase's time budget ran out waiting for the first byte");
+                }
                 return err(
                     ProbeStage::FirstByteTimeout,
-                    format!("no response byte within {} s of sending the request", limits.first_byte_timeout.as_secs()),
+                    format!("no response byte within {} ms of sending the request", ms(sent)),
                 );
             }
-            Err(_) => return err(ProbeStage::Http, "the response head stalled"),
+            Err(_) => {
+                max_gap = max_gap.max(ms(last_read));
+                hop.timings.max_gap_ms = Some(max_gap);
+                return err(ProbeStage::Http, format!("the response head stalled for {} ms", ms(last_read)));
+            }
             Ok(Err(e)) => {
                 return err(ProbeStage::Http, format!("reading the response failed: {e}"));
             }
@@ -296,36 +319,79 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     );
     body.feed(&buf[head_len..]);
     let mut truncated = false;
+    let mut incomplete = None;
     while !body.done() {
-        let n = match timeout(limits.hop_timeout, stream.read(&mut chunk)).await {
+        if body.over_cap() {
+            truncated = true;
+            incomplete = Some(format!("stopped reading at the {} byte cap", limits.max_body_bytes));
+            break;
+        }
+        let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
+        let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
             Err(_) => {
+                // The stall counts as a gap even though it never ended.
+                max_gap = max_gap.max(ms(last_read));
                 truncated = true;
+                incomplete = Some(if read_until >= body_deadline {
+                    format!("the body was still arriving at the hop bound; stalled {} ms", ms(last_read))
+                } else {
+                    format!("the body stalled for more than {} ms", limits.first_byte_timeout.as_millis())
+                });
                 break;
             }
-            Ok(Err(_)) | Ok(Ok(0)) => break,
+            Ok(Err(e)) => {
+                truncated = true;
+                incomplete = Some(format!("reading the body failed: {e}"));
+                break;
+            }
+            Ok(Ok(0)) => {
+                if !body.until_close() {
+                    truncated = true;
+                    incomplete = Some("the connection closed before the end of the body".into());
+                }
+                break;
+            }
             Ok(Ok(n)) => n,
         };
         max_gap = max_gap.max(ms(last_read));
         last_read = Instant::now();
         body.feed(&chunk[..n]);
-        if body.over_cap() {
-            truncated = true;
-            break;
-        }
     }
     hop.timings.max_gap_ms = Some(max_gap);
     let (sample, read) = body.finish();
     let body_sample = String::from_utf8_lossy(&sample).into_owned();
     let cloudfront_error = recognise_error_page(&body_sample);
+    let set_cookie_names = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|h| h.value.split(['=', ';']).next().map(|n| n.trim().to_string()))
+        .filter(|n| !n.is_empty())
+        .collect();
     HopResult::Response(HttpResponse {
         status,
         reason,
-        headers: cap_headers(headers),
+        headers: cap_headers(redact_set_cookie(headers)),
         body_sample,
         body_bytes_read: read,
         body_truncated: truncated,
         cloudfront_error,
+        set_cookie_names,
+        body_incomplete: incomplete,
     })
+}
+
+/// Cookie values (sessions, tokens) never reach the evidence: `Set-Cookie: name=<redacted>`.
+fn redact_set_cookie(headers: Vec<Header>) -> Vec<Header> {
+    headers
+        .into_iter()
+        .map(|mut h| {
+            if h.name.eq_ignore_ascii_case("set-cookie") {
+                let name = h.value.split(['=', ';']).next().unwrap_or("").trim().to_string();
+                h.value = format!("{name}=<redacted>");
+            }
+            h
+        })
+        .collect()
 }
 
 /// Keeps the evidence small: at most 64 headers, values cut at 1 KiB.

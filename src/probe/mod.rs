@@ -3,11 +3,13 @@
 
 mod body;
 pub mod cloudfront_page;
+pub mod dns;
 pub mod http;
+pub mod network;
 pub mod target;
 mod tls;
 
-use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectOutcome, Scheme};
+use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectEscape, RedirectOutcome, Scheme};
 use crate::plan::{PlannedProbe, ProbePlan};
 use crate::request::ProbeSettings;
 use futures_util::future::join_all;
@@ -20,7 +22,10 @@ pub use tls::{TlsConfigs, TlsSetupError};
 /// Runs a plan. `probed_from` says where this process runs (the report shows it).
 pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, probed_from: &str) -> Observations {
     let deadline = TokioInstant::now() + settings.limits.phase_budget;
-    let records = join_all(plan.probes.iter().map(|p| run_probe(p, settings, tls, deadline))).await;
+    let (records, (dns, tcp)) = tokio::join!(
+        join_all(plan.probes.iter().map(|p| run_probe(p, settings, tls, deadline))),
+        network::observe(plan, settings, deadline)
+    );
     let mut overrides: Vec<String> = records
         .iter()
         .flat_map(|r| r.hops.iter())
@@ -29,7 +34,14 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         .collect();
     overrides.sort();
     overrides.dedup();
-    Observations { probed_from: probed_from.to_string(), overrides, probes: records, skipped: plan.skipped.clone() }
+    Observations {
+        probed_from: probed_from.to_string(),
+        overrides,
+        probes: records,
+        skipped: plan.skipped.clone(),
+        dns,
+        tcp,
+    }
 }
 
 async fn run_probe(
@@ -42,6 +54,7 @@ async fn run_probe(
     let mut seen: Vec<String> = Vec::new();
     let mut current = p.exchange.clone();
     let origin_probe = matches!(p.target, crate::evidence::ProbeTarget::Origin { .. });
+    let mut escape = None;
     let redirects = loop {
         let config = match (current.scheme, origin_probe && hops.is_empty()) {
             (Scheme::Https, true) => tls.cloudfront_to_origin.clone(),
@@ -53,6 +66,7 @@ async fn run_probe(
             allow_private: settings.allow_private_targets,
             tls: Arc::clone(&config),
             deadline,
+            dns_server: settings.dns_server,
         };
         let hop = http::run(&current, &ctx).await;
         seen.push(normalise(&hop.url));
@@ -80,6 +94,16 @@ async fn run_probe(
             break RedirectOutcome::TooMany { limit: settings.limits.max_redirects };
         }
         let host = next.host_str().unwrap_or("").to_ascii_lowercase();
+        if escape.is_none() {
+            if let Some((h, id)) = p.origin_hosts.iter().find(|(h, _)| *h == host) {
+                escape = Some(RedirectEscape {
+                    hop: hops.len() - 1,
+                    location: location.clone(),
+                    origin_id: id.clone(),
+                    origin_hostname: h.clone(),
+                });
+            }
+        }
         let scheme = match next.scheme() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
@@ -105,6 +129,9 @@ async fn run_probe(
         request_headers: p.exchange.recorded_headers(),
         hops,
         redirects,
+        shape: p.shape,
+        viewer_path: Some(p.viewer_path.clone()),
+        redirect_escape: escape,
     }
 }
 

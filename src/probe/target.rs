@@ -77,11 +77,30 @@ pub async fn resolve(
     overrides: &[ConnectTo],
     allow_private: bool,
 ) -> Result<(Vec<SocketAddr>, bool), ResolveError> {
+    resolve_with(host, port, overrides, allow_private, None).await
+}
+
+/// As [`resolve`]; with `dns_server`, names are resolved by asking that server directly.
+pub async fn resolve_with(
+    host: &str,
+    port: u16,
+    overrides: &[ConnectTo],
+    allow_private: bool,
+    dns_server: Option<SocketAddr>,
+) -> Result<(Vec<SocketAddr>, bool), ResolveError> {
     let host_lc = host.trim_end_matches('.').to_ascii_lowercase();
     let (candidates, from_override) = if let Some(o) = overrides.iter().find(|o| o.host == host_lc && o.port == port) {
         (vec![o.target], true)
     } else if let Ok(ip) = host_lc.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         (vec![SocketAddr::new(ip, port)], false)
+    } else if let Some(server) = dns_server {
+        let answer = super::dns::resolve_both(server, &host_lc, std::time::Duration::from_secs(4))
+            .await
+            .map_err(|e| ResolveError::Dns(format!("{host_lc}: {e}")))?;
+        if answer.addresses.is_empty() {
+            return Err(ResolveError::Dns(format!("{host_lc}: no addresses")));
+        }
+        (answer.addresses.into_iter().map(|ip| SocketAddr::new(ip, port)).collect(), false)
     } else {
         let addrs = tokio::net::lookup_host((host_lc.as_str(), port))
             .await

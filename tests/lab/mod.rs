@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod aws_proxy;
+pub mod dns;
 pub mod edge;
+pub mod http_scenarios;
 pub mod moto;
 pub mod net_scenarios;
 pub mod origin;
@@ -54,6 +56,48 @@ pub enum Scenario {
     NlbSecurityModel,
     /// Its twin: the target's group admits CloudFront's prefix list on 80.
     NlbSecurityModelFixed,
+    /// The behavior allows GET and HEAD only (diagnose with `expect.methods = [POST]`).
+    MethodNotAllowed,
+    /// Its twin: all seven methods allowed.
+    MethodAllowed,
+    /// The origin serves the site only under its alias (and the distribution's name); Host is
+    /// not forwarded, so CloudFront's requests get the origin's 404.
+    HostHeaderRouting,
+    /// Its twin: Host forwarded (AllViewer).
+    HostHeaderForwarded,
+    /// The origin sends its first byte after 2.6 s; OriginReadTimeout is 2 s.
+    OriginReadTimeout,
+    /// Its twin: the same timeout, a fast origin.
+    OriginFast,
+    /// The alias's DNS leads to another distribution's edge, which does not hold it.
+    AliasNotOnDistribution,
+    /// Its twin: the alias leads to this distribution.
+    AliasOnDistribution,
+    /// The distribution is disabled (twin: Healthy).
+    Disabled,
+    /// The origin's name does not resolve (twin: Healthy).
+    OriginDnsFailure,
+    /// The app redirects to http://<Host>/login and Host is not forwarded: viewers are sent to
+    /// the load balancer's own name.
+    RedirectEscape,
+    /// Its twin: Host forwarded.
+    RedirectStaysOnAlias,
+    /// CloudFront sends `X-Origin-Verify: rotated`; the origin accepts only `original`.
+    SecretHeaderMismatch,
+    /// Its twin: the values match.
+    SecretHeaderMatch,
+    /// The origin needs Authorization; the behavior forwards nothing (CachingOptimized alone).
+    AuthorizationStripped,
+    /// Its twin: AllViewer forwards it.
+    AuthorizationForwarded,
+    /// The origin needs the `session` cookie; the behavior forwards no cookies.
+    ParamsNotForwarded,
+    /// Its twin: AllViewerExceptHostHeader forwards cookies.
+    ParamsForwarded,
+    /// The origin refuses `User-Agent: Amazon CloudFront`; the behavior forwards no headers.
+    CloudFrontShapeRejected,
+    /// Its twin: the origin serves everyone.
+    CloudFrontShapeAccepted,
 }
 
 impl Scenario {
@@ -70,6 +114,17 @@ impl Scenario {
             "protocol-port-mismatch" => Some(Scenario::ProtocolPortMismatch),
             "nlb-security-model" => Some(Scenario::NlbSecurityModel),
             "nlb-security-model-fixed" => Some(Scenario::NlbSecurityModelFixed),
+            "method-not-allowed" => Some(Scenario::MethodNotAllowed),
+            "host-header-routing-mismatch" => Some(Scenario::HostHeaderRouting),
+            "origin-read-timeout" => Some(Scenario::OriginReadTimeout),
+            "alias-not-on-distribution" => Some(Scenario::AliasNotOnDistribution),
+            "config-not-deployed-or-disabled" => Some(Scenario::Disabled),
+            "origin-dns-failure" => Some(Scenario::OriginDnsFailure),
+            "redirect-escape-to-origin-hostname" => Some(Scenario::RedirectEscape),
+            "origin-secret-header-mismatch" => Some(Scenario::SecretHeaderMismatch),
+            "authorization-stripped" => Some(Scenario::AuthorizationStripped),
+            "params-not-forwarded" => Some(Scenario::ParamsNotForwarded),
+            "origin-rejects-cloudfront-shaped-requests" => Some(Scenario::CloudFrontShapeRejected),
             _ => None,
         }
     }
@@ -87,6 +142,17 @@ impl Scenario {
             "protocol-port-mismatch",
             "nlb-security-model",
             "nlb-security-model-fixed",
+            "method-not-allowed",
+            "host-header-routing-mismatch",
+            "origin-read-timeout",
+            "alias-not-on-distribution",
+            "config-not-deployed-or-disabled",
+            "origin-dns-failure",
+            "redirect-escape-to-origin-hostname",
+            "origin-secret-header-mismatch",
+            "authorization-stripped",
+            "params-not-forwarded",
+            "origin-rejects-cloudfront-shaped-requests",
         ]
     }
 }
@@ -102,6 +168,13 @@ pub struct Lab {
     pub alb: seed::Alb,
     pub origins: Vec<(u16, origin::Origin)>,
     pub edge: edge::Edge,
+    /// The lab's DNS stand-in: the probes ask it instead of the system resolver, so no query
+    /// leaves loopback (names with an override are never asked).
+    pub dns: dns::DnsServer,
+    /// The alias the scenario gives the distribution, if any.
+    pub alias: Option<String>,
+    /// Another distribution's edge, for scenarios where DNS leads elsewhere.
+    pub other_edge: Option<edge::Edge>,
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -124,22 +197,7 @@ impl Lab {
         let mut ca_file = tempfile::NamedTempFile::new().expect("ca temp file");
         ca_file.write_all(ca.pem().as_bytes()).expect("write ca");
 
-        let name = format!(
-            "lab-{}",
-            match scenario {
-                Scenario::Healthy => "healthy",
-                Scenario::RedirectLoop => "loop",
-                Scenario::SgBlocksCloudFront => "sg",
-                Scenario::SgBlocksCloudFrontFixed => "sg-fixed",
-                Scenario::NaclBlocks => "nacl",
-                Scenario::NaclBlocksFixed => "nacl-fixed",
-                Scenario::InternalAlb => "internal",
-                Scenario::NothingListening => "no-listener",
-                Scenario::ProtocolPortMismatch => "port-mismatch",
-                Scenario::NlbSecurityModel => "nlb",
-                Scenario::NlbSecurityModelFixed => "nlb-fixed",
-            }
-        );
+        let name = format!("lab-{}", http_scenarios::short(scenario));
         let http_action = match scenario {
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
             _ => seed::ListenerAction::Forward,
@@ -170,13 +228,18 @@ impl Lab {
             spec.origin_domain = dns.clone();
             spec.protocol_policy = "http-only";
         }
+        http_scenarios::tweak_spec(scenario, &mut spec);
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
+        let alias = http_scenarios::alias(scenario);
 
         // Origin stand-ins that do what the seeded listeners say.
         let mut origins = Vec::new();
         let mut connect_to = Vec::new();
         for (l, _arn) in &alb.listeners {
             let behavior = match &l.action {
+                _ if http_scenarios::origin_behavior(scenario, l, &domain_name).is_some() => {
+                    http_scenarios::origin_behavior(scenario, l, &domain_name).unwrap_or(origin::Behavior::App)
+                }
                 seed::ListenerAction::Forward => origin::Behavior::App,
                 seed::ListenerAction::RedirectToHttps => origin::Behavior::RedirectToHttps,
                 seed::ListenerAction::Fixed { status, body } => {
@@ -185,7 +248,9 @@ impl Lab {
             };
             let tls = l.https.then(|| ca.leaf(&[alb_dns.as_str()]));
             let o = origin::start(behavior, tls).await;
-            connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.server.addr });
+            if !http_scenarios::origin_unresolvable(scenario) {
+                connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.server.addr });
+            }
             origins.push((l.port, o));
         }
 
@@ -211,7 +276,11 @@ impl Lab {
             })
             .collect();
         let api = SdkApi::new(sdk.clone());
-        let viewer_cert = ca.leaf(&[domain_name.as_str(), "*.cloudfront.net"]);
+        let mut viewer_names = vec![domain_name.as_str(), "*.cloudfront.net"];
+        if let Some(a) = &alias {
+            viewer_names.push(a.as_str());
+        }
+        let viewer_cert = ca.leaf(&viewer_names);
         let edge = edge::start(
             &api,
             &distribution_id,
@@ -222,7 +291,52 @@ impl Lab {
         connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 443, target: edge.https.addr });
         connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 80, target: edge.http.addr });
 
-        Lab { moto, sdk, ca, ca_file, connect_to, distribution_id, domain_name, alb, origins, edge }
+        // The alias leads to this distribution's edge, or (alias scenario) to another
+        // distribution's edge that does not hold it.
+        let mut other_edge = None;
+        if let Some(a) = &alias {
+            let (https, http) = if http_scenarios::alias_elsewhere(scenario) {
+                let mut other = seed::DistributionSpec::new(&alb.dns_name);
+                other.origin_id = "other-origin".into();
+                let (other_id, other_domain) = seed::create_distribution(&sdk, &other).await;
+                let e = edge::start(
+                    &api,
+                    &other_id,
+                    ca.leaf(&[other_domain.as_str(), a.as_str()]),
+                    edge::EdgeOptions {
+                        connect_to: connect_to.clone(),
+                        origin_roots_pem: ca.pem(),
+                        timeout_scale: 0.1,
+                    },
+                )
+                .await;
+                let addrs = (e.https.addr, e.http.addr);
+                other_edge = Some(e);
+                addrs
+            } else {
+                (edge.https.addr, edge.http.addr)
+            };
+            connect_to.push(ConnectTo { host: a.clone(), port: 443, target: https });
+            connect_to.push(ConnectTo { host: a.clone(), port: 80, target: http });
+        }
+        // Every name without an override gets NXDOMAIN from the lab's DNS.
+        let dns = dns::start(vec![]).await;
+
+        Lab {
+            moto,
+            sdk,
+            ca,
+            ca_file,
+            connect_to,
+            distribution_id,
+            domain_name,
+            alb,
+            origins,
+            edge,
+            dns,
+            alias,
+            other_edge,
+        }
     }
 
     /// Probe settings that reach the lab: overrides, the lab CA, loopback allowed, short bounds.
@@ -239,6 +353,7 @@ impl Lab {
                 phase_budget: Duration::from_secs(20),
                 ..ProbeLimits::default()
             },
+            dns_server: Some(self.dns.addr),
         }
     }
 

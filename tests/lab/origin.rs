@@ -14,6 +14,34 @@ pub enum Behavior {
     RedirectToHttps,
     /// ALB fixed response.
     Fixed { status: u16, body: String },
+    /// The application, answering only after a delay.
+    SlowFirstByte(std::time::Duration),
+    /// The application, streaming its body in chunks with pauses.
+    Chunks(Vec<(std::time::Duration, String)>),
+    /// 403 to `User-Agent: Amazon CloudFront`, the application otherwise.
+    RejectCloudFrontUserAgent,
+    /// A body of this many bytes (generated while sending).
+    HugeBody(u64),
+    /// A response head of about this many bytes (generated while sending).
+    HugeHeaders(usize),
+    /// 302 to this absolute URL for every request.
+    RedirectTo(String),
+    /// Name-based routing: the application for these Hosts, a fixed 404 for any other.
+    RequireHost(Vec<String>),
+    /// An ALB rule that forwards only requests carrying this header with this value; others get
+    /// the default action's fixed 403.
+    RequireHeader { name: String, value: String },
+    /// 405 with `Allow` listing these methods to any other method; the application otherwise.
+    AllowOnly(Vec<String>),
+    /// The application, but 401 with `WWW-Authenticate` unless an Authorization header came.
+    RequireAuthorization,
+    /// Accepts and never answers.
+    Silent,
+    /// The application, redirecting `/` to `http://<the Host it received>/login`, as an app
+    /// that builds absolute URLs from Host does.
+    RedirectFromHost,
+    /// The application, but 400 unless the request carries this cookie.
+    RequireCookie(String),
 }
 
 /// Every request an origin received, for assertions.
@@ -61,5 +89,72 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
             .header("Server", "awselb/2.0")
             .header("Content-Type", "text/plain")
             .body(body.clone()),
+        Behavior::SlowFirstByte(d) => respond(&Behavior::App, req).raw(server::Raw::Delay(*d)),
+        Behavior::Chunks(parts) => Response::new(200, "OK")
+            .header("Server", "lab-app")
+            .header("Content-Type", "text/plain")
+            .raw(server::Raw::Chunks(parts.iter().map(|(d, s)| (*d, s.clone().into_bytes())).collect())),
+        Behavior::RejectCloudFrontUserAgent => {
+            if req.header("user-agent") == Some("Amazon CloudFront") {
+                Response::new(403, "Forbidden").header("Server", "lab-app").body("bots are not welcome here")
+            } else {
+                respond(&Behavior::App, req)
+            }
+        }
+        Behavior::HugeBody(n) => Response::new(200, "OK").header("Server", "lab-app").raw(server::Raw::HugeBody(*n)),
+        Behavior::HugeHeaders(n) => Response::new(200, "OK").raw(server::Raw::HugeHeaders(*n)),
+        Behavior::RedirectTo(url) => {
+            Response::new(302, "Found").header("Server", "lab-app").header("Location", url.clone())
+        }
+        Behavior::RequireHost(hosts) => {
+            let h = req.host();
+            let h = h.split(':').next().unwrap_or("");
+            if hosts.iter().any(|x| x.eq_ignore_ascii_case(h)) {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(404, "Not Found").header("Server", "awselb/2.0").body("no site for this host")
+            }
+        }
+        Behavior::RequireHeader { name, value } => {
+            if req.header(name) == Some(value.as_str()) {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(403, "Forbidden").header("Server", "awselb/2.0").body("Access denied")
+            }
+        }
+        Behavior::AllowOnly(methods) => {
+            if methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)) {
+                respond(&Behavior::App, req).header("Allow", methods.join(", "))
+            } else {
+                Response::new(405, "Method Not Allowed").header("Allow", methods.join(", "))
+            }
+        }
+        Behavior::RequireAuthorization => {
+            if req.header("authorization").is_some() {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(401, "Unauthorized").header("WWW-Authenticate", "Bearer realm=\"lab\"")
+            }
+        }
+        Behavior::Silent => Response::new(200, "OK").raw(server::Raw::Silent),
+        Behavior::RedirectFromHost => {
+            if req.target == "/" {
+                Response::new(302, "Found")
+                    .header("Server", "lab-app")
+                    .header("Location", format!("http://{}/login", req.host()))
+            } else {
+                respond(&Behavior::App, req)
+            }
+        }
+        Behavior::RequireCookie(name) => {
+            let has = req
+                .header("cookie")
+                .is_some_and(|c| c.split(';').any(|kv| kv.trim().split('=').next() == Some(name.as_str())));
+            if has {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(400, "Bad Request").header("Server", "lab-app").body("missing session cookie")
+            }
+        }
     }
 }

@@ -182,6 +182,8 @@ pub struct DistributionSpec {
     pub aliases: Vec<String>,
     pub enabled: bool,
     pub custom_headers: Vec<(String, String)>,
+    /// `OriginReadTimeout` in seconds.
+    pub read_timeout_s: i32,
 }
 
 impl DistributionSpec {
@@ -201,6 +203,7 @@ impl DistributionSpec {
             aliases: vec![],
             enabled: true,
             custom_headers: vec![],
+            read_timeout_s: 30,
         }
     }
 }
@@ -222,7 +225,7 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
                 .build()
                 .expect("ssl protocols"),
         )
-        .origin_read_timeout(30)
+        .origin_read_timeout(spec.read_timeout_s)
         .origin_keepalive_timeout(5)
         .build()
         .expect("custom origin config");

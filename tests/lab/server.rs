@@ -41,11 +41,34 @@ pub struct Response {
     pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// How the bytes go out when not all at once (slow, chunked, huge); `None`: all at once.
+    pub raw: Option<Raw>,
+}
+
+/// Misbehaving ways of sending a response. Huge parts are generated while writing, never held
+/// in memory.
+#[derive(Debug, Clone)]
+pub enum Raw {
+    /// Wait this long before the first byte, then send the response as usual.
+    Delay(std::time::Duration),
+    /// The head with `Transfer-Encoding: chunked`, then each chunk after its delay.
+    Chunks(Vec<(std::time::Duration, Vec<u8>)>),
+    /// `Content-Length: n` and n bytes of body, written in blocks until done or the peer leaves.
+    HugeBody(u64),
+    /// Header fields totalling about n bytes, then an empty body.
+    HugeHeaders(usize),
+    /// Accept the request and never answer (the connection stays open until the peer leaves).
+    Silent,
 }
 
 impl Response {
     pub fn new(status: u16, reason: &str) -> Self {
-        Response { status, reason: reason.to_string(), headers: Vec::new(), body: Vec::new() }
+        Response { status, reason: reason.to_string(), headers: Vec::new(), body: Vec::new(), raw: None }
+    }
+
+    pub fn raw(mut self, raw: Raw) -> Self {
+        self.raw = Some(raw);
+        self
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -175,9 +198,109 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     buf.truncate(length);
     request.body = buf;
     let response = handler(request).await;
-    let _ = s.write_all(&response.to_bytes()).await;
+    match response.raw.clone() {
+        None => {
+            let _ = s.write_all(&response.to_bytes()).await;
+        }
+        Some(raw) => write_raw(&mut s, &response, raw).await,
+    }
     let _ = s.flush().await;
     let _ = s.shutdown().await;
+}
+
+fn head(r: &Response) -> String {
+    let mut out = format!("HTTP/1.1 {} {}\r\n", r.status, r.reason);
+    for (n, v) in &r.headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out
+}
+
+async fn write_raw<S: AsyncWrite + Unpin>(s: &mut S, r: &Response, raw: Raw) {
+    match raw {
+        Raw::Delay(d) => {
+            tokio::time::sleep(d).await;
+            let _ = s.write_all(&r.to_bytes()).await;
+        }
+        Raw::Chunks(parts) => {
+            let h = head(r) + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+            if s.write_all(h.as_bytes()).await.is_err() {
+                return;
+            }
+            let _ = s.flush().await;
+            for (delay, data) in parts {
+                tokio::time::sleep(delay).await;
+                let mut c = format!("{:x}\r\n", data.len()).into_bytes();
+                c.extend_from_slice(&data);
+                c.extend_from_slice(b"\r\n");
+                if s.write_all(&c).await.is_err() || s.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = s.write_all(b"0\r\n\r\n").await;
+        }
+        Raw::HugeBody(len) => {
+            let h = head(r) + &format!("Content-Length: {len}\r\nConnection: close\r\n\r\n");
+            if s.write_all(h.as_bytes()).await.is_err() {
+                return;
+            }
+            let block = vec![b'x'; 64 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(block.len() as u64) as usize;
+                if s.write_all(&block[..n]).await.is_err() {
+                    return;
+                }
+                left -= n as u64;
+            }
+        }
+        Raw::HugeHeaders(len) => {
+            if s.write_all(head(r).as_bytes()).await.is_err() {
+                return;
+            }
+            let line = format!("X-Padding: {}\r\n", "p".repeat(1000));
+            let mut sent = 0;
+            while sent < len {
+                if s.write_all(line.as_bytes()).await.is_err() {
+                    return;
+                }
+                sent += line.len();
+            }
+            let _ = s.write_all(b"Content-Length: 0\r\nConnection: close\r\n\r\n").await;
+        }
+        Raw::Silent => tokio::time::sleep(std::time::Duration::from_secs(120)).await,
+    }
+}
+
+/// A loopback port where TCP connects time out: a listener with a zero backlog that never
+/// accepts, its queue filled by one held connection, so the kernel drops further SYNs.
+pub struct BlackHole {
+    pub addr: SocketAddr,
+    _listener: TcpListener,
+    _held: Vec<tokio::net::TcpStream>,
+}
+
+pub async fn black_hole() -> BlackHole {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("local addr");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        match tokio::time::timeout(std::time::Duration::from_millis(300), tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => held.push(s),
+            _ => break,
+        }
+    }
+    BlackHole { addr, _listener: listener, _held: held }
+}
+
+/// A loopback address where nothing listens (connects are refused).
+pub fn refused_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    drop(l);
+    addr
 }
 
 /// Wraps a synchronous closure as a handler.

@@ -1,0 +1,213 @@
+//! `origin-read-timeout`: the origin takes longer than `OriginReadTimeout` to send its first
+//! byte, or pauses longer than that between two packets.
+//!
+//! CloudFront waits `OriginReadTimeout` seconds (default 30) for the first byte of the response
+//! and again between packets; past that it gives up and answers 504 (GET and HEAD are retried up
+//! to `ConnectionAttempts` times first). Slow reports, long polling and streams without
+//! heartbeats work straight against the origin and fail through CloudFront.
+//!
+//! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout>
+
+use super::probe_view::{cloudfront_page_says, edge, last_response, update_cli};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use crate::evidence::{Evidence, HopResult, ProbeStage};
+
+pub static META: CheckMeta = CheckMeta {
+    id: "origin-read-timeout",
+    title: "The origin answers slower than the origin response timeout",
+    what_breaks: "Slow responses (or streams with long pauses) end in CloudFront's 504 while the origin, asked directly, eventually answers.",
+    why: "CloudFront waits OriginReadTimeout for the first byte and between packets, then returns 504 (after retrying GET/HEAD ConnectionAttempts times).",
+    evidence_used: &[
+        "Origins[].CustomOriginConfig.OriginReadTimeout and ConnectionAttempts",
+        "direct probes shaped as CloudFront sends them: time to first byte, longest gap between chunks",
+        "probes through the distribution: 504 with CloudFront's error page",
+    ],
+    fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
+    docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",
+};
+
+const TIMEOUT_SENTENCE: &str = "CloudFront attempted to establish a connection with the origin";
+
+pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    let d = &ev.inventory.distribution;
+    let edge_504 = edge(ev).find_map(|p| {
+        let (h, r) = last_response(p)?;
+        (r.status == 504 && (r.cloudfront_error.is_some() || cloudfront_page_says(r, TIMEOUT_SENTENCE)))
+            .then(|| format!("{} → 504, CloudFront's error page", h.url))
+    });
+    for origin in &d.origins {
+        let Some(custom) = origin.custom() else {
+            continue;
+        };
+        let limit_ms = u64::try_from(custom.read_timeout_s.max(1)).unwrap_or(30) * 1000;
+        // The slowest wait seen on a CloudFront-shaped probe: (ms, description, exceeded for sure).
+        let mut worst: Option<(u64, String, &str)> = None;
+        let mut cut_short: Option<(u64, String)> = None;
+        for p in ev.observations.origin_probes(&origin.id) {
+            let Some(h) = p.hops.first() else {
+                continue;
+            };
+            let t = &h.timings;
+            let mut consider = |ms: u64, what: &str| {
+                if worst.as_ref().is_none_or(|(w, _, _)| ms > *w) {
+                    worst = Some((ms, format!("{} {}: {what} {ms} ms", p.method, h.url), ""));
+                }
+            };
+            if let Some(fb) = t.first_byte_ms {
+                consider(fb, "first byte after");
+            }
+            if let Some(g) = t.max_gap_ms {
+                consider(g, "longest pause between chunks");
+            }
+            if let HopResult::Error(e) = &h.result {
+                if e.stage == ProbeStage::FirstByteTimeout {
+                    let waited = t.first_byte_waited_ms.unwrap_or(0);
+                    if waited >= limit_ms {
+                        consider(waited, "no first byte after");
+                    } else {
+                        cut_short = Some((
+                            waited,
+                            format!("{} {}: no first byte within the probe's {waited} ms bound", p.method, h.url),
+                        ));
+                    }
+                }
+            }
+        }
+        let Some((ms, what, _)) = worst else {
+            if let Some((_, what)) = cut_short {
+                out.unverified(
+                    &META,
+                    format!(
+                        "whether origin {} answers within its {} s OriginReadTimeout",
+                        origin.id, custom.read_timeout_s
+                    ),
+                    format!("{what}, shorter than the timeout"),
+                );
+            } else if ev.observations.origin_probes(&origin.id).next().is_none() {
+                continue;
+            }
+            continue;
+        };
+        let field = format!("Origins[Id={}].CustomOriginConfig.OriginReadTimeout", origin.id);
+        let exceeded = ms > limit_ms;
+        let near = !exceeded && ms * 10 >= limit_ms * 8;
+        if !exceeded && !near {
+            if let Some((_, what)) = cut_short {
+                out.unverified(
+                    &META,
+                    format!("whether origin {} answers within {} s", origin.id, custom.read_timeout_s),
+                    what,
+                );
+            }
+            continue;
+        }
+        let observed = exceeded && edge_504.is_some();
+        let severity = match (exceeded, observed) {
+            (true, true) => Severity::Critical,
+            (true, false) => Severity::High,
+            _ => Severity::Low,
+        };
+        let mut evidence = vec![
+            EvidenceItem::new(Source::Config, &field, format!("{} s", custom.read_timeout_s)),
+            EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it", what)
+                .expected(format!("under {limit_ms} ms")),
+        ];
+        if let (true, Some(s)) = (exceeded, &edge_504) {
+            evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
+        }
+        let summary = if exceeded {
+            format!(
+                "Origin {} took {ms} ms, longer than its {} s OriginReadTimeout: CloudFront gives up and answers 504.",
+                origin.id, custom.read_timeout_s
+            )
+        } else {
+            format!(
+                "Origin {} took {ms} ms, close to its {} s OriginReadTimeout: slower moments will end in 504.",
+                origin.id, custom.read_timeout_s
+            )
+        };
+        let suggested = (ms / 1000 + 10).clamp(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5, 60);
+        let built = FindingBuilder::new(&META, severity, if exceeded { Confidence::High } else { Confidence::Medium })
+            .summary(summary)
+            .observed(observed)
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "Set {field} to {suggested} (seconds), or make the origin send its first byte sooner."
+                ),
+                steps: vec![
+                    "Long-running work: answer early and poll, or stream a heartbeat more often than the timeout."
+                        .into(),
+                    "Above 60 s needs a CloudFront quota increase (Response timeout per origin).".into(),
+                    "Keep the load balancer's idle timeout and the application's own timeouts above it too.".into(),
+                ],
+                cli: vec![update_cli(d)],
+            })
+            .resource("distribution", &d.id)
+            .resource("origin", &origin.id)
+            .build();
+        out.push(&META, built);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{Fetch, OriginProtocolPolicy, OriginResource, ProbeError, RequestShape, Scheme};
+    use crate::testing::*;
+
+    fn ev(first_byte_ms: u64) -> Evidence {
+        let mut e = evidence(
+            custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpOnly),
+            Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
+        );
+        let mut p =
+            origin_probe(RequestShape::Cloudfront, "app.example.com", "/", HopResult::Response(response(200, &[])));
+        p.hops[0].timings.first_byte_ms = Some(first_byte_ms);
+        p.hops[0].timings.max_gap_ms = Some(0);
+        e.observations.probes.push(p);
+        e
+    }
+
+    #[test]
+    fn first_byte_slower_than_the_timeout_is_high_and_critical_with_an_edge_504() {
+        let out = run(&ev(31_000));
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+        let mut e = ev(31_000);
+        e.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "GET",
+            "/",
+            HopResult::Response(cloudfront_page(504, crate::probe::cloudfront_page::KNOWN_REASONS[1])),
+        ));
+        let out = run(&e);
+        assert_eq!(out.findings[0].severity, Severity::Critical);
+        assert!(out.findings[0].observed);
+    }
+
+    #[test]
+    fn a_gap_between_chunks_counts_and_near_misses_are_low() {
+        let mut e = ev(10);
+        e.observations.probes[0].hops[0].timings.max_gap_ms = Some(45_000);
+        assert_eq!(run(&e).findings[0].severity, Severity::High);
+        assert_eq!(run(&ev(26_000)).findings[0].severity, Severity::Low);
+    }
+
+    #[test]
+    fn a_fast_origin_is_no_finding_and_a_short_probe_bound_is_unverified() {
+        assert!(run(&ev(120)).findings.is_empty());
+        let mut e = ev(0);
+        let h = &mut e.observations.probes[0].hops[0];
+        h.timings.first_byte_ms = None;
+        h.timings.max_gap_ms = None;
+        h.timings.first_byte_waited_ms = Some(5_000);
+        h.result = HopResult::Error(ProbeError { stage: ProbeStage::FirstByteTimeout, message: "x".into() });
+        let out = run(&e);
+        assert!(out.findings.is_empty());
+        assert_eq!(out.unverified.len(), 1);
+    }
+}
