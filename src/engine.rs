@@ -51,7 +51,13 @@ impl<A: AwsApi> Engine<A> {
         let now = SystemTime::now();
         let inventory = inventory::gather(&self.api, request).await?;
         let plan = plan::plan(&inventory, request);
-        let observations = probe::run(&plan, settings, &self.tls, &self.probed_from).await;
+        let tls_plan = crate::plan_tls::plan(&inventory);
+        let tls_deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        let (mut observations, tls) = tokio::join!(
+            probe::run(&plan, settings, &self.tls, &self.probed_from),
+            probe::tls_scan::run(&tls_plan, settings, tls_deadline)
+        );
+        observations.tls = tls;
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {
             schema_version: EVIDENCE_SCHEMA_VERSION,

@@ -6,10 +6,12 @@
 mod inventory;
 mod observation;
 mod secret;
+mod tls;
 
 pub use inventory::*;
 pub use observation::*;
 pub use secret::SecretValue;
+pub use tls::*;
 
 use serde::{Deserialize, Serialize};
 

@@ -14,6 +14,9 @@ pub struct Observations {
     pub probes: Vec<ProbeRecord>,
     /// Probes that were planned but not run (out of budget, refused target).
     pub skipped: Vec<SkippedProbe>,
+    /// TLS handshakes toward each HTTPS origin, shaped as CloudFront's hello.
+    #[serde(default)]
+    pub tls: Vec<super::TlsObservation>,
 }
 
 impl Observations {

@@ -6,6 +6,7 @@ pub mod cloudfront_page;
 pub mod http;
 pub mod target;
 mod tls;
+pub mod tls_scan;
 
 use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectOutcome, Scheme};
 use crate::plan::{PlannedProbe, ProbePlan};
@@ -29,7 +30,13 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         .collect();
     overrides.sort();
     overrides.dedup();
-    Observations { probed_from: probed_from.to_string(), overrides, probes: records, skipped: plan.skipped.clone() }
+    Observations {
+        probed_from: probed_from.to_string(),
+        overrides,
+        probes: records,
+        skipped: plan.skipped.clone(),
+        tls: Vec::new(),
+    }
 }
 
 async fn run_probe(

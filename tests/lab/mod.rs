@@ -10,6 +10,7 @@ pub mod pki;
 pub mod runtime_api;
 pub mod seed;
 pub mod server;
+pub mod tls_origin;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;
@@ -27,6 +28,18 @@ pub enum Scenario {
     /// The seed's worked example: origin protocol policy http-only, the ALB's HTTP:80 listener
     /// redirects to HTTPS, Host forwarded: viewers loop.
     RedirectLoop,
+    /// https-only origin whose certificate covers `app.example.com` but not the ALB's name.
+    TlsNameMismatchOriginDomain,
+    /// The origin serves a self-signed certificate for the ALB's name.
+    TlsUntrusted,
+    /// The origin's certificate expired in 2020.
+    TlsExpired,
+    /// The origin's certificate is issued by an intermediate that it does not send.
+    TlsIncompleteChain,
+    /// Twin of `TlsIncompleteChain`: the same kind of certificate served with its intermediate.
+    TlsFullChain,
+    /// The origin accepts only TLS 1.3.
+    Tls13Only,
 }
 
 impl Scenario {
@@ -34,12 +47,27 @@ impl Scenario {
         match name {
             "healthy" => Some(Scenario::Healthy),
             "redirect-loop" => Some(Scenario::RedirectLoop),
+            "tls-name-mismatch" => Some(Scenario::TlsNameMismatchOriginDomain),
+            "tls-untrusted" => Some(Scenario::TlsUntrusted),
+            "tls-expired" => Some(Scenario::TlsExpired),
+            "tls-incomplete-chain" => Some(Scenario::TlsIncompleteChain),
+            "tls-full-chain" => Some(Scenario::TlsFullChain),
+            "tls13-only" => Some(Scenario::Tls13Only),
             _ => None,
         }
     }
 
     pub fn names() -> &'static [&'static str] {
-        &["healthy", "redirect-loop"]
+        &[
+            "healthy",
+            "redirect-loop",
+            "tls-name-mismatch",
+            "tls-untrusted",
+            "tls-expired",
+            "tls-incomplete-chain",
+            "tls-full-chain",
+            "tls13-only",
+        ]
     }
 }
 
@@ -81,11 +109,18 @@ impl Lab {
             match scenario {
                 Scenario::Healthy => "healthy",
                 Scenario::RedirectLoop => "loop",
+                Scenario::TlsNameMismatchOriginDomain => "tls-name",
+                Scenario::TlsUntrusted => "tls-untrusted",
+                Scenario::TlsExpired => "tls-expired",
+                Scenario::TlsIncompleteChain => "tls-incomplete",
+                Scenario::TlsFullChain => "tls-fullchain",
+                Scenario::Tls13Only => "tls13-only",
             }
         );
         let http_action = match scenario {
             Scenario::Healthy => seed::ListenerAction::Forward,
             Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
+            _ => seed::ListenerAction::Forward,
         };
         let listeners = vec![
             seed::ListenerSpec { port: 80, https: false, action: http_action },
@@ -116,7 +151,10 @@ impl Lab {
                 }
             };
             let tls = l.https.then(|| ca.leaf(&[alb_dns.as_str()]));
-            let o = origin::start(behavior, tls).await;
+            let o = match tls_origin::scenario_setup(scenario, &ca, &alb_dns).filter(|_| l.https) {
+                Some(setup) => origin::start_tls(behavior, &setup).await,
+                None => origin::start(behavior, tls).await,
+            };
             connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.server.addr });
             origins.push((l.port, o));
         }
