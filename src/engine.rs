@@ -71,13 +71,20 @@ impl<A: AwsApi> Engine<A> {
         ));
         let inventory = inventory::gather(&self.api, request).await?;
         let plan = plan::plan(&inventory, request);
+        let tls_plan = crate::plan_tls::plan(&inventory);
         self.say(&format!(
-            "{} AWS call(s) done; probing {} target(s) (budget {} s)",
+            "{} AWS call(s) done; probing {} target(s) and {} TLS handshake(s) (budget {} s)",
             inventory.calls.len(),
             plan.probes.len(),
+            tls_plan.len(),
             settings.limits.phase_budget.as_secs()
         ));
-        let observations = probe::run(&plan, settings, &self.tls, &self.probed_from).await;
+        let tls_deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        let (mut observations, tls) = tokio::join!(
+            probe::run(&plan, settings, &self.tls, &self.probed_from),
+            probe::tls_scan::run(&tls_plan, settings, tls_deadline)
+        );
+        observations.tls = tls;
         self.say("probes done; checking");
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {

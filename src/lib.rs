@@ -15,6 +15,7 @@ pub mod forwarding;
 pub mod inventory;
 pub mod lambda;
 pub mod plan;
+pub mod plan_tls;
 pub mod probe;
 pub mod report;
 pub mod request;

@@ -24,6 +24,11 @@ pub mod nacl_blocks;
 pub mod net_common;
 pub mod nlb_security_model;
 pub mod nothing_listening_on_origin_port;
+pub mod origin_cert_expired_or_not_yet_valid;
+pub mod origin_cert_name_mismatch_forwarded_host;
+pub mod origin_cert_name_mismatch_origin_domain;
+pub mod origin_cert_untrusted;
+pub mod origin_chain_incomplete_or_misordered;
 pub mod origin_dns_failure;
 pub mod origin_group_write_methods;
 pub mod origin_is_ip_address;
@@ -31,7 +36,10 @@ pub mod origin_not_internet_reachable;
 pub mod origin_path_wrong;
 pub mod origin_read_timeout;
 pub mod origin_rejects_cloudfront_shaped_requests;
+pub mod origin_requires_client_cert;
 pub mod origin_secret_header_mismatch;
+pub mod origin_tls_cipher_curve_sigalg_mismatch;
+pub mod origin_tls_protocol_mismatch;
 pub mod params_not_forwarded;
 pub mod probe_view;
 pub mod protocol_port_mismatch;
@@ -39,8 +47,10 @@ pub mod redirect_escape_to_origin_hostname;
 pub mod redirect_loop_origin_forces_https;
 pub mod sg_blocks_cloudfront;
 pub mod sg_rule_quota_prevented_prefix_list;
+pub mod sni_dependent_origin_default_cert;
 pub mod stacked_distributions;
 pub mod stale_or_partial_cloudfront_ip_allowlist;
+mod tls_support;
 pub mod viewer_protocol_policy_rejects;
 
 pub use finding::*;
@@ -91,6 +101,24 @@ pub static ALL: &[CheckDef] = &[
     },
     CheckDef { meta: &origin_group_write_methods::META, run: origin_group_write_methods::run },
     CheckDef { meta: &behavior_routes_to_wrong_origin::META, run: behavior_routes_to_wrong_origin::run },
+    CheckDef {
+        meta: &origin_cert_name_mismatch_origin_domain::META,
+        run: origin_cert_name_mismatch_origin_domain::run,
+    },
+    CheckDef {
+        meta: &origin_cert_name_mismatch_forwarded_host::META,
+        run: origin_cert_name_mismatch_forwarded_host::run,
+    },
+    CheckDef { meta: &origin_cert_untrusted::META, run: origin_cert_untrusted::run },
+    CheckDef { meta: &origin_cert_expired_or_not_yet_valid::META, run: origin_cert_expired_or_not_yet_valid::run },
+    CheckDef { meta: &origin_chain_incomplete_or_misordered::META, run: origin_chain_incomplete_or_misordered::run },
+    CheckDef { meta: &origin_tls_protocol_mismatch::META, run: origin_tls_protocol_mismatch::run },
+    CheckDef {
+        meta: &origin_tls_cipher_curve_sigalg_mismatch::META,
+        run: origin_tls_cipher_curve_sigalg_mismatch::run,
+    },
+    CheckDef { meta: &origin_requires_client_cert::META, run: origin_requires_client_cert::run },
+    CheckDef { meta: &sni_dependent_origin_default_cert::META, run: sni_dependent_origin_default_cert::run },
 ];
 
 /// Runs every check over the evidence.

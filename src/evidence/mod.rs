@@ -7,11 +7,13 @@ mod inventory;
 mod network;
 mod observation;
 mod secret;
+mod tls;
 
 pub use inventory::*;
 pub use network::*;
 pub use observation::*;
 pub use secret::SecretValue;
+pub use tls::*;
 
 use serde::{Deserialize, Serialize};
 

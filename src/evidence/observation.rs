@@ -20,6 +20,9 @@ pub struct Observations {
     /// TCP connects to each port CloudFront uses toward each origin.
     #[serde(default)]
     pub tcp: Vec<TcpObservation>,
+    /// TLS handshakes toward each HTTPS origin, shaped as CloudFront's hello.
+    #[serde(default)]
+    pub tls: Vec<super::TlsObservation>,
 }
 
 impl Observations {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod network;
 pub mod target;
 mod tls;
+pub mod tls_scan;
 
 use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectEscape, RedirectOutcome, Scheme};
 use crate::plan::{PlannedProbe, ProbePlan};
@@ -41,6 +42,7 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         skipped: plan.skipped.clone(),
         dns,
         tcp,
+        tls: Vec::new(),
     }
 }
 

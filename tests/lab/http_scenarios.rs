@@ -51,6 +51,12 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::ProtocolPortMismatch => "port-mismatch",
         Scenario::NlbSecurityModel => "nlb",
         Scenario::NlbSecurityModelFixed => "nlb-fixed",
+        Scenario::TlsNameMismatchOriginDomain => "tls-name",
+        Scenario::TlsUntrusted => "tls-untrusted",
+        Scenario::TlsExpired => "tls-expired",
+        Scenario::TlsIncompleteChain => "tls-incomplete",
+        Scenario::TlsFullChain => "tls-fullchain",
+        Scenario::Tls13Only => "tls13-only",
     }
 }
 

@@ -15,6 +15,7 @@ pub mod runtime_api;
 pub mod seed;
 pub mod seed_net;
 pub mod server;
+pub mod tls_origin;
 
 use aws_config::SdkConfig;
 use cf_origin_doctor::engine::Engine;
@@ -98,6 +99,18 @@ pub enum Scenario {
     CloudFrontShapeRejected,
     /// Its twin: the origin serves everyone.
     CloudFrontShapeAccepted,
+    /// https-only origin whose certificate covers `app.example.com` but not the ALB's name.
+    TlsNameMismatchOriginDomain,
+    /// The origin serves a self-signed certificate for the ALB's name.
+    TlsUntrusted,
+    /// The origin's certificate expired in 2020.
+    TlsExpired,
+    /// The origin's certificate is issued by an intermediate that it does not send.
+    TlsIncompleteChain,
+    /// Twin of `TlsIncompleteChain`: the same kind of certificate served with its intermediate.
+    TlsFullChain,
+    /// The origin accepts only TLS 1.3.
+    Tls13Only,
 }
 
 impl Scenario {
@@ -125,6 +138,12 @@ impl Scenario {
             "authorization-stripped" => Some(Scenario::AuthorizationStripped),
             "params-not-forwarded" => Some(Scenario::ParamsNotForwarded),
             "origin-rejects-cloudfront-shaped-requests" => Some(Scenario::CloudFrontShapeRejected),
+            "tls-name-mismatch" => Some(Scenario::TlsNameMismatchOriginDomain),
+            "tls-untrusted" => Some(Scenario::TlsUntrusted),
+            "tls-expired" => Some(Scenario::TlsExpired),
+            "tls-incomplete-chain" => Some(Scenario::TlsIncompleteChain),
+            "tls-full-chain" => Some(Scenario::TlsFullChain),
+            "tls13-only" => Some(Scenario::Tls13Only),
             _ => None,
         }
     }
@@ -153,6 +172,12 @@ impl Scenario {
             "authorization-stripped",
             "params-not-forwarded",
             "origin-rejects-cloudfront-shaped-requests",
+            "tls-name-mismatch",
+            "tls-untrusted",
+            "tls-expired",
+            "tls-incomplete-chain",
+            "tls-full-chain",
+            "tls13-only",
         ]
     }
 }
@@ -247,7 +272,10 @@ impl Lab {
                 }
             };
             let tls = l.https.then(|| ca.leaf(&[alb_dns.as_str()]));
-            let o = origin::start(behavior, tls).await;
+            let o = match tls_origin::scenario_setup(scenario, &ca, &alb_dns).filter(|_| l.https) {
+                Some(setup) => origin::start_tls(behavior, &setup).await,
+                None => origin::start(behavior, tls).await,
+            };
             if !http_scenarios::origin_unresolvable(scenario) {
                 connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.server.addr });
             }

@@ -158,3 +158,20 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
         }
     }
 }
+
+/// As [`start`], behind a TLS listener set up as `setup` (misbehaving TLS origins).
+pub async fn start_tls(behavior: Behavior, setup: &super::tls_origin::TlsSetup) -> Origin {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let server = super::tls_origin::start(
+        setup,
+        server::handler(move |req: Request| {
+            if let Ok(mut l) = seen.lock() {
+                l.push(req.clone());
+            }
+            respond(&behavior, &req)
+        }),
+    )
+    .await;
+    Origin { server, log }
+}

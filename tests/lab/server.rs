@@ -109,17 +109,24 @@ impl Drop for Server {
 
 /// Starts a server on 127.0.0.1 (random port). `tls` makes it HTTPS with that certificate.
 pub async fn start(tls: Option<Leaf>, handler: Handler) -> Server {
+    let config = tls.map(|leaf| {
+        Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("tls versions")
+                .with_no_client_auth()
+                .with_single_cert(leaf.chain, leaf.key)
+                .expect("server cert"),
+        )
+    });
+    start_with_config(config, handler).await
+}
+
+/// Starts a server on 127.0.0.1 (random port) with any TLS server configuration (or plain).
+pub async fn start_with_config(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    let acceptor = tls.map(|leaf| {
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("tls versions")
-            .with_no_client_auth()
-            .with_single_cert(leaf.chain, leaf.key)
-            .expect("server cert");
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
-    });
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else {

@@ -1,0 +1,164 @@
+//! `origin-cert-name-mismatch-origin-domain`: the origin's certificate does not cover the
+//! origin's domain name, which is the SNI and the name CloudFront checks when the behavior does
+//! not forward the viewer's Host.
+//!
+//! CloudFront validates the origin certificate against the name it sends (the origin's
+//! `DomainName` unless Host is forwarded). A load balancer's DNS name (`my-alb-123.us-east-1.elb.amazonaws.com`)
+//! or an EC2 public name is never on the certificate for `app.example.com`, so every HTTPS
+//! request fails with a quick 502 while `https://app.example.com` works in a browser.
+//!
+//! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
+
+use super::tls_support::*;
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use crate::evidence::{Evidence, SniRole};
+
+pub static META: CheckMeta = CheckMeta {
+    id: "origin-cert-name-mismatch-origin-domain",
+    title: "Origin certificate does not cover the origin domain name",
+    what_breaks: "Every request CloudFront sends to the origin over HTTPS fails: viewers get a quick 502.",
+    why: "CloudFront sends the origin's DomainName as SNI and Host (Host not forwarded) and requires the origin certificate to contain that name (SAN/CN, single-label wildcards); the certificate presented covers other names only.",
+    evidence_used: &[
+        "Origins.Items[].DomainName and CustomOriginConfig.OriginProtocolPolicy",
+        "the behaviors' forwarding of Host (cache and origin request policies, ForwardedValues)",
+        "TLS probe with SNI = origin domain: the leaf certificate's names",
+    ],
+    fix: "Point the origin at a hostname the certificate covers (e.g. origin.example.com as a CNAME/alias of the load balancer), or add the origin's name to the certificate; forwarding Host is the other way (the certificate must then cover every viewer hostname).",
+    docs_url: CF_TLS_DOCS,
+};
+
+pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    for (origin, custom, obs) in https_origins(ev) {
+        let Some(t) = obs.iter().copied().find(|t| t.role == SniRole::OriginDomain) else {
+            note_unobserved(&mut out, &META, origin, &obs, "the certificate names");
+            continue;
+        };
+        if t.cloudfront_sends == Some(false) {
+            continue;
+        }
+        let (Some(check), Some(leaf)) = (&t.name_check, t.leaf()) else {
+            note_unobserved(&mut out, &META, origin, &[t], "the certificate names");
+            continue;
+        };
+        if check.matches {
+            continue;
+        }
+        // Names the certificate does cover, among the viewer hostnames probed.
+        let covered: Vec<String> = obs
+            .iter()
+            .filter(|o| o.role == SniRole::ViewerHostname)
+            .filter(|o| o.name_check.as_ref().is_some_and(|n| n.matches))
+            .filter_map(|o| o.sni.clone())
+            .collect();
+        let observed = edge_502(ev);
+        let known = t.cloudfront_sends == Some(true);
+        let severity = match (known, observed.is_some()) {
+            (false, _) => Severity::Medium,
+            (true, true) => Severity::Critical,
+            (true, false) => Severity::High,
+        };
+        let mut evidence = vec![
+            origin_config(origin, custom),
+            EvidenceItem::new(
+                Source::Config,
+                "behaviors' Host forwarding",
+                if known {
+                    format!("Host is not forwarded by {}: CloudFront sends SNI/Host {}", t.behaviors.join(", "), t.host)
+                } else {
+                    "a custom policy decides whether Host is forwarded; it was not read".to_string()
+                },
+            ),
+            EvidenceItem::new(
+                Source::Probe,
+                subject(t),
+                format!("leaf certificate {}; does not cover {}", describe_cert(leaf), check.name),
+            )
+            .expected(format!("a certificate whose SAN covers {}", check.name)),
+        ];
+        if let Some(e) = observed.clone() {
+            evidence.push(e);
+        }
+        let mut steps = vec![
+            format!(
+                "Create a DNS name you own for the origin (e.g. origin.<your domain>, CNAME or alias to {}), put it on the origin's certificate, and set Origins[Id={}].DomainName to it.",
+                origin.domain_name, origin.id
+            ),
+            "Or forward the viewer's Host (origin request policy AllViewer or HostHeaderOnly): CloudFront then checks the certificate against each viewer hostname instead.".to_string(),
+        ];
+        if !covered.is_empty() {
+            steps.insert(0, format!("The certificate already covers {}.", covered.join(", ")));
+        }
+        let b = builder(&META, severity, if known { Confidence::High } else { Confidence::Low }, ev, origin, &[t])
+            .summary(format!(
+                "Origin {}'s certificate ({}) does not cover {}, the name CloudFront sends and checks; HTTPS requests to this origin fail with 502.",
+                origin.id,
+                leaf.dns_names.join(", "),
+                check.name
+            ))
+            .observed(observed.is_some() && known)
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "Set Origins[Id={}].DomainName to a hostname the origin's certificate covers, or add {} to the origin's certificate.",
+                    origin.id, check.name
+                ),
+                steps,
+                cli: update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
+            });
+        out.push(&META, b.build());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
+
+    #[test]
+    fn certificate_for_the_app_name_on_the_alb_name_is_a_finding() {
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+        assert!(!out.findings[0].observed);
+        add_edge_502(&mut ev);
+        let f = &run(&ev).findings[0];
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.observed);
+        assert!(f.summary.contains(ALB));
+        assert!(f.evidence.iter().any(|e| e.source == Source::Probe && e.observed.contains("app.example.com")));
+    }
+
+    #[test]
+    fn a_certificate_covering_the_origin_name_or_a_wildcard_is_fine() {
+        assert!(run(&tls_evidence(ALB, &[ALB])).findings.is_empty());
+        assert!(run(&tls_evidence(ALB, &["*.us-east-1.elb.amazonaws.com"])).findings.is_empty());
+    }
+
+    #[test]
+    fn origin_name_not_sent_when_host_is_forwarded() {
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        ev.observations.tls[0].cloudfront_sends = Some(false);
+        assert!(run(&ev).findings.is_empty());
+    }
+
+    #[test]
+    fn no_tls_answer_is_unverified_not_a_pass() {
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        for t in &mut ev.observations.tls {
+            t.chain.clear();
+            t.name_check = None;
+            t.result = tls_failed(crate::evidence::TlsFailureKind::ConnectTimeout, None);
+        }
+        let out = run(&ev);
+        assert!(out.findings.is_empty());
+        assert_eq!(out.unverified.len(), 1);
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        ev.observations.tls.clear();
+        assert_eq!(run(&ev).unverified.len(), 1);
+    }
+}

@@ -1,0 +1,109 @@
+//! `origin-requires-client-cert`: the origin asks for a TLS client certificate (mTLS).
+//!
+//! Without origin mTLS configured, CloudFront answers a CertificateRequest with no certificate;
+//! an origin that requires one (nginx `ssl_verify_client on`, API Gateway mTLS) aborts the
+//! handshake and CloudFront returns 502. An origin that only asks (optional verification) still
+//! works.
+//!
+//! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
+
+use super::tls_support::*;
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use crate::evidence::Evidence;
+
+pub static META: CheckMeta = CheckMeta {
+    id: "origin-requires-client-cert",
+    title: "Origin requires a TLS client certificate",
+    what_breaks: "The origin aborts CloudFront's handshake for lack of a client certificate: 502.",
+    why: "CloudFront presents no client certificate to an origin unless origin mutual TLS is configured.",
+    evidence_used: &["TLS probe: CertificateRequest received, handshake outcome without a certificate"],
+    fix: "Make client-certificate verification optional for CloudFront's requests (authenticate CloudFront with a secret custom origin header instead), or configure origin mutual TLS on the distribution.",
+    docs_url: CF_TLS_DOCS,
+};
+
+pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = CheckOutput::default();
+    for (origin, custom, obs) in https_origins(ev) {
+        let sent = sent(&obs);
+        let Some(t) = sent.iter().copied().find(|t| t.client_certificate_requested) else {
+            continue;
+        };
+        let fails = t.established().is_none();
+        let observed = if fails { edge_502(ev) } else { None };
+        let mut evidence = vec![
+            origin_config(origin, custom),
+            EvidenceItem::new(
+                Source::Probe,
+                subject(t),
+                format!("the origin sent a CertificateRequest; without a certificate: {}", describe_result(&t.result)),
+            )
+            .expected("no client certificate requested (or optional)"),
+        ];
+        if let Some(e) = observed.clone() {
+            evidence.push(e);
+        }
+        let (severity, summary) = if fails {
+            (
+                if observed.is_some() { Severity::Critical } else { Severity::High },
+                format!(
+                    "Origin {} requires a TLS client certificate, which CloudFront does not present; the handshake fails (502).",
+                    origin.id
+                ),
+            )
+        } else {
+            (
+                Severity::Info,
+                format!(
+                    "Origin {} asks for a TLS client certificate but accepts the handshake without one.",
+                    origin.id
+                ),
+            )
+        };
+        let b = builder(&META, severity, Confidence::High, ev, origin, &[t])
+            .summary(summary)
+            .observed(observed.is_some())
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "Turn off mandatory client-certificate verification on {}:{} (e.g. nginx ssl_verify_client optional) and authenticate CloudFront with a secret custom origin header.",
+                    t.host, t.port
+                ),
+                steps: vec!["Or configure origin mutual TLS for this origin in the distribution (OriginMtlsConfig) with a certificate the origin trusts.".into()],
+                cli: vec![],
+            });
+        out.push(&META, b.build());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::TlsFailureKind;
+    use crate::testing::*;
+
+    const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
+
+    #[test]
+    fn required_client_certificate_is_high() {
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        ev.observations.tls[0].client_certificate_requested = true;
+        ev.observations.tls[0].result = tls_failed(TlsFailureKind::Alert, Some("CertificateRequired"));
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn optional_or_no_request_is_not_a_failure() {
+        assert!(run(&tls_evidence(ALB, &[ALB])).findings.is_empty());
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        ev.observations.tls[0].client_certificate_requested = true;
+        let out = run(&ev);
+        assert_eq!(out.findings[0].severity, Severity::Info);
+        // Only the no-SNI comparison handshake saw it: not what CloudFront sends.
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        ev.observations.tls[2].client_certificate_requested = true;
+        assert!(run(&ev).findings.is_empty());
+    }
+}

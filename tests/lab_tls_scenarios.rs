@@ -1,0 +1,77 @@
+//! Lab scenarios for the origin TLS checks: the AWS API emulator, a real TLS origin that
+//! misbehaves, and the edge stand-in (which validates origin TLS as CloudFront does). Each
+//! broken scenario's verdict names the TLS finding; its fixed twin passes.
+
+mod lab;
+
+use cf_origin_doctor::engine::Diagnosis;
+use cf_origin_doctor::request::DiagnoseRequest;
+use cf_origin_doctor::verdict::Status;
+use lab::{Lab, Scenario};
+
+async fn diagnose(scenario: Scenario) -> (Lab, Diagnosis) {
+    let lab = Lab::start(scenario).await;
+    let req = DiagnoseRequest::new(&lab.distribution_id, &["/".to_string()]).expect("request");
+    let d = lab.engine().diagnose(&req).await.expect("diagnosis");
+    (lab, d)
+}
+
+async fn assert_primary(scenario: Scenario, id: &str) -> Diagnosis {
+    let (lab, d) = diagnose(scenario).await;
+    let v = &d.verdict;
+    assert_eq!(v.primary.as_deref(), Some(id), "{scenario:?}: {:#?}", v.findings);
+    assert_eq!(v.status, Status::Fail);
+    assert!(v.symptom.failing, "the edge stand-in fails too: {:?}", v.symptom);
+    let f = &v.findings[0];
+    assert!(f.observed, "the 502 through the edge is part of the evidence");
+    assert!(f.evidence.iter().any(|e| e.source == cf_origin_doctor::checks::Source::Probe));
+    assert!(f.resources.iter().any(|r| r.kind == "origin"));
+    // The TLS observations were recorded for the origin's name, the viewer names and no SNI.
+    let tls = &d.evidence.observations.tls;
+    let alb = lab.alb.dns_name.to_ascii_lowercase();
+    assert!(tls.iter().any(|t| t.sni.as_deref() == Some(alb.as_str())), "{tls:#?}");
+    assert!(tls.iter().any(|t| t.sni.is_none()));
+    d
+}
+
+async fn assert_passes(scenario: Scenario) {
+    let (_lab, d) = diagnose(scenario).await;
+    let v = &d.verdict;
+    assert_eq!(v.status, Status::Pass, "{scenario:?}: {:#?}", v.findings);
+    assert_eq!(v.primary, None);
+    let t = d.evidence.observations.tls.first().expect("TLS observed");
+    assert!(t.established().is_some(), "{t:#?}");
+    assert!(t.name_check.as_ref().is_some_and(|n| n.matches));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn name_mismatch_on_the_origin_domain_is_the_primary_cause() {
+    let d = assert_primary(Scenario::TlsNameMismatchOriginDomain, "origin-cert-name-mismatch-origin-domain").await;
+    assert!(d.verdict.summary.contains("app.example.com"), "{}", d.verdict.summary);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_origin_certificate_is_the_primary_cause() {
+    assert_primary(Scenario::TlsUntrusted, "origin-cert-untrusted").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_origin_certificate_is_the_primary_cause() {
+    assert_primary(Scenario::TlsExpired, "origin-cert-expired-or-not-yet-valid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_intermediate_is_the_primary_cause_and_the_full_chain_passes() {
+    assert_primary(Scenario::TlsIncompleteChain, "origin-chain-incomplete-or-misordered").await;
+    assert_passes(Scenario::TlsFullChain).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls13_only_origin_is_the_primary_cause() {
+    assert_primary(Scenario::Tls13Only, "origin-tls-protocol-mismatch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_twin_passes_with_tls_observed() {
+    assert_passes(Scenario::Healthy).await;
+}
