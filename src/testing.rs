@@ -381,49 +381,6 @@ pub fn add_edge_error(ev: &mut Evidence, status: u16) {
     ));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Evidence recorded before the network inventory existed still loads.
-    #[test]
-    fn evidence_without_the_network_fields_still_loads() {
-        let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
-        let ev = network_evidence(OriginProtocolPolicy::HttpsOnly, lb, network_path("load-balancer", vec![]));
-        let mut v = serde_json::to_value(&ev).unwrap();
-        let inv = &mut v["inventory"];
-        inv.as_object_mut().unwrap().remove("cloudfront_prefix_lists");
-        let d = inv["distribution"].as_object_mut().unwrap();
-        for k in [
-            "default_root_object",
-            "http_version",
-            "web_acl_id",
-            "viewer_certificate",
-            "geo_restriction",
-            "origin_groups",
-            "custom_error_responses",
-        ] {
-            assert!(d.remove(k).is_some(), "{k}");
-        }
-        for k in ["function_associations", "lambda_associations", "trusted_key_groups"] {
-            d.get_mut("default_behavior").unwrap().as_object_mut().unwrap().remove(k);
-        }
-        let origin = &mut inv["origins"][0];
-        origin.as_object_mut().unwrap().remove("network");
-        let lbv = origin["resource"]["value"].as_object_mut().unwrap();
-        for k in ["ip_address_type", "vpc_id", "subnet_ids", "attributes", "target_groups", "ssl_policies"] {
-            assert!(lbv.remove(k).is_some(), "{k}");
-        }
-        let l = lbv.get_mut("listeners").unwrap()["value"][0].as_object_mut().unwrap();
-        l.remove("certificates");
-        l.remove("rules");
-        let back: Evidence = serde_json::from_value(v).expect("old evidence loads");
-        assert!(back.inventory.origins[0].network.is_none());
-        let Some(OriginResource::LoadBalancer(lb)) = back.inventory.origins[0].resource.value() else { panic!() };
-        assert!(matches!(lb.attributes, Fetch::NotApplicable { .. }), "missing facts read as not collected");
-    }
-}
-
 /// A certificate description valid from 2023-11 to 2030-03 (the fixture clock is 2026-11-26).
 pub fn cert_info(names: &[&str]) -> CertificateInfo {
     CertificateInfo {
@@ -542,4 +499,47 @@ pub fn add_edge_502(ev: &mut Evidence) {
         vec![hop("https://d111.cloudfront.net/", HopResult::Response(r))],
         RedirectOutcome::Final,
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence recorded before the network inventory existed still loads.
+    #[test]
+    fn evidence_without_the_network_fields_still_loads() {
+        let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
+        let ev = network_evidence(OriginProtocolPolicy::HttpsOnly, lb, network_path("load-balancer", vec![]));
+        let mut v = serde_json::to_value(&ev).unwrap();
+        let inv = &mut v["inventory"];
+        inv.as_object_mut().unwrap().remove("cloudfront_prefix_lists");
+        let d = inv["distribution"].as_object_mut().unwrap();
+        for k in [
+            "default_root_object",
+            "http_version",
+            "web_acl_id",
+            "viewer_certificate",
+            "geo_restriction",
+            "origin_groups",
+            "custom_error_responses",
+        ] {
+            assert!(d.remove(k).is_some(), "{k}");
+        }
+        for k in ["function_associations", "lambda_associations", "trusted_key_groups"] {
+            d.get_mut("default_behavior").unwrap().as_object_mut().unwrap().remove(k);
+        }
+        let origin = &mut inv["origins"][0];
+        origin.as_object_mut().unwrap().remove("network");
+        let lbv = origin["resource"]["value"].as_object_mut().unwrap();
+        for k in ["ip_address_type", "vpc_id", "subnet_ids", "attributes", "target_groups", "ssl_policies"] {
+            assert!(lbv.remove(k).is_some(), "{k}");
+        }
+        let l = lbv.get_mut("listeners").unwrap()["value"][0].as_object_mut().unwrap();
+        l.remove("certificates");
+        l.remove("rules");
+        let back: Evidence = serde_json::from_value(v).expect("old evidence loads");
+        assert!(back.inventory.origins[0].network.is_none());
+        let Some(OriginResource::LoadBalancer(lb)) = back.inventory.origins[0].resource.value() else { panic!() };
+        assert!(matches!(lb.attributes, Fetch::NotApplicable { .. }), "missing facts read as not collected");
+    }
 }
