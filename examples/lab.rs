@@ -13,6 +13,12 @@ use std::process::{Command, ExitCode};
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "redirect-loop".to_string());
+    if name == "list" {
+        for n in lab::Scenario::names() {
+            println!("{n}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let Some(scenario) = lab::Scenario::parse(&name) else {
         eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
         return ExitCode::from(2);

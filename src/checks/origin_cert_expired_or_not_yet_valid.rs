@@ -40,7 +40,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 let (severity, state) = if c.not_after_unix < now {
                     (Severity::High, format!("expired {} days ago", days(now - c.not_after_unix)))
                 } else if c.not_before_unix > now {
-                    (Severity::High, format!("not valid for another {} days", days(c.not_before_unix - now) + 1))
+                    (Severity::High, format!("is not valid for another {} days", days(c.not_before_unix - now) + 1))
                 } else if i == 0 && c.not_after_unix - now < WARN_DAYS * 86_400 {
                     let left = days(c.not_after_unix - now);
                     (if left < 7 { Severity::Medium } else { Severity::Low }, format!("expires in {left} days"))
@@ -72,7 +72,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 let b = builder(&META, severity, Confidence::High, ev, origin, &[t])
                     .summary(if broken {
                         format!(
-                            "Origin {}'s {role} certificate ({}) is {state}; CloudFront rejects it and answers 502.",
+                            "Origin {}'s {role} certificate ({}) {state}; CloudFront rejects it and answers 502.",
                             origin.id, c.subject
                         )
                     } else {
