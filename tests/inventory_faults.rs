@@ -4,6 +4,8 @@
 
 mod lab;
 
+use lab::run;
+
 use cf_origin_doctor::checks;
 use cf_origin_doctor::evidence::{
     EVIDENCE_SCHEMA_VERSION, Evidence, Fetch, Inventory, Observations, OriginResource, RequestEcho,
@@ -80,24 +82,6 @@ fn evidence(inventory: Inventory) -> Evidence {
 
 fn network<'a>(inv: &'a Inventory, origin: &str) -> &'a cf_origin_doctor::evidence::NetworkPath {
     inv.origin(origin).and_then(|o| o.network.as_ref()).unwrap_or_else(|| panic!("no network for {origin}"))
-}
-
-/// Runs a future on a thread with room for the SDK's large debug-build futures.
-fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(16 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f)
-        })
-        .expect("thread")
-        .join()
-        .expect("test thread")
 }
 
 #[test]

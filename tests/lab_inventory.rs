@@ -5,6 +5,8 @@
 
 mod lab;
 
+use lab::run;
+
 use aws_sdk_ec2::types as ec2t;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use cf_origin_doctor::evidence::{Fetch, Inventory, ListenerAction, OriginResource};
@@ -155,24 +157,6 @@ fn resource<'a>(inv: &'a Inventory, origin: &str) -> &'a OriginResource {
         Fetch::Fetched { value } => value,
         other => panic!("origin {origin}: {other:?}"),
     }
-}
-
-/// Runs a future on a runtime whose threads have room for the SDK's large debug-build futures.
-fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(16 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f)
-        })
-        .expect("thread")
-        .join()
-        .expect("test thread")
 }
 
 #[test]

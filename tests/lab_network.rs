@@ -5,6 +5,8 @@
 
 mod lab;
 
+use lab::run;
+
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::{Lab, Scenario};
 use serde_json::Value;
@@ -14,24 +16,6 @@ async fn diagnose(scenario: Scenario) -> Value {
     let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
     let d = Box::pin(lab.engine().diagnose(&req)).await.expect("diagnosis completes");
     serde_json::to_value(&d.report).unwrap()
-}
-
-/// Runs a future on a runtime whose threads have room for the SDK's large debug-build futures.
-fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(16 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(f)
-        })
-        .expect("thread")
-        .join()
-        .expect("test thread")
 }
 
 fn assert_primary_with_evidence(r: &Value, id: &str) {

@@ -428,3 +428,21 @@ impl Lab {
         env
     }
 }
+
+/// Runs a future on a runtime whose threads have room for the SDK's large debug-build futures.
+pub fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(16 << 20)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(f)
+        })
+        .expect("thread")
+        .join()
+        .expect("test thread")
+}
