@@ -5,20 +5,12 @@
 mod lab;
 
 use cf_origin_doctor::request::DiagnoseRequest;
-use lab::{Lab, Scenario, runtime_api::RuntimeApi};
+use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 
 const CLI: &str = env!("CARGO_BIN_EXE_cf-origin-doctor");
 const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
-
-fn assert_schema_valid(report: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../schema/report-v1.schema.json")).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> =
-        validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "report does not match schema/report-v1.schema.json: {errors:#?}");
-}
 
 async fn diagnose(lab: &Lab) -> Value {
     let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
@@ -146,27 +138,8 @@ fn run_cli(lab: &Lab, args: &[&str]) -> std::process::Output {
 
 /// Runs the real Lambda binary against a local Runtime API with one event.
 async fn run_lambda(lab: &Lab, event: &str) -> (String, Value) {
-    let api = RuntimeApi::start(event.to_string(), 60_000).await;
-    let mut cmd = tokio::process::Command::new(LAMBDA);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "lab")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cf-origin-doctor")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in lab.lambda_env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start the Lambda binary");
-    let outcome =
-        tokio::time::timeout(std::time::Duration::from_secs(60), api.outcome()).await.expect("the function answers");
-    let _ = child.kill().await;
-    (outcome.0, serde_json::from_str(&outcome.1).expect("the function posts JSON"))
+    let run = run_function(LAMBDA, &lab.lambda_env(), event, 60_000).await;
+    (run.kind, run.body)
 }
 
 fn event_for(lab: &Lab, file: &str) -> String {

@@ -3,59 +3,11 @@
 
 mod lab;
 
-use lab::{Lab, Scenario, runtime_api::RuntimeApi, seed};
+use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function, seed};
 use serde_json::Value;
-use std::process::Stdio;
-use std::time::Duration;
 
 const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
 const SECRET: &str = "s3cr3t-origin-verify-7f3a9c";
-
-fn assert_schema_valid(report: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../schema/report-v1.schema.json")).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> =
-        validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "report does not match schema/report-v1.schema.json: {errors:#?}");
-}
-
-struct Run {
-    kind: String,
-    body: Value,
-    stdout: String,
-}
-
-/// Runs the Lambda binary for one event with the lab's environment plus `extra`.
-async fn run_lambda(env: &[(String, String)], event: &str, deadline_ms: u64) -> Run {
-    let api = RuntimeApi::start(event.to_string(), deadline_ms).await;
-    let mut cmd = tokio::process::Command::new(LAMBDA);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "lab")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cf-origin-doctor")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start the Lambda binary");
-    let outcome = tokio::time::timeout(Duration::from_secs(60), api.outcome()).await.expect("the function answers");
-    // Give the log lines written after the answer a moment, then stop the function.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = child.start_kill();
-    let out = child.wait_with_output().await.expect("collect output");
-    Run {
-        kind: outcome.0,
-        body: serde_json::from_str(&outcome.1).expect("the function posts JSON"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-    }
-}
 
 /// A second distribution in the lab, in front of the same load balancer, whose origin carries a
 /// secret custom header; its domain is routed to the lab's edge stand-in.
@@ -127,7 +79,7 @@ async fn alarm_action_diagnoses_and_publishes_to_sns_read_back_from_sqs() {
     let (topic, queue_url, sqs) = topic_and_queue(&lab).await;
     env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), topic.clone()));
 
-    let run = run_lambda(&env, &event_file("alarm-action-metric.json", &id), 60_000).await;
+    let run = run_function(LAMBDA, &env, &event_file("alarm-action-metric.json", &id), 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);
     let r = &run.body;
     assert_eq!(r["distribution_id"], id.as_str());
@@ -203,7 +155,7 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), "arn:aws:sns:us-east-1:123456789012:no-such-topic".into()));
 
     // A publish that fails is in the return value and the logs; the diagnosis still returns.
-    let run = run_lambda(&env, &event_file("direct.json", &lab.distribution_id), 60_000).await;
+    let run = run_function(LAMBDA, &env, &event_file("direct.json", &lab.distribution_id), 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);
     assert_eq!(run.body["status"], "fail");
     let d = &run.body["delivery"];
@@ -212,7 +164,7 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     assert!(run.stdout.contains("SNS publish failed"), "{}", run.stdout);
 
     // An OK transition: nothing diagnosed, nothing published.
-    let run = run_lambda(&env, &event_file("alarm-action-ok.json", &lab.distribution_id), 60_000).await;
+    let run = run_function(LAMBDA, &env, &event_file("alarm-action-ok.json", &lab.distribution_id), 60_000).await;
     assert_eq!(run.kind, "response");
     assert_eq!(run.body["status"], "skipped");
     assert_eq!(run.body["diagnosed"], false);
@@ -220,7 +172,8 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     assert!(receive(&sqs, &queue_url).await.is_empty());
 
     // A composite alarm without a distribution: a typed error.
-    let run = run_lambda(&env, &event_file("alarm-action-composite.json", &lab.distribution_id), 60_000).await;
+    let run =
+        run_function(LAMBDA, &env, &event_file("alarm-action-composite.json", &lab.distribution_id), 60_000).await;
     assert_eq!(run.kind, "error");
     assert_eq!(run.body["errorType"], "InvalidRequest");
     assert!(run.body["errorMessage"].as_str().unwrap().contains("site-down"));
@@ -230,7 +183,7 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
         r#"{{"distribution_id": "{}", "role_arn": "arn:aws:iam::123456789012:role/cf-origin-doctor-reader", "publish": false}}"#,
         lab.distribution_id
     );
-    let run = run_lambda(&env, &event, 60_000).await;
+    let run = run_function(LAMBDA, &env, &event, 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);
     assert_eq!(run.body["verdict"]["primary"], "redirect-loop-origin-forces-https");
     assert_eq!(run.body["delivery"]["attempted"], false);
@@ -245,7 +198,7 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
         ("eventbridge-alarm-state-change.json", "eventbridge"),
         ("sns-alarm.json", "sns"),
     ] {
-        let run = run_lambda(&env, &event_file(file, &lab.distribution_id), 60_000).await;
+        let run = run_function(LAMBDA, &env, &event_file(file, &lab.distribution_id), 60_000).await;
         assert_eq!(run.kind, "response", "{file}: {:#}", run.body);
         assert_eq!(run.body["trigger"]["source"], source, "{file}");
         assert_eq!(run.body["distribution_id"], lab.distribution_id.as_str(), "{file}");
@@ -253,7 +206,7 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     }
 
     // Less time left than the reporting margin: DeadlineExceeded, before any probe.
-    let run = run_lambda(&env, &event_file("direct.json", &lab.distribution_id), 3_000).await;
+    let run = run_function(LAMBDA, &env, &event_file("direct.json", &lab.distribution_id), 3_000).await;
     assert_eq!(run.kind, "error");
     assert_eq!(run.body["errorType"], "DeadlineExceeded", "{:#}", run.body);
 }

@@ -446,3 +446,13 @@ pub fn run<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + '
         .join()
         .expect("test thread")
 }
+
+/// Fails with every violation when a report does not match `schema/report-v1.schema.json`.
+pub fn assert_schema_valid(report: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/report-v1.schema.json")).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "report does not match schema/report-v1.schema.json: {errors:#?}");
+}

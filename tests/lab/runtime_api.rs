@@ -2,7 +2,10 @@
 //! the lab: it hands out one event and captures the function's response or error.
 
 use super::server::{self, BoxFuture, Handler, Request, Response, Server};
+use serde_json::Value;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// What the function answered: `response` or `error`, and the body it posted.
@@ -69,5 +72,44 @@ impl RuntimeApi {
             }
             let _ = tokio::time::timeout(std::time::Duration::from_millis(100), self.done.notified()).await;
         }
+    }
+}
+
+/// What one invocation of the function produced.
+pub struct Run {
+    pub kind: String,
+    pub body: Value,
+    pub stdout: String,
+}
+
+/// Runs a Lambda binary for one event against this Runtime API stand-in, with `env` added.
+pub async fn run_function(binary: &str, env: &[(String, String)], event: &str, deadline_ms: u64) -> Run {
+    let api = RuntimeApi::start(event.to_string(), deadline_ms).await;
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "lab")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cf-origin-doctor")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start the Lambda binary");
+    let outcome = tokio::time::timeout(Duration::from_secs(60), api.outcome()).await.expect("the function answers");
+    // Give the log lines written after the answer a moment, then stop the function.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = child.start_kill();
+    let out = child.wait_with_output().await.expect("collect output");
+    Run {
+        kind: outcome.0,
+        body: serde_json::from_str(&outcome.1).expect("the function posts JSON"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
     }
 }
