@@ -51,6 +51,7 @@ pub mod sni_dependent_origin_default_cert;
 pub mod stacked_distributions;
 pub mod stale_or_partial_cloudfront_ip_allowlist;
 mod tls_support;
+pub mod viewer_certificate_problems;
 pub mod viewer_protocol_policy_rejects;
 
 pub use finding::*;
@@ -119,6 +120,7 @@ pub static ALL: &[CheckDef] = &[
     },
     CheckDef { meta: &origin_requires_client_cert::META, run: origin_requires_client_cert::run },
     CheckDef { meta: &sni_dependent_origin_default_cert::META, run: sni_dependent_origin_default_cert::run },
+    CheckDef { meta: &viewer_certificate_problems::META, run: viewer_certificate_problems::run },
 ];
 
 /// Runs every check over the evidence.

@@ -12,7 +12,8 @@ pub fn alias(scenario: Scenario) -> Option<String> {
         Scenario::HostHeaderRouting
         | Scenario::HostHeaderForwarded
         | Scenario::AliasNotOnDistribution
-        | Scenario::AliasOnDistribution => Some(format!("www.{}.lab.test", short(scenario))),
+        | Scenario::AliasOnDistribution
+        | Scenario::ViewerCertMissingAlias => Some(format!("www.{}.lab.test", short(scenario))),
         _ => None,
     }
 }
@@ -30,6 +31,7 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::OriginFast => "slow-ok",
         Scenario::AliasNotOnDistribution => "alias",
         Scenario::AliasOnDistribution => "alias-ok",
+        Scenario::ViewerCertMissingAlias => "viewer-cert",
         Scenario::Disabled => "disabled",
         Scenario::OriginDnsFailure => "dns",
         Scenario::RedirectEscape => "escape",

@@ -74,6 +74,10 @@ pub enum Scenario {
     AliasNotOnDistribution,
     /// Its twin: the alias leads to this distribution.
     AliasOnDistribution,
+    /// The alias is on the distribution and its DNS leads there, but the viewer certificate
+    /// does not cover it: HTTPS viewers of the alias fail in the handshake. Twin:
+    /// AliasOnDistribution (the certificate covers the alias).
+    ViewerCertMissingAlias,
     /// The distribution is disabled (twin: Healthy).
     Disabled,
     /// The origin's name does not resolve (twin: Healthy).
@@ -131,6 +135,7 @@ impl Scenario {
             "host-header-routing-mismatch" => Some(Scenario::HostHeaderRouting),
             "origin-read-timeout" => Some(Scenario::OriginReadTimeout),
             "alias-not-on-distribution" => Some(Scenario::AliasNotOnDistribution),
+            "viewer-certificate-problems" => Some(Scenario::ViewerCertMissingAlias),
             "config-not-deployed-or-disabled" => Some(Scenario::Disabled),
             "origin-dns-failure" => Some(Scenario::OriginDnsFailure),
             "redirect-escape-to-origin-hostname" => Some(Scenario::RedirectEscape),
@@ -165,6 +170,7 @@ impl Scenario {
             "host-header-routing-mismatch",
             "origin-read-timeout",
             "alias-not-on-distribution",
+            "viewer-certificate-problems",
             "config-not-deployed-or-disabled",
             "origin-dns-failure",
             "redirect-escape-to-origin-hostname",
@@ -305,7 +311,7 @@ impl Lab {
             .collect();
         let api = SdkApi::new(sdk.clone());
         let mut viewer_names = vec![domain_name.as_str(), "*.cloudfront.net"];
-        if let Some(a) = &alias {
+        if let Some(a) = alias.as_ref().filter(|_| scenario != Scenario::ViewerCertMissingAlias) {
             viewer_names.push(a.as_str());
         }
         let viewer_cert = ca.leaf(&viewer_names);
