@@ -32,20 +32,8 @@ async fn main() -> ExitCode {
     let lab = lab::Lab::start(lab::Scenario::RedirectLoop).await;
     let event = format!(r#"{{"distribution_id": "{}", "publish": false}}"#, lab.distribution_id);
     let api = lab::runtime_api::RuntimeApi::start(event, 90_000).await;
-    let mut cmd = tokio::process::Command::new(&bin);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in lab.lambda_env() {
-        cmd.env(k, v);
-    }
+    let mut cmd = api.function_command(&bin, &lab.lambda_env());
+    cmd.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null());
     let started = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,

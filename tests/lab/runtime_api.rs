@@ -59,6 +59,25 @@ impl RuntimeApi {
         RuntimeApi { server, result, done }
     }
 
+    /// A command that runs `binary` as a Lambda function against this stand-in: a clean
+    /// environment with the runtime's variables, plus `env`; killed when dropped.
+    pub fn function_command(&self, binary: &str, env: &[(String, String)]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(binary);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", self.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "lab")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cf-origin-doctor")
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
     /// The address to put in `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
         self.server.addr.to_string()
@@ -85,22 +104,8 @@ pub struct Run {
 /// Runs a Lambda binary for one event against this Runtime API stand-in, with `env` added.
 pub async fn run_function(binary: &str, env: &[(String, String)], event: &str, deadline_ms: u64) -> Run {
     let api = RuntimeApi::start(event.to_string(), deadline_ms).await;
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cf-origin-doctor")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "lab")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cf-origin-doctor")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = api.function_command(binary, env);
+    cmd.env("RUST_LOG", "info").stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().expect("start the Lambda binary");
     let outcome = tokio::time::timeout(Duration::from_secs(60), api.outcome()).await.expect("the function answers");
     // Give the log lines written after the answer a moment, then stop the function.
