@@ -501,6 +501,14 @@ pub fn add_edge_502(ev: &mut Evidence) {
     ));
 }
 
+/// Evidence for the edge checks: one custom origin `o1` outside AWS, no probes.
+pub fn edge_code_evidence() -> Evidence {
+    evidence(
+        custom_origin("o1", "o.example", OriginProtocolPolicy::HttpsOnly),
+        Fetch::fetched(OriginResource::OutsideAws { reason: "fixture".into() }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,13 @@ pub mod stale_or_partial_cloudfront_ip_allowlist;
 mod tls_support;
 pub mod viewer_certificate_problems;
 pub mod viewer_protocol_policy_rejects;
+// Tier 2, edge side.
+pub mod cloudfront_functions_errors;
+pub mod edge_access_controls_block;
+mod edge_code;
+pub mod host_firewall_or_origin_waf_blocks_cloudfront;
+pub mod lambda_edge_errors;
+pub mod request_too_large;
 
 pub use finding::*;
 
@@ -121,6 +128,15 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &origin_requires_client_cert::META, run: origin_requires_client_cert::run },
     CheckDef { meta: &sni_dependent_origin_default_cert::META, run: sni_dependent_origin_default_cert::run },
     CheckDef { meta: &viewer_certificate_problems::META, run: viewer_certificate_problems::run },
+    // Tier 2, edge side (catalog order).
+    CheckDef {
+        meta: &host_firewall_or_origin_waf_blocks_cloudfront::META,
+        run: host_firewall_or_origin_waf_blocks_cloudfront::run,
+    },
+    CheckDef { meta: &edge_access_controls_block::META, run: edge_access_controls_block::run },
+    CheckDef { meta: &lambda_edge_errors::META, run: lambda_edge_errors::run },
+    CheckDef { meta: &cloudfront_functions_errors::META, run: cloudfront_functions_errors::run },
+    CheckDef { meta: &request_too_large::META, run: request_too_large::run },
 ];
 
 /// Runs every check over the evidence.
