@@ -102,6 +102,26 @@ async fn redirect_loop_is_the_primary_cause_with_config_and_probe_evidence() {
     );
 }
 
+/// The redirect loop's twin: the same redirecting listener and the same Host forwarding, with the
+/// fix the finding names (https-only, a certificate for the name CloudFront sends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_only_toward_the_redirecting_listener_passes() {
+    let lab = Lab::start(Scenario::RedirectLoopFixed).await;
+    let r = diagnose(&lab).await;
+    assert_schema_valid(&r);
+    assert_eq!(r["status"], "pass", "{r:#}");
+    assert_eq!(r["verdict"]["primary"], Value::Null);
+    let https = edge_probe(&r, "https");
+    assert_eq!(https["hops"][0]["status"], 200, "{https:#}");
+    assert_eq!(https["redirects"], "final", "{https:#}");
+    // CloudFront reached the HTTPS listener with the viewer's Host, not the redirecting one.
+    let (_, https_origin) = lab.origins.iter().find(|(port, _)| *port == 443).unwrap();
+    let log = https_origin.log.lock().unwrap();
+    assert!(
+        log.iter().any(|req| req.header("user-agent") == Some("Amazon CloudFront") && req.host() == lab.domain_name)
+    );
+}
+
 fn normalise(report: &Value) -> Value {
     let probes: Vec<Value> = report["observations"]["probes"]
         .as_array()

@@ -39,12 +39,40 @@ fn assert_passes(r: &Value) {
 fn security_group_without_cloudfront_is_the_primary_cause() {
     let r = run(diagnose(Scenario::SgBlocksCloudFront));
     assert_primary_with_evidence(&r, "sg-blocks-cloudfront");
+    assert_eq!(r["verdict"]["symptom_class"], "cloudfront_504", "dropped packets time out: {r:#}");
     let f = &r["findings"][0];
     assert!(f["remediation"]["summary"].as_str().unwrap().contains("com.amazonaws.global.cloudfront.origin-facing"));
     assert!(f["resources"].as_array().unwrap().iter().any(|x| x["kind"] == "security-group"));
     // The direct probe got through: the prober is admitted, CloudFront is not.
     let origin = r["observations"]["probes"].as_array().unwrap().iter().find(|p| p["target"] == "origin").unwrap();
     assert_eq!(origin["hops"][0]["status"], 200);
+}
+
+/// Two problems at once: the security group blocks CloudFront (the 504 viewers see) and the
+/// origin certificate expires in 12 days (a latent risk). The group ranks first; the certificate
+/// stays a low warning below it.
+#[test]
+fn blocked_security_group_outranks_an_expiring_certificate() {
+    let r = run(diagnose(Scenario::SgBlocksAndCertExpiring));
+    assert_primary_with_evidence(&r, "sg-blocks-cloudfront");
+    assert_eq!(r["verdict"]["symptom_class"], "cloudfront_504", "{r:#}");
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["id"], "sg-blocks-cloudfront");
+    let (rank, cert) = findings
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f["id"] == "origin-cert-expired-or-not-yet-valid")
+        .expect("the expiring certificate is still reported");
+    assert!(rank > 0);
+    assert_eq!(cert["severity"], "low", "{cert:#}");
+    assert_eq!(cert["observed"], false, "{cert:#}");
+    let days = lab::tls_origin::EXPIRES_IN_DAYS;
+    assert!(
+        [days, days - 1].iter().any(|d| cert["summary"].as_str().unwrap().contains(&format!("expires in {d} days"))),
+        "{cert:#}"
+    );
+    assert!(cert["evidence"].as_array().unwrap().iter().any(|e| e["source"] == "probe"), "{cert:#}");
+    lab::assert_schema_valid(&r);
 }
 
 #[test]
@@ -85,8 +113,18 @@ fn denied_security_group_read_on_a_failing_distribution_is_incomplete_and_names_
         let d = Box::pin(engine.diagnose(&req)).await.expect("diagnosis completes");
         serde_json::to_value(&d.report).unwrap()
     });
+    // The security group drops CloudFront's packets: the viewer sees CloudFront's 504.
+    assert_eq!(r["verdict"]["symptom_class"], "cloudfront_504", "{r:#}");
     assert_eq!(r["status"], "incomplete", "{r:#}");
     assert_eq!(r["verdict"]["primary"], Value::Null, "no cause is claimed that could not be seen");
+    let findings = r["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["id"] != "sg-blocks-cloudfront"), "{r:#}");
+    assert!(
+        findings.iter().all(|f| f["observed"] != true && f["severity"] != "critical"),
+        "nothing else is blamed for the 504: {r:#}"
+    );
+    assert!(r["verdict"]["summary"].as_str().unwrap().contains("ec2:DescribeSecurityGroups"), "{r:#}");
+    lab::assert_schema_valid(&r);
     let unverified = r["unverified"].as_array().unwrap();
     assert!(
         unverified.iter().any(|u| u["reason"].as_str().unwrap_or("").contains("ec2:DescribeSecurityGroups")),

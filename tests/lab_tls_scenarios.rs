@@ -17,6 +17,12 @@ async fn diagnose(scenario: Scenario) -> (Lab, Diagnosis) {
 }
 
 async fn assert_primary(scenario: Scenario, id: &str) -> Diagnosis {
+    primary(scenario, id).await.1
+}
+
+/// Diagnoses the scenario and checks that `id` is the primary cause, seen failing through the
+/// edge, with config and probe evidence.
+async fn primary(scenario: Scenario, id: &str) -> (Lab, Diagnosis) {
     let (lab, d) = diagnose(scenario).await;
     let v = &d.verdict;
     assert_eq!(v.primary.as_deref(), Some(id), "{scenario:?}: {:#?}", v.findings);
@@ -25,13 +31,14 @@ async fn assert_primary(scenario: Scenario, id: &str) -> Diagnosis {
     let f = &v.findings[0];
     assert!(f.observed, "the 502 through the edge is part of the evidence");
     assert!(f.evidence.iter().any(|e| e.source == cf_origin_doctor::checks::Source::Probe));
+    assert!(f.evidence.iter().any(|e| e.source == cf_origin_doctor::checks::Source::Config), "{f:#?}");
     assert!(f.resources.iter().any(|r| r.kind == "origin"));
     // The TLS observations were recorded for the origin's name, the viewer names and no SNI.
     let tls = &d.evidence.observations.tls;
     let alb = lab.alb.dns_name.to_ascii_lowercase();
     assert!(tls.iter().any(|t| t.sni.as_deref() == Some(alb.as_str())), "{tls:#?}");
     assert!(tls.iter().any(|t| t.sni.is_none()));
-    d
+    (lab, d)
 }
 
 async fn assert_passes(scenario: Scenario) {
@@ -74,4 +81,93 @@ async fn tls13_only_origin_is_the_primary_cause() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_twin_passes_with_tls_observed() {
     assert_passes(Scenario::Healthy).await;
+}
+
+/// The origin requests that came from the edge stand-in (CloudFront), not from the prober.
+fn edge_requests(lab: &Lab) -> Vec<lab::server::Request> {
+    lab.origins
+        .iter()
+        .flat_map(|(_, o)| o.log.lock().unwrap().clone())
+        .filter(|q| q.header("x-amz-cf-id").is_some_and(|id| id.starts_with("LAB")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misordered_intermediates_are_the_primary_cause_and_the_ordered_chain_passes() {
+    let (lab, d) = primary(Scenario::TlsMisorderedChain, "origin-chain-incomplete-or-misordered").await;
+    let f = &d.verdict.findings[0];
+    assert!(f.summary.contains("out-of-order"), "{}", f.summary);
+    assert!(
+        f.evidence.iter().any(|e| e.source == cf_origin_doctor::checks::Source::Probe
+            && e.observed.contains("Lab Root-side Intermediate CA"))
+    );
+    // Every certificate is there and a path exists: only the order is wrong, and the probe says so.
+    let t = d.evidence.observations.tls.first().expect("TLS observed");
+    assert_eq!(t.chain.len(), 3, "{t:#?}");
+    let check = t.chain_check.as_ref().expect("chain checked");
+    assert!(!check.in_order);
+    assert_eq!(check.validation, cf_origin_doctor::evidence::ChainValidation::Trusted);
+    assert!(edge_requests(&lab).is_empty(), "CloudFront drops the connection before any request");
+    drop(lab);
+
+    // The twin: the same two intermediates served in issuing order; the edge gets through.
+    let (lab, d) = diagnose(Scenario::TlsFullChain).await;
+    assert_eq!(d.verdict.status, Status::Pass, "{:#?}", d.verdict.findings);
+    let t = d.evidence.observations.tls.first().expect("TLS observed");
+    assert_eq!(t.chain.len(), 3);
+    assert!(t.chain_check.as_ref().is_some_and(|c| c.in_order));
+    assert!(!edge_requests(&lab).is_empty(), "the edge reached the origin");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_host_outside_the_origin_certificate_is_the_primary_cause() {
+    let (lab, d) = primary(Scenario::TlsForwardedHostMismatch, "origin-cert-name-mismatch-forwarded-host").await;
+    let v = &d.verdict;
+    let alias = lab.alias.clone().expect("alias");
+    let f = &v.findings[0];
+    assert!(f.summary.contains(&alias), "{}", f.summary);
+    use cf_origin_doctor::checks::Source;
+    assert!(f.evidence.iter().any(|e| e.source == Source::Config && e.observed.contains("Host is forwarded")));
+    assert!(f.evidence.iter().any(|e| e.source == Source::Probe));
+    assert!(f.remediation.summary.contains("AllViewerExceptHostHeader"));
+    // The certificate is right for the origin's own name: that check stays quiet.
+    assert!(v.findings.iter().all(|f| f.id != "origin-cert-name-mismatch-origin-domain"), "{:#?}", v.findings);
+    let tls = &d.evidence.observations.tls;
+    assert!(
+        tls.iter()
+            .any(|t| t.sni.as_deref() == Some(alias.as_str()) && t.name_check.as_ref().is_some_and(|n| !n.matches)),
+        "{tls:#?}"
+    );
+    assert!(edge_requests(&lab).is_empty(), "CloudFront's handshake with SNI = the alias fails");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_forwarding_host_passes_and_the_edge_sends_the_origin_name_as_sni() {
+    let (lab, d) = diagnose(Scenario::TlsForwardedHostNotForwarded).await;
+    assert_eq!(d.verdict.status, Status::Pass, "{:#?}", d.verdict.findings);
+    assert_eq!(d.verdict.primary, None);
+    let alb = lab.alb.dns_name.to_ascii_lowercase();
+    let reqs = edge_requests(&lab);
+    assert!(!reqs.is_empty());
+    for q in &reqs {
+        assert_eq!(q.sni.as_deref(), Some(alb.as_str()));
+        assert_eq!(q.host(), alb);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_host_on_the_certificate_passes_and_the_edge_sends_it_as_sni() {
+    let (lab, d) = diagnose(Scenario::TlsForwardedHostCovered).await;
+    assert_eq!(d.verdict.status, Status::Pass, "{:#?}", d.verdict.findings);
+    let alias = lab.alias.clone().expect("alias");
+    let reqs = edge_requests(&lab);
+    // Like CloudFront, the edge sends the Host it forwards as SNI, for each viewer hostname.
+    for name in [alias.as_str(), lab.domain_name.as_str()] {
+        assert!(
+            reqs.iter().any(|q| q.sni.as_deref() == Some(name) && q.host() == name),
+            "no edge request with SNI and Host {name}: {:?}",
+            reqs.iter().map(|q| (q.sni.clone(), q.host())).collect::<Vec<_>>()
+        );
+    }
+    assert!(reqs.iter().all(|q| q.sni.as_deref() == Some(q.host().as_str())));
 }

@@ -4,8 +4,8 @@
 //! does for the settings the diagnosis looks at: alias check, behavior matching, viewer protocol
 //! policy, allowed methods, origin protocol policy and ports, Host and SNI (forwarded or the
 //! origin's name), forwarded headers/cookies/query strings, custom origin headers, TLS toward
-//! the origin (TLS 1.2 with CloudFront's ECDHE-AES-GCM suites, validated against the trusted
-//! roots, hostname = SNI), connection attempts and timeouts; failures come back as CloudFront's
+//! the origin (TLS 1.2 with CloudFront's ECDHE-AES-GCM suites, SNI = the Host it sends, the
+//! served chain in issuing order, validated against the trusted roots, hostname = SNI), connection attempts and timeouts; failures come back as CloudFront's
 //! error pages with its headers. It does not cache. It is test equipment and never ships.
 
 use super::pki::Leaf;
@@ -74,10 +74,15 @@ pub async fn start(api: &SdkApi, distribution_id: &str, viewer_cert: Leaf, opts:
         ],
         ..p
     };
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+    let provider = Arc::new(provider);
+    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .expect("origin verifier");
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS12])
         .expect("tls12")
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ServedOrder(webpki)))
         .with_no_client_auth();
     let state = Arc::new(State { dist, opts, tls: Arc::new(tls), counter: AtomicU64::new(0) });
     let s1 = state.clone();
@@ -276,6 +281,63 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
         }
         Fetched::Timeout => error_page(&state, 504, REASON_TIMEOUT),
         Fetched::Failed => error_page(&state, 502, REASON_TIMEOUT),
+    }
+}
+
+/// CloudFront's rule for the origin's chain (catalog 1.1, chain in the wrong order → 502): the
+/// served chain must start with the leaf and each next certificate must be the issuer of the one
+/// before it. rustls (webpki) builds a path from the intermediates in any order, so the order is
+/// checked here first; the rest (trust, dates, name = SNI) is webpki's.
+#[derive(Debug)]
+struct ServedOrder(Arc<rustls::client::WebPkiServerVerifier>);
+
+/// Whether each certificate after the first is the issuer (by name) of the one before it.
+pub fn served_in_issuing_order(chain: &[&[u8]]) -> bool {
+    let names = |der: &[u8]| {
+        x509_parser::parse_x509_certificate(der)
+            .ok()
+            .map(|(_, c)| (c.subject().as_raw().to_vec(), c.issuer().as_raw().to_vec()))
+    };
+    let parsed: Vec<_> = chain.iter().map(|d| names(d)).collect();
+    parsed.windows(2).all(|w| matches!((&w[0], &w[1]), (Some((_, issuer)), Some((subject, _))) if issuer == subject))
+}
+
+impl rustls::client::danger::ServerCertVerifier for ServedOrder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls_pki_types::CertificateDer<'_>,
+        intermediates: &[rustls_pki_types::CertificateDer<'_>],
+        server_name: &rustls_pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let served: Vec<&[u8]> = std::iter::once(end_entity).chain(intermediates).map(|c| c.as_ref()).collect();
+        if !served_in_issuing_order(&served) {
+            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding));
+        }
+        self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }
 

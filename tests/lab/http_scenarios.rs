@@ -13,7 +13,10 @@ pub fn alias(scenario: Scenario) -> Option<String> {
         | Scenario::HostHeaderForwarded
         | Scenario::AliasNotOnDistribution
         | Scenario::AliasOnDistribution
-        | Scenario::ViewerCertMissingAlias => Some(format!("www.{}.lab.test", short(scenario))),
+        | Scenario::ViewerCertMissingAlias
+        | Scenario::TlsForwardedHostMismatch
+        | Scenario::TlsForwardedHostNotForwarded
+        | Scenario::TlsForwardedHostCovered => Some(format!("www.{}.lab.test", short(scenario))),
         _ => None,
     }
 }
@@ -23,6 +26,7 @@ pub fn short(scenario: Scenario) -> &'static str {
     match scenario {
         Scenario::Healthy => "healthy",
         Scenario::RedirectLoop => "loop",
+        Scenario::RedirectLoopFixed => "loop-fixed",
         Scenario::MethodNotAllowed => "method",
         Scenario::MethodAllowed => "method-ok",
         Scenario::HostHeaderRouting => "host",
@@ -59,6 +63,11 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::TlsIncompleteChain => "tls-incomplete",
         Scenario::TlsFullChain => "tls-fullchain",
         Scenario::Tls13Only => "tls13-only",
+        Scenario::TlsMisorderedChain => "tls-misordered",
+        Scenario::TlsForwardedHostMismatch => "tls-fwd-host",
+        Scenario::TlsForwardedHostNotForwarded => "tls-fwd-host-ok",
+        Scenario::TlsForwardedHostCovered => "tls-fwd-host-cov",
+        Scenario::SgBlocksAndCertExpiring => "sg-cert-expiring",
     }
 }
 

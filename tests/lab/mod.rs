@@ -37,6 +37,10 @@ pub enum Scenario {
     /// The seed's worked example: origin protocol policy http-only, the ALB's HTTP:80 listener
     /// redirects to HTTPS, Host forwarded: viewers loop.
     RedirectLoop,
+    /// Its twin: the same listener and forwarding, origin protocol policy https-only and an
+    /// origin certificate for the names CloudFront sends (Host is forwarded: the distribution's
+    /// name, a lab-only certificate).
+    RedirectLoopFixed,
     /// The ALB's security group admits an office network on 443, not CloudFront: the edge's
     /// connections are refused (502) while the prober, admitted, reaches the app.
     SgBlocksCloudFront,
@@ -115,6 +119,21 @@ pub enum Scenario {
     TlsFullChain,
     /// The origin accepts only TLS 1.3.
     Tls13Only,
+    /// The origin serves its intermediates upside down (leaf, root-side intermediate, issuing
+    /// intermediate). Twin: `TlsFullChain` (the same two intermediates in issuing order).
+    TlsMisorderedChain,
+    /// The behavior forwards Host (AllViewer) and the origin certificate covers only the load
+    /// balancer's name: CloudFront sends the alias (or its own name) as SNI and gets a
+    /// certificate without it.
+    TlsForwardedHostMismatch,
+    /// Its twin: the same certificate, Host not forwarded (AllViewerExceptHostHeader).
+    TlsForwardedHostNotForwarded,
+    /// Host forwarded, and the origin certificate also covers the alias and the distribution's
+    /// name (a lab-only certificate: no real one can carry the distribution's name).
+    TlsForwardedHostCovered,
+    /// Two problems at once: the security group blocks CloudFront (the symptom) and the origin
+    /// certificate expires within 30 days (a latent risk).
+    SgBlocksAndCertExpiring,
 }
 
 impl Scenario {
@@ -122,6 +141,7 @@ impl Scenario {
         match name {
             "healthy" => Some(Scenario::Healthy),
             "redirect-loop" => Some(Scenario::RedirectLoop),
+            "redirect-loop-fixed" => Some(Scenario::RedirectLoopFixed),
             "sg-blocks-cloudfront" => Some(Scenario::SgBlocksCloudFront),
             "sg-blocks-cloudfront-fixed" => Some(Scenario::SgBlocksCloudFrontFixed),
             "nacl-blocks" => Some(Scenario::NaclBlocks),
@@ -149,6 +169,11 @@ impl Scenario {
             "tls-incomplete-chain" => Some(Scenario::TlsIncompleteChain),
             "tls-full-chain" => Some(Scenario::TlsFullChain),
             "tls13-only" => Some(Scenario::Tls13Only),
+            "tls-misordered-chain" => Some(Scenario::TlsMisorderedChain),
+            "tls-forwarded-host-mismatch" => Some(Scenario::TlsForwardedHostMismatch),
+            "tls-forwarded-host-fixed" => Some(Scenario::TlsForwardedHostNotForwarded),
+            "tls-forwarded-host-covered" => Some(Scenario::TlsForwardedHostCovered),
+            "sg-blocks-and-cert-expiring" => Some(Scenario::SgBlocksAndCertExpiring),
             _ => None,
         }
     }
@@ -157,6 +182,7 @@ impl Scenario {
         &[
             "healthy",
             "redirect-loop",
+            "redirect-loop-fixed",
             "sg-blocks-cloudfront",
             "sg-blocks-cloudfront-fixed",
             "nacl-blocks",
@@ -184,6 +210,11 @@ impl Scenario {
             "tls-incomplete-chain",
             "tls-full-chain",
             "tls13-only",
+            "tls-misordered-chain",
+            "tls-forwarded-host-mismatch",
+            "tls-forwarded-host-fixed",
+            "tls-forwarded-host-covered",
+            "sg-blocks-and-cert-expiring",
         ]
     }
 }
@@ -206,6 +237,8 @@ pub struct Lab {
     pub alias: Option<String>,
     /// Another distribution's edge, for scenarios where DNS leads elsewhere.
     pub other_edge: Option<edge::Edge>,
+    /// Where the edge's connections go when the network silently drops CloudFront.
+    pub black_hole: Option<server::BlackHole>,
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -230,7 +263,7 @@ impl Lab {
 
         let name = format!("lab-{}", http_scenarios::short(scenario));
         let http_action = match scenario {
-            Scenario::RedirectLoop => seed::ListenerAction::RedirectToHttps,
+            Scenario::RedirectLoop | Scenario::RedirectLoopFixed => seed::ListenerAction::RedirectToHttps,
             _ => seed::ListenerAction::Forward,
         };
         let listeners = vec![
@@ -246,7 +279,7 @@ impl Lab {
         let mut spec = seed::DistributionSpec::new(&alb.dns_name);
         // A shared secret CloudFront sends to the origin: it must never show up in evidence.
         spec.custom_headers = vec![(LAB_SECRET_HEADER.to_string(), LAB_SECRET_VALUE.to_string())];
-        if scenario == Scenario::RedirectLoop {
+        if matches!(scenario, Scenario::RedirectLoop | Scenario::RedirectLoopFixed) {
             spec.protocol_policy = "http-only";
             spec.viewer_protocol_policy = "allow-all";
             spec.cache_policy_id = None;
@@ -260,6 +293,7 @@ impl Lab {
             spec.protocol_policy = "http-only";
         }
         http_scenarios::tweak_spec(scenario, &mut spec);
+        tls_origin::tweak_spec(scenario, &mut spec);
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
         let alias = http_scenarios::alias(scenario);
 
@@ -278,7 +312,7 @@ impl Lab {
                 }
             };
             let tls = l.https.then(|| ca.leaf(&[alb_dns.as_str()]));
-            let o = match tls_origin::scenario_setup(scenario, &ca, &alb_dns).filter(|_| l.https) {
+            let o = match tls_origin::scenario_setup(scenario, &ca, &alb_dns, &domain_name).filter(|_| l.https) {
                 Some(setup) => origin::start_tls(behavior, &setup).await,
                 None => origin::start(behavior, tls).await,
             };
@@ -297,18 +331,25 @@ impl Lab {
         for port in net_scenarios::closed_ports(scenario) {
             connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: net_scenarios::refused_address() });
         }
-        // CloudFront's view of the origin: ports the network drops for CloudFront are refused.
+        // CloudFront's view of the origin: ports the network blocks for CloudFront are refused,
+        // or time out where a security group or network ACL drops the packets silently.
         let blocked = net_scenarios::edge_blocked_ports(scenario);
-        let edge_connect_to: Vec<ConnectTo> = connect_to
-            .iter()
-            .map(|c| {
-                if blocked.contains(&c.port) {
-                    ConnectTo { target: net_scenarios::refused_address(), ..c.clone() }
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
+        let black_hole = match net_scenarios::edge_drops_silently(scenario) {
+            true => Some(server::black_hole().await),
+            false => None,
+        };
+        let blocked_target = black_hole.as_ref().map(|h| h.addr).unwrap_or_else(net_scenarios::refused_address);
+        let edge_connect_to: Vec<ConnectTo> =
+            connect_to
+                .iter()
+                .map(|c| {
+                    if blocked.contains(&c.port) {
+                        ConnectTo { target: blocked_target, ..c.clone() }
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
         let api = SdkApi::new(sdk.clone());
         let mut viewer_names = vec![domain_name.as_str(), "*.cloudfront.net"];
         if let Some(a) = alias.as_ref().filter(|_| scenario != Scenario::ViewerCertMissingAlias) {
@@ -370,6 +411,7 @@ impl Lab {
             dns,
             alias,
             other_edge,
+            black_hole,
         }
     }
 

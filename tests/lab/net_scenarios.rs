@@ -42,7 +42,7 @@ async fn replace_sg_rule(cfg: &SdkConfig, sg: &str, port: i32, source: ec2t::IpP
 pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
     let (vpc, sgs) = alb_network(cfg, alb).await;
     match scenario {
-        Scenario::SgBlocksCloudFront => {
+        Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring => {
             let rule = ec2t::IpPermission::builder()
                 .ip_protocol("tcp")
                 .from_port(443)
@@ -76,10 +76,16 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
 /// Origin ports CloudFront (the edge stand-in) cannot reach in this scenario.
 pub fn edge_blocked_ports(scenario: Scenario) -> Vec<u16> {
     match scenario {
-        Scenario::SgBlocksCloudFront | Scenario::NaclBlocks => vec![443],
+        Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring | Scenario::NaclBlocks => vec![443],
         Scenario::InternalAlb | Scenario::NlbSecurityModel => vec![80, 443],
         _ => vec![],
     }
+}
+
+/// Whether the blocked ports drop CloudFront's packets silently (a security group or network
+/// ACL: CloudFront's connection attempts time out, 504) rather than refuse them (502).
+pub fn edge_drops_silently(scenario: Scenario) -> bool {
+    matches!(scenario, Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring | Scenario::NaclBlocks)
 }
 
 /// Listener ports the scenario leaves out of the ALB.

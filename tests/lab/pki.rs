@@ -51,9 +51,12 @@ impl TestCa {
     }
 }
 
-/// An intermediate CA signed by a [`TestCa`], for chains of more than one certificate.
+/// An intermediate CA signed by a [`TestCa`] (or by another intermediate), for chains of more
+/// than one certificate.
 pub struct Intermediate {
     issuer: CertifiedIssuer<'static, KeyPair>,
+    /// The intermediates above this one, nearest first (empty when the root signed it).
+    above: Vec<CertificateDer<'static>>,
 }
 
 /// Validity of a test leaf.
@@ -109,14 +112,19 @@ impl TestCa {
 
     /// An intermediate CA under this CA.
     pub fn intermediate(&self, name: &str) -> Intermediate {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("intermediate params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages =
-            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let key = KeyPair::generate().expect("intermediate key");
-        Intermediate { issuer: CertifiedIssuer::signed_by(params, key, &self.issuer).expect("sign intermediate") }
+        let issuer =
+            CertifiedIssuer::signed_by(intermediate_params(name), key, &self.issuer).expect("sign intermediate");
+        Intermediate { issuer, above: Vec::new() }
     }
+}
+
+fn intermediate_params(name: &str) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("intermediate params");
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params
 }
 
 impl Intermediate {
@@ -124,11 +132,22 @@ impl Intermediate {
         self.issuer.der().clone()
     }
 
-    /// A leaf signed by this intermediate, served with the full chain (leaf, intermediate).
+    /// An intermediate CA signed by this one (a two-level chain below the root).
+    pub fn intermediate(&self, name: &str) -> Intermediate {
+        let key = KeyPair::generate().expect("intermediate key");
+        let issuer =
+            CertifiedIssuer::signed_by(intermediate_params(name), key, &self.issuer).expect("sign intermediate");
+        let above = std::iter::once(self.der()).chain(self.above.iter().cloned()).collect();
+        Intermediate { issuer, above }
+    }
+
+    /// A leaf signed by this intermediate, served with the full chain in issuing order (leaf,
+    /// this intermediate, then the ones above it; not the root).
     pub fn leaf(&self, names: &[&str]) -> Leaf {
         let key = KeyPair::generate().expect("leaf key");
         let cert = leaf_params(names, Validity::Now).signed_by(&key, &self.issuer).expect("sign leaf");
-        Leaf { chain: vec![cert.der().clone(), self.der()], key: pkcs8(&key) }
+        let chain = [cert.der().clone(), self.der()].into_iter().chain(self.above.iter().cloned()).collect();
+        Leaf { chain, key: pkcs8(&key) }
     }
 }
 
@@ -143,6 +162,14 @@ impl Leaf {
     /// intermediate): every certificate is there, in the wrong order.
     pub fn misordered(mut self, ca: &TestCa) -> Leaf {
         self.chain.insert(1, ca.der());
+        self
+    }
+
+    /// The intermediates served in reverse (leaf, root-side intermediate, …, issuing
+    /// intermediate): every certificate is there, the leaf first, the rest upside down (a
+    /// bundle concatenated in the wrong order).
+    pub fn intermediates_reversed(mut self) -> Leaf {
+        self.chain[1..].reverse();
         self
     }
 }
