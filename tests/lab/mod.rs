@@ -115,6 +115,10 @@ pub enum Scenario {
     TlsFullChain,
     /// The origin accepts only TLS 1.3.
     Tls13Only,
+    /// The origin speaks only HTTP/2 (h2c): it answers HTTP/1.1 with a SETTINGS frame.
+    OriginHttp2Only,
+    /// The load balancer answers 504 itself (`Server: awselb/2.0`) before the application does.
+    AlbIdleTimeout,
 }
 
 impl Scenario {
@@ -149,6 +153,8 @@ impl Scenario {
             "tls-incomplete-chain" => Some(Scenario::TlsIncompleteChain),
             "tls-full-chain" => Some(Scenario::TlsFullChain),
             "tls13-only" => Some(Scenario::Tls13Only),
+            "origin-http-version" => Some(Scenario::OriginHttp2Only),
+            "alb-idle-timeout-or-origin-proxy-timeout" => Some(Scenario::AlbIdleTimeout),
             _ => None,
         }
     }
@@ -184,6 +190,8 @@ impl Scenario {
             "tls-incomplete-chain",
             "tls-full-chain",
             "tls13-only",
+            "origin-http-version",
+            "alb-idle-timeout-or-origin-proxy-timeout",
         ]
     }
 }
