@@ -147,6 +147,8 @@ pub fn hop(url: &str, result: HopResult) -> Hop {
         host_header: url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default(),
         result,
         timings: Timings::default(),
+        head_bytes: None,
+        response_defects: vec![],
     }
 }
 

@@ -56,6 +56,8 @@ pub enum SymptomClass {
     ViewerTls,
     /// The distribution's name does not resolve or connect.
     ViewerConnect,
+    /// 421 Misdirected Request: the request's Host does not belong with the TLS connection.
+    MisdirectedRequest,
     NotProbed,
 }
 
@@ -132,7 +134,8 @@ pub fn explains(finding_id: &str) -> &'static [SymptomClass] {
         | "edge-access-controls-block" => &[CloudFront403],
         "alias-not-on-distribution" => &[CloudFront403, ViewerTls, ViewerConnect],
         "config-not-deployed-or-disabled" => &[CloudFront403, CloudFront502, CloudFront504, OriginError, RedirectLoop],
-        "viewer-certificate-problems" | "misdirected-request-certificate" => &[ViewerTls],
+        "viewer-certificate-problems" => &[ViewerTls],
+        "misdirected-request-certificate" => &[MisdirectedRequest, ViewerTls],
         "host-header-routing-mismatch"
         | "params-not-forwarded"
         | "authorization-stripped"
@@ -165,6 +168,9 @@ fn hint(class: SymptomClass) -> &'static str {
         }
         SymptomClass::ViewerTls => "look at the viewer certificate and the aliases it must cover",
         SymptomClass::ViewerConnect => "look at the DNS records of the distribution's names",
+        SymptomClass::MisdirectedRequest => {
+            "look at which distributions serve the names the viewer certificate covers, and at the TLS name and Host the origin receives"
+        }
         SymptomClass::Healthy | SymptomClass::NotProbed => "",
     }
 }
@@ -217,6 +223,7 @@ pub fn symptom(ev: &Evidence) -> Symptom {
                         && r.header("x-amz-cf-id").is_some()
                         && r.body_sample.is_empty());
                 let class = match (by_cloudfront, r.status) {
+                    (_, 421) => SymptomClass::MisdirectedRequest,
                     (true, 403) => SymptomClass::CloudFront403,
                     (true, 502) => SymptomClass::CloudFront502,
                     (true, 503) => SymptomClass::CloudFront503,
@@ -480,6 +487,23 @@ mod tests {
             },
         );
         assert_eq!(v.primary.as_deref(), Some("request-too-large"));
+    }
+
+    #[test]
+    fn a_421_is_a_misdirected_request_that_its_check_explains() {
+        let ev = with_edge_status(421, true, 80);
+        assert_eq!(symptom(&ev).class, SymptomClass::MisdirectedRequest);
+        let v = decide(
+            &ev,
+            CheckOutput {
+                findings: vec![
+                    finding("origin-read-timeout", Severity::High),
+                    finding("misdirected-request-certificate", Severity::High),
+                ],
+                unverified: vec![],
+            },
+        );
+        assert_eq!(v.primary.as_deref(), Some("misdirected-request-certificate"));
     }
 
     #[test]

@@ -233,3 +233,26 @@ async fn an_origin_rejecting_cloudfronts_user_agent_is_named_not_host_routing() 
     let twin = Lab::start(Scenario::CloudFrontShapeAccepted).await;
     assert_pass(&diagnose(&twin).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_only_origin_is_the_primary_cause() {
+    let lab = Lab::start(Scenario::OriginHttp2Only).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "origin-http-version");
+    assert_eq!(f["severity"], "critical", "{f:#}");
+    assert_eq!(r["verdict"]["symptom_class"], "cloudfront_502");
+    let probe = f["evidence"].as_array().unwrap().iter().find(|e| e["source"] == "probe").unwrap();
+    assert!(probe["observed"].as_str().unwrap().contains("HTTP/2 SETTINGS frame"), "{probe:#}");
+    // The HTTP/1.1 origin of the healthy scenario is the fixed twin.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_balancers_own_504_is_the_primary_cause() {
+    let lab = Lab::start(Scenario::AlbIdleTimeout).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "alb-idle-timeout-or-origin-proxy-timeout");
+    assert_eq!(f["severity"], "critical", "{f:#}");
+    assert_eq!(r["verdict"]["symptom_class"], "origin_error");
+    assert!(f["evidence"].as_array().unwrap().iter().any(|e| e["observed"].as_str().unwrap().contains("awselb/2.0")));
+    assert!(f["resources"].as_array().unwrap().iter().any(|x| x["kind"] == "load-balancer"), "{f:#}");
+}

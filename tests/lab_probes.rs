@@ -448,3 +448,58 @@ async fn the_probe_phase_with_every_origin_black_holed_ends_within_its_budget() 
     }
     assert!(obs.tcp.iter().all(|t| t.outcome == TcpOutcome::TimedOut));
 }
+
+/// What an origin that does not answer with a plain HTTP/1.1 response looks like in the
+/// evidence: each way is recorded as a structured defect on the hop, with the head's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_cloudfront_cannot_use_are_recorded_as_defects() {
+    async fn defects_of(bytes: &[u8]) -> Hop {
+        let (_o, obs) = single_origin(Behavior::Verbatim(bytes.to_vec()), limits()).await;
+        find(&obs, "origin:o1:http:/").hops[0].clone()
+    }
+    // An HTTP/2-only (h2c prior knowledge) server: its SETTINGS frame, then GOAWAY.
+    let h2 =
+        defects_of(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100, 0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+            .await;
+    assert_eq!(error_of(&h2).stage, ProbeStage::Http);
+    assert_eq!(h2.response_defects, vec![ResponseDefect::Http2Frames { frame_type: "SETTINGS".into() }]);
+
+    // A TLS alert record: plain HTTP sent to a TLS port.
+    let tls = defects_of(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]).await;
+    assert_eq!(tls.response_defects, vec![ResponseDefect::TlsRecord]);
+
+    let garbage = defects_of(b"HTTP/1.1 2OO OK\r\n\r\n").await;
+    assert!(
+        matches!(garbage.response_defects[..], [ResponseDefect::Malformed { .. }]),
+        "{:?}",
+        garbage.response_defects
+    );
+
+    let continues = defects_of(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    )
+    .await;
+    assert_eq!(response_of(&continues).status, 200);
+    assert_eq!(continues.response_defects, vec![ResponseDefect::RepeatedContinue { count: 2 }]);
+
+    let te = defects_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nxx").await;
+    assert_eq!(te.response_defects, vec![ResponseDefect::UnsupportedTransferEncoding { value: "gzip".into() }]);
+
+    let short = defects_of(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this").await;
+    assert_eq!(short.response_defects, vec![ResponseDefect::BodyCutShort { announced: Some(100), received: 9 }]);
+
+    // A clean answer has no defect and its head size is recorded.
+    let clean = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let ok = defects_of(clean).await;
+    assert!(ok.response_defects.is_empty());
+    assert_eq!(ok.head_bytes, Some((clean.len() - 2) as u64));
+
+    // A head past the cap: cut, its size and the cap recorded.
+    let (_o, obs) = single_origin(Behavior::HugeHeaders(1 << 20), limits()).await;
+    let big = &find(&obs, "origin:o1:http:/").hops[0];
+    assert!(
+        matches!(big.response_defects[..], [ResponseDefect::HeadOverCap { cap, bytes_read }] if cap == limits().max_header_bytes as u64 && bytes_read > cap),
+        "{:?}",
+        big.response_defects
+    );
+}

@@ -9,6 +9,7 @@
 //! regenerate `docs/findings.md`.
 
 pub mod aggressive_connection_settings;
+pub mod alb_idle_timeout_or_origin_proxy_timeout;
 pub mod alias_not_on_distribution;
 pub mod authorization_stripped;
 pub mod behavior_routes_to_wrong_origin;
@@ -20,10 +21,12 @@ pub mod host_header_routing_mismatch;
 pub mod ipv6_origin_not_allowed;
 pub mod keepalive_race;
 pub mod method_not_allowed;
+pub mod misdirected_request_certificate;
 pub mod nacl_blocks;
 pub mod net_common;
 pub mod nlb_security_model;
 pub mod nothing_listening_on_origin_port;
+mod origin_answers;
 pub mod origin_cert_expired_or_not_yet_valid;
 pub mod origin_cert_name_mismatch_forwarded_host;
 pub mod origin_cert_name_mismatch_origin_domain;
@@ -31,12 +34,14 @@ pub mod origin_cert_untrusted;
 pub mod origin_chain_incomplete_or_misordered;
 pub mod origin_dns_failure;
 pub mod origin_group_write_methods;
+pub mod origin_http_version;
 pub mod origin_is_ip_address;
 pub mod origin_not_internet_reachable;
 pub mod origin_path_wrong;
 pub mod origin_read_timeout;
 pub mod origin_rejects_cloudfront_shaped_requests;
 pub mod origin_requires_client_cert;
+pub mod origin_response_unacceptable;
 pub mod origin_secret_header_mismatch;
 pub mod origin_tls_cipher_curve_sigalg_mismatch;
 pub mod origin_tls_protocol_mismatch;
@@ -45,11 +50,13 @@ pub mod probe_view;
 pub mod protocol_port_mismatch;
 pub mod redirect_escape_to_origin_hostname;
 pub mod redirect_loop_origin_forces_https;
+pub mod response_completion_timeout_too_short;
 pub mod sg_blocks_cloudfront;
 pub mod sg_rule_quota_prevented_prefix_list;
 pub mod sni_dependent_origin_default_cert;
 pub mod stacked_distributions;
 pub mod stale_or_partial_cloudfront_ip_allowlist;
+pub mod stale_origin_hostname;
 mod tls_support;
 pub mod viewer_certificate_problems;
 pub mod viewer_protocol_policy_rejects;
@@ -137,6 +144,15 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &lambda_edge_errors::META, run: lambda_edge_errors::run },
     CheckDef { meta: &cloudfront_functions_errors::META, run: cloudfront_functions_errors::run },
     CheckDef { meta: &request_too_large::META, run: request_too_large::run },
+    CheckDef { meta: &stale_origin_hostname::META, run: stale_origin_hostname::run },
+    CheckDef { meta: &response_completion_timeout_too_short::META, run: response_completion_timeout_too_short::run },
+    CheckDef {
+        meta: &alb_idle_timeout_or_origin_proxy_timeout::META,
+        run: alb_idle_timeout_or_origin_proxy_timeout::run,
+    },
+    CheckDef { meta: &misdirected_request_certificate::META, run: misdirected_request_certificate::run },
+    CheckDef { meta: &origin_response_unacceptable::META, run: origin_response_unacceptable::run },
+    CheckDef { meta: &origin_http_version::META, run: origin_http_version::run },
 ];
 
 /// Runs every check over the evidence.

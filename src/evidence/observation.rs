@@ -147,6 +147,77 @@ pub struct Hop {
     pub host_header: String,
     pub result: HopResult,
     pub timings: Timings,
+    /// Size in bytes of the response head (status line and header fields) as read; when the
+    /// head was cut at the probe's cap, how much was read.
+    #[serde(default)]
+    pub head_bytes: Option<u64>,
+    /// What made the answer unusable, or suspect, as the HTTP/1.1 response CloudFront expects.
+    #[serde(default)]
+    pub response_defects: Vec<ResponseDefect>,
+}
+
+/// A way an origin's answer departs from the HTTP/1.1 response CloudFront accepts, as read by
+/// the probe (which speaks HTTP/1.1 as CloudFront does toward custom origins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ResponseDefect {
+    /// Binary HTTP/2 frames came back to an HTTP/1.1 request: the server speaks only HTTP/2.
+    Http2Frames { frame_type: String },
+    /// The TLS server refused `http/1.1` in ALPN (or picked a protocol that was not offered).
+    AlpnRefused { detail: String },
+    /// A TLS record came back to plain HTTP: the port speaks TLS (see `protocol-port-mismatch`).
+    TlsRecord,
+    /// The bytes are not an HTTP/1.x response.
+    Malformed { parse_error: String, first_bytes: String },
+    /// The response head grew past the probe's cap without ending.
+    HeadOverCap { bytes_read: u64, cap: u64 },
+    /// More header fields than the probe parses.
+    TooManyHeaderFields { limit: u32 },
+    /// More than one interim `100 Continue` before the final response.
+    RepeatedContinue { count: u32 },
+    /// A `Transfer-Encoding` other than `chunked` (CloudFront supports only chunked).
+    UnsupportedTransferEncoding { value: String },
+    /// `Content-Length` values that are not one number.
+    InvalidContentLength { values: Vec<String> },
+    /// A 206 whose `Content-Length` disagrees with its `Content-Range`.
+    ContentRangeMismatch { content_length: u64, content_range: String },
+    /// The connection closed before the length the head announced.
+    BodyCutShort { announced: Option<u64>, received: u64 },
+}
+
+impl ResponseDefect {
+    /// One line for a report.
+    pub fn describe(&self) -> String {
+        match self {
+            ResponseDefect::Http2Frames { frame_type } => {
+                format!("answered an HTTP/1.1 request with an HTTP/2 {frame_type} frame")
+            }
+            ResponseDefect::AlpnRefused { detail } => format!("refused HTTP/1.1 in TLS ALPN ({detail})"),
+            ResponseDefect::TlsRecord => "answered plain HTTP with a TLS record (the port speaks TLS)".into(),
+            ResponseDefect::Malformed { parse_error, first_bytes } => {
+                format!("not an HTTP/1.x response ({parse_error}); first bytes {first_bytes:?}")
+            }
+            ResponseDefect::HeadOverCap { bytes_read, cap } => {
+                format!("response head still unfinished after {bytes_read} bytes (probe cap {cap})")
+            }
+            ResponseDefect::TooManyHeaderFields { limit } => format!("more than {limit} response header fields"),
+            ResponseDefect::RepeatedContinue { count } => format!("{count} interim 100 Continue responses"),
+            ResponseDefect::UnsupportedTransferEncoding { value } => format!("Transfer-Encoding: {value}"),
+            ResponseDefect::InvalidContentLength { values } => format!("Content-Length: {}", values.join(" / ")),
+            ResponseDefect::ContentRangeMismatch { content_length, content_range } => {
+                format!("206 with Content-Length {content_length} but Content-Range {content_range}")
+            }
+            ResponseDefect::BodyCutShort { announced, received } => match announced {
+                Some(n) => format!("connection closed after {received} of {n} announced body bytes"),
+                None => format!("connection closed inside a chunked body after {received} bytes"),
+            },
+        }
+    }
+
+    /// True for the defects that say the origin does not speak HTTP/1.1 at all.
+    pub fn is_http_version(&self) -> bool {
+        matches!(self, ResponseDefect::Http2Frames { .. } | ResponseDefect::AlpnRefused { .. })
+    }
 }
 
 impl Hop {

@@ -4,7 +4,7 @@
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
 use super::target::{ResolveError, resolve_with};
-use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, Scheme, Timings};
+use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, ResponseDefect, Scheme, Timings};
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
@@ -96,6 +96,8 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         host_header: ex.host_header.clone(),
         result: HopResult::Error(ProbeError { stage: ProbeStage::Budget, message: "not started".into() }),
         timings: Timings::default(),
+        head_bytes: None,
+        response_defects: Vec::new(),
     };
     let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started, hop_deadline)).await {
         Ok(r) => r,
@@ -185,7 +187,12 @@ async fn run_inner(
                     ProbeStage::Tls,
                     format!("TLS handshake did not complete within {} ms", ctx.limits.tls_timeout.as_millis()),
                 ),
-                Ok(Err(e)) => err(ProbeStage::Tls, describe_tls_error(&e)),
+                Ok(Err(e)) => {
+                    if let Some(d) = alpn_defect(&e) {
+                        hop.response_defects.push(d);
+                    }
+                    err(ProbeStage::Tls, describe_tls_error(&e))
+                }
                 Ok(Ok(tls)) => {
                     hop.timings.tls_ms = Some(ms(tls_started));
                     exchange_on(tls, ex, ctx, hop, started, hop_deadline).await
@@ -193,6 +200,73 @@ async fn run_inner(
             }
         }
     }
+}
+
+/// An origin that speaks only HTTP/2 over TLS refuses the `http/1.1` ALPN offer.
+fn alpn_defect(e: &std::io::Error) -> Option<ResponseDefect> {
+    let detail = match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())? {
+        rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
+            "the server answered the http/1.1 offer with the no_application_protocol alert"
+        }
+        rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::SelectedUnofferedApplicationProtocol) => {
+            "the server selected an application protocol other than the offered http/1.1"
+        }
+        _ => return None,
+    };
+    Some(ResponseDefect::AlpnRefused { detail: detail.into() })
+}
+
+/// The frame type when `buf` opens with an HTTP/2 frame on stream 0 (what an HTTP/2-only server
+/// sends first: its SETTINGS, or a GOAWAY for the request it could not read).
+fn http2_frame(buf: &[u8]) -> Option<&'static str> {
+    if buf.len() < 9 || buf[5..9] != [0, 0, 0, 0] {
+        return None;
+    }
+    let len = (usize::from(buf[0]) << 16) | (usize::from(buf[1]) << 8) | usize::from(buf[2]);
+    let kind = match buf[3] {
+        0x04 if len % 6 == 0 => "SETTINGS",
+        0x07 if len >= 8 => "GOAWAY",
+        _ => return None,
+    };
+    (len <= 16_384).then_some(kind)
+}
+
+/// Checks of the head CloudFront is known to refuse: a transfer coding other than chunked,
+/// a Content-Length that is not one number, a 206 whose length disagrees with its range.
+fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
+    let mut out = Vec::new();
+    let values = |name: &str| -> Vec<String> {
+        headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.trim().to_string()).collect()
+    };
+    let te = values("transfer-encoding");
+    if !te.is_empty() && !(te.len() == 1 && te[0].eq_ignore_ascii_case("chunked")) {
+        out.push(ResponseDefect::UnsupportedTransferEncoding { value: te.join(", ") });
+    }
+    let cl = values("content-length");
+    let numbers: Vec<Option<u64>> =
+        cl.iter().flat_map(|v| v.split(',')).map(|v| v.trim().parse::<u64>().ok()).collect();
+    let one_number = numbers.first().copied().flatten().filter(|n| numbers.iter().all(|x| *x == Some(*n)));
+    if !cl.is_empty() && one_number.is_none() {
+        out.push(ResponseDefect::InvalidContentLength { values: cl.clone() });
+    }
+    if status == 206 {
+        if let (Some(len), Some(range)) = (one_number, values("content-range").first()) {
+            let span = range
+                .strip_prefix("bytes ")
+                .and_then(|r| r.split('/').next())
+                .and_then(|r| r.split_once('-'))
+                .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
+            if let Some((a, b)) = span {
+                if b < a || b - a + 1 != len {
+                    out.push(ResponseDefect::ContentRangeMismatch {
+                        content_length: len,
+                        content_range: range.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 fn describe_tls_error(e: &std::io::Error) -> String {
@@ -228,6 +302,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     let mut chunk = vec![0u8; 16 * 1024];
     let mut last_read = sent;
     let mut max_gap = 0u64;
+    let mut continues = 0u32;
 
     // Response head. The first byte is bounded by the first-byte timeout (CloudFront's origin
     // response timeout); every later read by the same bound, as CloudFront applies it between
@@ -278,9 +353,13 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(httparse::Status::Complete(len)) => {
                 let code = resp.code.unwrap_or(0);
                 if (100..200).contains(&code) && code != 101 {
+                    if code == 100 {
+                        continues += 1;
+                    }
                     buf.drain(..len);
                     continue;
                 }
+                hop.head_bytes = Some(len as u64);
                 let headers: Vec<Header> = resp
                     .headers
                     .iter()
@@ -290,6 +369,11 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Ok(httparse::Status::Partial) => {
                 if buf.len() > limits.max_header_bytes {
+                    hop.head_bytes = Some(buf.len() as u64);
+                    hop.response_defects.push(ResponseDefect::HeadOverCap {
+                        bytes_read: buf.len() as u64,
+                        cap: limits.max_header_bytes as u64,
+                    });
                     return err(
                         ProbeStage::Http,
                         format!("the response head is larger than {} bytes; reading stopped", limits.max_header_bytes),
@@ -297,14 +381,29 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Err(httparse::Error::TooManyHeaders) => {
+                hop.response_defects.push(ResponseDefect::TooManyHeaderFields { limit: 256 });
                 return err(ProbeStage::Http, "the response has more than 256 header fields; reading stopped");
             }
             Err(e) => {
                 let sample = String::from_utf8_lossy(&buf[..buf.len().min(80)]).into_owned();
+                let tls_record = buf.len() >= 3 && matches!(buf[0], 0x15 | 0x16) && buf[1] == 0x03;
+                hop.response_defects.push(match http2_frame(&buf) {
+                    Some(kind) => ResponseDefect::Http2Frames { frame_type: kind.into() },
+                    None if tls_record => ResponseDefect::TlsRecord,
+                    None => ResponseDefect::Malformed {
+                        parse_error: e.to_string(),
+                        first_bytes: String::from_utf8_lossy(&buf[..buf.len().min(32)]).into_owned(),
+                    },
+                });
                 return err(ProbeStage::Http, format!("not an HTTP/1.x response ({e}); first bytes: {sample:?}"));
             }
         }
     };
+
+    if continues > 1 {
+        hop.response_defects.push(ResponseDefect::RepeatedContinue { count: continues });
+    }
+    hop.response_defects.extend(head_defects(status, &headers));
 
     // Body, bounded.
     let header = |name: &str| headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str());
@@ -320,6 +419,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     body.feed(&buf[head_len..]);
     let mut truncated = false;
     let mut incomplete = None;
+    let mut cut_short = false;
     while !body.done() {
         if body.over_cap() {
             truncated = true;
@@ -346,6 +446,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Ok(Ok(0)) => {
                 if !body.until_close() {
+                    cut_short = true;
                     truncated = true;
                     incomplete = Some("the connection closed before the end of the body".into());
                 }
@@ -359,6 +460,10 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     }
     hop.timings.max_gap_ms = Some(max_gap);
     let (sample, read) = body.finish();
+    if cut_short {
+        hop.response_defects
+            .push(ResponseDefect::BodyCutShort { announced: if chunked { None } else { length }, received: read });
+    }
     let body_sample = String::from_utf8_lossy(&sample).into_owned();
     let cloudfront_error = recognise_error_page(&body_sample);
     let set_cookie_names = headers
@@ -411,4 +516,50 @@ fn cap_headers(headers: Vec<Header>) -> Vec<Header> {
             h
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(name: &str, value: &str) -> Header {
+        Header { name: name.into(), value: value.into() }
+    }
+
+    #[test]
+    fn http2_frames_are_told_from_other_bytes() {
+        // SETTINGS with two parameters, then the start of a GOAWAY.
+        let settings = [0, 0, 12, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100, 0, 4, 0, 1, 0, 0];
+        assert_eq!(http2_frame(&settings), Some("SETTINGS"));
+        assert_eq!(http2_frame(&[0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Some("GOAWAY"));
+        assert_eq!(http2_frame(b"HTTP/1.1 200 OK\r\n"), None);
+        assert_eq!(http2_frame(&[0, 0, 12, 4, 0, 0, 0, 0, 1]), None, "not stream 0");
+        assert_eq!(http2_frame(&[0, 0, 12, 4]), None, "too short to tell");
+    }
+
+    #[test]
+    fn head_defects_name_what_cloudfront_refuses() {
+        assert!(head_defects(200, &[h("Transfer-Encoding", "chunked"), h("Content-Length", "5")]).is_empty());
+        assert!(head_defects(200, &[h("Content-Length", "5, 5")]).is_empty());
+        assert_eq!(
+            head_defects(200, &[h("Transfer-Encoding", "gzip, chunked")]),
+            vec![ResponseDefect::UnsupportedTransferEncoding { value: "gzip, chunked".into() }]
+        );
+        assert_eq!(
+            head_defects(200, &[h("Content-Length", "5"), h("Content-Length", "7")]),
+            vec![ResponseDefect::InvalidContentLength { values: vec!["5".into(), "7".into()] }]
+        );
+        assert!(matches!(
+            head_defects(200, &[h("Content-Length", "five")])[..],
+            [ResponseDefect::InvalidContentLength { .. }]
+        ));
+        assert!(head_defects(206, &[h("Content-Length", "100"), h("Content-Range", "bytes 0-99/1000")]).is_empty());
+        assert_eq!(
+            head_defects(206, &[h("Content-Length", "100"), h("Content-Range", "bytes 0-199/1000")]),
+            vec![ResponseDefect::ContentRangeMismatch {
+                content_length: 100,
+                content_range: "bytes 0-199/1000".into()
+            }]
+        );
+    }
 }

@@ -38,7 +38,7 @@ pub struct VerdictV1 {
     pub symptom: String,
     /// The kind of symptom: `healthy`, `redirect_loop`, `redirect_escape`, `cloudfront_403`,
     /// `cloudfront_502`, `cloudfront_503`, `cloudfront_504`, `origin_error`, `viewer_tls`,
-    /// `viewer_connect`, `not_probed`.
+    /// `viewer_connect`, `misdirected_request`, `not_probed`.
     pub symptom_class: String,
 }
 

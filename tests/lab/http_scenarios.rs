@@ -68,6 +68,8 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::TlsForwardedHostNotForwarded => "tls-fwd-host-ok",
         Scenario::TlsForwardedHostCovered => "tls-fwd-host-cov",
         Scenario::SgBlocksAndCertExpiring => "sg-cert-expiring",
+        Scenario::OriginHttp2Only => "h2-only",
+        Scenario::AlbIdleTimeout => "alb-504",
     }
 }
 
@@ -133,6 +135,20 @@ pub fn origin_behavior(scenario: Scenario, _l: &ListenerSpec, domain: &str) -> O
         Scenario::AuthorizationStripped | Scenario::AuthorizationForwarded => Some(Behavior::RequireAuthorization),
         Scenario::ParamsNotForwarded | Scenario::ParamsForwarded => Some(Behavior::RequireCookie("session".into())),
         Scenario::CloudFrontShapeRejected => Some(Behavior::RejectCloudFrontUserAgent),
+        // An HTTP/2-only server's first frame (SETTINGS, no parameters), then GOAWAY.
+        Scenario::OriginHttp2Only => {
+            Some(Behavior::Verbatim(vec![0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))
+        }
+        Scenario::AlbIdleTimeout => {
+            let body = "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n";
+            Some(Behavior::Verbatim(
+                format!(
+                    "HTTP/1.1 504 Gateway Time-out\r\nServer: awselb/2.0\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes(),
+            ))
+        }
         _ => None,
     }
 }

@@ -134,6 +134,10 @@ pub enum Scenario {
     /// Two problems at once: the security group blocks CloudFront (the symptom) and the origin
     /// certificate expires within 30 days (a latent risk).
     SgBlocksAndCertExpiring,
+    /// The origin speaks only HTTP/2 (h2c): it answers HTTP/1.1 with a SETTINGS frame.
+    OriginHttp2Only,
+    /// The load balancer answers 504 itself (`Server: awselb/2.0`) before the application does.
+    AlbIdleTimeout,
 }
 
 impl Scenario {
@@ -174,6 +178,8 @@ impl Scenario {
             "tls-forwarded-host-fixed" => Some(Scenario::TlsForwardedHostNotForwarded),
             "tls-forwarded-host-covered" => Some(Scenario::TlsForwardedHostCovered),
             "sg-blocks-and-cert-expiring" => Some(Scenario::SgBlocksAndCertExpiring),
+            "origin-http-version" => Some(Scenario::OriginHttp2Only),
+            "alb-idle-timeout-or-origin-proxy-timeout" => Some(Scenario::AlbIdleTimeout),
             _ => None,
         }
     }
@@ -215,6 +221,8 @@ impl Scenario {
             "tls-forwarded-host-fixed",
             "tls-forwarded-host-covered",
             "sg-blocks-and-cert-expiring",
+            "origin-http-version",
+            "alb-idle-timeout-or-origin-proxy-timeout",
         ]
     }
 }

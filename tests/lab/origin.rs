@@ -42,6 +42,8 @@ pub enum Behavior {
     RedirectFromHost,
     /// The application, but 400 unless the request carries this cookie.
     RequireCookie(String),
+    /// These bytes as the whole answer (HTTP/2 frames, a malformed or oversized head, ...).
+    Verbatim(Vec<u8>),
 }
 
 /// Every request an origin received, for assertions.
@@ -137,6 +139,7 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
             }
         }
         Behavior::Silent => Response::new(200, "OK").raw(server::Raw::Silent),
+        Behavior::Verbatim(bytes) => Response::new(200, "OK").raw(server::Raw::Verbatim(bytes.clone())),
         Behavior::RedirectFromHost => {
             if req.target == "/" {
                 Response::new(302, "Found")

@@ -59,6 +59,8 @@ pub enum Raw {
     HugeHeaders(usize),
     /// Accept the request and never answer (the connection stays open until the peer leaves).
     Silent,
+    /// These bytes exactly, whatever they are (HTTP/2 frames, a malformed head), then close.
+    Verbatim(Vec<u8>),
 }
 
 impl Response {
@@ -276,6 +278,9 @@ async fn write_raw<S: AsyncWrite + Unpin>(s: &mut S, r: &Response, raw: Raw) {
             let _ = s.write_all(b"Content-Length: 0\r\nConnection: close\r\n\r\n").await;
         }
         Raw::Silent => tokio::time::sleep(std::time::Duration::from_secs(120)).await,
+        Raw::Verbatim(bytes) => {
+            let _ = s.write_all(&bytes).await;
+        }
     }
 }
 

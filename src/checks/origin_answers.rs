@@ -1,0 +1,68 @@
+//! Read-only helpers for the checks that judge what an origin answered to CloudFront-shaped
+//! probes (response format, HTTP version, gateway timeouts, transfer time).
+
+use crate::evidence::{Evidence, Hop, HopResult, ProbeRecord, ProbeStage};
+
+/// The first hop of every CloudFront-shaped probe straight to `origin_id` (later hops are
+/// redirects followed as a viewer would, not CloudFront's request).
+pub fn origin_first_hops<'a>(ev: &'a Evidence, origin_id: &'a str) -> Vec<(&'a ProbeRecord, &'a Hop)> {
+    ev.observations.origin_probes(origin_id).filter_map(|p| p.hops.first().map(|h| (p, h))).collect()
+}
+
+/// True when the hop reached the HTTP exchange (a response, or a failure while reading it).
+pub fn reached_http(h: &Hop) -> bool {
+    match &h.result {
+        HopResult::Response(_) => true,
+        HopResult::Error(e) => matches!(e.stage, ProbeStage::Http | ProbeStage::FirstByteTimeout),
+    }
+}
+
+/// Why nothing can be said about the origin's answers, when no CloudFront-shaped probe reached
+/// the HTTP exchange: `None` when one did, or when the origin was not probed at all and nothing
+/// was skipped for it (nothing to report).
+pub fn why_no_answer(ev: &Evidence, origin_id: &str) -> Option<String> {
+    let hops = origin_first_hops(ev, origin_id);
+    if hops.iter().any(|(_, h)| reached_http(h)) {
+        return None;
+    }
+    if let Some((_, h)) = hops.first() {
+        if let HopResult::Error(e) = &h.result {
+            return Some(format!("no probe got an HTTP answer from it ({})", e.message));
+        }
+    }
+    let marker = format!(":{origin_id}:");
+    ev.observations
+        .skipped
+        .iter()
+        .find(|s| s.id.contains(&marker))
+        .map(|s| format!("its probe was not run: {}", s.reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{Fetch, OriginProtocolPolicy, OriginResource, ProbeError, RequestShape, SkippedProbe};
+    use crate::testing::*;
+
+    fn ev() -> Evidence {
+        evidence(
+            custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpOnly),
+            Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
+        )
+    }
+
+    #[test]
+    fn an_answer_a_connect_failure_and_a_skipped_probe_are_told_apart() {
+        let mut e = ev();
+        assert_eq!(why_no_answer(&e, "o1"), None, "not probed, nothing skipped: nothing to say");
+        e.observations.skipped.push(SkippedProbe { id: "origin:o1:http:/".into(), reason: "out of budget".into() });
+        assert!(why_no_answer(&e, "o1").unwrap().contains("out of budget"));
+        let failed = HopResult::Error(ProbeError { stage: ProbeStage::Connect, message: "refused".into() });
+        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", failed));
+        assert!(why_no_answer(&e, "o1").unwrap().contains("refused"));
+        let ok = HopResult::Response(response(200, &[]));
+        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/a", ok));
+        assert_eq!(why_no_answer(&e, "o1"), None);
+        assert_eq!(origin_first_hops(&e, "o1").len(), 2);
+    }
+}
