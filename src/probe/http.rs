@@ -303,50 +303,58 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     let mut last_read = sent;
     let mut max_gap = 0u64;
     let mut continues = 0u32;
+    let mut pending = false;
 
     // Response head. The first byte is bounded by the first-byte timeout (CloudFront's origin
     // response timeout); every later read by the same bound, as CloudFront applies it between
     // packets too.
     let (status, reason, headers, head_len) = loop {
-        let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
-        let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
-            Err(_) if buf.is_empty() => {
-                hop.timings.first_byte_waited_ms = Some(ms(sent));
-                if read_until >= body_deadline && hop_deadline >= ctx.deadline {
-                    return err(ProbeStage::Budget, "the probe phase's time budget ran out waiting for the first byte");
+        // An interim response can arrive in the same read as the final one: parse what is
+        // left before reading again.
+        if !std::mem::take(&mut pending) {
+            let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
+            let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
+                Err(_) if buf.is_empty() => {
+                    hop.timings.first_byte_waited_ms = Some(ms(sent));
+                    if read_until >= body_deadline && hop_deadline >= ctx.deadline {
+                        return err(
+                            ProbeStage::Budget,
+                            "the probe phase's time budget ran out waiting for the first byte",
+                        );
+                    }
+                    return err(
+                        ProbeStage::FirstByteTimeout,
+                        format!("no response byte within {} ms of sending the request", ms(sent)),
+                    );
                 }
+                Err(_) => {
+                    max_gap = max_gap.max(ms(last_read));
+                    hop.timings.max_gap_ms = Some(max_gap);
+                    return err(ProbeStage::Http, format!("the response head stalled for {} ms", ms(last_read)));
+                }
+                Ok(Err(e)) => {
+                    return err(ProbeStage::Http, format!("reading the response failed: {e}"));
+                }
+                Ok(Ok(n)) => n,
+            };
+            if n == 0 {
                 return err(
-                    ProbeStage::FirstByteTimeout,
-                    format!("no response byte within {} ms of sending the request", ms(sent)),
+                    ProbeStage::Http,
+                    if buf.is_empty() {
+                        "the connection closed without a response".to_string()
+                    } else {
+                        "the connection closed inside the response head".to_string()
+                    },
                 );
             }
-            Err(_) => {
+            if buf.is_empty() {
+                hop.timings.first_byte_ms = Some(ms(sent));
+            } else {
                 max_gap = max_gap.max(ms(last_read));
-                hop.timings.max_gap_ms = Some(max_gap);
-                return err(ProbeStage::Http, format!("the response head stalled for {} ms", ms(last_read)));
             }
-            Ok(Err(e)) => {
-                return err(ProbeStage::Http, format!("reading the response failed: {e}"));
-            }
-            Ok(Ok(n)) => n,
-        };
-        if n == 0 {
-            return err(
-                ProbeStage::Http,
-                if buf.is_empty() {
-                    "the connection closed without a response".to_string()
-                } else {
-                    "the connection closed inside the response head".to_string()
-                },
-            );
+            last_read = Instant::now();
+            buf.extend_from_slice(&chunk[..n]);
         }
-        if buf.is_empty() {
-            hop.timings.first_byte_ms = Some(ms(sent));
-        } else {
-            max_gap = max_gap.max(ms(last_read));
-        }
-        last_read = Instant::now();
-        buf.extend_from_slice(&chunk[..n]);
         let mut parsed_headers = vec![httparse::EMPTY_HEADER; 256];
         let mut resp = httparse::Response::new(&mut parsed_headers);
         match resp.parse(&buf) {
@@ -357,6 +365,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                         continues += 1;
                     }
                     buf.drain(..len);
+                    pending = !buf.is_empty();
                     continue;
                 }
                 hop.head_bytes = Some(len as u64);
