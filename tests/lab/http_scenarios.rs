@@ -58,6 +58,9 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::TlsExpired => "tls-expired",
         Scenario::TlsIncompleteChain => "tls-incomplete",
         Scenario::TlsFullChain => "tls-fullchain",
+        Scenario::TlsCipherMismatch => "tls-cipher",
+        Scenario::TlsCipherMismatchFixed => "tls-cipher-ok",
+        Scenario::Tls10Only => "tls10",
         Scenario::Tls13Only => "tls13-only",
     }
 }

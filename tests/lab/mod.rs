@@ -9,6 +9,7 @@ pub mod edge;
 pub mod http_scenarios;
 pub mod moto;
 pub mod net_scenarios;
+pub mod openssl_origin;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
@@ -115,6 +116,12 @@ pub enum Scenario {
     TlsFullChain,
     /// The origin accepts only TLS 1.3.
     Tls13Only,
+    /// The origin speaks TLS 1.2 with CHACHA20-POLY1305 suites only, none of CloudFront's.
+    TlsCipherMismatch,
+    /// Its twin: TLS 1.2 with AES-GCM suites only.
+    TlsCipherMismatchFixed,
+    /// The origin (`openssl s_server`) speaks only TLS 1.0; OriginSslProtocols is [TLSv1.2].
+    Tls10Only,
 }
 
 impl Scenario {
@@ -149,6 +156,9 @@ impl Scenario {
             "tls-incomplete-chain" => Some(Scenario::TlsIncompleteChain),
             "tls-full-chain" => Some(Scenario::TlsFullChain),
             "tls13-only" => Some(Scenario::Tls13Only),
+            "tls-cipher-mismatch" => Some(Scenario::TlsCipherMismatch),
+            "tls-cipher-mismatch-fixed" => Some(Scenario::TlsCipherMismatchFixed),
+            "tls10-only" => Some(Scenario::Tls10Only),
             _ => None,
         }
     }
@@ -184,6 +194,9 @@ impl Scenario {
             "tls-incomplete-chain",
             "tls-full-chain",
             "tls13-only",
+            "tls-cipher-mismatch",
+            "tls-cipher-mismatch-fixed",
+            "tls10-only",
         ]
     }
 }
@@ -206,6 +219,8 @@ pub struct Lab {
     pub alias: Option<String>,
     /// Another distribution's edge, for scenarios where DNS leads elsewhere.
     pub other_edge: Option<edge::Edge>,
+    /// A legacy TLS origin (`openssl s_server`) on the HTTPS port, for scenarios that need one.
+    pub legacy_origin: Option<openssl_origin::OpensslOrigin>,
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -266,7 +281,14 @@ impl Lab {
         // Origin stand-ins that do what the seeded listeners say.
         let mut origins = Vec::new();
         let mut connect_to = Vec::new();
+        let mut legacy_origin = None;
         for (l, _arn) in &alb.listeners {
+            if l.https && scenario == Scenario::Tls10Only {
+                let o = openssl_origin::start(&ca.leaf(&[alb_dns.as_str()]), openssl_origin::TLS10_ONLY);
+                connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.addr });
+                legacy_origin = Some(o);
+                continue;
+            }
             let behavior = match &l.action {
                 _ if http_scenarios::origin_behavior(scenario, l, &domain_name).is_some() => {
                     http_scenarios::origin_behavior(scenario, l, &domain_name).unwrap_or(origin::Behavior::App)
@@ -370,6 +392,7 @@ impl Lab {
             dns,
             alias,
             other_edge,
+            legacy_origin,
         }
     }
 
