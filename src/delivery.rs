@@ -329,7 +329,7 @@ fn attr(s: &str) -> String {
 }
 
 /// Trims a report v1 until its JSON is at most `max_bytes`: observations first (probe hops,
-/// then probes, AWS call log, skipped probes), then the evidence and remediation detail of
+/// then probes, DNS/TCP/TLS observations, AWS call log, skipped probes), then the evidence and remediation detail of
 /// secondary findings, then unverified items, then secondary findings. The schema fields,
 /// the verdict and the primary finding always stay; `trimmed` says what was removed.
 pub fn fit(report: &Value, max_bytes: usize) -> Value {
@@ -342,7 +342,7 @@ pub fn fit(report: &Value, max_bytes: usize) -> Value {
     let primary = r["verdict"]["primary"].as_str().map(str::to_string);
     let is_secondary = |f: &Value| primary.as_deref() != f["id"].as_str();
     type Step = (&'static str, fn(&mut Value, &dyn Fn(&Value) -> bool));
-    let steps: [Step; 8] = [
+    let steps: [Step; 9] = [
         ("observations.probes[].hops beyond the first and last", |r, _| {
             for p in r["observations"]["probes"].as_array_mut().into_iter().flatten() {
                 if let Some(h) = p["hops"].as_array_mut() {
@@ -355,6 +355,11 @@ pub fn fit(report: &Value, max_bytes: usize) -> Value {
             }
         }),
         ("observations.probes", |r, _| set_array(&mut r["observations"]["probes"])),
+        ("observations.dns, tcp and tls", |r, _| {
+            for k in ["dns", "tcp", "tls"] {
+                set_array(&mut r["observations"][k]);
+            }
+        }),
         ("aws_calls and observations.skipped", |r, _| {
             set_array(&mut r["aws_calls"]);
             set_array(&mut r["observations"]["skipped"]);

@@ -431,14 +431,10 @@ pub fn tls_observation(
             versions: vec!["TLSv1.2".into()],
             cipher_suites: vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into()],
             groups: vec!["X25519".into()],
-            signature_schemes: vec!["RSA_PKCS1_SHA256".into()],
-            not_offered: vec!["cipher suite AES128-SHA".into()],
+            signature_schemes: vec!["rsa_pkcs1_sha256".into()],
         },
-        result: TlsHandshakeResult::Established(TlsEstablished {
-            version: "TLSv1.2".into(),
-            cipher_suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
-            group: Some("X25519".into()),
-        }),
+        result: tls12_gcm(true),
+        hellos: vec![VersionHello { version: "TLSv1.2".into(), allowed: true, result: tls12_gcm(false) }],
         client_certificate_requested: false,
         chain: vec![
             cert_info(cert_names),
@@ -462,6 +458,16 @@ pub fn tls_observation(
         fallback: None,
         handshake_ms: Some(12),
     }
+}
+
+/// A TLS 1.2 ECDHE-RSA-AES128-GCM negotiation, completed or stopped after the server's hello.
+pub fn tls12_gcm(full_handshake: bool) -> TlsHandshakeResult {
+    TlsHandshakeResult::Established(TlsEstablished {
+        version: "TLSv1.2".into(),
+        cipher_suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+        group: Some("X25519".into()),
+        full_handshake,
+    })
 }
 
 /// Evidence for one https-only origin `o1` at `host` whose certificate covers `cert_names`,

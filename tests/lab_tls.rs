@@ -4,11 +4,12 @@
 mod lab;
 
 use cf_origin_doctor::evidence::{
-    ChainEnd, ChainError, ChainValidation, SniRole, TlsFailureKind, TlsHandshakeResult, TlsObservation,
+    ChainEnd, ChainError, ChainValidation, SniRole, TlsEstablished, TlsFailureKind, TlsHandshakeResult, TlsObservation,
 };
 use cf_origin_doctor::plan_tls::PlannedTls;
 use cf_origin_doctor::probe::tls_scan;
 use cf_origin_doctor::request::{ConnectTo, ProbeLimits, ProbeSettings};
+use lab::openssl_origin;
 use lab::pki::{self, TestCa, Validity};
 use lab::server::{self, Response};
 use lab::tls_origin::{self, TlsSetup};
@@ -77,7 +78,11 @@ async fn a_valid_full_chain_is_recorded_with_every_certificate_detail() {
     let TlsHandshakeResult::Established(e) = &o.result else { panic!("{:?}", o.result) };
     assert_eq!(e.version, "TLSv1.2", "CloudFront's hello is TLS 1.2 only");
     assert!(o.offered.cipher_suites.contains(&e.cipher_suite), "{e:?}");
-    assert!(o.offered.not_offered.iter().any(|s| s.contains("AES128-SHA")));
+    assert!(e.full_handshake, "a GCM suite: rustls completes the handshake");
+    assert_eq!(o.offered.cipher_suites.len(), 16, "CloudFront's whole list, CBC, 3DES and RC4 included");
+    assert!(o.offered.cipher_suites.iter().any(|s| s == "TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
+    assert_eq!(o.hellos.len(), 1, "one raw hello: CloudFront's");
+    assert!(o.hellos[0].result.is_established());
     assert_eq!(o.chain.len(), 2);
     assert_eq!(o.chain[0].dns_names, vec![HOST.to_string()]);
     assert!(o.chain[0].issuer.contains("Lab Intermediate CA"));
@@ -145,7 +150,8 @@ async fn tls13_only_and_chacha_only_origins_explain_the_failed_hello() {
     assert!(o.name_check.as_ref().unwrap().matches);
 
     let o = probe_one(&ca, &TlsSetup::Chacha20Only(ca.leaf(&[HOST]))).await;
-    assert!(o.failure().is_some());
+    let f = o.failure().expect("no suite in common");
+    assert_eq!((f.kind, f.alert.as_deref()), (TlsFailureKind::Alert, Some("HandshakeFailure")), "{f:?}");
     let fb = o.fallback.as_ref().unwrap();
     let TlsHandshakeResult::Established(e) = &fb.tls12_any_suite else { panic!("{fb:?}") };
     assert!(e.cipher_suite.contains("CHACHA20"), "{e:?}");
@@ -195,7 +201,9 @@ async fn plain_http_refused_port_private_address_and_budget() {
     let o = tls_scan::run(&[planned(Some(HOST), &["TLSv1.2"])], &s, Instant::now() + Duration::from_secs(5))
         .await
         .remove(0);
-    assert_eq!(o.failure().map(|f| f.kind), Some(TlsFailureKind::NotTls), "{:?}", o.result);
+    let f = o.failure().expect("not TLS");
+    assert_eq!(f.kind, TlsFailureKind::NotTls, "{f:?}");
+    assert!(f.message.contains("HTTP/1.1 400"), "the answer's start is recorded: {f:?}");
     assert!(o.fallback.is_none(), "not TLS at all: no point in other hellos");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -219,16 +227,88 @@ async fn plain_http_refused_port_private_address_and_budget() {
 }
 
 #[tokio::test]
-async fn only_old_protocols_configured_is_recorded_as_not_offered() {
+async fn only_old_protocols_configured_toward_a_tls12_origin_is_a_version_refusal() {
     let ca = TestCa::new();
     let srv = tls_origin::start(&TlsSetup::Standard(ca.leaf(&[HOST])), ok_handler()).await;
     let s = settings(&ca, srv.addr);
     let o = tls_scan::run(&[planned(Some(HOST), &["TLSv1", "TLSv1.1"])], &s, Instant::now() + Duration::from_secs(5))
         .await
         .remove(0);
-    assert_eq!(o.failure().map(|f| f.kind), Some(TlsFailureKind::NotOffered));
-    assert!(o.offered.versions.is_empty());
-    assert!(o.offered.not_offered.iter().any(|s| s == "protocol TLSv1.1"));
+    let f = o.failure().expect("a TLS 1.2+ origin refuses CloudFront's TLS 1.1 hello");
+    assert_eq!(f.kind, TlsFailureKind::Alert, "rustls answers an old version with a fatal alert: {f:?}");
+    assert_eq!(o.offered.versions, vec!["TLSv1.1".to_string(), "TLSv1".to_string()]);
+    assert!(o.offered.signature_schemes.is_empty(), "no signature_algorithms before TLS 1.2");
+    let seen: Vec<(&str, bool, bool)> =
+        o.hellos.iter().map(|h| (h.version.as_str(), h.allowed, h.result.is_established())).collect();
+    assert_eq!(seen, vec![("TLSv1.1", true, false), ("TLSv1", true, false), ("TLSv1.2", false, true)]);
+    assert_eq!(o.versions_spoken()[0], "TLSv1.2");
     assert!(o.fallback.as_ref().unwrap().tls12_any_suite.is_established());
     assert_eq!(o.chain.len(), 1);
+}
+
+fn established(o: &TlsObservation) -> &TlsEstablished {
+    match &o.result {
+        TlsHandshakeResult::Established(e) => e,
+        TlsHandshakeResult::Failed(f) => panic!("CloudFront's hello failed: {f:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tls10_only_origin_is_reached_when_allowed_and_refused_when_not_with_its_chain_captured() {
+    let ca = TestCa::new();
+    let leaf = ca.intermediate("Lab Intermediate CA").leaf(&[HOST]);
+    let srv = openssl_origin::start(&leaf, openssl_origin::TLS10_ONLY);
+    let s = settings(&ca, srv.addr);
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let obs =
+        tls_scan::run(&[planned(Some(HOST), &["TLSv1", "TLSv1.2"]), planned(Some(HOST), &["TLSv1.2"])], &s, deadline)
+            .await;
+
+    // Allowed: CloudFront's TLS 1.2 hello gets TLS 1.0 with a CBC suite, which it accepts.
+    let o = &obs[0];
+    let e = established(o);
+    assert_eq!(e.version, "TLSv1");
+    assert_eq!(e.cipher_suite, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+    assert_eq!(e.group.as_deref(), Some("secp256r1"));
+    assert!(!e.full_handshake, "the probe stops after the server's hello");
+    assert!(o.fallback.is_none());
+    assert_eq!(o.hellos.iter().map(|h| h.version.as_str()).collect::<Vec<_>>(), vec!["TLSv1.2", "TLSv1"]);
+    assert!(o.hellos.iter().all(|h| h.allowed && h.result.is_established()));
+    // The chain, read from the plaintext Certificate message.
+    assert_eq!(o.chain.len(), 2);
+    assert!(o.chain[0].dns_names.contains(&HOST.to_string()));
+    assert!(o.chain[1].is_ca);
+    assert_eq!(o.chain_check.as_ref().unwrap().validation, ChainValidation::Trusted);
+    assert!(o.chain_check.as_ref().unwrap().in_order);
+    assert!(o.name_check.as_ref().unwrap().matches);
+
+    // Not allowed: the same answer is a failure for CloudFront, and the version is named.
+    let o = &obs[1];
+    let f = o.failure().expect("TLSv1 is not in OriginSslProtocols");
+    assert_eq!(f.kind, TlsFailureKind::Incompatible, "{f:?}");
+    assert!(f.message.contains("chose TLSv1 "), "{f:?}");
+    assert_eq!(o.versions_spoken(), vec!["TLSv1".to_string()]);
+    let outside: Vec<&str> = o.hellos.iter().filter(|h| !h.allowed).map(|h| h.version.as_str()).collect();
+    assert_eq!(outside, vec!["TLSv1.1", "TLSv1"]);
+    let fb = o.fallback.as_ref().expect("wider hellos");
+    assert!(!fb.tls12_any_suite.is_established() && !fb.tls13.is_established());
+    assert_eq!(o.chain.len(), 2, "the chain is captured even though CloudFront would refuse");
+}
+
+#[tokio::test]
+async fn a_tls12_origin_with_only_cbc_suites_gets_cloudfronts_hello() {
+    let ca = TestCa::new();
+    let srv = openssl_origin::start(&ca.leaf(&[HOST]), openssl_origin::TLS12_CBC_ONLY);
+    let s = settings(&ca, srv.addr);
+    let o = tls_scan::run(&[planned(Some(HOST), &["TLSv1.2"])], &s, Instant::now() + Duration::from_secs(5))
+        .await
+        .remove(0);
+    let e = established(&o);
+    assert_eq!(e.version, "TLSv1.2");
+    assert!(e.cipher_suite.starts_with("TLS_ECDHE_ECDSA_WITH_AES_") && e.cipher_suite.contains("_CBC_"), "{e:?}");
+    assert!(!e.full_handshake);
+    assert!(o.fallback.is_none());
+    assert!(!o.client_certificate_requested);
+    assert_eq!(o.chain.len(), 1);
+    assert!(o.name_check.as_ref().unwrap().matches);
 }

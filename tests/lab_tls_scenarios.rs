@@ -5,6 +5,8 @@
 mod lab;
 
 use cf_origin_doctor::engine::Diagnosis;
+use cf_origin_doctor::report::text::render_markdown;
+use cf_origin_doctor::report::v1::ReportV1;
 use cf_origin_doctor::request::DiagnoseRequest;
 use cf_origin_doctor::verdict::Status;
 use lab::{Lab, Scenario};
@@ -76,6 +78,47 @@ async fn missing_intermediate_is_the_primary_cause_and_the_full_chain_passes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls13_only_origin_is_the_primary_cause() {
     assert_primary(Scenario::Tls13Only, "origin-tls-protocol-mismatch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chacha_only_origin_is_a_cipher_mismatch_and_its_gcm_twin_passes() {
+    let d = assert_primary(Scenario::TlsCipherMismatch, "origin-tls-cipher-curve-sigalg-mismatch").await;
+    let t = &d.evidence.observations.tls[0];
+    assert_eq!(t.failure().and_then(|f| f.alert.as_deref()), Some("HandshakeFailure"), "{t:#?}");
+    assert!(d.verdict.findings[0].summary.contains("CHACHA20"), "{}", d.verdict.findings[0].summary);
+    assert_passes(Scenario::TlsCipherMismatchFixed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls10_only_origin_with_tls12_configured_is_a_protocol_mismatch() {
+    let d = assert_primary(Scenario::Tls10Only, "origin-tls-protocol-mismatch").await;
+    let f = &d.verdict.findings[0];
+    assert!(f.summary.contains("speaks only TLSv1,"), "{}", f.summary);
+    assert!(f.remediation.summary.contains("Enable TLS 1.2"), "{:?}", f.remediation);
+    assert!(
+        !d.verdict.findings.iter().any(|f| f.id == "origin-tls-cipher-curve-sigalg-mismatch"),
+        "{:#?}",
+        d.verdict.findings
+    );
+    // The chain came from the raw hello, so the certificate checks still ran on it.
+    let t = &d.evidence.observations.tls[0];
+    assert!(!t.chain.is_empty() && t.name_check.is_some(), "{t:#?}");
+
+    // Report v1 carries the DNS, TCP and TLS observations, and matches its schema.
+    let report = ReportV1::build(&d.evidence, &d.verdict);
+    let json = serde_json::to_value(&report).expect("report JSON");
+    lab::assert_schema_valid(&json);
+    let obs = &json["observations"];
+    assert!(obs["dns"].as_array().is_some_and(|a| !a.is_empty()), "{obs:#}");
+    assert!(obs["tcp"].as_array().is_some_and(|a| a.iter().any(|t| t["outcome"] == "connected")), "{obs:#}");
+    let tls = obs["tls"].as_array().expect("tls observations");
+    let first = tls.iter().find(|t| t["sni"].is_string()).expect("a TLS observation with SNI");
+    assert_eq!(first["result"]["failure"], "incompatible");
+    assert_eq!(first["hellos"][0]["result"]["version"], "TLSv1");
+    assert_eq!(first["offered_cipher_suites"].as_array().map(Vec::len), Some(16));
+    assert_eq!(first["chain_validation"], "trusted");
+    let text = render_markdown(&report);
+    assert!(text.contains("CloudFront's hello [TLSv1.2]: failed: the server chose TLSv1"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

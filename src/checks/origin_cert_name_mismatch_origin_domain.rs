@@ -153,6 +153,7 @@ mod tests {
             t.chain.clear();
             t.name_check = None;
             t.result = tls_failed(crate::evidence::TlsFailureKind::ConnectTimeout, None);
+            t.hellos.clear();
         }
         let out = run(&ev);
         assert!(out.findings.is_empty());

@@ -42,24 +42,39 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(e) = observed.clone() {
             evidence.push(e);
         }
-        let (severity, summary) = if fails {
+        // A legacy suite stops after the server's hello: whether the request is mandatory is
+        // decided later in the handshake, which this probe does not make.
+        let untested = t.established().is_some_and(|e| !e.full_handshake);
+        let (severity, confidence, summary) = if fails {
             (
                 if observed.is_some() { Severity::Critical } else { Severity::High },
+                Confidence::High,
                 format!(
                     "Origin {} requires a TLS client certificate, which CloudFront does not present; the handshake fails (502).",
                     origin.id
                 ),
             )
+        } else if untested {
+            (
+                Severity::Medium,
+                Confidence::Low,
+                format!(
+                    "Origin {} asks for a TLS client certificate, which CloudFront does not present; on {} the probe stops after the server's hello, so whether the origin requires one was not tested.",
+                    origin.id,
+                    describe_result(&t.result)
+                ),
+            )
         } else {
             (
                 Severity::Info,
+                Confidence::High,
                 format!(
                     "Origin {} asks for a TLS client certificate but accepts the handshake without one.",
                     origin.id
                 ),
             )
         };
-        let b = builder(&META, severity, Confidence::High, ev, origin, &[t])
+        let b = builder(&META, severity, confidence, ev, origin, &[t])
             .summary(summary)
             .observed(observed.is_some())
             .evidence(evidence)
@@ -105,5 +120,16 @@ mod tests {
         let mut ev = tls_evidence(ALB, &[ALB]);
         ev.observations.tls[2].client_certificate_requested = true;
         assert!(run(&ev).findings.is_empty());
+    }
+
+    #[test]
+    fn a_request_seen_only_in_the_servers_hello_is_medium_and_untested() {
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        ev.observations.tls[0].client_certificate_requested = true;
+        ev.observations.tls[0].result = tls12_gcm(false);
+        let out = run(&ev);
+        assert_eq!(out.findings[0].severity, Severity::Medium);
+        assert_eq!(out.findings[0].confidence, Confidence::Low);
+        assert!(out.findings[0].summary.contains("not tested"));
     }
 }

@@ -4,7 +4,9 @@
 //! CloudFront offers origins ECDHE suites with AES-GCM or AES-CBC (plus a few legacy RSA
 //! suites), the curves P-256, P-384 and X25519, and PKCS#1/ECDSA signatures (no RSA-PSS, no
 //! CHACHA20, no DHE). An origin limited to CHACHA20-POLY1305, DHE or AES-CCM suites, or one with
-//! an ECDSA P-521 key, fails the handshake: 502.
+//! an ECDSA P-521 key, fails the handshake: 502. The probe sends CloudFront's exact hello (all
+//! sixteen suites, CBC/3DES/RC4 included), so an origin that takes only a CBC suite is not
+//! reported.
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html>
 
@@ -33,16 +35,21 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             if f.kind.before_tls() || f.kind == TlsFailureKind::NotTls {
                 continue;
             }
+            // CloudFront's suites work at some version: a protocol question, not this one.
+            if t.hellos.iter().any(|h| h.result.is_established()) {
+                continue;
+            }
             match &t.fallback {
                 Some(fb) if fb.tls12_any_suite.is_established() => {}
                 Some(fb) if !fb.tls13.is_established() => {
+                    let versions: Vec<&str> = t.hellos.iter().map(|h| h.version.as_str()).collect();
                     out.unverified(
                         &META,
                         format!("TLS parameters of origin {} ({})", origin.id, t.id),
                         format!(
-                            "no hello this probe can make succeeded ({}); CloudFront also offers {}, which this probe cannot",
+                            "no hello succeeded ({}): CloudFront's suites at {}, TLS 1.2 with every suite rustls has, TLS 1.3 alone",
                             f.message,
-                            t.offered.not_offered.join(", ")
+                            if versions.is_empty() { "its versions".to_string() } else { versions.join(", ") }
                         ),
                     );
                     break;
@@ -116,6 +123,7 @@ mod tests {
             version: "TLSv1.2".into(),
             cipher_suite: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256".into(),
             group: Some("X25519".into()),
+            full_handshake: true,
         })
     }
 
@@ -124,6 +132,7 @@ mod tests {
         let mut ev = tls_evidence(ALB, &[ALB]);
         for t in &mut ev.observations.tls {
             t.result = tls_failed(TlsFailureKind::Alert, Some("HandshakeFailure"));
+            t.hellos[0].result = t.result.clone();
             t.fallback = Some(TlsFallback { tls12_any_suite: chacha(), tls13: chacha() });
         }
         let out = run(&ev);
@@ -151,6 +160,7 @@ mod tests {
         let mut ev = tls_evidence(ALB, &[ALB]);
         for t in &mut ev.observations.tls {
             t.result = tls_failed(TlsFailureKind::Alert, Some("HandshakeFailure"));
+            t.hellos[0].result = t.result.clone();
             t.fallback = Some(TlsFallback {
                 tls12_any_suite: tls_failed(TlsFailureKind::Alert, Some("HandshakeFailure")),
                 tls13: tls_failed(TlsFailureKind::Alert, Some("ProtocolVersion")),
@@ -158,6 +168,26 @@ mod tests {
         }
         let out = run(&ev);
         assert!(out.findings.is_empty());
-        assert!(out.unverified[0].reason.contains("AES128-SHA"));
+        assert!(out.unverified[0].reason.contains("CloudFront's suites at TLSv1.2"), "{}", out.unverified[0].reason);
+    }
+
+    #[test]
+    fn cloudfronts_suites_working_at_another_version_is_not_this_finding() {
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        for t in &mut ev.observations.tls {
+            t.result = tls_failed(TlsFailureKind::Incompatible, None);
+            t.hellos[0].result = TlsHandshakeResult::Established(TlsEstablished {
+                version: "TLSv1".into(),
+                cipher_suite: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA".into(),
+                group: None,
+                full_handshake: false,
+            });
+            t.fallback = Some(TlsFallback {
+                tls12_any_suite: tls_failed(TlsFailureKind::Incompatible, None),
+                tls13: tls_failed(TlsFailureKind::Alert, Some("ProtocolVersion")),
+            });
+        }
+        let out = run(&ev);
+        assert!(out.findings.is_empty() && out.unverified.is_empty(), "{out:?}");
     }
 }

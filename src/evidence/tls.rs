@@ -24,10 +24,17 @@ pub struct TlsObservation {
     pub behaviors: Vec<String>,
     pub address: Option<String>,
     pub address_from_override: bool,
-    /// CloudFront's hello as this probe offered it, and what of CloudFront's hello it could not.
+    /// CloudFront's hello exactly as this probe sent it (versions, suites, curves, signatures).
     pub offered: TlsOffer,
-    /// The outcome of CloudFront's hello.
+    /// What CloudFront would get: the version and suite the server chose for CloudFront's hello
+    /// (the handshake completed when `full_handshake`), or the exact failure, including a
+    /// version or suite the server chose that CloudFront does not allow.
     pub result: TlsHandshakeResult,
+    /// Every raw hello sent with CloudFront's suites, the server's answer as it came (not judged
+    /// against `OriginSslProtocols`): CloudFront's own first, then each lower version it allows,
+    /// and, when CloudFront's hello failed, the versions it does not allow.
+    #[serde(default)]
+    pub hellos: Vec<VersionHello>,
     /// The server sent a CertificateRequest (in any of the handshakes below).
     pub client_certificate_requested: bool,
     /// The certificates the server presented, in the order it sent them (leaf first).
@@ -66,6 +73,7 @@ impl TlsObservation {
     pub fn server_spoke_tls(&self) -> bool {
         !self.chain.is_empty()
             || self.established().is_some()
+            || self.hellos.iter().any(|h| h.result.is_established())
             || self.fallback.as_ref().is_some_and(|f| f.tls12_any_suite.is_established() || f.tls13.is_established())
     }
 }
@@ -92,10 +100,18 @@ pub struct TlsOffer {
     pub cipher_suites: Vec<String>,
     pub groups: Vec<String>,
     pub signature_schemes: Vec<String>,
-    /// What CloudFront would also offer that this probe's TLS stack cannot (old versions,
-    /// CBC/3DES/RC4 suites, SHA-1 signatures): a failure could be a success for CloudFront
-    /// only through these.
-    pub not_offered: Vec<String>,
+}
+
+/// One raw hello with CloudFront's suites, offering `version` as its highest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionHello {
+    /// The version offered (`client_version`), e.g. `TLSv1.2`.
+    pub version: String,
+    /// `OriginSslProtocols` lists this version.
+    pub allowed: bool,
+    /// The server's answer: the version and suite it chose, or the failure.
+    pub result: TlsHandshakeResult,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +134,11 @@ pub struct TlsEstablished {
     pub version: String,
     pub cipher_suite: String,
     pub group: Option<String>,
+    /// The probe completed the handshake (rustls: TLS 1.2 with a GCM suite, or a fallback);
+    /// `false` when it stopped after the server's first flight (ServerHello to
+    /// ServerHelloDone), where the version, suite and curve are already decided.
+    #[serde(default)]
+    pub full_handshake: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,10 +168,9 @@ pub enum TlsFailureKind {
     Closed,
     /// The server's answer is not TLS (e.g. plain HTTP on the HTTPS port).
     NotTls,
-    /// The server chose something that was not offered, or offered nothing in common.
+    /// The server chose something that was not offered or that CloudFront does not allow
+    /// (a version outside `OriginSslProtocols`), or offered nothing in common.
     Incompatible,
-    /// CloudFront's hello could not be offered by this probe (e.g. only TLSv1/TLSv1.1 listed).
-    NotOffered,
     Other,
 }
 
@@ -164,7 +184,6 @@ impl TlsFailureKind {
                 | TlsFailureKind::Connect
                 | TlsFailureKind::ConnectTimeout
                 | TlsFailureKind::Budget
-                | TlsFailureKind::NotOffered
         )
     }
 }
@@ -176,6 +195,22 @@ pub struct TlsFallback {
     pub tls12_any_suite: TlsHandshakeResult,
     /// TLS 1.3 only.
     pub tls13: TlsHandshakeResult,
+}
+
+impl TlsObservation {
+    /// The versions the server chose in any hello (raw or fallback), e.g. `["TLSv1"]`.
+    pub fn versions_spoken(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let fb = self.fallback.iter().flat_map(|f| [&f.tls12_any_suite, &f.tls13]);
+        for r in self.hellos.iter().map(|h| &h.result).chain(fb) {
+            if let TlsHandshakeResult::Established(e) = r {
+                if !out.contains(&e.version) {
+                    out.push(e.version.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 impl TlsFallback {

@@ -1,25 +1,39 @@
-//! TLS probes toward each HTTPS origin, shaped as CloudFront's hello, recording the handshake,
-//! the presented chain and the verdicts on it (trust, order, names).
+//! TLS probes toward each HTTPS origin, offering CloudFront's exact hello, recording the
+//! negotiation, the presented chain and the verdicts on it (trust, order, names).
 //!
-//! TLS stack: rustls (ring), the project's only TLS stack. It offers what CloudFront offers that
-//! it implements: TLS 1.2, the four ECDHE-AES-GCM suites of CloudFront's list, the curves X25519,
-//! P-256 and P-384, and the PKCS#1/ECDSA signature schemes without RSA-PSS. It cannot offer
-//! SSLv3/TLS 1.0/1.1, the CBC, 3DES and RC4 suites or SHA-1 signatures; every observation lists
-//! what of CloudFront's hello was not offered (`TlsOffer::not_offered`), so a failure that only
-//! those could have avoided is read as such. The `openssl` crate could offer the exact hello
-//! (`@SECLEVEL=0`), but it adds a system library or a vendored C build to the arm64 Lambda
-//! cross-compile and a second TLS stack to audit; the gap (origins that speak only TLS 1.0/1.1 or
-//! only CBC suites) is rare and is still detected as a failure of the modern hello plus the
-//! record of what was not offered.
+//! CloudFront's hello is sent by [`super::tls_hello`], a raw ClientHello prober, not by a TLS
+//! library: rustls (the project's only TLS stack) cannot offer SSLv3/TLS 1.0/1.1, the CBC, 3DES
+//! and RC4 suites or SHA-1 signatures that CloudFront still offers origins, and adding a second
+//! TLS stack (the `openssl` crate) would bring a C library into the arm64 Lambda build and a
+//! second stack to audit. The raw hello reads the server's plaintext first flight, so it tells
+//! what CloudFront would get for any version and suite, and captures the chain, without a key
+//! exchange.
 //!
-//! One handshake yields both the chain and the verdict: a capturing verifier accepts whatever
-//! the server presents (this connection never carries a request), and the chain is then
-//! validated here with webpki against Mozilla's roots plus the `--ca-file` anchors.
+//! Semantics (one observation per origin, port and SNI):
+//! - CloudFront's hello offers the highest version in `OriginSslProtocols` (SSLv3 alone when
+//!   SSLv3 is listed: CloudFront then sends only SSLv3 handshakes, catalog 1.1). The server
+//!   picks a version up to it; a version CloudFront does not allow, or a suite it did not offer,
+//!   is a failure (`Incompatible`), as it is for CloudFront. That judged outcome is `result`.
+//! - Each lower version CloudFront allows gets a hello of its own (`hellos`, `allowed: true`),
+//!   to show which of them the origin still accepts. No version fallback is implied: CloudFront,
+//!   like any current client, sends one hello.
+//! - When CloudFront's hello reached TLS 1.2 with a GCM suite, rustls completes the handshake
+//!   with CloudFront's GCM suites, curves and signatures (`full_handshake`), which proves the
+//!   server finishes it (a required client certificate shows here). Other suites stop after the
+//!   server's first flight.
+//! - When CloudFront's hello fails after TLS started, wider hellos explain it: raw hellos at the
+//!   versions `OriginSslProtocols` leaves out (`allowed: false`), and rustls with TLS 1.2 and
+//!   every suite it has (CHACHA20 included) and with TLS 1.3 alone (a TLS 1.3-only origin).
+//!
+//! The chain comes from the raw hello's Certificate message (or a fallback handshake) and is
+//! validated here with webpki against Mozilla's roots plus the `--ca-file` anchors, without
+//! fetching anything.
 
 use super::target;
+use super::tls_hello::{self, Exchange, HelloAnswer, HelloVersion};
 use crate::evidence::{
     CertificateInfo, ChainCheck, ChainEnd, ChainError, ChainValidation, NameCheck, TlsEstablished, TlsFailure,
-    TlsFailureKind, TlsFallback, TlsHandshakeResult, TlsObservation, TlsOffer,
+    TlsFailureKind, TlsFallback, TlsHandshakeResult, TlsObservation, TlsOffer, VersionHello,
 };
 use crate::plan_tls::PlannedTls;
 use crate::request::ProbeSettings;
@@ -35,22 +49,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout};
-
-/// CloudFront's origin suites that this stack cannot offer (catalog 1.1).
-const SUITES_NOT_OFFERED: &[&str] = &[
-    "ECDHE-ECDSA-AES256-SHA384",
-    "ECDHE-ECDSA-AES256-SHA",
-    "ECDHE-ECDSA-AES128-SHA256",
-    "ECDHE-ECDSA-AES128-SHA",
-    "ECDHE-RSA-AES256-SHA384",
-    "ECDHE-RSA-AES256-SHA",
-    "ECDHE-RSA-AES128-SHA256",
-    "ECDHE-RSA-AES128-SHA",
-    "AES256-SHA",
-    "AES128-SHA",
-    "DES-CBC3-SHA",
-    "RC4-MD5",
-];
 
 /// Trust anchors: Mozilla's roots (webpki-roots) and the `--ca-file` ones, kept apart so an
 /// observation can say which one made a chain valid.
@@ -94,7 +92,8 @@ struct Attempt {
 
 #[derive(Clone, Copy)]
 enum Hello {
-    /// CloudFront's hello, as far as rustls can offer it.
+    /// CloudFront's GCM suites, curves and PKCS#1/ECDSA signatures, TLS 1.2: completes the
+    /// handshake that the raw hello stops after the server's first flight.
     CloudFront,
     /// TLS 1.2 with every suite rustls has.
     Tls12Any,
@@ -126,23 +125,40 @@ fn cloudfront_schemes(algs: &WebPkiSupportedAlgorithms) -> Vec<SignatureScheme> 
         .collect()
 }
 
-/// What this probe offers as CloudFront's hello, and what it cannot.
+/// The versions CloudFront offers for these `OriginSslProtocols`, highest first, and the one
+/// its hello carries (SSLv3 alone when SSLv3 is listed; otherwise the highest).
+fn allowed_versions(ssl_protocols: &[String]) -> (Vec<HelloVersion>, Option<HelloVersion>) {
+    let mut allowed: Vec<HelloVersion> = ssl_protocols.iter().filter_map(|v| HelloVersion::from_config(v)).collect();
+    allowed.sort_unstable_by(|a, b| b.cmp(a));
+    allowed.dedup();
+    let first = if allowed.contains(&HelloVersion::Ssl3) { Some(HelloVersion::Ssl3) } else { allowed.first().copied() };
+    (allowed, first)
+}
+
+/// CloudFront's hello as this probe sends it.
 pub fn cloudfront_offer(ssl_protocols: &[String]) -> TlsOffer {
-    let p = cloudfront_provider();
-    let mut not_offered: Vec<String> =
-        ssl_protocols.iter().filter(|v| v.as_str() != "TLSv1.2").map(|v| format!("protocol {v}")).collect();
-    not_offered.extend(SUITES_NOT_OFFERED.iter().map(|s| format!("cipher suite {s}")));
-    not_offered.push("signature schemes with SHA-1 and SHA-224".into());
+    let (allowed, first) = allowed_versions(ssl_protocols);
+    let versions = match first {
+        Some(HelloVersion::Ssl3) => vec![HelloVersion::Ssl3],
+        _ => allowed,
+    };
+    let tls12 = versions.contains(&HelloVersion::Tls12);
     TlsOffer {
-        versions: ssl_protocols.iter().filter(|v| v.as_str() == "TLSv1.2").cloned().collect(),
-        cipher_suites: p.cipher_suites.iter().map(|s| format!("{:?}", s.suite())).collect(),
-        groups: p.kx_groups.iter().map(|g| format!("{:?}", g.name())).collect(),
-        signature_schemes: cloudfront_schemes(&p.signature_verification_algorithms)
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect(),
-        not_offered,
+        versions: versions.iter().map(|v| v.config_name().to_string()).collect(),
+        cipher_suites: tls_hello::CLOUDFRONT_SUITES.iter().map(|(_, n)| n.to_string()).collect(),
+        groups: tls_hello::CLOUDFRONT_GROUPS.iter().map(|(_, n)| n.to_string()).collect(),
+        // The extension exists from TLS 1.2 on; older hellos leave the choice to the server.
+        signature_schemes: if tls12 {
+            tls_hello::CLOUDFRONT_SIGNATURE_SCHEMES.iter().map(|(_, n)| n.to_string()).collect()
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// rustls's names of CloudFront's GCM suites (the ones a full handshake can complete).
+fn rustls_suite_names() -> Vec<String> {
+    cloudfront_provider().cipher_suites.iter().map(|s| format!("{:?}", s.suite())).collect()
 }
 
 async fn probe_one(
@@ -164,6 +180,7 @@ async fn probe_one(
         address_from_override: false,
         offered: cloudfront_offer(&p.ssl_protocols),
         result: TlsHandshakeResult::Failed(failure(TlsFailureKind::Other, "not run")),
+        hellos: Vec::new(),
         client_certificate_requested: false,
         chain: Vec::new(),
         chain_check: None,
@@ -190,48 +207,119 @@ async fn probe_one(
     obs.address = Some(addr.to_string());
     obs.address_from_override = from_override;
 
-    let offers_tls12 = p.ssl_protocols.iter().any(|v| v == "TLSv1.2");
-    let mut chain = Vec::new();
-    if offers_tls12 {
-        let a = handshake(addr, p.sni.as_deref(), Hello::CloudFront, settings, deadline).await;
+    let (allowed, first) = allowed_versions(&p.ssl_protocols);
+    let Some(first) = first else {
+        obs.result = TlsHandshakeResult::Failed(failure(
+            TlsFailureKind::Other,
+            &format!("OriginSslProtocols {:?} names no protocol CloudFront offers", p.ssl_protocols),
+        ));
+        return obs;
+    };
+    let sni = p.sni.as_deref();
+    let cf = raw_hello(addr, sni, first, settings, deadline).await;
+    obs.handshake_ms = cf.millis;
+    obs.result = judge(&cf.result, &allowed);
+    let mut chain = cf.chain;
+    obs.client_certificate_requested = cf.client_cert_requested;
+    obs.hellos.push(VersionHello { version: first.config_name().into(), allowed: true, result: cf.result });
+    let reached_tls = match &obs.result {
+        TlsHandshakeResult::Established(_) => true,
+        TlsHandshakeResult::Failed(f) => !(f.kind.before_tls() || f.kind == TlsFailureKind::NotTls),
+    };
+    if !reached_tls {
+        return finish(obs, chain, anchors, p);
+    }
+
+    // The lower versions CloudFront allows, and (when its hello failed) those it leaves out.
+    let mut others: Vec<(HelloVersion, bool)> =
+        if first == HelloVersion::Ssl3 { Vec::new() } else { allowed.iter().skip(1).map(|v| (*v, true)).collect() };
+    let failed = !obs.result.is_established();
+    if failed {
+        for v in [HelloVersion::Tls12, HelloVersion::Tls11, HelloVersion::Tls10] {
+            if !allowed.contains(&v) {
+                others.push((v, false));
+            }
+        }
+    }
+    let full = match &obs.result {
+        TlsHandshakeResult::Established(e) => e.version == "TLSv1.2" && rustls_suite_names().contains(&e.cipher_suite),
+        TlsHandshakeResult::Failed(_) => false,
+    };
+    let (more, completed, fallback) = tokio::join!(
+        join_all(others.iter().map(|(v, _)| raw_hello(addr, sni, *v, settings, deadline))),
+        async { if full { Some(handshake(addr, sni, Hello::CloudFront, settings, deadline).await) } else { None } },
+        async {
+            if failed {
+                Some(tokio::join!(
+                    handshake(addr, sni, Hello::Tls12Any, settings, deadline),
+                    handshake(addr, sni, Hello::Tls13, settings, deadline)
+                ))
+            } else {
+                None
+            }
+        }
+    );
+    for ((v, is_allowed), a) in others.iter().zip(more) {
+        obs.client_certificate_requested |= a.client_cert_requested;
+        if chain.is_empty() {
+            chain = a.chain;
+        }
+        obs.hellos.push(VersionHello { version: v.config_name().into(), allowed: *is_allowed, result: a.result });
+    }
+    if let Some(a) = completed {
         obs.client_certificate_requested |= a.client_cert_requested;
         obs.handshake_ms = a.millis;
-        chain = a.chain;
         obs.result = a.result;
-    } else {
-        obs.result = TlsHandshakeResult::Failed(failure(
-            TlsFailureKind::NotOffered,
-            &format!(
-                "OriginSslProtocols {:?} has no TLSv1.2; this probe cannot offer the older versions CloudFront would",
-                p.ssl_protocols
-            ),
-        ));
     }
-    let needs_fallback = match &obs.result {
-        TlsHandshakeResult::Established(_) => false,
-        TlsHandshakeResult::Failed(f) => {
-            f.kind == TlsFailureKind::NotOffered || !(f.kind.before_tls() || f.kind == TlsFailureKind::NotTls)
-        }
-    };
-    if needs_fallback {
-        let (a12, a13) = tokio::join!(
-            handshake(addr, p.sni.as_deref(), Hello::Tls12Any, settings, deadline),
-            handshake(addr, p.sni.as_deref(), Hello::Tls13, settings, deadline)
-        );
+    if let Some((a12, a13)) = fallback {
         obs.client_certificate_requested |= a12.client_cert_requested || a13.client_cert_requested;
         if chain.is_empty() {
             chain = if !a12.chain.is_empty() { a12.chain } else { a13.chain };
         }
         obs.fallback = Some(TlsFallback { tls12_any_suite: a12.result, tls13: a13.result });
     }
+    finish(obs, chain, anchors, p)
+}
+
+/// Adds the chain and the verdicts on it.
+fn finish(
+    mut obs: TlsObservation,
+    chain: Vec<CertificateDer<'static>>,
+    anchors: &Anchors,
+    p: &PlannedTls,
+) -> TlsObservation {
     if !chain.is_empty() {
         obs.chain = chain.iter().map(|c| describe(c)).collect();
-        let now = UnixTime::now();
-        obs.chain_check = Some(check_chain(&chain, anchors, now));
+        obs.chain_check = Some(check_chain(&chain, anchors, UnixTime::now()));
         let name = p.sni.clone().unwrap_or_else(|| p.host.clone());
         obs.name_check = Some(NameCheck { matches: name_matches(&chain[0], &name), name });
     }
     obs
+}
+
+/// CloudFront's verdict on the server's answer to its hello: a version outside
+/// `OriginSslProtocols` or a suite it did not offer ends the handshake.
+fn judge(raw: &TlsHandshakeResult, allowed: &[HelloVersion]) -> TlsHandshakeResult {
+    let TlsHandshakeResult::Established(e) = raw else {
+        return raw.clone();
+    };
+    let names: Vec<&str> = allowed.iter().map(|v| v.config_name()).collect();
+    if !names.contains(&e.version.as_str()) {
+        return TlsHandshakeResult::Failed(failure(
+            TlsFailureKind::Incompatible,
+            &format!(
+                "the server chose {} (suite {}), which OriginSslProtocols {names:?} does not allow: CloudFront aborts the handshake",
+                e.version, e.cipher_suite
+            ),
+        ));
+    }
+    if !tls_hello::CLOUDFRONT_SUITES.iter().any(|(_, n)| *n == e.cipher_suite) {
+        return TlsHandshakeResult::Failed(failure(
+            TlsFailureKind::Incompatible,
+            &format!("the server chose cipher suite {}, which CloudFront did not offer", e.cipher_suite),
+        ));
+    }
+    raw.clone()
 }
 
 fn failure(kind: TlsFailureKind, message: &str) -> TlsFailure {
@@ -241,6 +329,106 @@ fn failure(kind: TlsFailureKind, message: &str) -> TlsFailure {
 fn remaining(limit: Duration, deadline: TokioInstant) -> Option<Duration> {
     let left = deadline.saturating_duration_since(TokioInstant::now());
     if left.is_zero() { None } else { Some(limit.min(left)) }
+}
+
+/// A TCP connection within the connect timeout and the phase budget.
+async fn connect(
+    addr: std::net::SocketAddr,
+    settings: &ProbeSettings,
+    deadline: TokioInstant,
+) -> Result<TcpStream, TlsFailure> {
+    let Some(limit) = remaining(settings.limits.connect_timeout, deadline) else {
+        return Err(failure(TlsFailureKind::Budget, "the probe phase's time budget ran out"));
+    };
+    match timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(failure(TlsFailureKind::Connect, &format!("connect to {addr}: {e}"))),
+        Err(_) => {
+            Err(failure(TlsFailureKind::ConnectTimeout, &format!("connect to {addr}: no answer within {limit:?}")))
+        }
+    }
+}
+
+/// One raw hello with CloudFront's suites offering `version`; the server's answer unjudged.
+async fn raw_hello(
+    addr: std::net::SocketAddr,
+    sni: Option<&str>,
+    version: HelloVersion,
+    settings: &ProbeSettings,
+    deadline: TokioInstant,
+) -> Attempt {
+    let fail = |f: TlsFailure| Attempt {
+        result: TlsHandshakeResult::Failed(f),
+        chain: Vec::new(),
+        client_cert_requested: false,
+        millis: None,
+    };
+    let tcp = match connect(addr, settings, deadline).await {
+        Ok(t) => t,
+        Err(f) => return fail(f),
+    };
+    let Some(limit) = remaining(settings.limits.tls_timeout, deadline) else {
+        return fail(failure(TlsFailureKind::Budget, "the probe phase's time budget ran out"));
+    };
+    let started = Instant::now();
+    let exchange = tls_hello::exchange(tcp, version, sni, limit).await;
+    let millis = Some(started.elapsed().as_millis() as u64);
+    let answer = match exchange {
+        Exchange::Timeout => {
+            return Attempt {
+                millis,
+                ..fail(failure(TlsFailureKind::HandshakeTimeout, &format!("no ServerHello within {limit:?}")))
+            };
+        }
+        Exchange::Io(m) => return Attempt { millis, ..fail(failure(TlsFailureKind::Closed, &m)) },
+        Exchange::Answer(a) => a,
+    };
+    let f = match answer {
+        HelloAnswer::ServerHello(h) => {
+            let result = match h.alert {
+                Some((2, d)) => TlsHandshakeResult::Failed(TlsFailure {
+                    kind: TlsFailureKind::Alert,
+                    message: format!(
+                        "the server chose {} {} and then sent fatal alert {} ({d})",
+                        tls_hello::version_name(h.version),
+                        tls_hello::suite_name(h.cipher_suite),
+                        tls_hello::alert_name(d)
+                    ),
+                    alert: Some(tls_hello::alert_name(d)),
+                }),
+                _ => TlsHandshakeResult::Established(TlsEstablished {
+                    version: tls_hello::version_name(h.version),
+                    cipher_suite: tls_hello::suite_name(h.cipher_suite),
+                    group: h.group.map(tls_hello::group_name),
+                    full_handshake: false,
+                }),
+            };
+            return Attempt {
+                result,
+                chain: h.chain.into_iter().map(CertificateDer::from).collect(),
+                client_cert_requested: h.certificate_requested,
+                millis,
+            };
+        }
+        HelloAnswer::Alert { level, description } => TlsFailure {
+            kind: TlsFailureKind::Alert,
+            message: format!(
+                "{} alert {} ({description})",
+                if level == 2 { "fatal" } else { "warning" },
+                tls_hello::alert_name(description)
+            ),
+            alert: Some(tls_hello::alert_name(description)),
+        },
+        HelloAnswer::NotTls { sample } => {
+            failure(TlsFailureKind::NotTls, &format!("the answer is not TLS: {sample:?}"))
+        }
+        HelloAnswer::Closed { bytes } => failure(
+            TlsFailureKind::Closed,
+            &format!("the server closed the connection after {bytes} bytes, without a ServerHello"),
+        ),
+        HelloAnswer::Malformed(m) => failure(TlsFailureKind::Other, &format!("malformed TLS answer: {m}")),
+    };
+    Attempt { millis, ..fail(f) }
 }
 
 async fn handshake(
@@ -256,15 +444,9 @@ async fn handshake(
         client_cert_requested: false,
         millis: None,
     };
-    let Some(limit) = remaining(settings.limits.connect_timeout, deadline) else {
-        return fail(TlsFailureKind::Budget, "the probe phase's time budget ran out".into());
-    };
-    let tcp = match timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return fail(TlsFailureKind::Connect, format!("connect to {addr}: {e}")),
-        Err(_) => {
-            return fail(TlsFailureKind::ConnectTimeout, format!("connect to {addr}: no answer within {limit:?}"));
-        }
+    let tcp = match connect(addr, settings, deadline).await {
+        Ok(t) => t,
+        Err(f) => return fail(f.kind, f.message),
     };
     let captured = Arc::new(Capture::default());
     let config = match client_config(hello, sni.is_some(), captured.clone()) {
@@ -298,6 +480,7 @@ async fn handshake(
                 version: conn.protocol_version().map(version_name).unwrap_or_default(),
                 cipher_suite: conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default(),
                 group: conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name())),
+                full_handshake: true,
             })
         }
         Ok(Err(e)) => TlsHandshakeResult::Failed(classify(&e)),

@@ -94,7 +94,64 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     if !r.observations.overrides.is_empty() {
         let _ = writeln!(o, "  (addresses from --connect-to for: {})", r.observations.overrides.join(", "));
     }
+    for line in network_lines(&r.observations) {
+        let _ = writeln!(o, "- {line}");
+    }
     o
+}
+
+/// One line per DNS answer, TCP connect and TLS hello, for a person reading the report.
+pub fn network_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in &obs.dns {
+        let answer = match &d.error {
+            Some(e) => e.clone(),
+            None => {
+                let mut parts: Vec<String> = d.cname_chain.iter().map(|c| format!("CNAME {c}")).collect();
+                parts.extend(d.a.iter().chain(&d.aaaa).cloned());
+                parts.join(", ")
+            }
+        };
+        let notes = if d.notes.is_empty() { String::new() } else { format!(" [{}]", d.notes.join("; ")) };
+        out.push(format!("dns {} ({}, {}): {answer}{notes}", d.name, d.role, d.source));
+    }
+    for t in &obs.tcp {
+        let ms = t.connect_ms.map(|m| format!(" in {m} ms")).unwrap_or_default();
+        let msg = t.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+        out.push(format!("tcp {}:{} ({}): {}{ms}{msg}", t.host, t.port, t.scheme, t.outcome));
+    }
+    for t in &obs.tls {
+        let r = &t.result;
+        let got = match (r.version.as_deref(), r.cipher_suite.as_deref()) {
+            (Some(v), Some(c)) => {
+                let stop = if r.full_handshake == Some(false) { ", stopped after the server's hello" } else { "" };
+                format!("{v} {c}{stop}")
+            }
+            _ => format!("failed: {}", r.message.as_deref().unwrap_or("")),
+        };
+        let sni = t.sni.as_deref().map(|s| format!("SNI {s}")).unwrap_or_else(|| "no SNI".into());
+        let cert = match (t.chain.first(), t.chain_validation.as_deref(), t.name_matches) {
+            (Some(leaf), v, m) => format!(
+                "; certificate {} ({} in chain, {}, name {})",
+                if leaf.dns_names.is_empty() { leaf.subject.clone() } else { leaf.dns_names.join(", ") },
+                t.chain.len(),
+                v.unwrap_or("not validated"),
+                match m {
+                    Some(true) => "matches",
+                    Some(false) => "does not match",
+                    None => "not checked",
+                }
+            ),
+            _ => String::new(),
+        };
+        out.push(format!(
+            "tls {}:{} ({sni}), CloudFront's hello [{}]: {got}{cert}",
+            t.host,
+            t.port,
+            t.offered_versions.join(", ")
+        ));
+    }
+    out
 }
 
 /// The report as Markdown, for tickets and chat: verdict and fix first, findings as sections.
@@ -151,6 +208,9 @@ pub fn render_markdown(r: &ReportV1) -> String {
             })
             .collect();
         let _ = writeln!(o, "- {}: {} ({})", p.id, chain.join(" ⇒ "), p.redirects);
+    }
+    for line in network_lines(&r.observations) {
+        let _ = writeln!(o, "- {line}");
     }
     let _ = writeln!(o, "\n</details>");
     o

@@ -2,7 +2,10 @@
 //! Its JSON Schema is `schema/report-v1.schema.json`; later versions extend it, never break it.
 
 use crate::checks::{EvidenceItem, Finding, Remediation, Resource, Unverified};
-use crate::evidence::{Evidence, Hop, HopResult, ProbeRecord, ProbeTarget, RedirectOutcome, Timings};
+use crate::evidence::{
+    ChainValidation, DnsObservation, DnsRole, Evidence, Hop, HopResult, ProbeRecord, ProbeTarget, RedirectOutcome,
+    TcpObservation, Timings, TlsHandshakeResult, TlsObservation,
+};
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +93,111 @@ pub struct ObservationsV1 {
     pub overrides: Vec<String>,
     pub probes: Vec<ProbeV1>,
     pub skipped: Vec<SkippedV1>,
+    /// Every name resolved: origins, the distribution's domain, aliases.
+    pub dns: Vec<DnsV1>,
+    /// A TCP connect to each port CloudFront uses toward an origin.
+    pub tcp: Vec<TcpV1>,
+    /// CloudFront's TLS hello toward each HTTPS origin, per server name.
+    pub tls: Vec<TlsV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsV1 {
+    pub name: String,
+    /// `origin`, `distribution_domain` or `alias`.
+    pub role: String,
+    pub origin_id: Option<String>,
+    pub source: String,
+    pub cname_chain: Vec<String>,
+    pub a: Vec<String>,
+    pub aaaa: Vec<String>,
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+    pub points_to_distribution: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TcpV1 {
+    pub origin_id: String,
+    pub host: String,
+    pub port: u16,
+    pub scheme: String,
+    pub address: Option<String>,
+    pub from_override: bool,
+    /// `connected`, `refused`, `timed_out`, `not_attempted`, `error`.
+    pub outcome: String,
+    pub connect_ms: Option<u64>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsV1 {
+    pub id: String,
+    pub origin_id: String,
+    pub host: String,
+    pub port: u16,
+    pub sni: Option<String>,
+    /// Whether CloudFront sends this SNI (null when the forwarding could not be worked out).
+    pub cloudfront_sends: Option<bool>,
+    pub address: Option<String>,
+    /// CloudFront's hello as sent.
+    pub offered_versions: Vec<String>,
+    pub offered_cipher_suites: Vec<String>,
+    pub offered_groups: Vec<String>,
+    pub offered_signature_schemes: Vec<String>,
+    /// What CloudFront would get.
+    pub result: TlsResultV1,
+    /// Each raw hello with CloudFront's suites, by the version offered.
+    pub hellos: Vec<TlsHelloV1>,
+    /// Only when CloudFront's hello failed: TLS 1.2 with every suite rustls has, TLS 1.3 alone.
+    pub tls12_any_suite: Option<TlsResultV1>,
+    pub tls13: Option<TlsResultV1>,
+    pub client_certificate_requested: bool,
+    pub chain: Vec<CertificateV1>,
+    /// `trusted`, or the validation error (`unknown_issuer`, `expired`, …); null without a chain.
+    pub chain_validation: Option<String>,
+    pub chain_in_order: Option<bool>,
+    pub chain_trusted_only_by_ca_file: Option<bool>,
+    pub name_checked: Option<String>,
+    pub name_matches: Option<bool>,
+    pub handshake_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsResultV1 {
+    /// `established` or `failed`.
+    pub outcome: String,
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub group: Option<String>,
+    /// The handshake was completed (otherwise the probe stopped after the server's hello).
+    pub full_handshake: Option<bool>,
+    /// The failure kind (`alert`, `incompatible`, `not_tls`, `closed`, …).
+    pub failure: Option<String>,
+    pub alert: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsHelloV1 {
+    pub version: String,
+    /// OriginSslProtocols lists this version.
+    pub allowed: bool,
+    pub result: TlsResultV1,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateV1 {
+    pub subject: String,
+    pub issuer: String,
+    pub dns_names: Vec<String>,
+    pub not_before_unix: i64,
+    pub not_after_unix: i64,
+    pub key_type: String,
+    pub key_bits: Option<u32>,
+    pub signature_algorithm: String,
+    pub is_ca: bool,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +283,9 @@ impl ReportV1 {
                     .iter()
                     .map(|s| SkippedV1 { id: s.id.clone(), reason: s.reason.clone() })
                     .collect(),
+                dns: ev.observations.dns.iter().map(dns).collect(),
+                tcp: ev.observations.tcp.iter().map(tcp).collect(),
+                tls: ev.observations.tls.iter().map(tls).collect(),
             },
             aws_calls: ev
                 .inventory
@@ -298,4 +409,114 @@ fn hop(h: &Hop) -> HopV1 {
         }
     }
     out
+}
+
+fn dns(d: &DnsObservation) -> DnsV1 {
+    let (role, origin_id) = match &d.role {
+        DnsRole::Origin { origin_id } => ("origin", Some(origin_id.clone())),
+        DnsRole::DistributionDomain => ("distribution_domain", None),
+        DnsRole::Alias => ("alias", None),
+    };
+    DnsV1 {
+        name: d.name.clone(),
+        role: role.into(),
+        origin_id,
+        source: d.source.clone(),
+        cname_chain: d.cname_chain.clone(),
+        a: d.a.clone(),
+        aaaa: d.aaaa.clone(),
+        error: d.error.clone(),
+        notes: d.notes.clone(),
+        points_to_distribution: d.points_to_distribution,
+    }
+}
+
+fn tcp(t: &TcpObservation) -> TcpV1 {
+    TcpV1 {
+        origin_id: t.origin_id.clone(),
+        host: t.host.clone(),
+        port: t.port,
+        scheme: t.scheme.as_str().into(),
+        address: t.address.clone(),
+        from_override: t.from_override,
+        outcome: serde_plain(&t.outcome),
+        connect_ms: t.connect_ms,
+        message: t.message.clone(),
+    }
+}
+
+fn tls_result(r: &TlsHandshakeResult) -> TlsResultV1 {
+    match r {
+        TlsHandshakeResult::Established(e) => TlsResultV1 {
+            outcome: "established".into(),
+            version: Some(e.version.clone()),
+            cipher_suite: Some(e.cipher_suite.clone()),
+            group: e.group.clone(),
+            full_handshake: Some(e.full_handshake),
+            failure: None,
+            alert: None,
+            message: None,
+        },
+        TlsHandshakeResult::Failed(f) => TlsResultV1 {
+            outcome: "failed".into(),
+            version: None,
+            cipher_suite: None,
+            group: None,
+            full_handshake: None,
+            failure: Some(serde_plain(&f.kind)),
+            alert: f.alert.clone(),
+            message: Some(f.message.clone()),
+        },
+    }
+}
+
+fn tls(t: &TlsObservation) -> TlsV1 {
+    let check = t.chain_check.as_ref();
+    TlsV1 {
+        id: t.id.clone(),
+        origin_id: t.origin_id.clone(),
+        host: t.host.clone(),
+        port: t.port,
+        sni: t.sni.clone(),
+        cloudfront_sends: t.cloudfront_sends,
+        address: t.address.clone(),
+        offered_versions: t.offered.versions.clone(),
+        offered_cipher_suites: t.offered.cipher_suites.clone(),
+        offered_groups: t.offered.groups.clone(),
+        offered_signature_schemes: t.offered.signature_schemes.clone(),
+        result: tls_result(&t.result),
+        hellos: t
+            .hellos
+            .iter()
+            .map(|h| TlsHelloV1 { version: h.version.clone(), allowed: h.allowed, result: tls_result(&h.result) })
+            .collect(),
+        tls12_any_suite: t.fallback.as_ref().map(|f| tls_result(&f.tls12_any_suite)),
+        tls13: t.fallback.as_ref().map(|f| tls_result(&f.tls13)),
+        client_certificate_requested: t.client_certificate_requested,
+        chain: t
+            .chain
+            .iter()
+            .map(|c| CertificateV1 {
+                subject: c.subject.clone(),
+                issuer: c.issuer.clone(),
+                dns_names: c.dns_names.clone(),
+                not_before_unix: c.not_before_unix,
+                not_after_unix: c.not_after_unix,
+                key_type: c.key_type.clone(),
+                key_bits: c.key_bits,
+                signature_algorithm: c.signature_algorithm.clone(),
+                is_ca: c.is_ca,
+                sha256: c.sha256.clone(),
+            })
+            .collect(),
+        chain_validation: check.map(|c| match &c.validation {
+            ChainValidation::Trusted => "trusted".to_string(),
+            ChainValidation::Failed { error, .. } => serde_plain(error),
+        }),
+        chain_in_order: check.map(|c| c.in_order),
+        chain_trusted_only_by_ca_file: check.map(|c| c.trusted_only_by_extra_anchor),
+        name_checked: t.name_check.as_ref().map(|n| n.name.clone()),
+        name_matches: t.name_check.as_ref().map(|n| n.matches),
+        handshake_ms: t.handshake_ms,
+    }
 }

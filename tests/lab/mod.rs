@@ -9,6 +9,7 @@ pub mod edge;
 pub mod http_scenarios;
 pub mod moto;
 pub mod net_scenarios;
+pub mod openssl_origin;
 pub mod origin;
 pub mod pki;
 pub mod runtime_api;
@@ -138,6 +139,12 @@ pub enum Scenario {
     OriginHttp2Only,
     /// The load balancer answers 504 itself (`Server: awselb/2.0`) before the application does.
     AlbIdleTimeout,
+    /// The origin speaks TLS 1.2 with CHACHA20-POLY1305 suites only, none of CloudFront's.
+    TlsCipherMismatch,
+    /// Its twin: TLS 1.2 with AES-GCM suites only.
+    TlsCipherMismatchFixed,
+    /// The origin (`openssl s_server`) speaks only TLS 1.0; OriginSslProtocols is [TLSv1.2].
+    Tls10Only,
 }
 
 impl Scenario {
@@ -180,6 +187,9 @@ impl Scenario {
             "sg-blocks-and-cert-expiring" => Some(Scenario::SgBlocksAndCertExpiring),
             "origin-http-version" => Some(Scenario::OriginHttp2Only),
             "alb-idle-timeout-or-origin-proxy-timeout" => Some(Scenario::AlbIdleTimeout),
+            "tls-cipher-mismatch" => Some(Scenario::TlsCipherMismatch),
+            "tls-cipher-mismatch-fixed" => Some(Scenario::TlsCipherMismatchFixed),
+            "tls10-only" => Some(Scenario::Tls10Only),
             _ => None,
         }
     }
@@ -223,6 +233,9 @@ impl Scenario {
             "sg-blocks-and-cert-expiring",
             "origin-http-version",
             "alb-idle-timeout-or-origin-proxy-timeout",
+            "tls-cipher-mismatch",
+            "tls-cipher-mismatch-fixed",
+            "tls10-only",
         ]
     }
 }
@@ -247,6 +260,8 @@ pub struct Lab {
     pub other_edge: Option<edge::Edge>,
     /// Where the edge's connections go when the network silently drops CloudFront.
     pub black_hole: Option<server::BlackHole>,
+    /// A legacy TLS origin (`openssl s_server`) on the HTTPS port, for scenarios that need one.
+    pub legacy_origin: Option<openssl_origin::OpensslOrigin>,
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -308,7 +323,14 @@ impl Lab {
         // Origin stand-ins that do what the seeded listeners say.
         let mut origins = Vec::new();
         let mut connect_to = Vec::new();
+        let mut legacy_origin = None;
         for (l, _arn) in &alb.listeners {
+            if l.https && scenario == Scenario::Tls10Only {
+                let o = openssl_origin::start(&ca.leaf(&[alb_dns.as_str()]), openssl_origin::TLS10_ONLY);
+                connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.addr });
+                legacy_origin = Some(o);
+                continue;
+            }
             let behavior = match &l.action {
                 _ if http_scenarios::origin_behavior(scenario, l, &domain_name).is_some() => {
                     http_scenarios::origin_behavior(scenario, l, &domain_name).unwrap_or(origin::Behavior::App)
@@ -420,6 +442,7 @@ impl Lab {
             alias,
             other_edge,
             black_hole,
+            legacy_origin,
         }
     }
 

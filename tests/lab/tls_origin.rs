@@ -19,6 +19,8 @@ pub enum TlsSetup {
     Tls13Only(Leaf),
     /// TLS 1.2 only, CHACHA20-POLY1305 suites only (none in CloudFront's list).
     Chacha20Only(Leaf),
+    /// TLS 1.2 only, AES-GCM suites only (what CloudFront and the edge stand-in offer).
+    Tls12GcmOnly(Leaf),
     /// Requires a client certificate issued by the given CA (PEM).
     ClientCertRequired(Leaf, String),
     /// A certificate per SNI name; `default` for no SNI or an unknown name.
@@ -49,6 +51,21 @@ impl ResolvesServerCert for BySni {
     }
 }
 
+/// TLS 1.2 only, with only these suites.
+fn tls12_only(
+    base: rustls::crypto::CryptoProvider,
+    suites: Vec<rustls::SupportedCipherSuite>,
+    leaf: &Leaf,
+) -> ServerConfig {
+    let p = rustls::crypto::CryptoProvider { cipher_suites: suites, ..base };
+    ServerConfig::builder_with_provider(Arc::new(p))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("cert")
+}
+
 pub fn server_config(setup: &TlsSetup) -> Arc<ServerConfig> {
     let base = provider::default_provider();
     let config = match setup {
@@ -64,21 +81,22 @@ pub fn server_config(setup: &TlsSetup) -> Arc<ServerConfig> {
             .with_no_client_auth()
             .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
             .expect("cert"),
-        TlsSetup::Chacha20Only(leaf) => {
-            let p = rustls::crypto::CryptoProvider {
-                cipher_suites: vec![
-                    provider::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-                    provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-                ],
-                ..base
-            };
-            ServerConfig::builder_with_provider(Arc::new(p))
-                .with_protocol_versions(&[&rustls::version::TLS12])
-                .expect("versions")
-                .with_no_client_auth()
-                .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-                .expect("cert")
-        }
+        TlsSetup::Chacha20Only(leaf) => tls12_only(
+            base,
+            vec![
+                provider::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            ],
+            leaf,
+        ),
+        TlsSetup::Tls12GcmOnly(leaf) => tls12_only(
+            base,
+            vec![
+                provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                provider::cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            ],
+            leaf,
+        ),
         TlsSetup::ClientCertRequired(leaf, ca_pem) => {
             use rustls_pki_types::pem::PemObject;
             let mut roots = rustls::RootCertStore::empty();
@@ -141,6 +159,8 @@ pub fn scenario_setup(
         Scenario::SgBlocksAndCertExpiring => {
             TlsSetup::Standard(ca.leaf_with(&[alb_dns], Validity::ExpiresInDays(EXPIRES_IN_DAYS)))
         }
+        Scenario::TlsCipherMismatch => TlsSetup::Chacha20Only(ca.leaf(&[alb_dns])),
+        Scenario::TlsCipherMismatchFixed => TlsSetup::Tls12GcmOnly(ca.leaf(&[alb_dns])),
         _ => return None,
     })
 }
