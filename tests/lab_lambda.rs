@@ -210,3 +210,34 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     assert_eq!(run.kind, "error");
     assert_eq!(run.body["errorType"], "DeadlineExceeded", "{:#}", run.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_description_with_expectations_changes_the_diagnosis() {
+    // The behavior allows only GET and HEAD; the app needs POST. Only the alarm description says so.
+    let lab = Lab::start(Scenario::MethodNotAllowed).await;
+    let env = lab.lambda_env();
+    let event = event_file("alarm-action-expect.json", &lab.distribution_id);
+
+    let run = run_function(LAMBDA, &env, &event, 60_000).await;
+    assert_eq!(run.kind, "response", "{:#}", run.body);
+    let r = &run.body;
+    assert_eq!(r["trigger"]["alarm"]["name"], "checkout-5xx");
+    assert_eq!(r["status"], "fail", "{r:#}");
+    assert_eq!(r["verdict"]["primary"], "method-not-allowed", "{r:#}");
+    let probes = r["observations"]["probes"].as_array().unwrap();
+    let posts: Vec<&Value> = probes.iter().filter(|p| p["method"] == "POST").collect();
+    assert_eq!(posts.len(), 1, "one POST, to the declared path only: {probes:#?}");
+    assert!(posts[0]["hops"][0]["url"].as_str().unwrap().ends_with("/api/echo"));
+    assert!(probes.iter().any(|p| p["method"] == "OPTIONS"), "declared methods bring an OPTIONS probe");
+    assert_schema_valid(r);
+
+    // The same alarm without the description: nothing tells the diagnosis about POST.
+    let mut bare: Value = serde_json::from_str(&event).unwrap();
+    bare["alarmData"]["configuration"]["description"] = Value::Null;
+    let run = run_function(LAMBDA, &env, &bare.to_string(), 60_000).await;
+    assert_eq!(run.kind, "response", "{:#}", run.body);
+    assert_ne!(run.body["verdict"]["primary"], "method-not-allowed", "{:#}", run.body);
+    assert!(run.body["findings"].as_array().unwrap().iter().all(|f| f["id"] != "method-not-allowed"));
+    let probes = run.body["observations"]["probes"].as_array().unwrap();
+    assert!(probes.iter().all(|p| p["method"] == "GET" || p["method"] == "HEAD"), "{probes:#?}");
+}
