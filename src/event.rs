@@ -8,6 +8,7 @@
 //! `AlarmDescription` is null or whose period exceeds 65535 s); only the fields used here are
 //! looked at, and each wrong one is named by its JSON path in a typed [`EventError`].
 
+pub use crate::evidence::Expectations;
 use crate::request::{DiagnoseRequest, InvalidRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -120,20 +121,6 @@ pub struct AlarmContext {
     pub previous_state: Option<AlarmState>,
 }
 
-/// Methods, headers, cookies and query strings the application needs to reach its origin.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expectations {
-    #[serde(default)]
-    pub methods: Vec<String>,
-    #[serde(default)]
-    pub headers: Vec<String>,
-    #[serde(default)]
-    pub cookies: Vec<String>,
-    #[serde(default, alias = "queryStrings")]
-    pub query_strings: Vec<String>,
-}
-
 /// A per-request override of SNS delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishOverride {
@@ -144,14 +131,11 @@ pub struct PublishOverride {
     pub min_status: Option<String>,
 }
 
-/// A validated diagnosis to run, with the extras the request carried.
+/// A validated diagnosis to run (its `request` carries the paths, `expect` and
+/// `method_probe_path`), with the delivery extras the request carried.
 #[derive(Debug, Clone)]
 pub struct DiagnoseInput {
     pub request: DiagnoseRequest,
-    // TODO(handover): `expect` and `method_probe_path` move into `DiagnoseRequest` when the
-    // engineer adding them there lands; until then they are parsed, validated and carried here.
-    pub expect: Option<Expectations>,
-    pub method_probe_path: Option<String>,
     pub role_arn: Option<String>,
     pub publish: Option<PublishOverride>,
 }
@@ -251,12 +235,7 @@ struct PublishDetail {
 fn direct(event: &Value) -> Result<DiagnoseInput, EventError> {
     let d: DirectEvent = serde_json::from_value(event.clone()).map_err(|e| EventError::BadRequest(e.to_string()))?;
     let request = DiagnoseRequest::new(&d.distribution_id, &d.paths)?;
-    if let Some(p) = &d.method_probe_path {
-        crate::request::validate_path(p)?;
-    }
-    if let Some(x) = &d.expect {
-        validate_expectations(x)?;
-    }
+    let request = with_expectations(request, d.expect, d.method_probe_path.as_deref(), "expect")?;
     if let Some(arn) = &d.role_arn {
         validate_role_arn(arn)?;
     }
@@ -278,42 +257,24 @@ fn direct(event: &Value) -> Result<DiagnoseInput, EventError> {
             Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status: p.min_status })
         }
     };
-    Ok(DiagnoseInput {
-        request,
-        expect: d.expect,
-        method_probe_path: d.method_probe_path,
-        role_arn: d.role_arn,
-        publish,
-    })
+    Ok(DiagnoseInput { request, role_arn: d.role_arn, publish })
 }
 
-fn validate_expectations(x: &Expectations) -> Result<(), EventError> {
-    const METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"];
-    for m in &x.methods {
-        if !METHODS.contains(&m.as_str()) {
-            return Err(EventError::Invalid {
-                path: "expect.methods".into(),
-                reason: format!("{:?} is not one of {}", clip(m), METHODS.join(", ")),
-            });
-        }
+/// Adds what the application needs to a request; a refused name is an error at `at`.
+fn with_expectations(
+    mut request: DiagnoseRequest,
+    expect: Option<Expectations>,
+    method_probe_path: Option<&str>,
+    at: &str,
+) -> Result<DiagnoseRequest, EventError> {
+    if let Some(x) = expect {
+        request.expect = crate::request::validate_expectations(x)
+            .map_err(|e| EventError::Invalid { path: at.into(), reason: e.0 })?;
     }
-    for (name, list) in [("headers", &x.headers), ("cookies", &x.cookies), ("query_strings", &x.query_strings)] {
-        if list.len() > 100 {
-            return Err(EventError::Invalid { path: format!("expect.{name}"), reason: "more than 100 names".into() });
-        }
-        for item in list {
-            let ok = !item.is_empty()
-                && item.len() <= 256
-                && item.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b':' | b';' | b',' | b'='));
-            if !ok {
-                return Err(EventError::Invalid {
-                    path: format!("expect.{name}"),
-                    reason: format!("{:?} is not a name", clip(item)),
-                });
-            }
-        }
+    if let Some(p) = method_probe_path {
+        request.method_probe_path = Some(crate::request::validate_path(p)?);
     }
-    Ok(())
+    Ok(request)
 }
 
 fn validate_role_arn(arn: &str) -> Result<(), EventError> {
@@ -462,7 +423,7 @@ fn alarm_from_data(
         }
     }
     let description = opt_str_field(conf, &conf_path, "description")?;
-    let request = request_for_alarm(&alarm.name, ids, description)?;
+    let request = request_for_alarm(&alarm.name, ids, description, &format!("{conf_path}.description"))?;
     Ok(Invocation { source, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
 }
 
@@ -476,36 +437,157 @@ fn recovered(alarm: &AlarmContext, opts: ParseOptions) -> Option<Action> {
     })
 }
 
-/// The distribution an alarm watches: from its metrics, else a `DistributionId=E…` token in its
-/// description (the way to point a composite alarm at a distribution).
+/// The diagnosis an alarm asks for: the distribution from its metrics, else from its description
+/// (the way to point a composite alarm at a distribution); paths and expectations from the
+/// description's settings (see [`DescriptionSettings`]).
 fn request_for_alarm(
     alarm: &str,
     mut ids: Vec<String>,
     description: Option<&str>,
+    description_path: &str,
 ) -> Result<DiagnoseInput, EventError> {
+    let settings = match description {
+        Some(d) => DescriptionSettings::parse(d, description_path)?,
+        None => DescriptionSettings::default(),
+    };
     if ids.is_empty() {
-        if let Some(d) = description {
-            for token in d.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-                if let Some(id) = token.strip_prefix("DistributionId=") {
-                    push_unique(&mut ids, id);
-                }
-            }
-        }
+        ids = settings.distribution_ids;
     }
     match ids.len() {
         0 => Err(EventError::NoDistribution { alarm: clip(alarm) }),
-        1 => Ok(DiagnoseInput {
-            request: DiagnoseRequest::new(&ids[0], &[])?,
-            expect: None,
-            method_probe_path: None,
-            role_arn: None,
-            publish: None,
-        }),
+        1 => {
+            let request = DiagnoseRequest::new(&ids[0], &settings.paths)?;
+            let expect = (!settings.expect.is_empty()).then_some(settings.expect);
+            let request = with_expectations(request, expect, settings.method_probe_path.as_deref(), description_path)?;
+            Ok(DiagnoseInput { request, role_arn: None, publish: None })
+        }
         _ => Err(EventError::SeveralDistributions {
             alarm: clip(alarm),
             ids: ids.iter().map(|s| clip(s)).collect::<Vec<_>>().join(", "),
         }),
     }
+}
+
+/// What an alarm description may say about the diagnosis, as `key=value` words anywhere in its
+/// prose:
+///
+/// ```text
+/// Checkout is failing. DistributionId=E2QWRUHEXAMPLE paths=/,/checkout
+/// expect.methods=[POST, OPTIONS] expect.headers=Authorization expect.cookies=session
+/// expect.query_strings=lang method_probe_path=/api/echo
+/// ```
+///
+/// Words are separated by whitespace or `;`; spaces around `=` are allowed. A value is a
+/// comma-separated list, either without spaces or in brackets (`[POST, PUT]`); a trailing `.`
+/// or `,` after an unbracketed value (the end of a sentence) is dropped. Keys are matched without
+/// regard to case or underscores (`DistributionId`, `distribution_id`; `expect.queryStrings`).
+/// Other words are prose and ignored, but a key that starts with `expect.` and is not one of the
+/// four, a bad value, or `method_probe_path` given twice is an error: a typo must not silently
+/// drop what the application needs.
+#[derive(Debug, Default)]
+struct DescriptionSettings {
+    distribution_ids: Vec<String>,
+    paths: Vec<String>,
+    expect: Expectations,
+    method_probe_path: Option<String>,
+}
+
+impl DescriptionSettings {
+    fn parse(description: &str, at: &str) -> Result<Self, EventError> {
+        let mut out = DescriptionSettings::default();
+        let err = |key: &str, reason: String| EventError::Invalid {
+            path: at.into(),
+            reason: format!("{}: {reason}", clip(key)),
+        };
+        for (key, value) in settings_words(description) {
+            let value = value.map_err(|reason| err(key, reason))?;
+            let items = || value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+            let normal = key.to_ascii_lowercase().replace('_', "");
+            match normal.as_str() {
+                "distributionid" => {
+                    for id in items() {
+                        push_unique(&mut out.distribution_ids, &id);
+                    }
+                }
+                "paths" => out.paths.extend(items()),
+                "expect.methods" => out.expect.methods.extend(items()),
+                "expect.headers" => out.expect.headers.extend(items()),
+                "expect.cookies" => out.expect.cookies.extend(items()),
+                "expect.querystrings" => out.expect.query_strings.extend(items()),
+                "methodprobepath" => {
+                    let mut all: Vec<String> = items().collect();
+                    if all.len() != 1 || out.method_probe_path.is_some() {
+                        return Err(err(key, "give one method probe path".into()));
+                    }
+                    out.method_probe_path = all.pop();
+                }
+                other if other.starts_with("expect.") => {
+                    return Err(err(
+                        key,
+                        "unknown setting; use expect.methods, expect.headers, expect.cookies or expect.query_strings"
+                            .into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The `key=value` words of a description, in order; the value is an error for an unclosed `[`.
+/// Splits only at ASCII bytes, so every slice is on a character boundary.
+fn settings_words(s: &str) -> Vec<(&str, Result<&str, String>)> {
+    let b = s.as_bytes();
+    let sep = |c: u8| c.is_ascii_whitespace() || c == b';';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && sep(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !sep(b[i]) && b[i] != b'=' {
+            i += 1;
+        }
+        let key = &s[start..i];
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != b'=' {
+            continue;
+        }
+        if key.is_empty() {
+            // A stray `=`: skip it.
+            i = j + 1;
+            continue;
+        }
+        i = j + 1;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i < b.len() && b[i] == b'[' {
+            let from = i + 1;
+            match s[from..].find(']') {
+                Some(len) => {
+                    out.push((key, Ok(&s[from..from + len])));
+                    i = from + len + 1;
+                }
+                None => {
+                    out.push((key, Err("a list opened with [ is not closed with ]".into())));
+                    i = b.len();
+                }
+            }
+        } else {
+            let from = i;
+            while i < b.len() && !sep(b[i]) {
+                i += 1;
+            }
+            out.push((key, Ok(s[from..i].trim_end_matches(['.', ',']))));
+        }
+    }
+    out
 }
 
 fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation, EventError> {
@@ -622,7 +704,7 @@ fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation,
     }
     // Often null: tolerated.
     let description = opt_str_field(inner_obj, at, "AlarmDescription")?;
-    let request = request_for_alarm(&alarm.name, ids, description)?;
+    let request = request_for_alarm(&alarm.name, ids, description, &format!("{at}.AlarmDescription"))?;
     Ok(Invocation { source: EventSource::Sns, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
 }
 

@@ -28,3 +28,18 @@ fn every_check_has_complete_metadata_and_a_unique_kebab_case_id() {
         assert!(m.docs_url.starts_with("https://"), "{}", m.id);
     }
 }
+
+/// The README's IAM list names every action the code calls (template.yaml is checked against
+/// the same list by tests/template.rs).
+#[test]
+fn readme_iam_list_names_every_action_the_code_calls() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("### IAM permissions").expect("README has an IAM permissions section");
+    let section = &readme[start..];
+    let section = &section[..section[4..].find("\n#").map_or(section.len(), |e| e + 4)];
+    for action in cf_origin_doctor::inventory::AWS_ACTIONS {
+        let (_, name) = action.split_once(':').unwrap();
+        let listed = section.contains(&format!("`{name}`")) || section.contains(&format!("`{action}`"));
+        assert!(listed, "README's IAM permissions section does not list {action}");
+    }
+}

@@ -31,6 +31,7 @@ fn every_sample_in_events_is_covered() {
         names,
         [
             "alarm-action-composite.json",
+            "alarm-action-expect.json",
             "alarm-action-metric-math.json",
             "alarm-action-metric.json",
             "alarm-action-ok.json",
@@ -60,12 +61,12 @@ fn step_functions_task_input_carries_expectations_and_publish_override() {
     assert_eq!(inv.source, EventSource::Direct);
     let Action::Diagnose(d) = &inv.action else { panic!() };
     assert_eq!(d.request.paths, vec!["/", "/api/health"]);
-    let x = d.expect.as_ref().expect("expect parsed");
+    let x = &d.request.expect;
     assert_eq!(x.methods, vec!["GET", "POST"]);
     assert_eq!(x.headers, vec!["Authorization"]);
     assert_eq!(x.cookies, vec!["session"]);
     assert_eq!(x.query_strings, vec!["v"]);
-    assert_eq!(d.method_probe_path.as_deref(), Some("/api/health"));
+    assert_eq!(d.request.method_probe_path.as_deref(), Some("/api/health"));
     assert_eq!(d.publish.as_ref().and_then(|p| p.enabled), Some(false));
     assert!(d.role_arn.is_none());
 }
@@ -80,13 +81,13 @@ fn camel_case_extras_and_publish_detail() {
     )
     .unwrap();
     let Action::Diagnose(d) = inv.action else { panic!() };
-    assert_eq!(d.method_probe_path.as_deref(), Some("/form"));
+    assert_eq!(d.request.method_probe_path.as_deref(), Some("/form"));
     assert_eq!(d.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/Doctor"));
     let p = d.publish.unwrap();
     assert_eq!(p.topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:123456789012:t"));
     assert_eq!(p.min_status.as_deref(), Some("warn"));
     assert_eq!(p.enabled, None);
-    assert_eq!(d.expect.unwrap().query_strings, vec!["q"]);
+    assert_eq!(d.request.expect.query_strings, vec!["q"]);
 }
 
 #[test]
@@ -117,6 +118,98 @@ fn composite_alarm_without_distribution_is_a_clear_error() {
     let mut ev = sample("alarm-action-composite.json");
     ev["alarmData"]["configuration"]["description"] = json!("Site down. DistributionId=E2QWRUHEXAMPLE");
     assert_eq!(diagnosed(&parse(&ev, ParseOptions::default()).unwrap()).0, "E2QWRUHEXAMPLE");
+}
+
+#[test]
+fn alarm_description_carries_paths_and_expectations() {
+    let inv = ok("alarm-action-expect.json");
+    assert_eq!(inv.alarm.as_ref().unwrap().name, "checkout-5xx");
+    let Action::Diagnose(d) = &inv.action else { panic!("not a diagnosis") };
+    assert_eq!(d.request.distribution_id.as_str(), "E2QWRUHEXAMPLE");
+    assert_eq!(d.request.paths, vec!["/", "/api/echo"]);
+    assert_eq!(d.request.expect.methods, vec!["POST", "OPTIONS"]);
+    assert_eq!(d.request.expect.cookies, vec!["session"]);
+    assert!(d.request.expect.headers.is_empty() && d.request.expect.query_strings.is_empty());
+    assert_eq!(d.request.method_probe_path.as_deref(), Some("/api/echo"));
+    // Without the description the same alarm asks for nothing beyond the default path.
+    let bare = with(sample("alarm-action-expect.json"), "/alarmData/configuration/description", json!(null));
+    let Action::Diagnose(d) = parse(&bare, ParseOptions::default()).unwrap().action else { panic!() };
+    assert!(d.request.expect.is_empty() && d.request.method_probe_path.is_none());
+    assert_eq!(d.request.paths, vec!["/"]);
+}
+
+/// The request an alarm whose description is `desc` asks for, in each of the three alarm shapes.
+fn from_description(desc: &str) -> Vec<Result<cf_origin_doctor::request::DiagnoseRequest, EventError>> {
+    let mut action = sample("alarm-action-composite.json");
+    action["alarmData"]["configuration"]["description"] = json!(desc);
+    let eb = {
+        let mut ev = sample("eventbridge-alarm-state-change.json");
+        ev["detail"]["configuration"]["description"] = json!(desc);
+        ev["detail"]["configuration"]["metrics"] = json!([]);
+        ev
+    };
+    let sns = sns_message_edit(|m| {
+        m["AlarmDescription"] = json!(desc);
+        m["Trigger"]["Dimensions"] = json!([]);
+    });
+    [action, eb, sns]
+        .iter()
+        .map(|ev| {
+            parse(ev, ParseOptions::default()).map(|inv| match inv.action {
+                Action::Diagnose(d) => d.request,
+                Action::NothingToDiagnose { reason } => panic!("{reason}"),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn description_settings_syntax_in_every_alarm_shape() {
+    let desc = "Login broken; see runbook (error rate = 5%).\nDistributionId = E2QWRUHEXAMPLE\n\
+                expect.methods = [post, PUT] expect.headers=Authorization,X-Tenant expect.Cookies=session;\
+                expect.queryStrings=lang,page paths=[/login, /] method_probe_path=/api/echo.";
+    for got in from_description(desc) {
+        let r = got.unwrap();
+        assert_eq!(r.distribution_id.as_str(), "E2QWRUHEXAMPLE");
+        assert_eq!(r.paths, vec!["/login", "/"]);
+        assert_eq!(r.expect.methods, vec!["POST", "PUT"]);
+        assert_eq!(r.expect.headers, vec!["Authorization", "X-Tenant"]);
+        assert_eq!(r.expect.cookies, vec!["session"]);
+        assert_eq!(r.expect.query_strings, vec!["lang", "page"]);
+        assert_eq!(r.method_probe_path.as_deref(), Some("/api/echo"));
+    }
+    // Prose only (with stray `=` and brackets): the id alone, nothing expected.
+    for got in from_description("= [x] DistributionId=EPROSE1, a=b ratio=[1 / 2] ==") {
+        let r = got.unwrap();
+        assert_eq!(r.distribution_id.as_str(), "EPROSE1");
+        assert!(r.expect.is_empty(), "{:?}", r.expect);
+    }
+}
+
+#[test]
+fn bad_description_settings_are_invalid_requests_naming_the_description() {
+    for (desc, needle) in [
+        ("DistributionId=E1 expect.method=POST", "expect.method"),
+        ("DistributionId=E1 expect.methods=FETCH", "FETCH"),
+        ("DistributionId=E1 expect.headers=[Bad Header]", "Bad"),
+        ("DistributionId=E1 expect.methods=[POST", "not closed"),
+        ("DistributionId=E1 method_probe_path=/a method_probe_path=/b", "one method probe path"),
+        ("DistributionId=E1 method_probe_path=[/a, /b]", "one method probe path"),
+    ] {
+        for (shape, got) in ["action", "eventbridge", "sns"].iter().zip(from_description(desc)) {
+            let e = got.expect_err(desc);
+            let EventError::Invalid { path, reason } = &e else { panic!("{shape} {desc}: {e:?}") };
+            assert!(path.ends_with("description") || path.ends_with("AlarmDescription"), "{shape}: {path}");
+            assert!(reason.contains(needle), "{shape} {desc}: {reason}");
+        }
+    }
+    // A path or id that fails the request's own checks is a request error.
+    for desc in ["DistributionId=E1 paths=relative", "DistributionId=e-lower", "DistributionId=E1 method_probe_path=x"]
+    {
+        for got in from_description(desc) {
+            assert!(matches!(got, Err(EventError::Request(_))), "{desc}: {got:?}");
+        }
+    }
 }
 
 #[test]

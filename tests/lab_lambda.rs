@@ -54,6 +54,30 @@ async fn topic_and_queue(lab: &Lab) -> (String, String, aws_sdk_sqs::Client) {
     (topic, queue_url, sqs)
 }
 
+/// A queue subscribed to `topic` with a subscription filter policy on the message attributes.
+async fn filtered_queue(lab: &Lab, topic: &str, name: &str, policy: &str) -> String {
+    let sns = aws_sdk_sns::Client::new(&lab.sdk);
+    let sqs = aws_sdk_sqs::Client::new(&lab.sdk);
+    let queue_url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    sns.subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("FilterPolicy", policy)
+        .send()
+        .await
+        .unwrap();
+    queue_url
+}
+
 async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<String> {
     let out = sqs
         .receive_message()
@@ -78,6 +102,15 @@ async fn alarm_action_diagnoses_and_publishes_to_sns_read_back_from_sqs() {
     let (id, mut env) = secret_distribution(&lab).await;
     let (topic, queue_url, sqs) = topic_and_queue(&lab).await;
     env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), topic.clone()));
+    // Subscribers filter on the message attributes: one wants this cause, one only passes.
+    let this_cause = filtered_queue(
+        &lab,
+        &topic,
+        "redirect-loops",
+        r#"{"status": ["fail"], "primary_finding": ["redirect-loop-origin-forces-https"]}"#,
+    )
+    .await;
+    let only_pass = filtered_queue(&lab, &topic, "passes", r#"{"status": ["pass"]}"#).await;
 
     let run = run_function(LAMBDA, &env, &event_file("alarm-action-metric.json", &id), 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);
@@ -130,6 +163,12 @@ async fn alarm_action_diagnoses_and_publishes_to_sns_read_back_from_sqs() {
     assert_eq!(attr("severity"), r["highest_severity"].as_str().unwrap());
     assert_eq!(attr("distribution_id"), id);
     assert_eq!(attr("primary_finding"), "redirect-loop-origin-forces-https");
+    for k in ["status", "severity", "distribution_id", "primary_finding"] {
+        assert_eq!(envelope["MessageAttributes"][k]["Type"], "String", "{k}");
+    }
+    // The filter policies select on those attributes.
+    assert_eq!(receive(&sqs, &this_cause).await.len(), 1, "the matching filtered subscriber got nothing");
+    assert!(receive(&sqs, &only_pass).await.is_empty(), "a pass-only subscriber got a failing report");
 
     // Logs: JSON lines with the request id, an embedded-metric line, no secret.
     assert!(!run.stdout.contains(SECRET));
@@ -209,4 +248,35 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
     let run = run_function(LAMBDA, &env, &event_file("direct.json", &lab.distribution_id), 3_000).await;
     assert_eq!(run.kind, "error");
     assert_eq!(run.body["errorType"], "DeadlineExceeded", "{:#}", run.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_description_with_expectations_changes_the_diagnosis() {
+    // The behavior allows only GET and HEAD; the app needs POST. Only the alarm description says so.
+    let lab = Lab::start(Scenario::MethodNotAllowed).await;
+    let env = lab.lambda_env();
+    let event = event_file("alarm-action-expect.json", &lab.distribution_id);
+
+    let run = run_function(LAMBDA, &env, &event, 60_000).await;
+    assert_eq!(run.kind, "response", "{:#}", run.body);
+    let r = &run.body;
+    assert_eq!(r["trigger"]["alarm"]["name"], "checkout-5xx");
+    assert_eq!(r["status"], "fail", "{r:#}");
+    assert_eq!(r["verdict"]["primary"], "method-not-allowed", "{r:#}");
+    let probes = r["observations"]["probes"].as_array().unwrap();
+    let posts: Vec<&Value> = probes.iter().filter(|p| p["method"] == "POST").collect();
+    assert_eq!(posts.len(), 1, "one POST, to the declared path only: {probes:#?}");
+    assert!(posts[0]["hops"][0]["url"].as_str().unwrap().ends_with("/api/echo"));
+    assert!(probes.iter().any(|p| p["method"] == "OPTIONS"), "declared methods bring an OPTIONS probe");
+    assert_schema_valid(r);
+
+    // The same alarm without the description: nothing tells the diagnosis about POST.
+    let mut bare: Value = serde_json::from_str(&event).unwrap();
+    bare["alarmData"]["configuration"]["description"] = Value::Null;
+    let run = run_function(LAMBDA, &env, &bare.to_string(), 60_000).await;
+    assert_eq!(run.kind, "response", "{:#}", run.body);
+    assert_ne!(run.body["verdict"]["primary"], "method-not-allowed", "{:#}", run.body);
+    assert!(run.body["findings"].as_array().unwrap().iter().all(|f| f["id"] != "method-not-allowed"));
+    let probes = run.body["observations"]["probes"].as_array().unwrap();
+    assert!(probes.iter().all(|p| p["method"] == "GET" || p["method"] == "HEAD"), "{probes:#?}");
 }

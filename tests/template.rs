@@ -118,3 +118,43 @@ fn the_alarm_invokes_the_function_with_the_cloudwatch_alarms_principal() {
     assert!(perm.contains("Principal: lambda.alarms.cloudwatch.amazonaws.com"));
     assert!(perm.contains("SourceArn: !GetAtt ErrorRateAlarm.Arn"));
 }
+
+/// cfn-lint (pinned in scripts/requirements-lab.txt, installed into `.venv` by scripts/test)
+/// passes on the template, so the lint is part of the test run and not only of CI.
+#[test]
+fn cfn_lint_passes_on_the_template() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let lint = format!("{root}/.venv/bin/cfn-lint");
+    let out = std::process::Command::new(&lint)
+        .arg("template.yaml")
+        .current_dir(root)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {lint}: {e} (scripts/test installs it into .venv)"));
+    assert!(
+        out.status.success(),
+        "cfn-lint failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The template's alarm description, with its parameters filled in, is read back by the event
+/// parser: the distribution and the diagnosis settings reach the request.
+#[test]
+fn the_alarm_description_carries_the_settings_parameter_to_the_diagnosis() {
+    let line = resource("ErrorRateAlarm").into_iter().find(|l| l.trim().starts_with("AlarmDescription:")).unwrap();
+    let sub = line.split_once("!Sub").unwrap().1.trim().trim_matches('\'');
+    let description = sub
+        .replace("${AlarmDistributionId}", "E2QWRUHEXAMPLE")
+        .replace("${AlarmDiagnosisSettings}", "paths=/,/checkout expect.methods=[POST] method_probe_path=/api/echo");
+    assert!(!description.contains("${"), "unfilled parameter in {description}");
+    let event = serde_json::json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a",
+        "state": {"value": "ALARM"}, "configuration": {"description": description, "metrics": []}}});
+    let inv = cf_origin_doctor::event::parse(&event, Default::default()).unwrap();
+    let cf_origin_doctor::event::Action::Diagnose(d) = inv.action else { panic!("not a diagnosis") };
+    assert_eq!(d.request.distribution_id.as_str(), "E2QWRUHEXAMPLE");
+    assert_eq!(d.request.paths, vec!["/", "/checkout"]);
+    assert_eq!(d.request.expect.methods, vec!["POST"]);
+    assert_eq!(d.request.method_probe_path.as_deref(), Some("/api/echo"));
+}
