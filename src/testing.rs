@@ -279,6 +279,7 @@ pub fn security_group(id: &str, ingress: Vec<SgRule>) -> SecurityGroup {
         group_id: id.into(),
         group_name: format!("{id}-name"),
         vpc_id: Some("vpc-0fixture".into()),
+        owner_id: Some("123456789012".into()),
         ingress,
         egress: vec![SgRule { ip_protocol: "-1".into(), ipv4_ranges: vec!["0.0.0.0/0".into()], ..Default::default() }],
     }
@@ -297,14 +298,25 @@ pub fn nacl_entry(rule: i32, egress: bool, allow: bool, cidr: &str, ports: Optio
     }
 }
 
-/// The VPC's default ACL as AWS creates it: allow everything both ways (rule 100), then deny.
+/// An IPv6 entry (`Ipv6CidrBlock`) of a network ACL.
+pub fn nacl_entry_v6(rule: i32, egress: bool, allow: bool, cidr: &str, ports: Option<(i32, i32)>) -> NaclEntry {
+    NaclEntry { cidr_block: None, ipv6_cidr_block: Some(cidr.into()), ..nacl_entry(rule, egress, allow, "", ports) }
+}
+
+/// The default ACL of a dual-stack VPC as AWS creates it: allow everything both ways (rule 100
+/// for IPv4, 101 for IPv6), then deny.
 pub fn open_nacl(subnets: &[&str]) -> NetworkAcl {
     NetworkAcl {
         network_acl_id: "acl-0default".into(),
         vpc_id: "vpc-0fixture".into(),
         is_default: true,
         subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
-        entries: vec![nacl_entry(100, false, true, "0.0.0.0/0", None), nacl_entry(100, true, true, "0.0.0.0/0", None)],
+        entries: vec![
+            nacl_entry(100, false, true, "0.0.0.0/0", None),
+            nacl_entry(100, true, true, "0.0.0.0/0", None),
+            nacl_entry_v6(101, false, true, "::/0", None),
+            nacl_entry_v6(101, true, true, "::/0", None),
+        ],
     }
 }
 
@@ -335,6 +347,8 @@ pub fn network_path(entry: &str, groups: Vec<SecurityGroup>) -> NetworkPath {
         subnets: Fetch::fetched(vec![]),
         network_acls: Fetch::fetched(vec![open_nacl(&["subnet-0a", "subnet-0b"])]),
         route_tables: Fetch::fetched(vec![route_table(&["subnet-0a", "subnet-0b"], true)]),
+        referenced_groups: Fetch::fetched(vec![]),
+        targets: vec![],
     }
 }
 
@@ -349,6 +363,12 @@ pub fn network_evidence(policy: OriginProtocolPolicy, lb: OriginResource, path: 
     ev.inventory.origins[0].network = Some(path);
     ev.inventory.cloudfront_prefix_lists.push(cloudfront_prefix_lists("us-east-1"));
     ev
+}
+
+/// Evidence for an ALB origin (HTTPS:443) whose one security group `sg-1` has `rules`.
+pub fn alb_with_rules(policy: OriginProtocolPolicy, rules: Vec<SgRule>) -> Evidence {
+    let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
+    network_evidence(policy, lb, network_path("load-balancer", vec![security_group("sg-1", rules)]))
 }
 
 /// An EC2 instance resource for fixtures.

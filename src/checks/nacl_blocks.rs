@@ -10,9 +10,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html>
 
-use super::net_common::{
-    Cidr, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, edge_gateway_error, nacl_decision, net_origins, network_of,
-};
+use super::net_common::{Family, acl_problems, acl_samples, edge_gateway_error, net_origins, network_of};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{Evidence, Fetch};
 
@@ -29,9 +27,6 @@ pub static META: CheckMeta = CheckMeta {
     fix: "Allow inbound tcp on the origin port from 0.0.0.0/0 (or CloudFront's ranges) and outbound tcp 1024-65535 to 0.0.0.0/0, with rule numbers below any deny that matches them.",
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
 };
-
-/// Reply ports checked outbound (a sample across the ephemeral range).
-const EPHEMERAL_SAMPLE: &[u16] = &[1024, 32768, 49152, 65535];
 
 pub fn run(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
@@ -52,10 +47,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 continue;
             }
         };
-        let samples: Vec<Cidr> = match cloudfront_lists(ev, o.inv.region.as_deref()).ok().and_then(|c| c.v4_entries()) {
-            Some(e) if !e.is_empty() => e,
-            _ => SAMPLE_CLOUDFRONT_RANGES.iter().filter_map(|s| Cidr::parse(s)).collect(),
-        };
+        let samples = acl_samples(ev, o.inv.region.as_deref(), Family::V4);
         let connections = o.connections(ev);
         let mut problems: Vec<(String, String, String)> = Vec::new(); // (acl, observed, expected)
         let mut acl_ids = Vec::new();
@@ -69,53 +61,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 continue;
             };
             for (_, port) in &connections {
-                let mut in_denied = Vec::new();
-                let mut out_denied = Vec::new();
-                for s in &samples {
-                    let host = Cidr { len: 32, ..*s };
-                    let (ok, rule) = nacl_decision(acl, false, &host, *port);
-                    if !ok {
-                        in_denied.push(format!(
-                            "{}/{} (rule {})",
-                            ip(s),
-                            s.len,
-                            rule.map_or("*".into(), |r| r.to_string())
-                        ));
-                    }
-                    for p in EPHEMERAL_SAMPLE {
-                        let (ok, rule) = nacl_decision(acl, true, &host, *p);
-                        if !ok {
-                            out_denied.push(format!(
-                                "{}:{p} (rule {})",
-                                ip(s),
-                                rule.map_or("*".into(), |r| r.to_string())
-                            ));
-                            break;
-                        }
-                    }
-                }
-                if !in_denied.is_empty() {
-                    problems.push((
-                        format!("{} inbound (subnet {subnet})", acl.network_acl_id),
-                        format!(
-                            "tcp {port} denied for {} of {} CloudFront ranges: {}",
-                            in_denied.len(),
-                            samples.len(),
-                            in_denied.join(", ")
-                        ),
-                        format!("allow tcp {port} from 0.0.0.0/0 before any matching deny"),
-                    ));
-                }
-                if !out_denied.is_empty() {
-                    problems.push((
-                        format!("{} outbound (subnet {subnet})", acl.network_acl_id),
-                        format!("replies to CloudFront denied: {}", out_denied.join(", ")),
-                        "allow tcp 1024-65535 to 0.0.0.0/0".into(),
-                    ));
-                }
-                if (!in_denied.is_empty() || !out_denied.is_empty()) && !acl_ids.contains(&acl.network_acl_id) {
+                let found = acl_problems(acl, subnet, &samples, *port);
+                if !found.is_empty() && !acl_ids.contains(&acl.network_acl_id) {
                     acl_ids.push(acl.network_acl_id.clone());
                 }
+                problems.extend(found);
             }
         }
         if problems.is_empty() {
@@ -167,14 +117,6 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         out.push(&META, b.build());
     }
     out
-}
-
-fn ip(c: &Cidr) -> String {
-    if c.v6 {
-        std::net::Ipv6Addr::from(c.addr).to_string()
-    } else {
-        std::net::Ipv4Addr::from(u32::try_from(c.addr).unwrap_or(0)).to_string()
-    }
 }
 
 #[cfg(test)]

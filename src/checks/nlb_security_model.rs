@@ -5,16 +5,16 @@
 //! default for instance targets) the targets see CloudFront's own addresses, so the targets'
 //! security groups must admit CloudFront's origin-facing prefix list on the target port. Groups
 //! written for the VPC CIDR (right when preservation is off, when targets see the NLB's private
-//! addresses) drop CloudFront's connections and viewers get 504. An NLB with security groups is
-//! evaluated like an ALB by `sg-blocks-cloudfront`.
+//! addresses) drop CloudFront's connections and viewers get 504. `ip` targets see CloudFront's
+//! addresses only with preservation on (off by default over TCP/TLS); their groups are those of
+//! the network interface holding the address. Each target is evaluated with its own groups. An
+//! NLB with security groups is evaluated like an ALB by `sg-blocks-cloudfront`.
 //!
 //! Docs: <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>
 
-use super::net_common::{
-    Admission, CfLists, cloudfront_lists, describe_rules, edge_gateway_error, net_origins, network_of, sg_admission,
-};
+use super::net_common::{Admission, Family, describe_rules, edge_gateway_error, net_origins, network_of, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
+use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource, SecurityGroup, TargetGroup};
 
 pub static META: CheckMeta = CheckMeta {
     id: "nlb-security-model",
@@ -24,12 +24,33 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &[
         "elasticloadbalancing:DescribeLoadBalancers SecurityGroups (none)",
         "elasticloadbalancing:DescribeTargetGroupAttributes preserve_client_ip.enabled",
-        "elasticloadbalancing:DescribeTargetHealth and ec2:DescribeInstances of the targets",
+        "elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances (instance targets) and ec2:DescribeNetworkInterfaces (ip targets)",
         "ec2:DescribeSecurityGroups of the targets",
     ],
     fix: "Allow the CloudFront prefix list on the target port in the targets' security groups (or recreate the NLB with a security group that admits CloudFront and let the targets admit that group).",
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html",
 };
+
+/// One target whose groups do not admit CloudFront.
+struct BlockedTarget {
+    target_group: String,
+    preserve: String,
+    target: String,
+    port: u16,
+    groups: Vec<String>,
+    rules: String,
+}
+
+/// Whether the targets of `tg` see CloudFront's addresses: `preserve_client_ip.enabled`, whose
+/// default is on for instance targets and for ip targets over UDP, off for ip targets over
+/// TCP/TLS (those see the load balancer's private addresses).
+fn preservation(tg: &TargetGroup) -> (bool, String) {
+    if let Some(v) = tg.attributes.value().and_then(|a| a.get("preserve_client_ip.enabled")) {
+        return (!v.eq_ignore_ascii_case("false"), v.clone());
+    }
+    let on = tg.target_type == "instance" || matches!(tg.protocol.as_str(), "UDP" | "TCP_UDP");
+    (on, format!("{on} (default for {} targets over {})", tg.target_type, tg.protocol))
+}
 
 pub fn run(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
@@ -44,16 +65,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if lb.lb_type != "network" || !lb.security_groups.is_empty() || net.entry != "targets" {
             continue;
         }
-        let groups = match &net.security_groups {
-            Fetch::Fetched { value } => value,
-            other => {
-                out.unverified(
-                    &META,
-                    format!("whether the targets of network load balancer {} admit CloudFront", lb.name),
-                    other.missing_reason().unwrap_or_default(),
-                );
-                continue;
-            }
+        let Some(sg) = sg_context(ev, &o, net) else {
+            out.unverified(
+                &META,
+                format!("whether the targets of network load balancer {} admit CloudFront", lb.name),
+                net.security_groups.missing_reason().unwrap_or_default(),
+            );
+            continue;
         };
         let Some(tgs) = lb.target_groups.value() else {
             out.unverified(
@@ -63,31 +81,63 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             );
             continue;
         };
-        let cf = cloudfront_lists(ev, o.inv.region.as_deref()).unwrap_or(CfLists { v4: None, v6: None });
-        let referenced: &[crate::evidence::PrefixList] =
-            net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
-        let mut blocked: Vec<(String, u16, String)> = Vec::new(); // (target group, port, preserve)
-        for tg in tgs.iter().filter(|tg| tg.target_type == "instance") {
-            let preserve = tg
-                .attributes
-                .value()
-                .and_then(|a| a.get("preserve_client_ip.enabled").cloned())
-                .unwrap_or_else(|| "true (default for instance targets)".into());
-            if preserve.starts_with("false") {
+        let mut blocked: Vec<BlockedTarget> = Vec::new();
+        for tg in tgs.iter().filter(|tg| matches!(tg.target_type.as_str(), "instance" | "ip")) {
+            let (on, preserve) = preservation(tg);
+            if !on {
                 continue;
             }
-            let mut ports: Vec<u16> = tg.health.value().into_iter().flatten().filter_map(|h| h.port).collect();
-            if ports.is_empty() {
-                ports.extend(tg.port);
+            // (target, port, its groups); evidence recorded before per-target groups were kept
+            // evaluates the targets' groups together.
+            let mut targets: Vec<(String, u16, Fetch<Vec<String>>)> = Vec::new();
+            if let Some(reason) = tg.health.missing_reason() {
+                out.unverified(&META, format!("the targets of target group {} of {}", tg.name, lb.name), reason);
             }
-            ports.sort_unstable();
-            ports.dedup();
-            for port in ports {
-                match sg_admission(groups, port, &cf, referenced) {
-                    Admission::Blocked => blocked.push((tg.name.clone(), port, preserve.clone())),
+            for h in tg.health.value().into_iter().flatten() {
+                let Some(port) = h.port.or(tg.port) else {
+                    continue;
+                };
+                let groups =
+                    match net.targets.iter().find(|t| t.target_group_arn == tg.arn && t.target_id == h.target_id) {
+                        Some(t) => t.security_groups.clone(),
+                        None if net.targets.is_empty() => Fetch::fetched(net.security_group_ids.clone()),
+                        None => continue,
+                    };
+                let name =
+                    match net.targets.iter().find(|t| t.target_id == h.target_id && t.network_interface_id.is_some()) {
+                        Some(t) => {
+                            format!("{} ({})", h.target_id, t.network_interface_id.as_deref().unwrap_or_default())
+                        }
+                        None => h.target_id.clone(),
+                    };
+                targets.push((name, port, groups));
+            }
+            for (target, port, ids) in targets {
+                let ids = match ids {
+                    Fetch::Fetched { value } => value,
+                    other => {
+                        out.unverified(
+                            &META,
+                            format!("whether target {target} of {} admits CloudFront on tcp {port}", lb.name),
+                            other.missing_reason().unwrap_or_default(),
+                        );
+                        continue;
+                    }
+                };
+                let groups: Vec<SecurityGroup> =
+                    sg.groups.iter().filter(|g| ids.contains(&g.group_id)).cloned().collect();
+                match sg.admission_of(&groups, port, Family::V4) {
+                    Admission::Blocked => blocked.push(BlockedTarget {
+                        target_group: tg.name.clone(),
+                        preserve: preserve.clone(),
+                        rules: describe_rules(net, &groups, port),
+                        target,
+                        port,
+                        groups: ids,
+                    }),
                     Admission::Unknown(reason) => out.unverified(
                         &META,
-                        format!("whether {}'s targets admit CloudFront on tcp {port}", lb.name),
+                        format!("whether target {target} of {} admits CloudFront on tcp {port}", lb.name),
                         reason,
                     ),
                     _ => {}
@@ -97,7 +147,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if blocked.is_empty() {
             continue;
         }
-        let pl_id = cf.v4_id().unwrap_or("<pl-id of com.amazonaws.global.cloudfront.origin-facing>").to_string();
+        let pl_id = sg.cf.v4_id().unwrap_or("<pl-id of com.amazonaws.global.cloudfront.origin-facing>").to_string();
         let mut evidence = vec![
             EvidenceItem::new(
                 Source::Config,
@@ -116,28 +166,38 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             EvidenceItem::new(Source::Network, format!("network load balancer {} SecurityGroups", lb.name), "none")
                 .expected("none is fine if the targets' groups admit CloudFront"),
         ];
-        for (tg, port, preserve) in &blocked {
-            evidence.push(EvidenceItem::new(
-                Source::Network,
-                format!("target group {tg} preserve_client_ip.enabled"),
-                format!("{preserve}: the targets see CloudFront's addresses on tcp {port}"),
-            ));
+        let mut seen_groups = Vec::new();
+        for b in &blocked {
+            let key = format!("{}:{}", b.target_group, b.port);
+            if !seen_groups.contains(&key) {
+                evidence.push(EvidenceItem::new(
+                    Source::Network,
+                    format!("target group {} preserve_client_ip.enabled", b.target_group),
+                    format!("{}: the targets see CloudFront's addresses on tcp {}", b.preserve, b.port),
+                ));
+                seen_groups.push(key);
+            }
             evidence.push(
-                EvidenceItem::new(Source::Network, "targets' security groups", describe_rules(groups, *port))
-                    .expected(format!("an inbound rule tcp {port} from {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})")),
+                EvidenceItem::new(Source::Network, format!("security groups of target {}", b.target), b.rules.clone())
+                    .expected(format!("an inbound rule tcp {} from {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})", b.port)),
             );
         }
         let seen = edge_gateway_error(ev);
         if let Some((subject, what)) = &seen {
             evidence.push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()));
         }
-        let group = net.security_group_ids.first().cloned().unwrap_or_else(|| "<target-sg>".into());
-        let port = blocked[0].1;
+        let first = &blocked[0];
+        let group = first.groups.first().cloned().unwrap_or_else(|| "<target-sg>".into());
+        let port = first.port;
         let mut b = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
             .summary(format!(
-                "Network load balancer {} has no security groups, so its targets see CloudFront's addresses, but the targets' groups ({}) do not admit CloudFront on tcp {port}.",
+                "Network load balancer {} has no security groups, so its targets see CloudFront's addresses, but the groups of {} do not admit CloudFront on tcp {port}.",
                 lb.name,
-                net.security_group_ids.join(", ")
+                blocked
+                    .iter()
+                    .map(|b| format!("target {} ({})", b.target, if b.groups.is_empty() { "no groups".to_string() } else { b.groups.join(", ") }))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .observed(seen.is_some())
             .evidence(evidence)
@@ -153,8 +213,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn);
-        for g in &net.security_group_ids {
-            b = b.resource("security-group", g);
+        let mut listed: Vec<&String> = Vec::new();
+        for g in blocked.iter().flat_map(|b| &b.groups) {
+            if !listed.contains(&g) {
+                b = b.resource("security-group", g);
+                listed.push(g);
+            }
         }
         out.push(&META, b.build());
     }
@@ -223,5 +287,95 @@ mod tests {
         let out = run(&e);
         assert!(out.findings.is_empty());
         assert!(out.unverified.iter().any(|u| u.reason.contains("ec2:DescribeInstances")));
+    }
+
+    /// An NLB whose one target group of `target_type` holds `targets` (id, its groups), each
+    /// group admitting what `rules` says.
+    fn ev_targets(
+        target_type: &str,
+        preserve: Option<&str>,
+        targets: &[(&str, Fetch<Vec<String>>)],
+        groups: Vec<crate::evidence::SecurityGroup>,
+    ) -> Evidence {
+        let mut e = ev(vec![], preserve);
+        if let Some(OriginResource::LoadBalancer(lb)) = e.inventory.origins[0].resource.value().cloned().as_mut() {
+            if let Fetch::Fetched { value } = &mut lb.target_groups {
+                value[0].target_type = target_type.into();
+                value[0].health = Fetch::fetched(
+                    targets
+                        .iter()
+                        .map(|(id, _)| TargetHealth {
+                            target_id: id.to_string(),
+                            port: Some(8080),
+                            state: "healthy".into(),
+                            reason: None,
+                            description: None,
+                        })
+                        .collect(),
+                );
+            }
+            e.inventory.origins[0].resource = Fetch::fetched(OriginResource::LoadBalancer(lb.clone()));
+        }
+        let mut path = network_path("targets", groups);
+        path.targets = targets
+            .iter()
+            .map(|(id, g)| crate::evidence::TargetNetwork {
+                target_group_arn: "arn:tg/1".into(),
+                target_id: id.to_string(),
+                target_type: target_type.into(),
+                network_interface_id: (target_type == "ip").then(|| format!("eni-{id}")),
+                security_groups: g.clone(),
+            })
+            .collect();
+        e.inventory.origins[0].network = Some(path);
+        e
+    }
+
+    fn ids(v: &[&str]) -> Fetch<Vec<String>> {
+        Fetch::fetched(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn ip_targets_are_judged_by_their_interface_groups_when_client_ip_is_preserved() {
+        let groups = || vec![security_group("sg-vpc", vec![sg_rule_cidr(8080, 8080, &["10.0.0.0/16"])])];
+        let out = run(&ev_targets("ip", Some("true"), &[("10.0.1.50", ids(&["sg-vpc"]))], groups()));
+        assert_eq!(out.findings.len(), 1, "{:?}", out.unverified);
+        let f = &out.findings[0];
+        assert!(f.summary.contains("target 10.0.1.50 (eni-10.0.1.50) (sg-vpc)"), "{}", f.summary);
+        assert!(f.resources.iter().any(|r| r.kind == "security-group" && r.id == "sg-vpc"));
+        // Over TCP, ip targets see the NLB's own addresses unless preservation is turned on.
+        let out = run(&ev_targets("ip", None, &[("10.0.1.50", ids(&["sg-vpc"]))], groups()));
+        assert!(out.findings.is_empty() && out.unverified.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn each_target_is_evaluated_with_its_own_groups() {
+        let groups = vec![
+            security_group("sg-open", vec![sg_rule_prefix_list(8080, 8080, CF_PREFIX_LIST)]),
+            security_group("sg-vpc", vec![sg_rule_cidr(8080, 8080, &["10.0.0.0/16"])]),
+        ];
+        let out =
+            run(&ev_targets("instance", None, &[("i-ok", ids(&["sg-open"])), ("i-bad", ids(&["sg-vpc"]))], groups));
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert!(f.summary.contains("target i-bad (sg-vpc)") && !f.summary.contains("i-ok"), "{}", f.summary);
+        assert!(!f.resources.iter().any(|r| r.id == "sg-open"));
+    }
+
+    #[test]
+    fn an_ip_target_without_a_known_interface_is_unverified_not_passed() {
+        let missing = Fetch::NotFound {
+            action: "ec2:DescribeNetworkInterfaces".into(),
+            message: "no network interface holds 192.168.9.9".into(),
+        };
+        let out = run(&ev_targets("ip", Some("true"), &[("192.168.9.9", missing)], vec![]));
+        assert!(out.findings.is_empty());
+        assert!(
+            out.unverified
+                .iter()
+                .any(|u| u.what.contains("192.168.9.9") && u.reason.contains("DescribeNetworkInterfaces")),
+            "{:?}",
+            out.unverified
+        );
     }
 }

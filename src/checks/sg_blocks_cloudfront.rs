@@ -15,8 +15,8 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html>
 
 use super::net_common::{
-    Admission, CfLists, cloudfront_lists, describe_rules, edge_gateway_error, net_origins, network_of, origin_answered,
-    sg_admission,
+    Admission, Family, describe_rules, edge_gateway_error, group_only_sources, net_origins, network_of,
+    origin_answered, sg_context,
 };
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
@@ -57,39 +57,28 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if net.entry == "targets" || net.security_group_ids.is_empty() {
             continue;
         }
-        let groups = match &net.security_groups {
-            Fetch::Fetched { value } => value,
-            other => {
-                out.unverified(
-                    &META,
-                    format!(
-                        "whether security groups {} of origin {} admit CloudFront",
-                        net.security_group_ids.join(", "),
-                        o.origin.id
-                    ),
-                    other.missing_reason().unwrap_or_default(),
-                );
-                continue;
-            }
+        let Some(sg) = sg_context(ev, &o, net) else {
+            out.unverified(
+                &META,
+                format!(
+                    "whether security groups {} of origin {} admit CloudFront",
+                    net.security_group_ids.join(", "),
+                    o.origin.id
+                ),
+                net.security_groups.missing_reason().unwrap_or_default(),
+            );
+            continue;
         };
-        let (cf, cf_missing) = match cloudfront_lists(ev, o.inv.region.as_deref()) {
-            Ok(cf) => (cf, None),
-            Err(reason) => (CfLists { v4: None, v6: None }, Some(reason)),
-        };
-        let referenced: &[crate::evidence::PrefixList] =
-            net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
+        let (groups, cf) = (sg.groups, &sg.cf);
         let connections = o.connections(ev);
         let mut blocked = Vec::new();
         for (scheme, port) in &connections {
-            match sg_admission(groups, *port, &cf, referenced) {
+            match sg.admission(*port, Family::V4) {
                 Admission::Blocked => blocked.push((*scheme, *port)),
                 Admission::Unknown(reason) => out.unverified(
                     &META,
                     format!("whether origin {}'s security groups admit CloudFront on tcp {port}", o.origin.id),
-                    match &cf_missing {
-                        Some(m) => format!("{reason} ({m})"),
-                        None => reason,
-                    },
+                    reason,
                 ),
                 _ => {}
             }
@@ -109,15 +98,23 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 connections.iter().map(|(s, p)| format!("{}:{p}", s.as_str())).collect::<Vec<_>>().join(" and ")
             ),
         )];
+        let mut group_only = Vec::new();
         for (_, port) in &blocked {
             evidence.push(
                 EvidenceItem::new(
                     Source::Network,
                     format!("security groups of {} ({})", o.origin.id, net.entry),
-                    describe_rules(groups, *port),
+                    describe_rules(net, groups, *port),
                 )
                 .expected(format!("an inbound rule tcp {port} from {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})")),
             );
+            for note in group_only_sources(net, groups, *port) {
+                evidence.push(
+                    EvidenceItem::new(Source::Network, format!("security-group sources on tcp {port}"), note.clone())
+                        .expected("CloudFront's addresses are in no security group: a group source never admits them"),
+                );
+                group_only.push(note);
+            }
         }
         let observed = edge_gateway_error(ev);
         if let Some((subject, what)) = &observed {
@@ -133,11 +130,16 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let ports: Vec<String> = blocked.iter().map(|(_, p)| p.to_string()).collect();
         let mut b = FindingBuilder::new(&META, if all_blocked { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
-                "No inbound rule of {} admits CloudFront on tcp {} for origin {}: CloudFront's connections are dropped{}.",
+                "No inbound rule of {} admits CloudFront on tcp {} for origin {}: CloudFront's connections are dropped{}.{}",
                 net.security_group_ids.join(", "),
                 ports.join(" and "),
                 o.origin.id,
-                if all_blocked { "" } else { " for one of the two protocols match-viewer uses" }
+                if all_blocked { "" } else { " for one of the two protocols match-viewer uses" },
+                if group_only.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {} (a security-group source never matches CloudFront's addresses).", group_only.join("; "))
+                }
             ))
             .observed(observed.is_some())
             .evidence(evidence)
@@ -298,5 +300,23 @@ mod tests {
         ));
         assert_eq!(out.findings.len(), 1);
         assert!(out.findings[0].resources.iter().any(|r| r.kind == "instance" && r.id == "i-0abc"));
+    }
+
+    #[test]
+    fn a_rule_admitting_only_another_group_is_blocked_and_names_the_group() {
+        let mut ev = ev_with(
+            OriginProtocolPolicy::HttpsOnly,
+            vec![crate::evidence::SgRule { group_ids: vec!["sg-0web".into()], ..sg_rule_cidr(443, 443, &[]) }],
+        );
+        let net = ev.inventory.origins[0].network.as_mut().unwrap();
+        net.referenced_groups = Fetch::fetched(vec![crate::evidence::SecurityGroup {
+            group_name: "web-tier".into(),
+            ..security_group("sg-0web", vec![])
+        }]);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.unverified);
+        let f = &out.findings[0];
+        assert!(f.summary.contains("sg-0123 admits only sg-0web (web-tier) on tcp 443"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.observed.contains("group sg-0web (web-tier)")), "{f:#?}");
     }
 }

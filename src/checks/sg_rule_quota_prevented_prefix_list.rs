@@ -9,9 +9,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html#managed-prefix-lists-weight>
 
-use super::net_common::{cloudfront_lists, net_origins, network_of, sg_admission};
+use super::net_common::{Family, SgContext, net_origins, network_of, sg_admission, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, Fetch, PrefixList, SecurityGroup};
+use crate::evidence::{Evidence, PrefixList, SecurityGroup};
 
 pub static META: CheckMeta = CheckMeta {
     id: "sg-rule-quota-prevented-prefix-list",
@@ -61,19 +61,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let Ok(Some(net)) = network_of(&o) else {
             continue;
         };
-        let Fetch::Fetched { value: groups } = &net.security_groups else {
+        let Some(SgContext { groups, cf, cf_missing: None, lists: referenced, .. }) = sg_context(ev, &o, net) else {
             continue;
         };
-        let Ok(cf) = cloudfront_lists(ev, o.inv.region.as_deref()) else {
-            continue;
-        };
-        let referenced: &[PrefixList] = net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
         // Only where CloudFront is actually left out on a port it uses.
         let blocked: Vec<u16> = o
             .connections(ev)
             .iter()
             .map(|(_, p)| *p)
-            .filter(|p| !sg_admission(groups, *p, &cf, referenced).admits_all())
+            .filter(|p| !sg_admission(groups, *p, &cf, referenced, Family::V4).admits_all())
             .collect();
         if blocked.is_empty() {
             continue;
@@ -128,12 +124,7 @@ mod tests {
     use crate::testing::*;
 
     fn ev(rules: Vec<crate::evidence::SgRule>) -> Evidence {
-        let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
-        network_evidence(
-            OriginProtocolPolicy::HttpsOnly,
-            lb,
-            network_path("load-balancer", vec![security_group("sg-1", rules)]),
-        )
+        alb_with_rules(OriginProtocolPolicy::HttpsOnly, rules)
     }
 
     #[test]

@@ -9,9 +9,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html>
 
-use super::net_common::{Admission, cloudfront_lists, net_origins, network_of, sg_admission};
+use super::net_common::{Admission, Family, SgContext, net_origins, network_of, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch};
+use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
     id: "stale-or-partial-cloudfront-ip-allowlist",
@@ -33,16 +33,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let Ok(Some(net)) = network_of(&o) else {
             continue;
         };
-        let Fetch::Fetched { value: groups } = &net.security_groups else {
-            continue; // sg-blocks-cloudfront reports the unreadable groups
-        };
-        let Ok(cf) = cloudfront_lists(ev, o.inv.region.as_deref()) else {
+        // sg-blocks-cloudfront reports unreadable groups and lists.
+        let Some(sg @ SgContext { cf_missing: None, .. }) = sg_context(ev, &o, net) else {
             continue;
         };
-        let referenced: &[crate::evidence::PrefixList] =
-            net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
+        let cf = &sg.cf;
         for (_, port) in o.connections(ev) {
-            let Admission::Partial { covered, total, missing } = sg_admission(groups, port, &cf, referenced) else {
+            let Admission::Partial { covered, total, missing } = sg.admission(port, Family::V4) else {
                 continue;
             };
             let pl = cf.v4_id().unwrap_or("<pl-id>").to_string();
@@ -92,12 +89,7 @@ mod tests {
     use crate::testing::*;
 
     fn ev(rules: Vec<crate::evidence::SgRule>) -> Evidence {
-        let lb = load_balancer("app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
-        network_evidence(
-            OriginProtocolPolicy::HttpsOnly,
-            lb,
-            network_path("load-balancer", vec![security_group("sg-1", rules)]),
-        )
+        alb_with_rules(OriginProtocolPolicy::HttpsOnly, rules)
     }
 
     #[test]

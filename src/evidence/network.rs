@@ -51,6 +51,9 @@ pub struct NetworkInterface {
     pub subnet_id: Option<String>,
     pub security_groups: Vec<String>,
     pub attached_instance_id: Option<String>,
+    /// Every private IPv4 address of the interface (primary and secondary).
+    #[serde(default)]
+    pub private_ips: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +62,9 @@ pub struct SecurityGroup {
     pub group_id: String,
     pub group_name: String,
     pub vpc_id: Option<String>,
+    /// The account that owns the group.
+    #[serde(default)]
+    pub owner_id: Option<String>,
     /// `IpPermissions`.
     pub ingress: Vec<SgRule>,
     /// `IpPermissionsEgress`.
@@ -79,7 +85,26 @@ pub struct SgRule {
     pub prefix_list_ids: Vec<String>,
     /// Referenced security groups (`UserIdGroupPairs`).
     pub group_ids: Vec<String>,
+    /// The same referenced groups with their owner and VPC, as the rule names them.
+    #[serde(default)]
+    pub group_refs: Vec<GroupRef>,
 }
+
+/// A security group named as the source of a rule (one `UserIdGroupPair`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRef {
+    pub group_id: String,
+    /// The account that owns the referenced group (`UserId`).
+    pub user_id: Option<String>,
+    /// Set when the group is in another (peered) VPC.
+    pub vpc_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+}
+
+/// The security group CloudFront creates for VPC origins: a rule naming it admits CloudFront's
+/// connections through a VPC origin (and only those).
+pub const VPC_ORIGINS_SERVICE_GROUP: &str = "CloudFront-VPCOrigins-Service-SG";
 
 impl SgRule {
     /// Whether the rule's protocol and port range cover TCP port `port`.
@@ -241,6 +266,30 @@ pub struct NetworkPath {
     pub network_acls: Fetch<Vec<NetworkAcl>>,
     /// The VPC's route tables (a subnet uses the one that lists it, else the main one).
     pub route_tables: Fetch<Vec<RouteTable>>,
+    /// The security groups that the rules of `security_groups` name as sources (to say which
+    /// group, owner and VPC a rule admits; a group source never matches CloudFront's addresses).
+    #[serde(default)]
+    pub referenced_groups: Fetch<Vec<SecurityGroup>>,
+    /// With entry `targets`: each load balancer target and the security groups of the network
+    /// interface that receives CloudFront's connections.
+    #[serde(default)]
+    pub targets: Vec<TargetNetwork>,
+}
+
+/// One target of a network load balancer without security groups, as its network sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetNetwork {
+    /// The target group's ARN.
+    pub target_group_arn: String,
+    /// An instance id (`instance` targets) or a private IP address (`ip` targets).
+    pub target_id: String,
+    /// `instance` or `ip`.
+    pub target_type: String,
+    /// The network interface found for an `ip` target (by its private address).
+    pub network_interface_id: Option<String>,
+    /// The security groups of the target's interface(s), or why they are unknown.
+    pub security_groups: Fetch<Vec<String>>,
 }
 
 impl NetworkPath {

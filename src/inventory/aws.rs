@@ -6,7 +6,7 @@
 use super::{ApiError, AwsApi, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery};
 use crate::evidence::{
     Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, Ec2Instance, ElasticIp, Fetch,
-    FunctionAssociation, GeoRestriction, LambdaAssociation, LegacyForwarding, Listener, ListenerAction,
+    FunctionAssociation, GeoRestriction, GroupRef, LambdaAssociation, LegacyForwarding, Listener, ListenerAction,
     ListenerCertificate, ListenerRule, NaclEntry, NetworkAcl, NetworkInterface, Origin, OriginGroup, OriginKind,
     OriginProtocolPolicy, PrefixList, Route, RouteTable, RuleCondition, SecretValue, SecurityGroup, SgRule, SslPolicy,
     Subnet, TargetGroup, TargetHealth, ViewerCertificate, ViewerProtocolPolicy,
@@ -628,7 +628,17 @@ fn map_permission(p: &ec2::types::IpPermission) -> SgRule {
         ipv6_ranges: p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string)).collect(),
         prefix_list_ids: p.prefix_list_ids().iter().filter_map(|r| r.prefix_list_id().map(str::to_string)).collect(),
         group_ids: p.user_id_group_pairs().iter().filter_map(|r| r.group_id().map(str::to_string)).collect(),
+        group_refs: p.user_id_group_pairs().iter().filter_map(map_group_pair).collect(),
     }
+}
+
+fn map_group_pair(r: &ec2::types::UserIdGroupPair) -> Option<GroupRef> {
+    Some(GroupRef {
+        group_id: r.group_id()?.to_string(),
+        user_id: opt(r.user_id()),
+        vpc_id: opt(r.vpc_id()),
+        vpc_peering_connection_id: opt(r.vpc_peering_connection_id()),
+    })
 }
 
 fn map_rule(r: &elb::types::Rule) -> ListenerRule {
@@ -920,6 +930,7 @@ impl SdkApi {
         let filter = match query {
             InterfaceQuery::PublicIp(ip) => ec2_filter("association.public-ip", std::slice::from_ref(ip)),
             InterfaceQuery::Ids(ids) => ec2_filter("network-interface-id", ids),
+            InterfaceQuery::PrivateIps(ips) => ec2_filter("addresses.private-ip-address", ips),
         };
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -944,6 +955,7 @@ impl SdkApi {
                     subnet_id: opt(n.subnet_id()),
                     security_groups: group_ids(n.groups()),
                     attached_instance_id: n.attachment().and_then(|a| opt(a.instance_id())),
+                    private_ips: n.private_ip_addresses().iter().filter_map(|a| opt(a.private_ip_address())).collect(),
                 });
             }
             match next_token(&token, page.next_token()) {
@@ -977,6 +989,7 @@ impl SdkApi {
                     group_id: g.group_id().unwrap_or_default().to_string(),
                     group_name: g.group_name().unwrap_or_default().to_string(),
                     vpc_id: opt(g.vpc_id()),
+                    owner_id: opt(g.owner_id()),
                     ingress: g.ip_permissions().iter().map(map_permission).collect(),
                     egress: g.ip_permissions_egress().iter().map(map_permission).collect(),
                 });

@@ -5,8 +5,9 @@
 //! ├─ per region: DescribeLoadBalancers ─ per LB: DescribeListeners ─ per listener: certificates, rules
 //! │                                    ├─ DescribeLoadBalancerAttributes
 //! │                                    ├─ DescribeTargetGroups ─ per group: attributes, health
-//! │                                    │                        └─ (NLB without groups) DescribeInstances of targets ─ network
+//! │                                    │                        └─ (NLB without groups) DescribeInstances / DescribeNetworkInterfaces of targets ─ network
 //! │                                    └─ network: DescribeSecurityGroups ─ referenced prefix lists ─ entries
+//! │                                                                      └ referenced groups (DescribeSecurityGroups)
 //! │                                                DescribeSubnets, DescribeNetworkAcls, DescribeRouteTables
 //! ├─ per EC2 origin: DescribeInstances + DescribeAddresses ─ (EIP) instance or interface ─ network
 //! └─ per region: DescribeManagedPrefixLists (CloudFront's) ─ GetManagedPrefixListEntries
@@ -25,7 +26,8 @@ use super::{
 };
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Distribution, Fetch, LoadBalancer, NetworkPath, Origin,
-    OriginInventory, OriginKind, OriginResource, PrefixList, RegionalPrefixLists, TargetGroup,
+    OriginInventory, OriginKind, OriginResource, PrefixList, RegionalPrefixLists, SecurityGroup, TargetGroup,
+    TargetNetwork,
 };
 use futures_util::future::{BoxFuture, FutureExt, Shared, join, join_all};
 use std::collections::{BTreeMap, BTreeSet};
@@ -299,8 +301,9 @@ async fn load_balancer_origin<'a, A: AwsApi>(
     (Fetch::fetched(OriginResource::LoadBalancer(lb)), Some(network))
 }
 
-/// The network of an NLB without security groups: its instance targets' groups see
-/// CloudFront's addresses; packets cross the NLB's subnets and the targets' subnets.
+/// The network of an NLB without security groups: its targets' groups see CloudFront's
+/// addresses (with client IP preservation); packets cross the NLB's subnets and the targets'.
+/// Instance targets are described by id, `ip` targets by the interface holding the address.
 async fn nlb_target_network<'a, A: AwsApi>(
     api: &'a A,
     rec: &'a Recorder,
@@ -309,60 +312,123 @@ async fn nlb_target_network<'a, A: AwsApi>(
     tgs: &Fetch<Vec<TargetGroup>>,
     pls: Option<SharedPrefixLists<'a>>,
 ) -> NetworkPath {
-    let mut instance_ids: Vec<String> = Vec::new();
-    let mut missing: Option<Fetch<()>> = None;
+    let mut targets: Vec<TargetNetwork> = Vec::new();
+    let mut missing_targets: Option<Fetch<()>> = None;
     match tgs {
         Fetch::Fetched { value } => {
-            for tg in value.iter().filter(|tg| tg.target_type == "instance") {
+            for tg in value.iter().filter(|tg| matches!(tg.target_type.as_str(), "instance" | "ip")) {
                 match &tg.health {
-                    Fetch::Fetched { value: health } => {
-                        for h in health {
-                            if !instance_ids.contains(&h.target_id) {
-                                instance_ids.push(h.target_id.clone());
-                            }
-                        }
-                    }
-                    other => missing = Some(other.clone().map(|_| ())),
+                    Fetch::Fetched { value: health } => targets.extend(health.iter().map(|h| TargetNetwork {
+                        target_group_arn: tg.arn.clone(),
+                        target_id: h.target_id.clone(),
+                        target_type: tg.target_type.clone(),
+                        network_interface_id: None,
+                        security_groups: Fetch::default(),
+                    })),
+                    other => missing_targets = Some(other.clone().map(|_| ())),
                 }
             }
         }
-        other => missing = Some(other.clone().map(|_| ())),
+        other => missing_targets = Some(other.clone().map(|_| ())),
     }
-    if instance_ids.is_empty() {
+    if targets.is_empty() {
         let mut path =
             network_path(api, rec, region, "targets", lb.vpc_id.clone(), Vec::new(), lb.subnet_ids.clone(), pls).await;
-        path.security_groups = match missing {
+        path.security_groups = match missing_targets {
             Some(m) => m.map(|_| Vec::new()),
             None => Fetch::NotApplicable {
-                reason: "the network load balancer has no security groups and no instance targets (IP targets see \
-                         CloudFront's addresses only with client IP preservation on; their groups are not read)"
+                reason: "the network load balancer has no security groups and no registered instance or ip targets"
                     .into(),
             },
         };
         return path;
     }
-    let instances =
-        fetch(rec, DESCRIBE_INSTANCES, region, api.instances(region, &InstanceQuery::Ids(instance_ids))).await;
-    let mut groups = Vec::new();
-    let mut subnets = lb.subnet_ids.clone();
-    if let Some(list) = instances.value() {
-        for i in list {
-            for g in &i.security_groups {
-                if !groups.contains(g) {
-                    groups.push(g.clone());
-                }
+    let ids_of = |kind: &str| {
+        let mut ids: Vec<String> =
+            targets.iter().filter(|t| t.target_type == kind).map(|t| t.target_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let (instance_ids, ips) = (ids_of("instance"), ids_of("ip"));
+    let (instances, interfaces) = join(
+        async {
+            if instance_ids.is_empty() {
+                return Fetch::fetched(Vec::new());
             }
-            if let Some(s) = &i.subnet_id {
-                if !subnets.contains(s) {
-                    subnets.push(s.clone());
-                }
+            fetch(rec, DESCRIBE_INSTANCES, region, api.instances(region, &InstanceQuery::Ids(instance_ids))).await
+        },
+        async {
+            if ips.is_empty() {
+                return Fetch::fetched(Vec::new());
+            }
+            let q = InterfaceQuery::PrivateIps(ips);
+            fetch(rec, DESCRIBE_NETWORK_INTERFACES, region, api.network_interfaces(region, &q)).await
+        },
+    )
+    .await;
+    let mut groups: Vec<String> = Vec::new();
+    let mut subnets = lb.subnet_ids.clone();
+    let mut add = |found: &[String], subnet: Option<&String>| {
+        for g in found {
+            if !groups.contains(g) {
+                groups.push(g.clone());
             }
         }
+        if let Some(s) = subnet.filter(|s| !subnets.contains(s)) {
+            subnets.push(s.clone());
+        }
+    };
+    for t in &mut targets {
+        t.security_groups = if t.target_type == "instance" {
+            match &instances {
+                Fetch::Fetched { value } => match value.iter().find(|i| i.instance_id == t.target_id) {
+                    Some(i) => {
+                        add(&i.security_groups, i.subnet_id.as_ref());
+                        Fetch::fetched(i.security_groups.clone())
+                    }
+                    None => Fetch::NotFound {
+                        action: DESCRIBE_INSTANCES.into(),
+                        message: format!("target instance {} is not in {region} of this account", t.target_id),
+                    },
+                },
+                other => missing(other.clone()),
+            }
+        } else {
+            match &interfaces {
+                Fetch::Fetched { value } => {
+                    match value.iter().find(|n| {
+                        n.private_ip.as_deref() == Some(t.target_id.as_str()) || n.private_ips.contains(&t.target_id)
+                    }) {
+                        Some(n) => {
+                            add(&n.security_groups, n.subnet_id.as_ref());
+                            t.network_interface_id = Some(n.network_interface_id.clone());
+                            Fetch::fetched(n.security_groups.clone())
+                        }
+                        None => Fetch::NotFound {
+                            action: DESCRIBE_NETWORK_INTERFACES.into(),
+                            message: format!(
+                                "no network interface in {region} of this account holds {} (a target outside \
+                                 the VPC, e.g. on premises or in a peered VPC)",
+                                t.target_id
+                            ),
+                        },
+                    }
+                }
+                other => missing(other.clone()),
+            }
+        };
     }
+    let failure = [missing::<_, Vec<SecurityGroup>>(instances), missing(interfaces)]
+        .into_iter()
+        .find(|f| !matches!(f, Fetch::NotApplicable { .. }));
     let mut path = network_path(api, rec, region, "targets", lb.vpc_id.clone(), groups, subnets, pls).await;
-    if !matches!(instances, Fetch::Fetched { .. }) {
-        path.security_groups = instances.map(|_| Vec::new());
+    if path.security_group_ids.is_empty() {
+        if let Some(f) = failure {
+            path.security_groups = f;
+        }
     }
+    path.targets = targets;
     path
 }
 
@@ -497,32 +563,24 @@ async fn network_path<'a, A: AwsApi>(
 ) -> NetworkPath {
     let groups = async {
         if security_group_ids.is_empty() {
-            return (Fetch::fetched(Vec::new()), Fetch::fetched(Vec::new()));
+            return (Fetch::fetched(Vec::new()), Fetch::fetched(Vec::new()), Fetch::fetched(Vec::new()));
         }
         let sgs = fetch(rec, DESCRIBE_SECURITY_GROUPS, region, api.security_groups(region, &security_group_ids)).await;
-        let mut referenced = BTreeSet::new();
+        let mut lists = BTreeSet::new();
+        let mut sources = BTreeSet::new();
         for sg in sgs.value().into_iter().flatten() {
             for rule in sg.ingress.iter() {
-                referenced.extend(rule.prefix_list_ids.iter().cloned());
+                lists.extend(rule.prefix_list_ids.iter().cloned());
+                sources.extend(rule.group_ids.iter().cloned());
             }
         }
-        if referenced.is_empty() {
-            return (sgs, Fetch::fetched(Vec::new()));
+        for sg in sgs.value().into_iter().flatten() {
+            sources.remove(&sg.group_id);
         }
-        // CloudFront's own lists are read once per region; read only the others here.
-        if let Some(pls) = pls {
-            if let Some(cf) = pls.await.value() {
-                for pl in cf {
-                    referenced.remove(&pl.prefix_list_id);
-                }
-            }
-        }
-        if referenced.is_empty() {
-            return (sgs, Fetch::fetched(Vec::new()));
-        }
-        let q = PrefixListQuery::Ids(referenced.into_iter().collect());
-        let lists = fetch(rec, DESCRIBE_PREFIX_LISTS, region, api.managed_prefix_lists(region, &q)).await;
-        (sgs, with_entries(api, rec, region, lists).await)
+        let (lists, sources) =
+            join(referenced_prefix_lists(api, rec, region, lists, pls), referenced_groups(api, rec, region, sources))
+                .await;
+        (sgs, lists, sources)
     };
     let subnets = async {
         if subnet_ids.is_empty() {
@@ -547,7 +605,7 @@ async fn network_path<'a, A: AwsApi>(
             ),
         }
     };
-    let (((security_groups, referenced_prefix_lists), subnets), (network_acls, route_tables)) =
+    let (((security_groups, referenced_prefix_lists, referenced_groups), subnets), (network_acls, route_tables)) =
         join(join(groups, subnets), acls_and_routes).await;
     NetworkPath {
         entry: entry.to_string(),
@@ -559,7 +617,54 @@ async fn network_path<'a, A: AwsApi>(
         subnets,
         network_acls,
         route_tables,
+        referenced_groups,
+        targets: Vec::new(),
     }
+}
+
+/// The customer prefix lists that rules reference, with their entries. CloudFront's own lists
+/// are read once per region: they are left out by id when that read has already finished, and
+/// by name otherwise (never waiting for that unrelated branch).
+async fn referenced_prefix_lists<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    region: &str,
+    mut ids: BTreeSet<String>,
+    pls: Option<SharedPrefixLists<'a>>,
+) -> Fetch<Vec<PrefixList>> {
+    if let Some(cf) = pls.as_ref().and_then(|p| p.peek()).and_then(|f| f.value()) {
+        for pl in cf {
+            ids.remove(&pl.prefix_list_id);
+        }
+    }
+    if ids.is_empty() {
+        return Fetch::fetched(Vec::new());
+    }
+    let q = PrefixListQuery::Ids(ids.into_iter().collect());
+    let lists = fetch(rec, DESCRIBE_PREFIX_LISTS, region, api.managed_prefix_lists(region, &q)).await.map(|lists| {
+        lists
+            .into_iter()
+            .filter(|p| {
+                p.prefix_list_name != CLOUDFRONT_PREFIX_LIST_V4 && p.prefix_list_name != CLOUDFRONT_PREFIX_LIST_V6
+            })
+            .collect()
+    });
+    with_entries(api, rec, region, lists).await
+}
+
+/// The security groups that rules name as sources: their names, owners and VPCs. A group of
+/// another account is not returned (the checks then say whose it is).
+async fn referenced_groups<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    region: &str,
+    ids: BTreeSet<String>,
+) -> Fetch<Vec<SecurityGroup>> {
+    if ids.is_empty() {
+        return Fetch::fetched(Vec::new());
+    }
+    let ids: Vec<String> = ids.into_iter().collect();
+    fetch(rec, DESCRIBE_SECURITY_GROUPS, region, api.security_groups(region, &ids)).await
 }
 
 /// Carries a call's failure over to another value type (a fetched value has no failure to carry).

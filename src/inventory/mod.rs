@@ -51,6 +51,9 @@ pub enum InterfaceQuery {
     PublicIp(String),
     /// Filter `network-interface-id`.
     Ids(Vec<String>),
+    /// Filter `addresses.private-ip-address`: the interfaces holding these private addresses
+    /// (a load balancer's `ip` targets).
+    PrivateIps(Vec<String>),
 }
 
 /// Which managed prefix lists to describe.
