@@ -141,9 +141,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
-                summary: format!("On the origin {} ({}): {}", origin.id, origin.domain_name, fixes[0]),
-                steps: fixes[1..]
+                summary: format!(
+                    "On the origin {} ({}): {}",
+                    origin.id,
+                    origin.domain_name,
+                    fixes.first().copied().unwrap_or("send a plain HTTP/1.1 response.")
+                ),
+                steps: fixes
                     .iter()
+                    .skip(1)
                     .map(|s| s.to_string())
                     .chain([
                         "Reproduce with `curl --http1.1 -sv -o /dev/null` against the origin and read the response head it prints.".to_string(),

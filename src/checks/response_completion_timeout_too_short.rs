@@ -63,21 +63,20 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let mut unknown = Vec::new();
         for (p, h) in &hops {
             match full_time_ms(h) {
-                Some((ms, measured)) => {
-                    if worst.as_ref().is_none_or(|(w, _, _)| ms > *w) {
-                        let r = h.response().map(|r| r.body_bytes_read).unwrap_or(0);
-                        let how = if measured {
-                            format!("complete response in {ms} ms ({r} body bytes)")
-                        } else {
-                            format!(
-                                "about {ms} ms for the whole response at the rate seen ({r} body bytes in {} ms, {} announced)",
-                                h.timings.total_ms,
-                                h.response().and_then(|x| x.header("content-length")).unwrap_or("?")
-                            )
-                        };
-                        worst = Some((ms, measured, format!("{} {}: {how}", p.method, h.url)));
-                    }
+                Some((ms, measured)) if worst.as_ref().is_none_or(|(w, _, _)| ms > *w) => {
+                    let r = h.response().map(|r| r.body_bytes_read).unwrap_or(0);
+                    let how = if measured {
+                        format!("complete response in {ms} ms ({r} body bytes)")
+                    } else {
+                        format!(
+                            "about {ms} ms for the whole response at the rate seen ({r} body bytes in {} ms, {} announced)",
+                            h.timings.total_ms,
+                            h.response().and_then(|x| x.header("content-length")).unwrap_or("?")
+                        )
+                    };
+                    worst = Some((ms, measured, format!("{} {}: {how}", p.method, h.url)));
                 }
+                Some(_) => {}
                 None if h.timings.total_ms > limit_ms && reached_http(h) => {
                     // Still arriving (or waiting) past the limit, measured.
                     worst = Some((

@@ -239,7 +239,8 @@ fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
         headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.trim().to_string()).collect()
     };
     let te = values("transfer-encoding");
-    if !te.is_empty() && !(te.len() == 1 && te[0].eq_ignore_ascii_case("chunked")) {
+    let chunked_only = matches!(te.as_slice(), [one] if one.eq_ignore_ascii_case("chunked"));
+    if !te.is_empty() && !chunked_only {
         out.push(ResponseDefect::UnsupportedTransferEncoding { value: te.join(", ") });
     }
     let cl = values("content-length");
