@@ -132,6 +132,21 @@ pub struct Expectations {
     pub cookies: Vec<String>,
     #[serde(default, alias = "queryStrings")]
     pub query_strings: Vec<String>,
+    /// Clients send GET requests with a body (one such GET is then sent through the distribution).
+    #[serde(default, alias = "getWithBody")]
+    pub get_with_body: bool,
+}
+
+impl From<Expectations> for crate::evidence::Expectations {
+    fn from(x: Expectations) -> Self {
+        crate::evidence::Expectations {
+            methods: x.methods,
+            headers: x.headers,
+            cookies: x.cookies,
+            query_strings: x.query_strings,
+            get_with_body: x.get_with_body,
+        }
+    }
 }
 
 /// A per-request override of SNS delivery.
@@ -148,8 +163,7 @@ pub struct PublishOverride {
 #[derive(Debug, Clone)]
 pub struct DiagnoseInput {
     pub request: DiagnoseRequest,
-    // TODO(handover): `expect` and `method_probe_path` move into `DiagnoseRequest` when the
-    // engineer adding them there lands; until then they are parsed, validated and carried here.
+    // `expect` and `method_probe_path` are also in `request` (validated there); kept here as sent.
     pub expect: Option<Expectations>,
     pub method_probe_path: Option<String>,
     pub role_arn: Option<String>,
@@ -278,6 +292,10 @@ fn direct(event: &Value) -> Result<DiagnoseInput, EventError> {
             Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status: p.min_status })
         }
     };
+    // The request carries what the application needs, as the CLI's does, so that the probes
+    // and checks see it (methods, headers, cookies, query strings, GET with a body).
+    let request =
+        request.with_expectations(d.expect.clone().unwrap_or_default().into(), d.method_probe_path.as_deref())?;
     Ok(DiagnoseInput {
         request,
         expect: d.expect,

@@ -153,9 +153,6 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
         }
         let id = input.request.distribution_id.as_str().to_string();
         tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
-        // TODO(handover): pass `input.expect` and `input.method_probe_path` into the request once
-        // `DiagnoseRequest` has them (another engineer adds the fields); until then they are
-        // validated and carried but do not change the probes.
         // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
         let run = Box::pin(engine.diagnose_with(&input.request, &settings));
         // The probe phase has its budget; the AWS reads before it do not, so the whole run is
