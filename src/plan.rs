@@ -250,6 +250,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                 sni: Some(host_header.clone()),
                 headers,
                 redact: redact.clone(),
+                body: None,
             };
             out.probes.push(new_probe(
                 format!("origin:{}:{}:{path}{suffix}", origin.id, scheme.as_str()),
@@ -297,6 +298,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
                         sni: Some(origin.domain_name.clone()),
                         headers: vheaders.clone(),
                         redact: redact.clone(),
+                        body: None,
                     },
                     shape,
                     path,
@@ -318,14 +320,31 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
     }
     for (hostname, method, path) in &edge {
         for scheme in [Scheme::Https, Scheme::Http] {
-            out.probes.push(edge_probe(hostname, method, path, scheme, expect, &new_probe));
+            out.probes.push(edge_probe(hostname, method, path, scheme, expect, None, &new_probe));
         }
     }
     for (method, path) in &method_probes {
-        out.probes.push(edge_probe(&viewer_host, method, path, Scheme::Https, expect, &new_probe));
+        out.probes.push(edge_probe(&viewer_host, method, path, Scheme::Https, expect, None, &new_probe));
+    }
+    // A GET with a body only when the caller declared that viewers send one: it changes nothing
+    // (GET is not a write method), but it is a request no browser sends, so it stays opt-in.
+    if expect.get_with_body {
+        let first = request.paths.first().cloned().unwrap_or_else(|| "/".into());
+        out.probes.push(edge_probe(
+            &viewer_host,
+            "GET",
+            &first,
+            Scheme::Https,
+            expect,
+            Some(GET_BODY.to_vec()),
+            &new_probe,
+        ));
     }
     out
 }
+
+/// The body of the GET-with-body probe: the smallest JSON document, as a search API gets.
+pub const GET_BODY: &[u8] = b"{}";
 
 fn edge_probe(
     hostname: &str,
@@ -333,10 +352,14 @@ fn edge_probe(
     path: &str,
     scheme: Scheme,
     expect: &Expectations,
+    body: Option<Vec<u8>>,
     new_probe: &impl Fn(String, ProbeTarget, Exchange, RequestShape, &str) -> PlannedProbe,
 ) -> PlannedProbe {
     let mut headers = vec![("User-Agent".to_string(), user_agent()), ("Accept".to_string(), "*/*".to_string())];
     headers.extend(expected_headers(expect, |_| true, |_| true));
+    if body.is_some() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
     if is_write_method(method) {
         headers.push(("Content-Length".into(), "0".into()));
     }
@@ -344,7 +367,11 @@ fn edge_probe(
         headers.push(("Origin".into(), format!("https://{hostname}")));
         headers.push(("Access-Control-Request-Method".into(), "GET".into()));
     }
-    let suffix = if method == "GET" { String::new() } else { format!(":{method}") };
+    let suffix = match (method, &body) {
+        ("GET", None) => String::new(),
+        (m, Some(_)) => format!(":{m}+body"),
+        (m, None) => format!(":{m}"),
+    };
     new_probe(
         format!("edge:{}:{}:{path}{suffix}", hostname, scheme.as_str()),
         ProbeTarget::Edge { hostname: hostname.to_string(), scheme },
@@ -358,6 +385,7 @@ fn edge_probe(
             sni: Some(hostname.to_string()),
             headers,
             redact: Vec::new(),
+            body,
         },
         RequestShape::Viewer,
         path,
@@ -393,6 +421,7 @@ mod tests {
                     headers: vec!["Authorization".into()],
                     cookies: vec!["session".into()],
                     query_strings: vec!["lang".into(), "page".into()],
+                    get_with_body: false,
                 },
                 probe_path,
             )
@@ -457,6 +486,29 @@ mod tests {
         // No expectations: GET only, as before.
         let p = plan(&i, &DiagnoseRequest::new("EABC", &[]).unwrap());
         assert!(p.probes.iter().all(|x| x.exchange.method == "GET"));
+    }
+
+    #[test]
+    fn a_get_with_a_body_is_sent_through_the_distribution_only_when_declared() {
+        let i = inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None);
+        let p = plan(&i, &expecting(&[], None));
+        assert!(p.probes.iter().all(|x| x.exchange.body.is_none()), "not declared: no body anywhere");
+
+        let mut req = expecting(&[], None);
+        req.expect.get_with_body = true;
+        let p = plan(&i, &req);
+        let with_body: Vec<_> = p.probes.iter().filter(|x| x.exchange.body.is_some()).collect();
+        assert_eq!(with_body.len(), 1, "one GET with a body, never toward the origin");
+        let b = with_body[0];
+        assert_eq!(b.exchange.method, "GET");
+        assert_eq!(b.exchange.body.as_deref(), Some(&b"{}"[..]));
+        assert!(matches!(b.target, ProbeTarget::Edge { scheme: Scheme::Https, .. }));
+        assert_eq!(b.exchange.host_header, "www.example.com");
+        assert_eq!(b.id, "edge:www.example.com:https:/app?lang=en&utm=x:GET+body");
+        let recorded = b.exchange.recorded_headers();
+        assert!(recorded.iter().any(|h| h.name == "Content-Length" && h.value == "2"));
+        // Its id differs from the plain GET's, which is still sent.
+        assert_eq!(p.probes.iter().filter(|x| x.id == "edge:www.example.com:https:/app?lang=en&utm=x").count(), 1);
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn validate_expectations(e: Expectations) -> Result<Expectations, InvalidReq
         headers: dedup(e.headers),
         cookies: dedup(e.cookies),
         query_strings: dedup(e.query_strings),
+        get_with_body: e.get_with_body,
     })
 }
 

@@ -183,7 +183,9 @@ pub fn symptom(ev: &Evidence) -> Symptom {
     let mut healthy = Vec::new();
     let mut escape = None;
     // HTTPS first: that is what viewers use; an HTTP-only failure is judged after.
-    let mut edge: Vec<_> = ev.observations.edge_probes().collect();
+    // A GET with a body (declared by the caller) is what those viewers see too; it comes after
+    // the plain requests, so a failure of those describes the symptom first.
+    let mut edge: Vec<_> = ev.observations.edge_probes().chain(ev.observations.edge_body_probes()).collect();
     edge.sort_by_key(|p| !matches!(p.target, ProbeTarget::Edge { scheme: Scheme::Https, .. }));
     for p in edge {
         let ProbeTarget::Edge { scheme, .. } = &p.target else { continue };

@@ -60,6 +60,10 @@ struct ExpectArgs {
     /// A query-string parameter the application reads (repeatable).
     #[arg(long = "expect-query")]
     expect_queries: Vec<String>,
+    /// The application's clients send GET requests with a body (e.g. search APIs): one GET
+    /// with a 2-byte body is then sent through the distribution.
+    #[arg(long = "expect-get-body")]
+    expect_get_body: bool,
     /// A path where sending the expected write methods is safe; without it they are never sent.
     #[arg(long)]
     method_probe_path: Option<String>,
@@ -163,13 +167,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             expect,
             output,
         } => {
-            let ExpectArgs { expect_methods, expect_headers, expect_cookies, expect_queries, method_probe_path } =
-                *expect;
+            let ExpectArgs {
+                expect_methods,
+                expect_headers,
+                expect_cookies,
+                expect_queries,
+                expect_get_body,
+                method_probe_path,
+            } = *expect;
             let expect = Expectations {
                 methods: expect_methods,
                 headers: expect_headers,
                 cookies: expect_cookies,
                 query_strings: expect_queries,
+                get_with_body: expect_get_body,
             };
             let request = DiagnoseRequest::new(&distribution_id, &paths)
                 .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))

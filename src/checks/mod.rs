@@ -64,6 +64,7 @@ pub mod viewer_protocol_policy_rejects;
 pub mod cloudfront_functions_errors;
 pub mod edge_access_controls_block;
 mod edge_code;
+pub mod get_with_body;
 pub mod host_firewall_or_origin_waf_blocks_cloudfront;
 pub mod lambda_edge_errors;
 pub mod request_too_large;
@@ -140,6 +141,7 @@ pub static ALL: &[CheckDef] = &[
         meta: &host_firewall_or_origin_waf_blocks_cloudfront::META,
         run: host_firewall_or_origin_waf_blocks_cloudfront::run,
     },
+    CheckDef { meta: &get_with_body::META, run: get_with_body::run },
     CheckDef { meta: &edge_access_controls_block::META, run: edge_access_controls_block::run },
     CheckDef { meta: &lambda_edge_errors::META, run: lambda_edge_errors::run },
     CheckDef { meta: &cloudfront_functions_errors::META, run: cloudfront_functions_errors::run },

@@ -56,9 +56,10 @@ pub fn is_success(r: &HttpResponse) -> bool {
     (200..400).contains(&r.status)
 }
 
-/// Edge probes (through the distribution), any hostname, any method.
+/// Edge probes (through the distribution), any hostname, any method; a GET sent with a body is
+/// left out (only `get-with-body` reads it: CloudFront refuses it whatever else is right).
 pub fn edge(ev: &Evidence) -> impl Iterator<Item = &ProbeRecord> {
-    ev.observations.probes.iter().filter(|p| matches!(p.target, ProbeTarget::Edge { .. }))
+    ev.observations.edge_probes()
 }
 
 pub fn edge_hostname(p: &ProbeRecord) -> Option<&str> {

@@ -46,8 +46,16 @@ impl Observations {
         self.dns.iter().find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
+    /// Viewer requests through the distribution. A GET sent with a body (declared by
+    /// `expect.get_with_body`) is left out: CloudFront refuses it whatever else is right, so only
+    /// the check about it reads that answer ([`Observations::edge_body_probes`]).
     pub fn edge_probes(&self) -> impl Iterator<Item = &ProbeRecord> {
-        self.probes.iter().filter(|p| matches!(p.target, ProbeTarget::Edge { .. }))
+        self.probes.iter().filter(|p| matches!(p.target, ProbeTarget::Edge { .. }) && !p.get_with_body())
+    }
+
+    /// GET requests with a body sent through the distribution.
+    pub fn edge_body_probes(&self) -> impl Iterator<Item = &ProbeRecord> {
+        self.probes.iter().filter(|p| matches!(p.target, ProbeTarget::Edge { .. }) && p.get_with_body())
     }
 }
 
@@ -114,6 +122,20 @@ impl ProbeRecord {
 
     pub fn last_hop(&self) -> Option<&Hop> {
         self.hops.last()
+    }
+
+    /// The body length the first request declared (its `Content-Length`), 0 without one.
+    pub fn sent_body_bytes(&self) -> u64 {
+        self.request_headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|h| h.value.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    }
+
+    /// A GET that carried a body.
+    pub fn get_with_body(&self) -> bool {
+        self.method == "GET" && self.sent_body_bytes() > 0
     }
 }
 
@@ -348,11 +370,19 @@ pub struct Expectations {
     /// Query-string parameter names the application reads.
     #[serde(default, alias = "queryStrings", alias = "query")]
     pub query_strings: Vec<String>,
+    /// Viewers send GET requests with a body (search APIs); one such GET is then sent through
+    /// the distribution.
+    #[serde(default, alias = "getWithBody")]
+    pub get_with_body: bool,
 }
 
 impl Expectations {
     pub fn is_empty(&self) -> bool {
-        self.methods.is_empty() && self.headers.is_empty() && self.cookies.is_empty() && self.query_strings.is_empty()
+        self.methods.is_empty()
+            && self.headers.is_empty()
+            && self.cookies.is_empty()
+            && self.query_strings.is_empty()
+            && !self.get_with_body
     }
 }
 

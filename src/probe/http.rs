@@ -29,6 +29,8 @@ pub struct Exchange {
     pub headers: Vec<(String, String)>,
     /// Header names whose values are replaced by `<redacted>` in the evidence.
     pub redact: Vec<String>,
+    /// A request body, sent with its `Content-Length` (which is also recorded in the evidence).
+    pub body: Option<Vec<u8>>,
 }
 
 /// What the exchange needs from its surroundings.
@@ -64,6 +66,9 @@ impl Exchange {
             name: n.clone(),
             value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) { "<redacted>".into() } else { v.clone() },
         }));
+        if let Some(b) = &self.body {
+            out.push(Header { name: "Content-Length".into(), value: b.len().to_string() });
+        }
         out
     }
 
@@ -75,8 +80,15 @@ impl Exchange {
             s.push_str(v);
             s.push_str("\r\n");
         }
+        if let Some(b) = &self.body {
+            s.push_str(&format!("Content-Length: {}\r\n", b.len()));
+        }
         s.push_str("Connection: close\r\n\r\n");
-        s.into_bytes()
+        let mut bytes = s.into_bytes();
+        if let Some(b) = &self.body {
+            bytes.extend_from_slice(b);
+        }
+        bytes
     }
 }
 
@@ -571,5 +583,34 @@ mod tests {
                 content_range: "bytes 0-199/1000".into()
             }]
         );
+    }
+
+    fn get(body: Option<&[u8]>) -> Exchange {
+        Exchange {
+            scheme: Scheme::Https,
+            connect_host: "d111.cloudfront.net".into(),
+            port: 443,
+            method: "GET".into(),
+            path_and_query: "/search".into(),
+            host_header: "d111.cloudfront.net".into(),
+            sni: Some("d111.cloudfront.net".into()),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            redact: Vec::new(),
+            body: body.map(<[u8]>::to_vec),
+        }
+    }
+
+    #[test]
+    fn a_body_goes_after_the_head_with_its_length_and_is_recorded_by_its_length() {
+        let bytes = get(Some(b"{}")).request_bytes();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("GET /search HTTP/1.1\r\nHost: d111.cloudfront.net\r\n"));
+        assert!(text.ends_with("Content-Length: 2\r\nConnection: close\r\n\r\n{}"), "{text:?}");
+        let rec = get(Some(b"{}")).recorded_headers();
+        assert_eq!(rec.last().map(|h| (h.name.as_str(), h.value.as_str())), Some(("Content-Length", "2")));
+
+        let plain = String::from_utf8(get(None).request_bytes()).unwrap();
+        assert!(plain.ends_with("Connection: close\r\n\r\n") && !plain.contains("Content-Length"));
+        assert!(get(None).recorded_headers().iter().all(|h| h.name != "Content-Length"));
     }
 }

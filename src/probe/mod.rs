@@ -139,7 +139,8 @@ async fn run_probe(
 }
 
 /// The next hop, as a viewer following the redirect would send it: the origin's secret headers
-/// are never carried to another request.
+/// are never carried to another request, nor is a body (the first hop is the one that tells
+/// whether CloudFront accepted it).
 fn follow(prev: &Exchange, next: &url::Url, scheme: Scheme, host: String) -> Exchange {
     let port = next.port_or_known_default().unwrap_or(if scheme == Scheme::Https { 443 } else { 80 });
     let mut path_and_query = next.path().to_string();
@@ -166,6 +167,7 @@ fn follow(prev: &Exchange, next: &url::Url, scheme: Scheme, host: String) -> Exc
             .cloned()
             .collect(),
         redact: Vec::new(),
+        body: None,
     }
 }
 
