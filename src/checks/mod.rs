@@ -8,6 +8,7 @@
 //! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
 //! regenerate `docs/findings.md`.
 
+mod acm_support;
 pub mod aggressive_connection_settings;
 pub mod alias_not_on_distribution;
 pub mod authorization_stripped;
@@ -53,6 +54,9 @@ pub mod stale_or_partial_cloudfront_ip_allowlist;
 mod tls_support;
 pub mod viewer_certificate_problems;
 pub mod viewer_protocol_policy_rejects;
+mod vpc_common;
+pub mod vpc_origin_protocol_or_unsupported;
+pub mod vpc_origin_sg;
 
 pub use finding::*;
 
@@ -121,6 +125,8 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &origin_requires_client_cert::META, run: origin_requires_client_cert::run },
     CheckDef { meta: &sni_dependent_origin_default_cert::META, run: sni_dependent_origin_default_cert::run },
     CheckDef { meta: &viewer_certificate_problems::META, run: viewer_certificate_problems::run },
+    CheckDef { meta: &vpc_origin_sg::META, run: vpc_origin_sg::run },
+    CheckDef { meta: &vpc_origin_protocol_or_unsupported::META, run: vpc_origin_protocol_or_unsupported::run },
 ];
 
 /// Runs every check over the evidence.
