@@ -5,29 +5,12 @@
 //! legacy `ForwardedValues`. With a cache policy, anything in neither the cache policy nor the
 //! origin request policy is not forwarded.
 
-use crate::evidence::{Behavior, LegacyForwarding};
+use crate::evidence::{Behavior, Fetch, LegacyForwarding, PolicyDefinition};
 use serde::{Deserialize, Serialize};
 
-/// A set of header, cookie or query-string names (names compared case-insensitively for headers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "names", rename_all = "snake_case")]
-pub enum NameSet {
-    None,
-    All,
-    Only(Vec<String>),
-    AllExcept(Vec<String>),
-}
+pub use crate::evidence::NameSet;
 
 impl NameSet {
-    pub fn contains(&self, name: &str) -> bool {
-        match self {
-            NameSet::None => false,
-            NameSet::All => true,
-            NameSet::Only(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
-            NameSet::AllExcept(names) => !names.iter().any(|n| n.eq_ignore_ascii_case(name)),
-        }
-    }
-
     fn union(self, other: NameSet) -> NameSet {
         use NameSet::*;
         match (self, other) {
@@ -73,12 +56,15 @@ impl Forwarding {
     }
 }
 
-/// Why a behavior's forwarding could not be worked out without another API call.
+/// Why a behavior's forwarding could not be worked out: a custom policy whose definition was
+/// not read (or whose `GetCachePolicy` / `GetOriginRequestPolicy` call was denied or failed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} {id} is a custom policy; its definition was not read")]
+#[error("{kind} {id} is a custom policy; {reason}")]
 pub struct UnknownPolicy {
     pub kind: &'static str,
     pub id: String,
+    /// e.g. `its definition was not read`, `access denied for cloudfront:GetCachePolicy`.
+    pub reason: String,
 }
 
 struct ManagedPolicy {
@@ -234,7 +220,36 @@ fn nothing(source: &str) -> Forwarding {
     }
 }
 
-/// Works out a behavior's forwarding from its policies, or says which custom policy is needed.
+/// What a fetched custom policy sends to the origin.
+fn custom(kind: &str, p: &PolicyDefinition) -> Forwarding {
+    Forwarding {
+        headers: p.headers.clone(),
+        cookies: p.cookies.clone(),
+        query_strings: p.query_strings.clone(),
+        sources: vec![format!("{kind} {} ({}, custom)", p.name, p.id)],
+    }
+}
+
+/// A policy's forwarding: managed ones from the table, custom ones from their fetched definition.
+fn policy_forwarding(
+    kind: &'static str,
+    id: &str,
+    managed: &[ManagedPolicy],
+    fetched: Option<&Fetch<PolicyDefinition>>,
+) -> Result<Forwarding, UnknownPolicy> {
+    if let Some(p) = managed.iter().find(|p| p.id == id) {
+        return Ok(p.forwarding(kind));
+    }
+    match fetched {
+        Some(Fetch::Fetched { value }) => Ok(custom(kind, value)),
+        Some(other) => {
+            Err(UnknownPolicy { kind, id: id.to_string(), reason: other.missing_reason().unwrap_or_default() })
+        }
+        None => Err(UnknownPolicy { kind, id: id.to_string(), reason: "its definition was not read".into() }),
+    }
+}
+
+/// Works out a behavior's forwarding from its policies, or says which custom policy is missing.
 pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
     let Some(cache_id) = b.cache_policy_id.as_deref() else {
         return Ok(b
@@ -243,19 +258,16 @@ pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
             .map(legacy)
             .unwrap_or_else(|| nothing("no cache policy and no ForwardedValues")));
     };
-    let cache = MANAGED_CACHE_POLICIES
-        .iter()
-        .find(|p| p.id == cache_id)
-        .map(|p| p.forwarding("CachePolicy"))
-        .ok_or_else(|| UnknownPolicy { kind: "CachePolicy", id: cache_id.to_string() })?;
+    let cache = policy_forwarding("CachePolicy", cache_id, MANAGED_CACHE_POLICIES, b.cache_policy.as_ref())?;
     let Some(orp_id) = b.origin_request_policy_id.as_deref() else {
         return Ok(cache);
     };
-    let orp = MANAGED_ORIGIN_REQUEST_POLICIES
-        .iter()
-        .find(|p| p.id == orp_id)
-        .map(|p| p.forwarding("OriginRequestPolicy"))
-        .ok_or_else(|| UnknownPolicy { kind: "OriginRequestPolicy", id: orp_id.to_string() })?;
+    let orp = policy_forwarding(
+        "OriginRequestPolicy",
+        orp_id,
+        MANAGED_ORIGIN_REQUEST_POLICIES,
+        b.origin_request_policy.as_ref(),
+    )?;
     let mut sources = cache.sources;
     sources.extend(orp.sources);
     Ok(Forwarding {
@@ -264,6 +276,11 @@ pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
         query_strings: cache.query_strings.union(orp.query_strings),
         sources,
     })
+}
+
+/// Whether a policy id is one AWS manages (its definition is in this module, no call needed).
+pub fn is_managed(id: &str) -> bool {
+    managed_policy_name(id).is_some()
 }
 
 #[cfg(test)]
@@ -284,6 +301,8 @@ mod tests {
             function_associations: vec![],
             lambda_associations: vec![],
             trusted_key_groups: vec![],
+            cache_policy: None,
+            origin_request_policy: None,
         }
     }
 
@@ -334,5 +353,52 @@ mod tests {
     fn name_set_union_keeps_inclusions_over_exclusions() {
         let u = NameSet::AllExcept(vec!["Host".into()]).union(NameSet::Only(vec!["host".into()]));
         assert!(u.contains("Host"));
+    }
+
+    fn definition(id: &str, headers: NameSet, cookies: NameSet, query_strings: NameSet) -> PolicyDefinition {
+        PolicyDefinition { id: id.into(), name: format!("custom-{id}"), headers, cookies, query_strings }
+    }
+
+    #[test]
+    fn a_fetched_custom_origin_request_policy_decides_host_cookies_and_query_strings() {
+        let mut b = behavior(Some(OPTIMIZED), Some("orp-1"), None);
+        b.origin_request_policy = Some(Fetch::fetched(definition(
+            "orp-1",
+            NameSet::Only(vec!["Host".into(), "X-Tenant".into()]),
+            NameSet::Only(vec!["session".into()]),
+            NameSet::AllExcept(vec!["utm_source".into()]),
+        )));
+        let f = for_behavior(&b).unwrap();
+        assert!(f.forwards_host());
+        assert!(!f.forwards_authorization());
+        assert!(f.headers.contains("x-tenant"));
+        assert!(f.cookies.contains("session") && !f.cookies.contains("other"));
+        assert!(f.query_strings.contains("page") && !f.query_strings.contains("utm_source"));
+        assert!(f.sources.iter().any(|s| s.contains("custom-orp-1")), "{:?}", f.sources);
+    }
+
+    #[test]
+    fn a_custom_cache_policy_unions_with_a_managed_origin_request_policy() {
+        let mut b = behavior(Some("cp-1"), Some("bf0718e1-ba1e-49d1-88b1-f726733018ae"), None);
+        b.cache_policy = Some(Fetch::fetched(definition(
+            "cp-1",
+            NameSet::Only(vec!["Authorization".into()]),
+            NameSet::None,
+            NameSet::Only(vec!["lang".into()]),
+        )));
+        let f = for_behavior(&b).unwrap();
+        assert!(f.forwards_host() && f.forwards_authorization());
+        assert_eq!(f.query_strings, NameSet::Only(vec!["lang".into()]));
+        assert_eq!(f.cookies, NameSet::None);
+    }
+
+    #[test]
+    fn a_denied_policy_read_names_the_action() {
+        let mut b = behavior(Some("cp-1"), None, None);
+        b.cache_policy =
+            Some(Fetch::Denied { action: "cloudfront:GetCachePolicy".into(), message: "not authorized".into() });
+        let e = for_behavior(&b).unwrap_err();
+        assert_eq!(e.id, "cp-1");
+        assert!(e.to_string().contains("access denied for cloudfront:GetCachePolicy"), "{e}");
     }
 }

@@ -15,6 +15,8 @@ pub fn behavior(origin: &str) -> Behavior {
         function_associations: vec![],
         lambda_associations: vec![],
         trusted_key_groups: vec![],
+        cache_policy: None,
+        origin_request_policy: None,
     }
 }
 
@@ -116,9 +118,16 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
                 origin_groups: vec![],
                 custom_error_responses: vec![],
             },
-            origins: vec![OriginInventory { origin_id, region: Some("us-east-1".into()), resource, network: None }],
+            origins: vec![OriginInventory {
+                origin_id,
+                region: Some("us-east-1".into()),
+                resource,
+                network: None,
+                vpc_origin: None,
+            }],
             calls: vec![],
             cloudfront_prefix_lists: vec![],
+            viewer_certificate_acm: Fetch::NotApplicable { reason: "fixture".into() },
         },
         observations: Observations { probed_from: "fixture".into(), ..Default::default() },
     }
@@ -535,6 +544,72 @@ pub fn edge_code_evidence() -> Evidence {
         custom_origin("o1", "o.example", OriginProtocolPolicy::HttpsOnly),
         Fetch::fetched(OriginResource::OutsideAws { reason: "fixture".into() }),
     )
+/// A VPC origin (`vo-fixture`, https-only on 443, Deployed) whose endpoint is an internal ALB
+/// with an HTTPS listener on 443, behind `groups`; `referenced` are the groups their rules
+/// reference, as the inventory read them.
+pub fn vpc_evidence(groups: Vec<SecurityGroup>, referenced: Vec<SecurityGroup>) -> Evidence {
+    let mut origin = custom_origin("vpc1", "internal-app.example.com", OriginProtocolPolicy::HttpsOnly);
+    origin.kind = OriginKind::Vpc { vpc_origin_id: "vo-fixture".into() };
+    let mut lb = load_balancer("internal-app-1.us-east-1.elb.amazonaws.com", vec![listener(443, "HTTPS", forward())]);
+    if let OriginResource::LoadBalancer(l) = &mut lb {
+        l.scheme = "internal".into();
+        l.security_groups = groups.iter().map(|g| g.group_id.clone()).collect();
+    }
+    let endpoint_arn = match &lb {
+        OriginResource::LoadBalancer(l) => l.arn.clone(),
+        _ => String::new(),
+    };
+    let mut ev = evidence(origin, Fetch::fetched(lb));
+    ev.inventory.origins[0].network = Some(network_path("load-balancer", groups));
+    ev.inventory.origins[0].vpc_origin = Some(VpcOriginFacts {
+        vpc_origin: Fetch::fetched(VpcOrigin {
+            id: "vo-fixture".into(),
+            arn: "arn:aws:cloudfront::123456789012:vpcorigin/vo-fixture".into(),
+            status: "Deployed".into(),
+            name: "internal-app".into(),
+            endpoint_arn,
+            http_port: 80,
+            https_port: 443,
+            protocol_policy: OriginProtocolPolicy::HttpsOnly,
+            ssl_protocols: vec!["TLSv1.2".into()],
+        }),
+        referenced_groups: Fetch::fetched(referenced),
+    });
+    ev
+}
+
+/// An issued ACM certificate for `names` (the first is the domain name), valid until `not_after_unix`.
+pub fn acm_cert(arn: &str, names: &[&str], not_after_unix: i64) -> AcmCertificate {
+    AcmCertificate {
+        arn: arn.into(),
+        domain_name: names.first().map(|n| n.to_string()).unwrap_or_default(),
+        subject_alternative_names: names.iter().map(|n| n.to_string()).collect(),
+        status: "ISSUED".into(),
+        not_before_unix: Some(1_700_000_000),
+        not_after_unix: Some(not_after_unix),
+        issuer: Some("Amazon".into()),
+        key_algorithm: Some("RSA_2048".into()),
+        certificate_type: "AMAZON_ISSUED".into(),
+        in_use_by: vec![],
+    }
+}
+
+/// Replaces the origin's resource by a load balancer (`dns`) whose HTTPS listener on 443
+/// carries `certs`, each described by ACM.
+pub fn with_listener_certs(ev: &mut Evidence, dns: &str, certs: Vec<AcmCertificate>) {
+    let mut l = listener(443, "HTTPS", forward());
+    l.certificates = Fetch::fetched(
+        certs
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| ListenerCertificate {
+                certificate_arn: c.arn.clone(),
+                is_default: i == 0,
+                acm: Fetch::fetched(c),
+            })
+            .collect(),
+    );
+    ev.inventory.origins[0].resource = Fetch::fetched(load_balancer(dns, vec![l]));
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ pub fn explains(finding_id: &str) -> &'static [SymptomClass] {
         "origin-read-timeout" | "response-completion-timeout-too-short" => &[CloudFront504],
         "alb-idle-timeout-or-origin-proxy-timeout" => &[OriginError, CloudFront504],
         "nothing-listening-on-origin-port" => &[CloudFront502, CloudFront504],
+        "vpc-origin-protocol-or-unsupported" => &[CloudFront502, CloudFront504],
         "protocol-port-mismatch" => &[CloudFront502, OriginError],
         "origin-cert-name-mismatch-origin-domain"
         | "origin-cert-name-mismatch-forwarded-host"

@@ -163,8 +163,11 @@ fn resource<'a>(inv: &'a Inventory, origin: &str) -> &'a OriginResource {
 fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     let w = run(world());
     let inv = &w.inventory;
-    let failed: Vec<_> = inv.calls.iter().filter(|c| c.outcome != "ok").collect();
+    // The seeded viewer certificate ARN is not in ACM (tests/lab_certificates.rs imports real ones).
+    let failed: Vec<_> =
+        inv.calls.iter().filter(|c| c.outcome != "ok" && c.action != "acm:DescribeCertificate").collect();
     assert!(failed.is_empty(), "calls that did not succeed: {failed:#?}");
+    assert!(matches!(inv.viewer_certificate_acm, Fetch::NotFound { .. }), "{:?}", inv.viewer_certificate_acm);
 
     // Distribution settings.
     let d = &inv.distribution;

@@ -32,6 +32,8 @@ fn behavior(origin_id: &str) -> Behavior_ {
         function_associations: Default::default(),
         lambda_associations: Default::default(),
         trusted_key_groups: Default::default(),
+        cache_policy: None,
+        origin_request_policy: None,
     }
 }
 type Behavior_ = cf_origin_doctor::evidence::Behavior;
@@ -87,10 +89,12 @@ fn inventory(origins: Vec<Origin>, aliases: Vec<String>) -> Inventory {
                 region: None,
                 resource: Fetch::NotApplicable { reason: "lab".into() },
                 network: Default::default(),
+                vpc_origin: None,
             })
             .collect(),
         calls: vec![],
         cloudfront_prefix_lists: Default::default(),
+        viewer_certificate_acm: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! `pub fn run(&Evidence) -> CheckOutput`; list it in [`ALL`]; add positive and negative tests;
 //! regenerate `docs/findings.md`.
 
+mod acm_support;
 pub mod aggressive_connection_settings;
 pub mod alb_idle_timeout_or_origin_proxy_timeout;
 pub mod alias_not_on_distribution;
@@ -68,6 +69,9 @@ pub mod get_with_body;
 pub mod host_firewall_or_origin_waf_blocks_cloudfront;
 pub mod lambda_edge_errors;
 pub mod request_too_large;
+mod vpc_common;
+pub mod vpc_origin_protocol_or_unsupported;
+pub mod vpc_origin_sg;
 
 pub use finding::*;
 
@@ -155,6 +159,8 @@ pub static ALL: &[CheckDef] = &[
     CheckDef { meta: &misdirected_request_certificate::META, run: misdirected_request_certificate::run },
     CheckDef { meta: &origin_response_unacceptable::META, run: origin_response_unacceptable::run },
     CheckDef { meta: &origin_http_version::META, run: origin_http_version::run },
+    CheckDef { meta: &vpc_origin_sg::META, run: vpc_origin_sg::run },
+    CheckDef { meta: &vpc_origin_protocol_or_unsupported::META, run: vpc_origin_protocol_or_unsupported::run },
 ];
 
 /// Runs every check over the evidence.

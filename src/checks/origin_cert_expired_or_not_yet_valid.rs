@@ -27,6 +27,8 @@ pub const WARN_DAYS: i64 = 30;
 pub fn run(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
     let now = ev.collected_at_unix;
+    // Expiry dates already reported from a served certificate; ACM's view of the same one is not repeated.
+    let mut seen_not_after: Vec<i64> = Vec::new();
     for (origin, custom, obs) in https_origins(ev) {
         let sent = sent(&obs);
         note_unobserved(&mut out, &META, origin, &sent, "the certificate dates");
@@ -48,6 +50,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     continue;
                 };
                 reported.push(c.sha256.clone());
+                seen_not_after.push(c.not_after_unix);
                 let broken = severity >= Severity::High;
                 let observed = if broken { edge_502(ev) } else { None };
                 let mut evidence = vec![
@@ -97,7 +100,69 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
         }
     }
+    listener_certificate_dates(ev, &mut out, &seen_not_after);
     out
+}
+
+/// The load balancer's listener certificates as ACM describes them (default and SNI ones,
+/// served or not to the probe): expired, revoked or expiring within [`WARN_DAYS`].
+fn listener_certificate_dates(ev: &Evidence, out: &mut CheckOutput, seen_not_after: &[i64]) {
+    let now = ev.collected_at_unix;
+    for (origin, custom, _) in https_origins(ev) {
+        let mut reported: Vec<&str> = Vec::new();
+        for c in super::acm_support::listener_acm(ev, &origin.id, custom.https_port) {
+            let Some(not_after) = c.not_after_unix else { continue };
+            if seen_not_after.contains(&not_after) || reported.contains(&c.arn.as_str()) {
+                continue;
+            }
+            let (severity, state) = if not_after < now || c.status == "EXPIRED" {
+                (Severity::High, format!("expired {} days ago", days(now - not_after)))
+            } else if c.status == "REVOKED" {
+                (Severity::High, "is revoked".to_string())
+            } else if c.not_before_unix.is_some_and(|nb| nb > now) {
+                (Severity::High, "is not valid yet".to_string())
+            } else if not_after - now < WARN_DAYS * 86_400 {
+                let left = days(not_after - now);
+                (if left < 7 { Severity::Medium } else { Severity::Low }, format!("expires in {left} days"))
+            } else {
+                continue;
+            };
+            reported.push(&c.arn);
+            let renew = if c.certificate_type == "IMPORTED" {
+                "It is imported: ACM does not renew it; re-import a renewed certificate before NotAfter."
+            } else {
+                "ACM renews it only while its DNS validation records stay in place; check its renewal status."
+            };
+            let b = super::FindingBuilder::new(&META, severity, Confidence::Medium)
+                .summary(format!(
+                    "A certificate on origin {}'s HTTPS listener (port {}) {state} ({}); CloudFront gets a 502 whenever the listener serves it.",
+                    origin.id,
+                    custom.https_port,
+                    c.names().join(", ")
+                ))
+                .observed(false)
+                .evidence(vec![
+                    origin_config(origin, custom),
+                    EvidenceItem::new(
+                        Source::Config,
+                        format!("acm:DescribeCertificate {}", c.arn),
+                        format!("{}; {state} at collection time {}", super::acm_support::describe_acm(c), ev.collected_at),
+                    )
+                    .expected(format!("valid at collection time, with more than {WARN_DAYS} days left")),
+                ])
+                .remediation(Remediation {
+                    summary: format!("Renew or replace certificate {} on the listener.", c.arn),
+                    steps: vec![renew.into()],
+                    cli: vec![format!(
+                        "aws acm describe-certificate --certificate-arn {} --query 'Certificate.[Status,NotAfter,RenewalSummary]'",
+                        c.arn
+                    )],
+                })
+                .resource("certificate", &c.arn)
+                .resource("origin", &origin.id);
+            out.push(&META, b.build());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -140,5 +205,32 @@ mod tests {
         assert!(out.findings[0].severity < Severity::High, "never the primary cause of an outage");
         ev.observations.tls[0].chain[0].not_after_unix = ev.collected_at_unix + 2 * 86_400;
         assert_eq!(run(&ev).findings[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn an_acm_listener_certificate_expiring_soon_is_a_latent_warning_once() {
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        let arn = "arn:aws:acm:us-east-1:123456789012:certificate/sni";
+        let soon = ev.collected_at_unix + 10 * 86_400;
+        with_listener_certs(
+            &mut ev,
+            ALB,
+            vec![
+                acm_cert("arn:aws:acm:us-east-1:123456789012:certificate/ok", &[ALB], 1_900_000_000),
+                acm_cert(arn, &["old.example.com"], soon),
+            ],
+        );
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        let f = &out.findings[0];
+        assert_eq!(f.severity, Severity::Low);
+        assert!(!f.observed);
+        assert!(f.summary.contains("expires in 10 days") && f.summary.contains("old.example.com"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.source == Source::Config && e.subject.contains(arn)));
+        // Expired per ACM: high.
+        let mut ev = tls_evidence(ALB, &[ALB]);
+        let gone = ev.collected_at_unix - 86_400;
+        with_listener_certs(&mut ev, ALB, vec![acm_cert(arn, &["old.example.com"], gone)]);
+        assert_eq!(run(&ev).findings[0].severity, Severity::High);
     }
 }

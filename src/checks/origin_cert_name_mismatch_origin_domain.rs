@@ -76,6 +76,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             )
             .expected(format!("a certificate whose SAN covers {}", check.name)),
         ];
+        evidence.extend(super::acm_support::listener_names_evidence(ev, &origin.id, t.port, &check.name));
         if let Some(e) = observed.clone() {
             evidence.push(e);
         }
@@ -161,5 +162,19 @@ mod tests {
         let mut ev = tls_evidence(ALB, &[ALB]);
         ev.observations.tls.clear();
         assert_eq!(run(&ev).unverified.len(), 1);
+    }
+
+    #[test]
+    fn the_listener_certificates_from_acm_are_cited_as_config_evidence() {
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        with_listener_certs(
+            &mut ev,
+            ALB,
+            vec![acm_cert("arn:aws:acm:us-east-1:123456789012:certificate/a", &["app.example.com"], 1_900_000_000)],
+        );
+        let f = &run(&ev).findings[0];
+        let acm = f.evidence.iter().find(|e| e.subject.contains("acm:DescribeCertificate")).expect("ACM evidence");
+        assert_eq!(acm.source, Source::Config);
+        assert!(acm.observed.contains("app.example.com") && acm.observed.contains("none covers"), "{}", acm.observed);
     }
 }

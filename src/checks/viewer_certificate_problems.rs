@@ -9,8 +9,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html>
 
+use super::acm_support::describe_acm;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, HopResult, ProbeStage, ProbeTarget, Scheme};
+use crate::evidence::{Evidence, Fetch, HopResult, ProbeStage, ProbeTarget, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
     id: "viewer-certificate-problems",
@@ -80,6 +81,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ));
         }
         evidence.push(config);
+        if let Some(acm) = ev.inventory.viewer_certificate_acm.value() {
+            evidence.push(
+                EvidenceItem::new(Source::Config, "acm:DescribeCertificate (us-east-1)", describe_acm(acm))
+                    .expected(format!("ISSUED, in date, with a name covering {hostname}")),
+            );
+        }
         let is_alias = d.aliases.iter().any(|a| a.eq_ignore_ascii_case(hostname));
         if !is_alias && !hostname.eq_ignore_ascii_case(&d.domain_name) {
             evidence.push(
@@ -110,8 +117,82 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         out.push(&META, b.build());
     }
+    acm_viewer_certificate(ev, &mut out, &seen);
     out
 }
+
+/// What ACM says of the viewer certificate, for the hostnames no probe saw failing: an alias
+/// it does not cover, a status other than ISSUED, dates past or within 30 days of `NotAfter`.
+fn acm_viewer_certificate(ev: &Evidence, out: &mut CheckOutput, probed_failing: &[String]) {
+    let d = &ev.inventory.distribution;
+    let acm = match &ev.inventory.viewer_certificate_acm {
+        Fetch::Fetched { value } => value,
+        Fetch::NotApplicable { .. } => return,
+        other => {
+            out.unverified(
+                &META,
+                "the viewer certificate's names, status and dates (ACM)",
+                other.missing_reason().unwrap_or_default(),
+            );
+            return;
+        }
+    };
+    let now = ev.collected_at_unix;
+    let mut problems: Vec<(Severity, String)> = Vec::new();
+    let uncovered: Vec<&str> =
+        d.aliases.iter().filter(|a| !probed_failing.contains(a) && !acm.covers(a)).map(String::as_str).collect();
+    if !uncovered.is_empty() {
+        problems.push((Severity::High, format!("it does not cover {}", uncovered.join(", "))));
+    }
+    if acm.status != "ISSUED" {
+        problems.push((Severity::High, format!("its ACM status is {}", acm.status)));
+    }
+    match acm.not_after_unix {
+        Some(t) if t < now => problems.push((Severity::High, format!("it expired {} days ago", (now - t) / 86_400))),
+        Some(t) if t - now < WARN_DAYS * 86_400 => {
+            let left = (t - now) / 86_400;
+            problems.push((
+                if left < 7 { Severity::Medium } else { Severity::Low },
+                format!(
+                    "it expires in {left} days{}",
+                    if acm.certificate_type == "IMPORTED" { " (imported: ACM does not renew it)" } else { "" }
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let Some(severity) = problems.iter().map(|(s, _)| *s).max() else { return };
+    let whats: Vec<String> = problems.into_iter().map(|(_, w)| w).collect();
+    let b = FindingBuilder::new(&META, severity, Confidence::Medium)
+        .summary(format!(
+            "The viewer certificate {} will fail viewers: {} (from ACM; not seen failing by a probe).",
+            acm.arn,
+            whats.join("; ")
+        ))
+        .observed(false)
+        .evidence(vec![
+            EvidenceItem::new(Source::Config, "acm:DescribeCertificate (us-east-1)", describe_acm(acm))
+                .expected(format!("ISSUED, in date for more than {WARN_DAYS} days, names covering every alias")),
+            EvidenceItem::new(Source::Config, "Aliases", d.aliases.join(", ")),
+        ])
+        .remediation(Remediation {
+            summary: "Attach an issued ACM certificate in us-east-1 that covers every alias, and keep it renewed.".into(),
+            steps: vec![
+                "Imported certificates are not renewed by ACM: re-import before NotAfter.".into(),
+                "ACM renews issued certificates only while the DNS validation records exist.".into(),
+            ],
+            cli: vec![format!(
+                "aws acm describe-certificate --region us-east-1 --certificate-arn {} --query 'Certificate.[Status,NotAfter,SubjectAlternativeNames]'",
+                acm.arn
+            )],
+        })
+        .resource("distribution", &d.id)
+        .resource("certificate", &acm.arn);
+    out.push(&META, b.build());
+}
+
+/// A viewer certificate expiring within this many days is reported as a latent risk.
+const WARN_DAYS: i64 = 30;
 
 #[cfg(test)]
 mod tests {
@@ -154,5 +235,59 @@ mod tests {
         let refused = HopResult::Error(ProbeError { stage: ProbeStage::Connect, message: "refused".into() });
         assert!(run(&ev_with("www.example.com", Scheme::Https, refused)).findings.is_empty());
         assert!(run(&ev_with("www.example.com", Scheme::Http, tls_error("x"))).findings.is_empty());
+    }
+
+    const ACM_ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/viewer";
+
+    fn with_acm(cert: AcmCertificate) -> Evidence {
+        let mut e = ev_with("www.example.com", Scheme::Https, HopResult::Response(response(200, &[])));
+        e.inventory.distribution.viewer_certificate = Some(ViewerCertificate {
+            cloudfront_default_certificate: false,
+            acm_certificate_arn: Some(ACM_ARN.into()),
+            iam_certificate_id: None,
+            ssl_support_method: Some("sni-only".into()),
+            minimum_protocol_version: Some("TLSv1.2_2021".into()),
+        });
+        e.inventory.viewer_certificate_acm = Fetch::fetched(cert);
+        e
+    }
+
+    #[test]
+    fn acm_names_status_and_dates_of_the_viewer_certificate_are_checked_without_a_failing_probe() {
+        let out = run(&with_acm(acm_cert(ACM_ARN, &["*.example.com"], 1_900_000_000)));
+        assert!(out.findings.is_empty(), "a same-level wildcard covers the alias: {out:?}");
+        let out = run(&with_acm(acm_cert(ACM_ARN, &["example.com"], 1_900_000_000)));
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::High);
+        assert!(!out.findings[0].observed);
+        assert!(out.findings[0].summary.contains("does not cover www.example.com"), "{}", out.findings[0].summary);
+        let soon = 1_795_651_200 + 12 * 86_400;
+        let out = run(&with_acm(acm_cert(ACM_ARN, &["www.example.com"], soon)));
+        assert_eq!(out.findings[0].severity, Severity::Low);
+        assert!(out.findings[0].summary.contains("expires in 12 days"), "{}", out.findings[0].summary);
+        let mut pending = acm_cert(ACM_ARN, &["www.example.com"], 1_900_000_000);
+        pending.status = "PENDING_VALIDATION".into();
+        assert!(run(&with_acm(pending)).findings[0].summary.contains("PENDING_VALIDATION"));
+    }
+
+    #[test]
+    fn a_denied_acm_read_is_unverified_and_the_probe_finding_cites_acm() {
+        let mut e = with_acm(acm_cert(ACM_ARN, &["example.com"], 1_900_000_000));
+        e.observations.probes.clear();
+        e.observations.probes.push(edge_probe(
+            "www.example.com",
+            Scheme::Https,
+            "GET",
+            "/",
+            tls_error("certificate rejected: NotValidForName"),
+        ));
+        let out = run(&e);
+        assert_eq!(out.findings.len(), 1, "the failing alias is reported once, by the probe: {out:?}");
+        assert!(out.findings[0].observed);
+        assert!(out.findings[0].evidence.iter().any(|i| i.subject.starts_with("acm:DescribeCertificate")));
+        e.inventory.viewer_certificate_acm =
+            Fetch::Denied { action: "acm:DescribeCertificate".into(), message: "no".into() };
+        let out = run(&e);
+        assert!(out.unverified.iter().any(|u| u.reason.contains("acm:DescribeCertificate")), "{out:?}");
     }
 }

@@ -20,6 +20,10 @@ pub struct Inventory {
     /// CloudFront's origin-facing prefix lists, per region that holds an AWS origin.
     #[serde(default)]
     pub cloudfront_prefix_lists: Vec<RegionalPrefixLists>,
+    /// `acm:DescribeCertificate` of the viewer certificate (us-east-1); not applicable for
+    /// CloudFront's default certificate or an IAM certificate.
+    #[serde(default)]
+    pub viewer_certificate_acm: Fetch<AcmCertificate>,
 }
 
 impl Inventory {
@@ -188,13 +192,7 @@ pub struct CustomOriginConfig {
 impl CustomOriginConfig {
     /// The (scheme, port) pairs CloudFront uses toward this origin; both for `match-viewer`.
     pub fn origin_connections(&self) -> Vec<(Scheme, u16)> {
-        match self.protocol_policy {
-            OriginProtocolPolicy::HttpOnly => vec![(Scheme::Http, self.http_port)],
-            OriginProtocolPolicy::HttpsOnly => vec![(Scheme::Https, self.https_port)],
-            OriginProtocolPolicy::MatchViewer | OriginProtocolPolicy::Unknown => {
-                vec![(Scheme::Https, self.https_port), (Scheme::Http, self.http_port)]
-            }
-        }
+        self.protocol_policy.connections(self.http_port, self.https_port)
     }
 }
 
@@ -225,6 +223,17 @@ pub enum OriginProtocolPolicy {
 }
 
 impl OriginProtocolPolicy {
+    /// The (scheme, port) pairs this policy makes CloudFront use; both for `match-viewer`.
+    pub fn connections(self, http_port: u16, https_port: u16) -> Vec<(Scheme, u16)> {
+        match self {
+            OriginProtocolPolicy::HttpOnly => vec![(Scheme::Http, http_port)],
+            OriginProtocolPolicy::HttpsOnly => vec![(Scheme::Https, https_port)],
+            OriginProtocolPolicy::MatchViewer | OriginProtocolPolicy::Unknown => {
+                vec![(Scheme::Https, https_port), (Scheme::Http, http_port)]
+            }
+        }
+    }
+
     pub fn as_api(self) -> &'static str {
         match self {
             OriginProtocolPolicy::HttpOnly => "http-only",
@@ -276,6 +285,12 @@ pub struct Behavior {
     /// `TrustedKeyGroups.Items` when enabled (signed URLs/cookies required).
     #[serde(default)]
     pub trusted_key_groups: Vec<String>,
+    /// `GetCachePolicy` of a custom cache policy (managed ones are known without a call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_policy: Option<Fetch<PolicyDefinition>>,
+    /// `GetOriginRequestPolicy` of a custom origin request policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_request_policy: Option<Fetch<PolicyDefinition>>,
 }
 
 impl Behavior {
@@ -316,6 +331,9 @@ pub struct OriginInventory {
     /// an AWS resource in a VPC.
     #[serde(default)]
     pub network: Option<NetworkPath>,
+    /// For a VPC origin: `GetVpcOrigin` and what its endpoint's groups reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_origin: Option<VpcOriginFacts>,
 }
 
 // Plain evidence data, a handful per diagnosis: the variants' size difference does not matter,
@@ -464,6 +482,9 @@ pub struct LambdaAssociation {
 pub struct ListenerCertificate {
     pub certificate_arn: String,
     pub is_default: bool,
+    /// `acm:DescribeCertificate` in the load balancer's region (not applicable for IAM certificates).
+    #[serde(default)]
+    pub acm: Fetch<AcmCertificate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -527,3 +548,129 @@ pub struct SslPolicy {
     /// OpenSSL-style names, in the policy's priority order.
     pub ciphers: Vec<String>,
 }
+
+/// An ACM certificate as `acm:DescribeCertificate` returns it (the viewer certificate, read in
+/// us-east-1, or a load balancer listener's, read in the load balancer's region).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmCertificate {
+    pub arn: String,
+    pub domain_name: String,
+    /// `SubjectAlternativeNames` (ACM lists the domain name there too).
+    pub subject_alternative_names: Vec<String>,
+    /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, `REVOKED`, `FAILED`, `INACTIVE`, `VALIDATION_TIMED_OUT`.
+    pub status: String,
+    pub not_before_unix: Option<i64>,
+    pub not_after_unix: Option<i64>,
+    pub issuer: Option<String>,
+    /// e.g. `RSA_2048`, `EC_prime256v1`.
+    pub key_algorithm: Option<String>,
+    /// `IMPORTED`, `AMAZON_ISSUED` or `PRIVATE`.
+    pub certificate_type: String,
+    /// `InUseBy`: the ARNs of the resources that use it.
+    pub in_use_by: Vec<String>,
+}
+
+impl AcmCertificate {
+    /// Every DNS name on the certificate: the domain name and the SANs, without repeats.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = vec![self.domain_name.as_str()];
+        for n in &self.subject_alternative_names {
+            if !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                names.push(n);
+            }
+        }
+        names.retain(|n| !n.is_empty());
+        names
+    }
+
+    /// Whether a name on the certificate covers `host`: exactly (case-insensitive), or by a
+    /// wildcard standing for exactly one leftmost label.
+    pub fn covers(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.names().iter().any(|n| {
+            let n = n.trim_end_matches('.').to_ascii_lowercase();
+            match n.strip_prefix("*.") {
+                Some(suffix) => host.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+                None => n == host,
+            }
+        })
+    }
+}
+
+/// A custom cache or origin request policy, as `GetCachePolicy` / `GetOriginRequestPolicy`
+/// define what it sends to the origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDefinition {
+    pub id: String,
+    pub name: String,
+    pub headers: NameSet,
+    pub cookies: NameSet,
+    pub query_strings: NameSet,
+}
+
+/// A set of header, cookie or query-string names (names compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "names", rename_all = "snake_case")]
+pub enum NameSet {
+    None,
+    All,
+    Only(Vec<String>),
+    AllExcept(Vec<String>),
+}
+
+impl NameSet {
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            NameSet::None => false,
+            NameSet::All => true,
+            NameSet::Only(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+            NameSet::AllExcept(names) => !names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+}
+
+/// A CloudFront VPC origin (`GetVpcOrigin`): the private endpoint CloudFront reaches through
+/// its service-managed network interfaces, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcOrigin {
+    pub id: String,
+    pub arn: String,
+    /// `Deployed` when usable; `Deploying` for up to 15 minutes after a change.
+    pub status: String,
+    /// `VpcOriginEndpointConfig.Name`.
+    pub name: String,
+    /// `VpcOriginEndpointConfig.Arn`: an internal ALB or NLB, or an EC2 instance.
+    pub endpoint_arn: String,
+    pub http_port: u16,
+    pub https_port: u16,
+    pub protocol_policy: OriginProtocolPolicy,
+    /// `OriginSslProtocols.Items`.
+    pub ssl_protocols: Vec<String>,
+}
+
+impl VpcOrigin {
+    /// The (scheme, port) pairs CloudFront uses toward the endpoint; both for `match-viewer`.
+    pub fn connections(&self) -> Vec<(Scheme, u16)> {
+        self.protocol_policy.connections(self.http_port, self.https_port)
+    }
+
+    /// The region of the endpoint, from its ARN (`arn:aws:<service>:<region>:…`).
+    pub fn endpoint_region(&self) -> Option<&str> {
+        self.endpoint_arn.split(':').nth(3).filter(|r| !r.is_empty())
+    }
+}
+
+/// What the inventory read for a VPC origin: the VPC origin itself and the security groups its
+/// endpoint's groups admit by reference (to recognise `CloudFront-VPCOrigins-Service-SG`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcOriginFacts {
+    pub vpc_origin: Fetch<VpcOrigin>,
+    pub referenced_groups: Fetch<Vec<super::SecurityGroup>>,
+}
+
+/// The name AWS gives the security group of CloudFront's VPC-origin network interfaces.
+pub const VPC_ORIGINS_SERVICE_SG: &str = "CloudFront-VPCOrigins-Service-SG";

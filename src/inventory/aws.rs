@@ -5,12 +5,14 @@
 
 use super::{ApiError, AwsApi, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery};
 use crate::evidence::{
-    Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, Ec2Instance, ElasticIp, Fetch,
-    FunctionAssociation, GeoRestriction, GroupRef, LambdaAssociation, LegacyForwarding, Listener, ListenerAction,
-    ListenerCertificate, ListenerRule, NaclEntry, NetworkAcl, NetworkInterface, Origin, OriginGroup, OriginKind,
-    OriginProtocolPolicy, PrefixList, Route, RouteTable, RuleCondition, SecretValue, SecurityGroup, SgRule, SslPolicy,
-    Subnet, TargetGroup, TargetHealth, ViewerCertificate, ViewerProtocolPolicy,
+    AcmCertificate, Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, Ec2Instance,
+    ElasticIp, Fetch, FunctionAssociation, GeoRestriction, GroupRef, LambdaAssociation, LegacyForwarding, Listener,
+    ListenerAction, ListenerCertificate, ListenerRule, NaclEntry, NameSet, NetworkAcl, NetworkInterface, Origin,
+    OriginGroup, OriginKind, OriginProtocolPolicy, PolicyDefinition, PrefixList, Route, RouteTable, RuleCondition,
+    SecretValue, SecurityGroup, SgRule, SslPolicy, Subnet, TargetGroup, TargetHealth, ViewerCertificate,
+    ViewerProtocolPolicy, VpcOrigin,
 };
+use aws_sdk_acm as acm;
 use aws_sdk_cloudfront as cf;
 use aws_sdk_ec2 as ec2;
 use aws_sdk_elasticloadbalancingv2 as elb;
@@ -30,6 +32,7 @@ pub struct SdkApi {
     cloudfront: cf::Client,
     elb: Mutex<HashMap<String, elb::Client>>,
     ec2: Mutex<HashMap<String, ec2::Client>>,
+    acm: Mutex<HashMap<String, acm::Client>>,
 }
 
 impl SdkApi {
@@ -41,6 +44,7 @@ impl SdkApi {
             cloudfront: cf::Client::from_conf(cf_config),
             elb: Mutex::new(HashMap::new()),
             ec2: Mutex::new(HashMap::new()),
+            acm: Mutex::new(HashMap::new()),
             config,
         }
     }
@@ -125,9 +129,14 @@ fn classify_code(code: String, message: String) -> ApiError {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess" | "AuthFailure" => {
             ApiError::Denied { message: if message.is_empty() { code } else { message } }
         }
-        "NoSuchDistribution" | "LoadBalancerNotFound" | "ListenerNotFound" | "NotFound" => {
-            ApiError::NotFound { code, message }
-        }
+        "NoSuchDistribution"
+        | "LoadBalancerNotFound"
+        | "ListenerNotFound"
+        | "NotFound"
+        | "NoSuchCachePolicy"
+        | "NoSuchOriginRequestPolicy"
+        | "EntityNotFound"
+        | "ResourceNotFoundException" => ApiError::NotFound { code, message },
         "Throttling"
         | "ThrottlingException"
         | "RequestLimitExceeded"
@@ -165,13 +174,12 @@ impl AwsApi for SdkApi {
 
     async fn load_balancers(&self, region: &str) -> Result<Vec<LoadBalancerSummary>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page =
-                bounded(client.describe_load_balancers().set_marker(marker.clone()).page_size(400).send()).await?;
-            for lb in page.load_balancers() {
-                out.push(LoadBalancerSummary {
+        paginate(
+            MAX_LISTING_PAGES,
+            |marker| bounded(client.describe_load_balancers().set_marker(marker).page_size(400).send()),
+            |page| page.next_marker(),
+            |page, out| {
+                out.extend(page.load_balancers().iter().map(|lb| LoadBalancerSummary {
                     arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
                     name: lb.load_balancer_name().unwrap_or_default().to_string(),
                     dns_name: lb.dns_name().unwrap_or_default().to_string(),
@@ -180,38 +188,25 @@ impl AwsApi for SdkApi {
                     security_groups: lb.security_groups().to_vec(),
                     ip_address_type: lb.ip_address_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
                     vpc_id: opt(lb.vpc_id()),
-                    subnet_ids: lb
-                        .availability_zones()
-                        .iter()
-                        .filter_map(|z| z.subnet_id().map(str::to_string))
-                        .collect(),
-                });
-            }
-            match page.next_marker() {
-                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => marker = Some(m.to_string()),
-                _ => break,
-            }
-        }
-        Ok(out)
+                    subnet_ids:
+                        lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect(),
+                }))
+            },
+        )
+        .await
     }
 
     async fn listeners(&self, region: &str, lb_arn: &str) -> Result<Vec<Listener>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = bounded(
-                client.describe_listeners().load_balancer_arn(lb_arn).set_marker(marker.clone()).page_size(400).send(),
-            )
-            .await?;
-            for l in page.listeners() {
-                out.push(map_listener(l));
-            }
-            match page.next_marker() {
-                Some(m) if !m.is_empty() && marker.as_deref() != Some(m) => marker = Some(m.to_string()),
-                _ => break,
-            }
-        }
+        let mut out = paginate(
+            MAX_LISTING_PAGES,
+            |marker| {
+                bounded(client.describe_listeners().load_balancer_arn(lb_arn).set_marker(marker).page_size(400).send())
+            },
+            |page| page.next_marker(),
+            |page, out| out.extend(page.listeners().iter().map(map_listener)),
+        )
+        .await?;
         out.sort_by_key(|l| l.port);
         Ok(out)
     }
@@ -268,23 +263,142 @@ impl AwsApi for SdkApi {
     async fn route_tables(&self, region: &str, vpc_id: &str) -> Result<Vec<RouteTable>, ApiError> {
         self.sdk_route_tables(region, vpc_id).await
     }
-    async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page =
-                bounded(self.cloudfront.list_distributions().set_marker(marker.clone()).max_items(100).send()).await?;
-            let Some(list) = page.distribution_list() else { break };
-            out.extend(list.items().iter().map(|d| d.id().to_string()));
-            match list.next_marker() {
-                Some(m) if list.is_truncated() && !m.is_empty() && marker.as_deref() != Some(m) => {
-                    marker = Some(m.to_string())
-                }
-                _ => break,
-            }
-        }
-        Ok(out)
+    async fn certificate(&self, region: &str, arn: &str) -> Result<AcmCertificate, ApiError> {
+        let out = bounded(self.acm(region).describe_certificate().certificate_arn(arn).send()).await?;
+        let c = out.certificate().ok_or_else(|| ApiError::Failed {
+            code: "EmptyResponse".into(),
+            message: "DescribeCertificate returned no certificate".into(),
+        })?;
+        Ok(map_certificate(arn, c))
     }
+    async fn cache_policy(&self, id: &str) -> Result<PolicyDefinition, ApiError> {
+        let out = bounded(self.cloudfront.get_cache_policy().id(id).send()).await?;
+        let config = out.cache_policy().and_then(|p| p.cache_policy_config()).ok_or_else(|| ApiError::Failed {
+            code: "EmptyResponse".into(),
+            message: "GetCachePolicy returned no CachePolicyConfig".into(),
+        })?;
+        Ok(map_cache_policy(id, config))
+    }
+    async fn origin_request_policy(&self, id: &str) -> Result<PolicyDefinition, ApiError> {
+        let out = bounded(self.cloudfront.get_origin_request_policy().id(id).send()).await?;
+        let config = out.origin_request_policy().and_then(|p| p.origin_request_policy_config()).ok_or_else(|| {
+            ApiError::Failed {
+                code: "EmptyResponse".into(),
+                message: "GetOriginRequestPolicy returned no OriginRequestPolicyConfig".into(),
+            }
+        })?;
+        Ok(map_origin_request_policy(id, config))
+    }
+    async fn vpc_origin(&self, id: &str) -> Result<VpcOrigin, ApiError> {
+        let out = bounded(self.cloudfront.get_vpc_origin().id(id).send()).await?;
+        let v = out.vpc_origin().ok_or_else(|| ApiError::Failed {
+            code: "EmptyResponse".into(),
+            message: "GetVpcOrigin returned no VpcOrigin".into(),
+        })?;
+        map_vpc_origin(v)
+    }
+    async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+        paginate(
+            MAX_LISTING_PAGES,
+            |marker| bounded(self.cloudfront.list_distributions().set_marker(marker).max_items(100).send()),
+            // CloudFront pages on IsTruncated; a marker on the last page is not a next page.
+            |page| page.distribution_list().filter(|l| l.is_truncated()).and_then(|l| l.next_marker()),
+            |page, out| out.extend(page.distribution_list().iter().flat_map(|l| l.items()).map(|d| d.id().to_string())),
+        )
+        .await
+    }
+}
+
+fn map_certificate(arn: &str, c: &acm::types::CertificateDetail) -> AcmCertificate {
+    AcmCertificate {
+        arn: c.certificate_arn().unwrap_or(arn).to_string(),
+        domain_name: c.domain_name().unwrap_or_default().to_string(),
+        subject_alternative_names: c.subject_alternative_names().to_vec(),
+        status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        not_before_unix: c.not_before().map(|t| t.secs()),
+        not_after_unix: c.not_after().map(|t| t.secs()),
+        issuer: opt(c.issuer()),
+        key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
+        certificate_type: c.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        in_use_by: c.in_use_by().to_vec(),
+    }
+}
+
+/// A policy's name set from its behavior (`none`, `whitelist`, `allExcept`, `all`, and for
+/// origin request headers `allViewer`, `allViewerAndWhitelistCloudFront`) and its names.
+fn name_set(behavior: &str, names: &[String]) -> NameSet {
+    match behavior {
+        "whitelist" => NameSet::Only(names.to_vec()),
+        "allExcept" => NameSet::AllExcept(names.to_vec()),
+        "all" | "allViewer" | "allViewerAndWhitelistCloudFront" => NameSet::All,
+        _ => NameSet::None,
+    }
+}
+
+fn map_cache_policy(id: &str, c: &cf::types::CachePolicyConfig) -> PolicyDefinition {
+    let p = c.parameters_in_cache_key_and_forwarded_to_origin();
+    let headers = p.and_then(|p| p.headers_config());
+    let cookies = p.and_then(|p| p.cookies_config());
+    let queries = p.and_then(|p| p.query_strings_config());
+    PolicyDefinition {
+        id: id.to_string(),
+        name: c.name().to_string(),
+        headers: headers.map_or(NameSet::None, |h| {
+            name_set(h.header_behavior().as_str(), h.headers().map(|n| n.items()).unwrap_or_default())
+        }),
+        cookies: cookies.map_or(NameSet::None, |k| {
+            name_set(k.cookie_behavior().as_str(), k.cookies().map(|n| n.items()).unwrap_or_default())
+        }),
+        query_strings: queries.map_or(NameSet::None, |q| {
+            name_set(q.query_string_behavior().as_str(), q.query_strings().map(|n| n.items()).unwrap_or_default())
+        }),
+    }
+}
+
+fn map_origin_request_policy(id: &str, c: &cf::types::OriginRequestPolicyConfig) -> PolicyDefinition {
+    PolicyDefinition {
+        id: id.to_string(),
+        name: c.name().to_string(),
+        headers: c.headers_config().map_or(NameSet::None, |h| {
+            name_set(h.header_behavior().as_str(), h.headers().map(|n| n.items()).unwrap_or_default())
+        }),
+        cookies: c.cookies_config().map_or(NameSet::None, |k| {
+            name_set(k.cookie_behavior().as_str(), k.cookies().map(|n| n.items()).unwrap_or_default())
+        }),
+        query_strings: c.query_strings_config().map_or(NameSet::None, |q| {
+            name_set(q.query_string_behavior().as_str(), q.query_strings().map(|n| n.items()).unwrap_or_default())
+        }),
+    }
+}
+
+fn origin_protocol_policy(p: &cf::types::OriginProtocolPolicy) -> OriginProtocolPolicy {
+    match p.as_str() {
+        "http-only" => OriginProtocolPolicy::HttpOnly,
+        "https-only" => OriginProtocolPolicy::HttpsOnly,
+        "match-viewer" => OriginProtocolPolicy::MatchViewer,
+        _ => OriginProtocolPolicy::Unknown,
+    }
+}
+
+fn map_vpc_origin(v: &cf::types::VpcOrigin) -> Result<VpcOrigin, ApiError> {
+    let e = v.vpc_origin_endpoint_config().ok_or_else(|| ApiError::Failed {
+        code: "EmptyResponse".into(),
+        message: "GetVpcOrigin returned no VpcOriginEndpointConfig".into(),
+    })?;
+    Ok(VpcOrigin {
+        id: v.id().to_string(),
+        arn: v.arn().to_string(),
+        status: v.status().to_string(),
+        name: e.name().to_string(),
+        endpoint_arn: e.arn().to_string(),
+        http_port: u16::try_from(e.http_port()).unwrap_or(80),
+        https_port: u16::try_from(e.https_port()).unwrap_or(443),
+        protocol_policy: origin_protocol_policy(e.origin_protocol_policy()),
+        ssl_protocols: e
+            .origin_ssl_protocols()
+            .map(|p| p.items().iter().map(|s| s.as_str().to_string()).collect())
+            .unwrap_or_default(),
+    })
 }
 
 fn map_listener(l: &elb::types::Listener) -> Listener {
@@ -417,12 +531,7 @@ fn map_origin(o: &cf::types::Origin) -> Origin {
         OriginKind::Custom(CustomOriginConfig {
             http_port: u16::try_from(c.http_port()).unwrap_or(80),
             https_port: u16::try_from(c.https_port()).unwrap_or(443),
-            protocol_policy: match c.origin_protocol_policy().as_str() {
-                "http-only" => OriginProtocolPolicy::HttpOnly,
-                "https-only" => OriginProtocolPolicy::HttpsOnly,
-                "match-viewer" => OriginProtocolPolicy::MatchViewer,
-                _ => OriginProtocolPolicy::Unknown,
-            },
+            protocol_policy: origin_protocol_policy(c.origin_protocol_policy()),
             ssl_protocols: c
                 .origin_ssl_protocols()
                 .map(|p| p.items().iter().map(|s| s.as_str().to_string()).collect())
@@ -544,6 +653,8 @@ fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
         function_associations: function_associations(b.function_associations()),
         lambda_associations: lambda_associations(b.lambda_function_associations()),
         trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
+        cache_policy: None,
+        origin_request_policy: None,
     }
 }
 
@@ -565,11 +676,41 @@ fn map_behavior(b: &cf::types::CacheBehavior) -> Behavior {
         function_associations: function_associations(b.function_associations()),
         lambda_associations: lambda_associations(b.lambda_function_associations()),
         trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
+        cache_policy: None,
+        origin_request_policy: None,
     }
 }
 
 /// Upper bound on the pages read by one paginated call (each page holds hundreds of items).
 const MAX_PAGES: usize = 20;
+/// The bound for account-wide listings (load balancers of a region, distributions, a load
+/// balancer's listeners), which read to the end: only a broken pager reaches it.
+const MAX_LISTING_PAGES: usize = 1000;
+
+/// Reads a paginated call to its last page: `send` sends one request for a page token (none
+/// for the first page), `next` reads the page's next token and `items` takes its items. Stops
+/// at a missing, empty or repeated token, or after `max_pages` pages.
+async fn paginate<P, T, Fut>(
+    max_pages: usize,
+    mut send: impl FnMut(Option<String>) -> Fut,
+    next: impl Fn(&P) -> Option<&str>,
+    mut items: impl FnMut(&P, &mut Vec<T>),
+) -> Result<Vec<T>, ApiError>
+where
+    Fut: std::future::Future<Output = Result<P, ApiError>>,
+{
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..max_pages {
+        let page = send(token.clone()).await?;
+        items(&page, &mut out);
+        match next_token(&token, next(&page)) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
 
 fn next_token(current: &Option<String>, next: Option<&str>) -> Option<String> {
     match next {
@@ -689,6 +830,22 @@ fn rule_order(r: &ListenerRule) -> (bool, i64) {
 }
 
 impl SdkApi {
+    fn acm(&self, region: &str) -> acm::Client {
+        let mut clients = match self.acm.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = acm::config::Builder::from(&self.config)
+                    .region(acm::config::Region::new(region.to_string()))
+                    .build();
+                acm::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
     fn ec2(&self, region: &str) -> ec2::Client {
         let mut clients = match self.ec2.lock() {
             Ok(c) => c,
@@ -721,34 +878,34 @@ impl SdkApi {
         listener_arn: &str,
     ) -> Result<Vec<ListenerCertificate>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_listener_certificates()
-                    .listener_arn(listener_arn)
-                    .set_marker(marker.clone())
-                    .page_size(400)
-                    .send(),
-            )
-            .await?;
-            for c in page.certificates() {
-                if let Some(arn) = c.certificate_arn() {
-                    if !out.iter().any(|x: &ListenerCertificate| x.certificate_arn == arn) {
-                        out.push(ListenerCertificate {
-                            certificate_arn: arn.to_string(),
-                            is_default: c.is_default().unwrap_or(false),
-                        });
+        paginate(
+            MAX_PAGES,
+            |marker| {
+                bounded(
+                    client
+                        .describe_listener_certificates()
+                        .listener_arn(listener_arn)
+                        .set_marker(marker)
+                        .page_size(400)
+                        .send(),
+                )
+            },
+            |page| page.next_marker(),
+            |page, out| {
+                for c in page.certificates() {
+                    if let Some(arn) = c.certificate_arn() {
+                        if !out.iter().any(|x: &ListenerCertificate| x.certificate_arn == arn) {
+                            out.push(ListenerCertificate {
+                                certificate_arn: arn.to_string(),
+                                is_default: c.is_default().unwrap_or(false),
+                                acm: Fetch::default(),
+                            });
+                        }
                     }
                 }
-            }
-            match next_token(&marker, page.next_marker()) {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
-        }
-        Ok(out)
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_listener_rules(
@@ -757,93 +914,82 @@ impl SdkApi {
         listener_arn: &str,
     ) -> Result<Vec<ListenerRule>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client.describe_rules().listener_arn(listener_arn).set_marker(marker.clone()).page_size(400).send(),
-            )
-            .await?;
-            out.extend(page.rules().iter().map(map_rule));
-            match next_token(&marker, page.next_marker()) {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
-        }
+        let mut out = paginate(
+            MAX_PAGES,
+            |marker| {
+                bounded(client.describe_rules().listener_arn(listener_arn).set_marker(marker).page_size(400).send())
+            },
+            |page| page.next_marker(),
+            |page, out| out.extend(page.rules().iter().map(map_rule)),
+        )
+        .await?;
         out.sort_by_key(rule_order);
         Ok(out)
     }
 
     pub(super) async fn sdk_ssl_policies(&self, region: &str, names: &[String]) -> Result<Vec<SslPolicy>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_ssl_policies()
-                    .set_names(Some(names.to_vec()))
-                    .set_marker(marker.clone())
-                    .page_size(400)
-                    .send(),
-            )
-            .await?;
-            for p in page.ssl_policies() {
-                let mut ciphers: Vec<(i32, String)> = p
-                    .ciphers()
-                    .iter()
-                    .filter_map(|c| Some((c.priority().unwrap_or(i32::MAX), c.name()?.to_string())))
-                    .collect();
-                ciphers.sort();
-                out.push(SslPolicy {
-                    name: p.name().unwrap_or_default().to_string(),
-                    protocols: p.ssl_protocols().to_vec(),
-                    ciphers: ciphers.into_iter().map(|(_, n)| n).collect(),
-                });
-            }
-            match next_token(&marker, page.next_marker()) {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |marker| {
+                bounded(
+                    client
+                        .describe_ssl_policies()
+                        .set_names(Some(names.to_vec()))
+                        .set_marker(marker)
+                        .page_size(400)
+                        .send(),
+                )
+            },
+            |page| page.next_marker(),
+            |page, out| {
+                for p in page.ssl_policies() {
+                    let mut ciphers: Vec<(i32, String)> = p
+                        .ciphers()
+                        .iter()
+                        .filter_map(|c| Some((c.priority().unwrap_or(i32::MAX), c.name()?.to_string())))
+                        .collect();
+                    ciphers.sort();
+                    out.push(SslPolicy {
+                        name: p.name().unwrap_or_default().to_string(),
+                        protocols: p.ssl_protocols().to_vec(),
+                        ciphers: ciphers.into_iter().map(|(_, n)| n).collect(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_target_groups(&self, region: &str, lb_arn: &str) -> Result<Vec<TargetGroup>, ApiError> {
         let client = self.elb(region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_target_groups()
-                    .load_balancer_arn(lb_arn)
-                    .set_marker(marker.clone())
-                    .page_size(400)
-                    .send(),
-            )
-            .await?;
-            for tg in page.target_groups() {
-                out.push(TargetGroup {
-                    arn: tg.target_group_arn().unwrap_or_default().to_string(),
-                    name: tg.target_group_name().unwrap_or_default().to_string(),
-                    protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
-                    port: tg.port().and_then(|p| u16::try_from(p).ok()),
-                    target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                    vpc_id: opt(tg.vpc_id()),
-                    health_check_protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
-                    health_check_port: opt(tg.health_check_port()),
-                    health_check_path: opt(tg.health_check_path()),
-                    attributes: Fetch::default(),
-                    health: Fetch::default(),
-                });
-            }
-            match next_token(&marker, page.next_marker()) {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |marker| {
+                bounded(
+                    client.describe_target_groups().load_balancer_arn(lb_arn).set_marker(marker).page_size(400).send(),
+                )
+            },
+            |page| page.next_marker(),
+            |page, out| {
+                for tg in page.target_groups() {
+                    out.push(TargetGroup {
+                        arn: tg.target_group_arn().unwrap_or_default().to_string(),
+                        name: tg.target_group_name().unwrap_or_default().to_string(),
+                        protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                        port: tg.port().and_then(|p| u16::try_from(p).ok()),
+                        target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                        vpc_id: opt(tg.vpc_id()),
+                        health_check_protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+                        health_check_port: opt(tg.health_check_port()),
+                        health_check_path: opt(tg.health_check_path()),
+                        attributes: Fetch::default(),
+                        health: Fetch::default(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_target_group_attributes(
@@ -880,27 +1026,21 @@ impl SdkApi {
             InstanceQuery::PublicIp(ip) => ec2_filter("ip-address", std::slice::from_ref(ip)),
             InstanceQuery::Ids(ids) => ec2_filter("instance-id", ids),
         };
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_instances()
-                    .filters(filter.clone())
-                    .set_next_token(token.clone())
-                    .max_results(1000)
-                    .send(),
-            )
-            .await?;
-            for r in page.reservations() {
-                out.extend(r.instances().iter().map(map_instance));
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client.describe_instances().filters(filter.clone()).set_next_token(token).max_results(1000).send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for r in page.reservations() {
+                    out.extend(r.instances().iter().map(map_instance));
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_elastic_ips(&self, region: &str, public_ip: &str) -> Result<Vec<ElasticIp>, ApiError> {
@@ -932,38 +1072,37 @@ impl SdkApi {
             InterfaceQuery::Ids(ids) => ec2_filter("network-interface-id", ids),
             InterfaceQuery::PrivateIps(ips) => ec2_filter("addresses.private-ip-address", ips),
         };
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_network_interfaces()
-                    .filters(filter.clone())
-                    .set_next_token(token.clone())
-                    .max_results(1000)
-                    .send(),
-            )
-            .await?;
-            for n in page.network_interfaces() {
-                out.push(NetworkInterface {
-                    network_interface_id: n.network_interface_id().unwrap_or_default().to_string(),
-                    interface_type: n.interface_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                    description: n.description().unwrap_or_default().to_string(),
-                    public_ip: n.association().and_then(|a| opt(a.public_ip())),
-                    private_ip: opt(n.private_ip_address()),
-                    vpc_id: opt(n.vpc_id()),
-                    subnet_id: opt(n.subnet_id()),
-                    security_groups: group_ids(n.groups()),
-                    attached_instance_id: n.attachment().and_then(|a| opt(a.instance_id())),
-                    private_ips: n.private_ip_addresses().iter().filter_map(|a| opt(a.private_ip_address())).collect(),
-                });
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_network_interfaces()
+                        .filters(filter.clone())
+                        .set_next_token(token)
+                        .max_results(1000)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for n in page.network_interfaces() {
+                    out.push(NetworkInterface {
+                        network_interface_id: n.network_interface_id().unwrap_or_default().to_string(),
+                        interface_type: n.interface_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                        description: n.description().unwrap_or_default().to_string(),
+                        public_ip: n.association().and_then(|a| opt(a.public_ip())),
+                        private_ip: opt(n.private_ip_address()),
+                        vpc_id: opt(n.vpc_id()),
+                        subnet_id: opt(n.subnet_id()),
+                        security_groups: group_ids(n.groups()),
+                        attached_instance_id: n.attachment().and_then(|a| opt(a.instance_id())),
+                        private_ips: n.private_ip_addresses().iter().filter_map(|a| opt(a.private_ip_address())).collect(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_security_groups(
@@ -972,34 +1111,33 @@ impl SdkApi {
         ids: &[String],
     ) -> Result<Vec<SecurityGroup>, ApiError> {
         let client = self.ec2(region);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_security_groups()
-                    .filters(ec2_filter("group-id", ids))
-                    .set_next_token(token.clone())
-                    .max_results(1000)
-                    .send(),
-            )
-            .await?;
-            for g in page.security_groups() {
-                out.push(SecurityGroup {
-                    group_id: g.group_id().unwrap_or_default().to_string(),
-                    group_name: g.group_name().unwrap_or_default().to_string(),
-                    vpc_id: opt(g.vpc_id()),
-                    owner_id: opt(g.owner_id()),
-                    ingress: g.ip_permissions().iter().map(map_permission).collect(),
-                    egress: g.ip_permissions_egress().iter().map(map_permission).collect(),
-                });
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_security_groups()
+                        .filters(ec2_filter("group-id", ids))
+                        .set_next_token(token)
+                        .max_results(1000)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for g in page.security_groups() {
+                    out.push(SecurityGroup {
+                        group_id: g.group_id().unwrap_or_default().to_string(),
+                        group_name: g.group_name().unwrap_or_default().to_string(),
+                        vpc_id: opt(g.vpc_id()),
+                        owner_id: opt(g.owner_id()),
+                        ingress: g.ip_permissions().iter().map(map_permission).collect(),
+                        egress: g.ip_permissions_egress().iter().map(map_permission).collect(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_managed_prefix_lists(
@@ -1012,191 +1150,414 @@ impl SdkApi {
             PrefixListQuery::Names(names) => ec2_filter("prefix-list-name", names),
             PrefixListQuery::Ids(ids) => ec2_filter("prefix-list-id", ids),
         };
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_managed_prefix_lists()
-                    .filters(filter.clone())
-                    .set_next_token(token.clone())
-                    .max_results(100)
-                    .send(),
-            )
-            .await?;
-            for p in page.prefix_lists() {
-                out.push(PrefixList {
-                    prefix_list_id: p.prefix_list_id().unwrap_or_default().to_string(),
-                    prefix_list_name: p.prefix_list_name().unwrap_or_default().to_string(),
-                    address_family: p.address_family().unwrap_or_default().to_string(),
-                    owner_id: p.owner_id().unwrap_or_default().to_string(),
-                    max_entries: p.max_entries(),
-                    entries: Fetch::default(),
-                });
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_managed_prefix_lists()
+                        .filters(filter.clone())
+                        .set_next_token(token)
+                        .max_results(100)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for p in page.prefix_lists() {
+                    out.push(PrefixList {
+                        prefix_list_id: p.prefix_list_id().unwrap_or_default().to_string(),
+                        prefix_list_name: p.prefix_list_name().unwrap_or_default().to_string(),
+                        address_family: p.address_family().unwrap_or_default().to_string(),
+                        owner_id: p.owner_id().unwrap_or_default().to_string(),
+                        max_entries: p.max_entries(),
+                        entries: Fetch::default(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_prefix_list_entries(&self, region: &str, id: &str) -> Result<Vec<String>, ApiError> {
         let client = self.ec2(region);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .get_managed_prefix_list_entries()
-                    .prefix_list_id(id)
-                    .set_next_token(token.clone())
-                    .max_results(100)
-                    .send(),
-            )
-            .await?;
-            out.extend(page.entries().iter().filter_map(|e| e.cidr().map(str::to_string)));
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .get_managed_prefix_list_entries()
+                        .prefix_list_id(id)
+                        .set_next_token(token)
+                        .max_results(100)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                out.extend(page.entries().iter().filter_map(|e| e.cidr().map(str::to_string)));
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_subnets(&self, region: &str, ids: &[String]) -> Result<Vec<Subnet>, ApiError> {
         let client = self.ec2(region);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_subnets()
-                    .filters(ec2_filter("subnet-id", ids))
-                    .set_next_token(token.clone())
-                    .max_results(1000)
-                    .send(),
-            )
-            .await?;
-            for s in page.subnets() {
-                out.push(Subnet {
-                    subnet_id: s.subnet_id().unwrap_or_default().to_string(),
-                    vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-                    cidr_block: s.cidr_block().unwrap_or_default().to_string(),
-                    ipv6_cidr_blocks: s
-                        .ipv6_cidr_block_association_set()
-                        .iter()
-                        .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
-                        .collect(),
-                    availability_zone: s.availability_zone().unwrap_or_default().to_string(),
-                    map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-                });
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_subnets()
+                        .filters(ec2_filter("subnet-id", ids))
+                        .set_next_token(token)
+                        .max_results(1000)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for s in page.subnets() {
+                    out.push(Subnet {
+                        subnet_id: s.subnet_id().unwrap_or_default().to_string(),
+                        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+                        cidr_block: s.cidr_block().unwrap_or_default().to_string(),
+                        ipv6_cidr_blocks: s
+                            .ipv6_cidr_block_association_set()
+                            .iter()
+                            .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
+                            .collect(),
+                        availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                        map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_network_acls(&self, region: &str, vpc_id: &str) -> Result<Vec<NetworkAcl>, ApiError> {
         let client = self.ec2(region);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_network_acls()
-                    .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
-                    .set_next_token(token.clone())
-                    .max_results(1000)
-                    .send(),
-            )
-            .await?;
-            for a in page.network_acls() {
-                out.push(NetworkAcl {
-                    network_acl_id: a.network_acl_id().unwrap_or_default().to_string(),
-                    vpc_id: a.vpc_id().unwrap_or_default().to_string(),
-                    is_default: a.is_default().unwrap_or(false),
-                    subnet_ids: a.associations().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect(),
-                    entries: a
-                        .entries()
-                        .iter()
-                        .map(|e| NaclEntry {
-                            rule_number: e.rule_number().unwrap_or(32767),
-                            egress: e.egress().unwrap_or(false),
-                            protocol: e.protocol().unwrap_or("-1").to_string(),
-                            rule_action: e.rule_action().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                            cidr_block: opt(e.cidr_block()),
-                            ipv6_cidr_block: opt(e.ipv6_cidr_block()),
-                            port_from: e.port_range().and_then(|p| p.from()),
-                            port_to: e.port_range().and_then(|p| p.to()),
-                        })
-                        .collect(),
-                });
-            }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        Ok(out)
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_network_acls()
+                        .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
+                        .set_next_token(token)
+                        .max_results(1000)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for a in page.network_acls() {
+                    out.push(NetworkAcl {
+                        network_acl_id: a.network_acl_id().unwrap_or_default().to_string(),
+                        vpc_id: a.vpc_id().unwrap_or_default().to_string(),
+                        is_default: a.is_default().unwrap_or(false),
+                        subnet_ids: a.associations().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect(),
+                        entries: a
+                            .entries()
+                            .iter()
+                            .map(|e| NaclEntry {
+                                rule_number: e.rule_number().unwrap_or(32767),
+                                egress: e.egress().unwrap_or(false),
+                                protocol: e.protocol().unwrap_or("-1").to_string(),
+                                rule_action: e.rule_action().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                                cidr_block: opt(e.cidr_block()),
+                                ipv6_cidr_block: opt(e.ipv6_cidr_block()),
+                                port_from: e.port_range().and_then(|p| p.from()),
+                                port_to: e.port_range().and_then(|p| p.to()),
+                            })
+                            .collect(),
+                    });
+                }
+            },
+        )
+        .await
     }
 
     pub(super) async fn sdk_route_tables(&self, region: &str, vpc_id: &str) -> Result<Vec<RouteTable>, ApiError> {
         let client = self.ec2(region);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = bounded(
-                client
-                    .describe_route_tables()
-                    .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
-                    .set_next_token(token.clone())
-                    .max_results(100)
-                    .send(),
-            )
-            .await?;
-            for t in page.route_tables() {
-                out.push(RouteTable {
-                    route_table_id: t.route_table_id().unwrap_or_default().to_string(),
-                    vpc_id: t.vpc_id().unwrap_or_default().to_string(),
-                    main: t.associations().iter().any(|a| a.main().unwrap_or(false)),
-                    subnet_ids: t.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
-                    routes: t
-                        .routes()
-                        .iter()
-                        .map(|r| Route {
-                            destination: r
-                                .destination_cidr_block()
-                                .or(r.destination_ipv6_cidr_block())
-                                .or(r.destination_prefix_list_id())
-                                .unwrap_or_default()
-                                .to_string(),
-                            target: r
-                                .gateway_id()
-                                .or(r.nat_gateway_id())
-                                .or(r.transit_gateway_id())
-                                .or(r.vpc_peering_connection_id())
-                                .or(r.network_interface_id())
-                                .or(r.instance_id())
-                                .or(r.egress_only_internet_gateway_id())
-                                .or(r.local_gateway_id())
-                                .or(r.carrier_gateway_id())
-                                .unwrap_or_default()
-                                .to_string(),
-                            state: r.state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "active".into()),
-                        })
-                        .collect(),
-                });
+        paginate(
+            MAX_PAGES,
+            |token| {
+                bounded(
+                    client
+                        .describe_route_tables()
+                        .filters(ec2_filter("vpc-id", &[vpc_id.to_string()]))
+                        .set_next_token(token)
+                        .max_results(100)
+                        .send(),
+                )
+            },
+            |page| page.next_token(),
+            |page, out| {
+                for t in page.route_tables() {
+                    out.push(RouteTable {
+                        route_table_id: t.route_table_id().unwrap_or_default().to_string(),
+                        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+                        main: t.associations().iter().any(|a| a.main().unwrap_or(false)),
+                        subnet_ids: t.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect(),
+                        routes: t
+                            .routes()
+                            .iter()
+                            .map(|r| Route {
+                                destination: r
+                                    .destination_cidr_block()
+                                    .or(r.destination_ipv6_cidr_block())
+                                    .or(r.destination_prefix_list_id())
+                                    .unwrap_or_default()
+                                    .to_string(),
+                                target: r
+                                    .gateway_id()
+                                    .or(r.nat_gateway_id())
+                                    .or(r.transit_gateway_id())
+                                    .or(r.vpc_peering_connection_id())
+                                    .or(r.network_interface_id())
+                                    .or(r.instance_id())
+                                    .or(r.egress_only_internet_gateway_id())
+                                    .or(r.local_gateway_id())
+                                    .or(r.carrier_gateway_id())
+                                    .unwrap_or_default()
+                                    .to_string(),
+                                state: r.state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "active".into()),
+                            })
+                            .collect(),
+                    });
+                }
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake pager: page `n` holds item `n` and points at the token the table gives.
+    async fn pages(next: &[Option<&str>], max: usize) -> (Vec<usize>, Vec<Option<String>>) {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let items = paginate(
+            max,
+            |token: Option<String>| {
+                asked.borrow_mut().push(token.clone());
+                let n = token.as_deref().and_then(|t| t.strip_prefix('p')).and_then(|n| n.parse().ok()).unwrap_or(0);
+                async move { Ok::<_, ApiError>((n, next[n].map(str::to_string))) }
+            },
+            |page: &(usize, Option<String>)| page.1.as_deref(),
+            |page, out| out.push(page.0),
+        )
+        .await
+        .unwrap();
+        (items, asked.into_inner())
+    }
+
+    #[tokio::test]
+    async fn paginate_reads_to_the_last_page_and_stops_on_a_repeated_or_empty_token() {
+        let (items, asked) = pages(&[Some("p1"), Some("p2"), None], 20).await;
+        assert_eq!(items, [0, 1, 2]);
+        assert_eq!(asked, [None, Some("p1".to_string()), Some("p2".to_string())]);
+        // A pager that repeats its token is read once per distinct token.
+        assert_eq!(pages(&[Some("p1"), Some("p1")], 20).await.0, [0, 1]);
+        assert_eq!(pages(&[Some("")], 20).await.0, [0]);
+        // The page bound holds against a pager that never ends.
+        assert_eq!(pages(&[Some("p1"), Some("p2"), Some("p3"), Some("p0")], 3).await.0, [0, 1, 2]);
+    }
+
+    #[tokio::test]
+    async fn paginate_stops_at_the_first_error() {
+        let mut calls = 0;
+        let r: Result<Vec<u8>, ApiError> = paginate(
+            20,
+            |_token| {
+                calls += 1;
+                async { Err::<(), _>(ApiError::Denied { message: "no".into() }) }
+            },
+            |_| Some("p1"),
+            |_, _| {},
+        )
+        .await;
+        assert!(matches!(r, Err(ApiError::Denied { .. })));
+        assert_eq!(calls, 1);
+    }
+
+    // SDK mapping of the CloudFront calls the emulator does not implement, over a client whose
+    // answers come from aws-smithy-mocks rules (the real deserializer for the error body).
+    mod mocked {
+        use super::super::*;
+        use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use cf::types::*;
+
+        fn api(rules: &[&Rule]) -> SdkApi {
+            let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+            for r in rules {
+                interceptor = interceptor.with_rule(r);
             }
-            match next_token(&token, page.next_token()) {
-                Some(t) => token = Some(t),
-                None => break,
+            let conf = cf::Config::builder()
+                .behavior_version(cf::config::BehaviorVersion::latest())
+                .region(cf::config::Region::new("us-east-1"))
+                .credentials_provider(cf::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(interceptor)
+                .build();
+            SdkApi {
+                config: aws_config::SdkConfig::builder().build(),
+                cloudfront: cf::Client::from_conf(conf),
+                elb: Mutex::new(HashMap::new()),
+                ec2: Mutex::new(HashMap::new()),
+                acm: Mutex::new(HashMap::new()),
             }
         }
-        Ok(out)
+
+        fn access_denied() -> HttpResponse {
+            let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform cloudfront:GetCachePolicy</Message></Error><RequestId>r</RequestId></ErrorResponse>";
+            let mut r = HttpResponse::new(StatusCode::try_from(403).unwrap(), SdkBody::from(body));
+            r.headers_mut().insert("Content-Type", "text/xml");
+            r
+        }
+
+        fn cache_policy_output() -> cf::operation::get_cache_policy::GetCachePolicyOutput {
+            let params = ParametersInCacheKeyAndForwardedToOrigin::builder()
+                .enable_accept_encoding_gzip(true)
+                .headers_config(
+                    CachePolicyHeadersConfig::builder()
+                        .header_behavior(CachePolicyHeaderBehavior::Whitelist)
+                        .headers(Headers::builder().quantity(1).items("Authorization").build().unwrap())
+                        .build()
+                        .unwrap(),
+                )
+                .cookies_config(
+                    CachePolicyCookiesConfig::builder()
+                        .cookie_behavior(CachePolicyCookieBehavior::AllExcept)
+                        .cookies(CookieNames::builder().quantity(1).items("tracking").build().unwrap())
+                        .build()
+                        .unwrap(),
+                )
+                .query_strings_config(
+                    CachePolicyQueryStringsConfig::builder()
+                        .query_string_behavior(CachePolicyQueryStringBehavior::None)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            let config = CachePolicyConfig::builder()
+                .name("api-auth")
+                .min_ttl(0)
+                .parameters_in_cache_key_and_forwarded_to_origin(params)
+                .build()
+                .unwrap();
+            let policy = CachePolicy::builder()
+                .id("cp-1")
+                .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                .cache_policy_config(config)
+                .build()
+                .unwrap();
+            cf::operation::get_cache_policy::GetCachePolicyOutput::builder().cache_policy(policy).build()
+        }
+
+        fn origin_request_policy_output() -> cf::operation::get_origin_request_policy::GetOriginRequestPolicyOutput {
+            let config = OriginRequestPolicyConfig::builder()
+                .name("viewer-and-cf")
+                .headers_config(
+                    OriginRequestPolicyHeadersConfig::builder()
+                        .header_behavior(OriginRequestPolicyHeaderBehavior::AllViewerAndWhitelistCloudFront)
+                        .headers(Headers::builder().quantity(1).items("CloudFront-Viewer-Country").build().unwrap())
+                        .build()
+                        .unwrap(),
+                )
+                .cookies_config(
+                    OriginRequestPolicyCookiesConfig::builder()
+                        .cookie_behavior(OriginRequestPolicyCookieBehavior::Whitelist)
+                        .cookies(CookieNames::builder().quantity(1).items("session").build().unwrap())
+                        .build()
+                        .unwrap(),
+                )
+                .query_strings_config(
+                    OriginRequestPolicyQueryStringsConfig::builder()
+                        .query_string_behavior(OriginRequestPolicyQueryStringBehavior::All)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            let policy = OriginRequestPolicy::builder()
+                .id("orp-1")
+                .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                .origin_request_policy_config(config)
+                .build()
+                .unwrap();
+            cf::operation::get_origin_request_policy::GetOriginRequestPolicyOutput::builder()
+                .origin_request_policy(policy)
+                .build()
+        }
+
+        #[tokio::test]
+        async fn custom_policies_map_to_their_forwarding_name_sets() {
+            let cp = mock!(cf::Client::get_cache_policy)
+                .match_requests(|r| r.id() == Some("cp-1"))
+                .then_output(cache_policy_output);
+            let orp = mock!(cf::Client::get_origin_request_policy)
+                .match_requests(|r| r.id() == Some("orp-1"))
+                .then_output(origin_request_policy_output);
+            let api = api(&[&cp, &orp]);
+            let c = api.cache_policy("cp-1").await.unwrap();
+            assert_eq!(c.name, "api-auth");
+            assert_eq!(c.headers, NameSet::Only(vec!["Authorization".into()]));
+            assert_eq!(c.cookies, NameSet::AllExcept(vec!["tracking".into()]));
+            assert_eq!(c.query_strings, NameSet::None);
+            let o = api.origin_request_policy("orp-1").await.unwrap();
+            assert_eq!(o.headers, NameSet::All, "allViewerAndWhitelistCloudFront forwards every viewer header");
+            assert_eq!(o.cookies, NameSet::Only(vec!["session".into()]));
+            assert_eq!(o.query_strings, NameSet::All);
+            assert_eq!((cp.num_calls(), orp.num_calls()), (1, 1));
+        }
+
+        #[tokio::test]
+        async fn a_denied_policy_read_is_denied_not_failed() {
+            let cp = mock!(cf::Client::get_cache_policy).then_http_response(access_denied);
+            let e = api(&[&cp]).cache_policy("cp-1").await.unwrap_err();
+            assert!(matches!(&e, ApiError::Denied { message } if message.contains("not authorized")), "{e:?}");
+        }
+
+        #[tokio::test]
+        async fn a_vpc_origin_maps_its_endpoint_config() {
+            let rule = mock!(cf::Client::get_vpc_origin).match_requests(|r| r.id() == Some("vo-1")).then_output(|| {
+                let endpoint = VpcOriginEndpointConfig::builder()
+                    .name("internal-app")
+                    .arn("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/internal-app/50dc6c495c0c9188")
+                    .http_port(8080)
+                    .https_port(8443)
+                    .origin_protocol_policy(cf::types::OriginProtocolPolicy::MatchViewer)
+                    .origin_ssl_protocols(
+                        OriginSslProtocols::builder().quantity(1).items(SslProtocol::TlSv12).build().unwrap(),
+                    )
+                    .build()
+                    .unwrap();
+                let vo = cf::types::VpcOrigin::builder()
+                    .id("vo-1")
+                    .arn("arn:aws:cloudfront::123456789012:vpcorigin/vo-1")
+                    .status("Deploying")
+                    .created_time(aws_smithy_types::DateTime::from_secs(0))
+                    .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                    .vpc_origin_endpoint_config(endpoint)
+                    .build()
+                    .unwrap();
+                cf::operation::get_vpc_origin::GetVpcOriginOutput::builder().vpc_origin(vo).build()
+            });
+            let v = api(&[&rule]).vpc_origin("vo-1").await.unwrap();
+            assert_eq!(v.status, "Deploying");
+            assert_eq!((v.http_port, v.https_port), (8080, 8443));
+            assert_eq!(v.protocol_policy, crate::evidence::OriginProtocolPolicy::MatchViewer);
+            assert_eq!(v.ssl_protocols, ["TLSv1.2"]);
+            assert_eq!(v.endpoint_region(), Some("eu-west-1"));
+        }
     }
 }

@@ -17,18 +17,21 @@
 //! nothing waits for an unrelated branch, so the wall time follows the depth of the graph.
 
 use super::{
-    ApiError, AwsApi, DESCRIBE_ADDRESSES, DESCRIBE_INSTANCES, DESCRIBE_LB_ATTRIBUTES, DESCRIBE_LISTENER_CERTIFICATES,
-    DESCRIBE_LISTENERS, DESCRIBE_LOAD_BALANCERS, DESCRIBE_NETWORK_ACLS, DESCRIBE_NETWORK_INTERFACES,
-    DESCRIBE_PREFIX_LISTS, DESCRIBE_ROUTE_TABLES, DESCRIBE_RULES, DESCRIBE_SECURITY_GROUPS, DESCRIBE_SSL_POLICIES,
-    DESCRIBE_SUBNETS, DESCRIBE_TARGET_GROUPS, DESCRIBE_TARGET_HEALTH, DESCRIBE_TG_ATTRIBUTES, GET_PREFIX_LIST_ENTRIES,
+    ApiError, AwsApi, DESCRIBE_ADDRESSES, DESCRIBE_CERTIFICATE, DESCRIBE_INSTANCES, DESCRIBE_LB_ATTRIBUTES,
+    DESCRIBE_LISTENER_CERTIFICATES, DESCRIBE_LISTENERS, DESCRIBE_LOAD_BALANCERS, DESCRIBE_NETWORK_ACLS,
+    DESCRIBE_NETWORK_INTERFACES, DESCRIBE_PREFIX_LISTS, DESCRIBE_ROUTE_TABLES, DESCRIBE_RULES,
+    DESCRIBE_SECURITY_GROUPS, DESCRIBE_SSL_POLICIES, DESCRIBE_SUBNETS, DESCRIBE_TARGET_GROUPS, DESCRIBE_TARGET_HEALTH,
+    DESCRIBE_TG_ATTRIBUTES, GET_CACHE_POLICY, GET_ORIGIN_REQUEST_POLICY, GET_PREFIX_LIST_ENTRIES, GET_VPC_ORIGIN,
     InstanceQuery, InterfaceQuery, LoadBalancerSummary, OriginDomainKind, PrefixListQuery, Recorder,
     classify_origin_domain, find_load_balancer,
 };
+use crate::evidence::{AcmCertificate, ListenerCertificate, PolicyDefinition, SecurityGroup, VpcOriginFacts};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Distribution, Fetch, LoadBalancer, NetworkPath, Origin,
     OriginInventory, OriginKind, OriginResource, PrefixList, RegionalPrefixLists, SecurityGroup, TargetGroup,
     TargetNetwork,
 };
+use crate::forwarding;
 use futures_util::future::{BoxFuture, FutureExt, Shared, join, join_all};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -146,8 +149,15 @@ async fn one_origin<'a, A: AwsApi>(
     let pls = region.as_ref().and_then(|r| prefix_lists.get(r)).cloned();
     let (resource, network) = match (&origin.kind, kind) {
         (OriginKind::S3 { .. }, _) | (_, OriginDomainKind::S3) => (Fetch::fetched(OriginResource::S3Bucket), None),
-        (OriginKind::Vpc { .. }, _) => {
-            (Fetch::NotApplicable { reason: "VPC origins are not inventoried yet".into() }, None)
+        (OriginKind::Vpc { vpc_origin_id }, _) => {
+            let (vpc_region, resource, network, facts) = vpc_origin(api, rec, origin, vpc_origin_id).await;
+            return OriginInventory {
+                origin_id: origin.id.clone(),
+                region: vpc_region,
+                resource,
+                network,
+                vpc_origin: Some(facts),
+            };
         }
         (OriginKind::Custom(_), OriginDomainKind::LoadBalancer { region }) => match listings.get(&region) {
             Some(listing) => load_balancer_origin(api, rec, &region, origin, listing.clone(), pls).await,
@@ -172,7 +182,7 @@ async fn one_origin<'a, A: AwsApi>(
             None,
         ),
     };
-    OriginInventory { origin_id: origin.id.clone(), region, resource, network }
+    OriginInventory { origin_id: origin.id.clone(), region, resource, network, vpc_origin: None }
 }
 
 async fn load_balancer_origin<'a, A: AwsApi>(
@@ -212,11 +222,17 @@ async fn load_balancer_origin<'a, A: AwsApi>(
                 names.sort();
                 names.dedup();
                 let per_listener = join_all(value.into_iter().map(|mut l| async move {
-                    let (certs, rules) = join(
-                        fetch(rec, DESCRIBE_LISTENER_CERTIFICATES, region, api.listener_certificates(region, &l.arn)),
-                        fetch(rec, DESCRIBE_RULES, region, api.listener_rules(region, &l.arn)),
-                    )
-                    .await;
+                    let certs = async {
+                        let certs = fetch(
+                            rec,
+                            DESCRIBE_LISTENER_CERTIFICATES,
+                            region,
+                            api.listener_certificates(region, &l.arn),
+                        );
+                        with_acm(api, rec, certs.await).await
+                    };
+                    let (certs, rules) =
+                        join(certs, fetch(rec, DESCRIBE_RULES, region, api.listener_rules(region, &l.arn))).await;
                     l.certificates = certs;
                     l.rules = rules;
                     l
@@ -676,4 +692,190 @@ fn missing<T, U>(f: Fetch<T>) -> Fetch<U> {
         Fetch::NotFound { action, message } => Fetch::NotFound { action, message },
         Fetch::NotApplicable { reason } => Fetch::NotApplicable { reason },
     }
+}
+
+/// The custom cache and origin request policies of a distribution's behaviors, read once per id.
+pub(super) struct CustomPolicies {
+    cache: BTreeMap<String, Fetch<PolicyDefinition>>,
+    origin_request: BTreeMap<String, Fetch<PolicyDefinition>>,
+}
+
+impl CustomPolicies {
+    /// Hands each behavior the definitions of its custom policies.
+    pub(super) fn apply(self, d: &mut Distribution) {
+        for b in std::iter::once(&mut d.default_behavior).chain(d.behaviors.iter_mut()) {
+            b.cache_policy = b.cache_policy_id.as_ref().and_then(|id| self.cache.get(id)).cloned();
+            b.origin_request_policy =
+                b.origin_request_policy_id.as_ref().and_then(|id| self.origin_request.get(id)).cloned();
+        }
+    }
+}
+
+/// `GetCachePolicy` / `GetOriginRequestPolicy` for every custom policy id (managed ones are
+/// carried in [`crate::forwarding`] and cost no call), concurrently.
+pub(super) async fn custom_policies<A: AwsApi>(api: &A, rec: &Recorder, d: &Distribution) -> CustomPolicies {
+    let behaviors = || std::iter::once(&d.default_behavior).chain(&d.behaviors);
+    let custom = |id: Option<&String>| id.filter(|id| !forwarding::is_managed(id)).cloned();
+    let cache_ids: BTreeSet<String> = behaviors().filter_map(|b| custom(b.cache_policy_id.as_ref())).collect();
+    let orp_ids: BTreeSet<String> = behaviors().filter_map(|b| custom(b.origin_request_policy_id.as_ref())).collect();
+    let cache = join_all(cache_ids.into_iter().map(|id| async move {
+        let f = fetch(rec, GET_CACHE_POLICY, "us-east-1", api.cache_policy(&id)).await;
+        (id, f)
+    }));
+    let orp = join_all(orp_ids.into_iter().map(|id| async move {
+        let f = fetch(rec, GET_ORIGIN_REQUEST_POLICY, "us-east-1", api.origin_request_policy(&id)).await;
+        (id, f)
+    }));
+    let (cache, orp) = join(cache, orp).await;
+    CustomPolicies { cache: cache.into_iter().collect(), origin_request: orp.into_iter().collect() }
+}
+
+/// The region of an ACM certificate ARN (`arn:aws:acm:<region>:…`); `None` for anything else
+/// (an IAM server certificate, say).
+fn acm_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    let (_, _, service, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    (service == "acm" && !region.is_empty()).then_some(region)
+}
+
+/// `DescribeCertificate` of one certificate ARN, or why it does not apply.
+async fn acm_certificate<A: AwsApi>(api: &A, rec: &Recorder, arn: &str) -> Fetch<AcmCertificate> {
+    match acm_region(arn) {
+        Some(region) => fetch(rec, DESCRIBE_CERTIFICATE, region, api.certificate(region, arn)).await,
+        None => Fetch::NotApplicable { reason: format!("{arn} is not an ACM certificate (IAM server certificate?)") },
+    }
+}
+
+/// The viewer certificate's ACM description (always us-east-1 for CloudFront).
+pub(super) async fn viewer_certificate<A: AwsApi>(api: &A, rec: &Recorder, d: &Distribution) -> Fetch<AcmCertificate> {
+    match &d.viewer_certificate {
+        Some(v) => match (&v.acm_certificate_arn, &v.iam_certificate_id) {
+            (Some(arn), _) => acm_certificate(api, rec, arn).await,
+            (None, Some(iam)) => Fetch::NotApplicable { reason: format!("IAM certificate {iam}, not an ACM one") },
+            (None, None) => Fetch::NotApplicable { reason: "CloudFront's default *.cloudfront.net certificate".into() },
+        },
+        None => Fetch::NotApplicable { reason: "the distribution has no ViewerCertificate".into() },
+    }
+}
+
+/// Adds the ACM description to each of a listener's certificates, concurrently.
+async fn with_acm<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    certs: Fetch<Vec<ListenerCertificate>>,
+) -> Fetch<Vec<ListenerCertificate>> {
+    match certs {
+        Fetch::Fetched { value } => Fetch::fetched(
+            join_all(value.into_iter().map(|mut c| async move {
+                c.acm = acm_certificate(api, rec, &c.certificate_arn).await;
+                c
+            }))
+            .await,
+        ),
+        other => other,
+    }
+}
+
+/// A VPC origin: `GetVpcOrigin`, then the internal load balancer or instance its endpoint ARN
+/// names (in the ARN's region), its network path, and the groups its rules admit by reference.
+async fn vpc_origin<'a, A: AwsApi>(
+    api: &'a A,
+    rec: &'a Recorder,
+    origin: &Origin,
+    vpc_origin_id: &str,
+) -> (Option<String>, Fetch<OriginResource>, Option<NetworkPath>, VpcOriginFacts) {
+    let vo = fetch(rec, GET_VPC_ORIGIN, "us-east-1", api.vpc_origin(vpc_origin_id)).await;
+    fn not_read<T>(why: String) -> Fetch<T> {
+        Fetch::NotApplicable { reason: why }
+    }
+    let Some(v) = vo.value().cloned() else {
+        let why = format!("the VPC origin could not be read: {}", vo.missing_reason().unwrap_or_default());
+        let facts = VpcOriginFacts { vpc_origin: vo, referenced_groups: not_read(why.clone()) };
+        return (None, not_read(why), None, facts);
+    };
+    let Some(region) = v.endpoint_region().map(str::to_string) else {
+        let why = format!("endpoint ARN {} names no region", v.endpoint_arn);
+        let facts = VpcOriginFacts { vpc_origin: vo, referenced_groups: not_read(why.clone()) };
+        return (None, not_read(why), None, facts);
+    };
+    let (resource, network) = if v.endpoint_arn.contains(":elasticloadbalancing:") {
+        match rec.call(DESCRIBE_LOAD_BALANCERS, &region, Box::pin(api.load_balancers(&region))).await {
+            Ok(lbs) => match lbs.iter().find(|lb| lb.arn == v.endpoint_arn) {
+                Some(lb) => {
+                    // Gather it as any load balancer origin, matched by its own DNS name.
+                    let mut named = origin.clone();
+                    named.domain_name = lb.dns_name.clone();
+                    let listing: SharedListing<'a> = futures_util::future::ready(Ok(lbs.clone())).boxed().shared();
+                    load_balancer_origin(api, rec, &region, &named, listing, None).await
+                }
+                None => (
+                    Fetch::NotFound {
+                        action: DESCRIBE_LOAD_BALANCERS.into(),
+                        message: format!("no load balancer {} in {region} of this account", v.endpoint_arn),
+                    },
+                    None,
+                ),
+            },
+            Err(e) => (e.into_fetch(DESCRIBE_LOAD_BALANCERS), None),
+        }
+    } else if let Some(instance_id) = v.endpoint_arn.rsplit_once(":instance/").map(|(_, id)| id.to_string()) {
+        let q = InstanceQuery::Ids(vec![instance_id.clone()]);
+        match fetch(rec, DESCRIBE_INSTANCES, &region, api.instances(&region, &q)).await {
+            Fetch::Fetched { value } => match value.into_iter().next() {
+                Some(mut i) => {
+                    i.matched_by = "vpc-origin-arn".into();
+                    let path = network_path(
+                        api,
+                        rec,
+                        &region,
+                        "instance",
+                        i.vpc_id.clone(),
+                        i.security_groups.clone(),
+                        i.subnet_id.iter().cloned().collect(),
+                        None,
+                    )
+                    .await;
+                    (Fetch::fetched(OriginResource::Ec2Instance(i)), Some(path))
+                }
+                None => (
+                    Fetch::NotFound {
+                        action: DESCRIBE_INSTANCES.into(),
+                        message: format!("instance {instance_id} not found in {region} of this account"),
+                    },
+                    None,
+                ),
+            },
+            other => (missing(other), None),
+        }
+    } else {
+        (not_read(format!("endpoint ARN {} is neither a load balancer nor an instance", v.endpoint_arn)), None)
+    };
+    let referenced_groups = referenced_groups(api, rec, &region, network.as_ref()).await;
+    (Some(region), resource, network, VpcOriginFacts { vpc_origin: vo, referenced_groups })
+}
+
+/// The security groups that the path's groups admit by reference (not the path's own), so a
+/// check can recognise CloudFront's VPC-origin service group by name.
+async fn referenced_groups<A: AwsApi>(
+    api: &A,
+    rec: &Recorder,
+    region: &str,
+    network: Option<&NetworkPath>,
+) -> Fetch<Vec<SecurityGroup>> {
+    let Some(path) = network else {
+        return Fetch::NotApplicable { reason: "no network path was read".into() };
+    };
+    let Some(groups) = path.security_groups.value() else {
+        return missing(path.security_groups.clone());
+    };
+    let ids: BTreeSet<String> = groups
+        .iter()
+        .flat_map(|g| g.ingress.iter().flat_map(|r| r.group_ids.iter().cloned()))
+        .filter(|id| !path.security_group_ids.contains(id))
+        .collect();
+    if ids.is_empty() {
+        return Fetch::fetched(Vec::new());
+    }
+    let ids: Vec<String> = ids.into_iter().collect();
+    fetch(rec, DESCRIBE_SECURITY_GROUPS, region, api.security_groups(region, &ids)).await
 }

@@ -12,8 +12,9 @@ mod origin_dns;
 pub use origin_dns::{OriginDomainKind, classify_origin_domain};
 
 use crate::evidence::{
-    CallRecord, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener, ListenerCertificate, ListenerRule,
-    NetworkAcl, NetworkInterface, PrefixList, RouteTable, SecurityGroup, SslPolicy, Subnet, TargetGroup, TargetHealth,
+    AcmCertificate, CallRecord, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener, ListenerCertificate,
+    ListenerRule, NetworkAcl, NetworkInterface, PolicyDefinition, PrefixList, RouteTable, SecurityGroup, SslPolicy,
+    Subnet, TargetGroup, TargetHealth, VpcOrigin,
 };
 use crate::request::DiagnoseRequest;
 use std::collections::BTreeMap;
@@ -251,6 +252,23 @@ pub trait AwsApi: Sync {
         async { Err(not_implemented()) }
     }
 
+    /// `acm:DescribeCertificate` in the certificate's region.
+    fn certificate(&self, _region: &str, _arn: &str) -> impl Future<Output = Result<AcmCertificate, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `cloudfront:GetCachePolicy` of a custom cache policy.
+    fn cache_policy(&self, _id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `cloudfront:GetOriginRequestPolicy` of a custom origin request policy.
+    fn origin_request_policy(&self, _id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+    /// `cloudfront:GetVpcOrigin`.
+    fn vpc_origin(&self, _id: &str) -> impl Future<Output = Result<VpcOrigin, ApiError>> + Send {
+        async { Err(not_implemented()) }
+    }
+
     /// `cloudfront:ListDistributions`, every page: the ids of the account's distributions (used
     /// by `cf-origin-doctor sweep`, not by a diagnosis). Fakes that do not list get an error.
     fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
@@ -334,6 +352,10 @@ const DESCRIBE_SUBNETS: &str = "ec2:DescribeSubnets";
 const DESCRIBE_NETWORK_ACLS: &str = "ec2:DescribeNetworkAcls";
 const DESCRIBE_ROUTE_TABLES: &str = "ec2:DescribeRouteTables";
 const DESCRIBE_SSL_POLICIES: &str = "elasticloadbalancing:DescribeSSLPolicies";
+const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
+const GET_CACHE_POLICY: &str = "cloudfront:GetCachePolicy";
+const GET_ORIGIN_REQUEST_POLICY: &str = "cloudfront:GetOriginRequestPolicy";
+const GET_VPC_ORIGIN: &str = "cloudfront:GetVpcOrigin";
 
 /// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
 /// exactly these (a test compares the two).
@@ -357,6 +379,10 @@ pub const AWS_ACTIONS: &[&str] = &[
     DESCRIBE_NETWORK_ACLS,
     DESCRIBE_ROUTE_TABLES,
     DESCRIBE_SSL_POLICIES,
+    DESCRIBE_CERTIFICATE,
+    GET_CACHE_POLICY,
+    GET_ORIGIN_REQUEST_POLICY,
+    GET_VPC_ORIGIN,
 ];
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
@@ -372,9 +398,18 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
             ApiError::Unreachable { message } => InventoryError::Unreachable(message),
             other => InventoryError::Failed(other.to_string()),
         })?;
-    let (origins, cloudfront_prefix_lists) = gather::behind_origins(api, &recorder, &distribution).await;
+    let mut distribution = distribution;
+    let ((origins, cloudfront_prefix_lists), (policies, viewer_certificate_acm)) = futures_util::future::join(
+        gather::behind_origins(api, &recorder, &distribution),
+        futures_util::future::join(
+            gather::custom_policies(api, &recorder, &distribution),
+            gather::viewer_certificate(api, &recorder, &distribution),
+        ),
+    )
+    .await;
+    policies.apply(&mut distribution);
     let calls = recorder.calls.into_inner().unwrap_or_default();
-    Ok(Inventory { distribution, origins, calls, cloudfront_prefix_lists })
+    Ok(Inventory { distribution, origins, calls, cloudfront_prefix_lists, viewer_certificate_acm })
 }
 
 /// The dependency depth the recorded calls show: a call's depth is one more than the deepest
@@ -430,5 +465,96 @@ mod tests {
         assert_eq!(find_load_balancer(&lbs, "DUALSTACK.app-2.EU-west-1.elb.amazonaws.com.").unwrap().arn, lbs[1].arn);
         assert_eq!(find_load_balancer(&lbs, "a-1.us-east-1.elb.amazonaws.com").unwrap().arn, lbs[0].arn);
         assert!(find_load_balancer(&lbs, "a-10.us-east-1.elb.amazonaws.com").is_none());
+    }
+
+    /// A fake AWS: one distribution with an origin outside AWS, whose behaviors use custom
+    /// policies; the policy reads answer as `policies` says.
+    struct PolicyFake {
+        distribution: Distribution,
+        cache: Result<PolicyDefinition, ApiError>,
+        orp: Result<PolicyDefinition, ApiError>,
+        vpc: Result<VpcOrigin, ApiError>,
+    }
+
+    impl AwsApi for PolicyFake {
+        async fn get_distribution(&self, _id: &str) -> Result<Distribution, ApiError> {
+            Ok(self.distribution.clone())
+        }
+        async fn load_balancers(&self, _region: &str) -> Result<Vec<LoadBalancerSummary>, ApiError> {
+            Ok(vec![])
+        }
+        async fn listeners(&self, _region: &str, _arn: &str) -> Result<Vec<Listener>, ApiError> {
+            Ok(vec![])
+        }
+        async fn cache_policy(&self, _id: &str) -> Result<PolicyDefinition, ApiError> {
+            self.cache.clone()
+        }
+        async fn origin_request_policy(&self, _id: &str) -> Result<PolicyDefinition, ApiError> {
+            self.orp.clone()
+        }
+        async fn vpc_origin(&self, _id: &str) -> Result<VpcOrigin, ApiError> {
+            self.vpc.clone()
+        }
+    }
+
+    fn fake(orp: Result<PolicyDefinition, ApiError>) -> PolicyFake {
+        use crate::evidence::{Fetch, OriginProtocolPolicy, OriginResource};
+        let mut ev = crate::testing::evidence(
+            crate::testing::custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpsOnly),
+            Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
+        );
+        let b = &mut ev.inventory.distribution.default_behavior;
+        b.cache_policy_id = Some("658327ea-f89d-4fab-a63d-7e88639e58f6".into());
+        b.origin_request_policy_id = Some("orp-custom".into());
+        PolicyFake {
+            distribution: ev.inventory.distribution,
+            cache: Err(not_implemented()),
+            orp,
+            vpc: Err(ApiError::NotFound { code: "EntityNotFound".into(), message: "no".into() }),
+        }
+    }
+
+    fn diagnose(api: &PolicyFake) -> (Inventory, crate::checks::CheckOutput) {
+        use crate::evidence::Expectations;
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let request = DiagnoseRequest::new("EFIXTURE", &[]).unwrap();
+        let inv = rt.block_on(gather(api, &request)).unwrap();
+        let mut ev = crate::testing::evidence(inv.distribution.origins[0].clone(), inv.origins[0].resource.clone());
+        ev.inventory = inv.clone();
+        ev.request.expect =
+            Expectations { cookies: vec!["session".into()], headers: vec!["X-Tenant".into()], ..Default::default() };
+        (inv, crate::checks::run_all(&ev))
+    }
+
+    #[test]
+    fn a_fetched_custom_origin_request_policy_reaches_the_checks() {
+        use crate::evidence::NameSet;
+        let orp = PolicyDefinition {
+            id: "orp-custom".into(),
+            name: "tenant-only".into(),
+            headers: NameSet::Only(vec!["X-Tenant".into()]),
+            cookies: NameSet::None,
+            query_strings: NameSet::All,
+        };
+        let (inv, out) = diagnose(&fake(Ok(orp)));
+        assert!(inv.calls.iter().any(|c| c.action == GET_ORIGIN_REQUEST_POLICY && c.outcome == "ok"));
+        assert!(!inv.calls.iter().any(|c| c.action == GET_CACHE_POLICY), "a managed cache policy costs no call");
+        let f = out.findings.iter().find(|f| f.id == "params-not-forwarded").expect("params-not-forwarded");
+        assert!(f.summary.contains("session") && !f.summary.contains("X-Tenant"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.observed.contains("tenant-only")), "{:?}", f.evidence);
+        assert!(!out.unverified.iter().any(|u| u.reason.contains("orp-custom")), "{:?}", out.unverified);
+    }
+
+    #[test]
+    fn a_denied_custom_policy_leaves_forwarding_unverified_with_the_action_named() {
+        let (inv, out) = diagnose(&fake(Err(ApiError::Denied { message: "not authorized".into() })));
+        assert!(inv.calls.iter().any(|c| c.action == GET_ORIGIN_REQUEST_POLICY && c.outcome == "denied"));
+        assert!(!out.findings.iter().any(|f| f.id == "params-not-forwarded"));
+        let u = out
+            .unverified
+            .iter()
+            .find(|u| u.check == "params-not-forwarded")
+            .expect("params-not-forwarded could not verify");
+        assert!(u.reason.contains("access denied for cloudfront:GetOriginRequestPolicy"), "{}", u.reason);
     }
 }

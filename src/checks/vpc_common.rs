@@ -1,0 +1,84 @@
+//! What the VPC-origin checks share: the VPC origins some behavior uses, with what the inventory
+//! read for each (the VPC origin, its endpoint resource and network path). Pure.
+
+use super::{CheckMeta, CheckOutput};
+use crate::evidence::{
+    Evidence, NetworkPath, Origin, OriginInventory, OriginKind, OriginProtocolPolicy, OriginResource, Scheme,
+    ViewerProtocolPolicy, VpcOrigin, VpcOriginFacts,
+};
+
+/// A VPC origin that receives traffic and whose facts were read.
+pub struct VpcOriginView<'a> {
+    pub origin: &'a Origin,
+    pub inv: &'a OriginInventory,
+    pub facts: &'a VpcOriginFacts,
+    pub vpc: &'a VpcOrigin,
+    pub resource: &'a OriginResource,
+    pub network: &'a NetworkPath,
+}
+
+impl VpcOriginView<'_> {
+    /// The (scheme, port) pairs CloudFront uses: with `match-viewer`, plain HTTP only when a
+    /// behavior of this origin admits HTTP viewers.
+    pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
+        let all = self.vpc.connections();
+        if self.vpc.protocol_policy != OriginProtocolPolicy::MatchViewer {
+            return all;
+        }
+        let d = &ev.inventory.distribution;
+        let http_viewers = std::iter::once(&d.default_behavior)
+            .chain(&d.behaviors)
+            .filter(|b| routes_to(ev, &b.target_origin_id, &self.origin.id))
+            .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
+        all.into_iter().filter(|(s, _)| *s == Scheme::Https || http_viewers).collect()
+    }
+}
+
+/// Whether a behavior target (an origin or an origin group) sends traffic to `origin_id`.
+pub fn routes_to(ev: &Evidence, target: &str, origin_id: &str) -> bool {
+    target == origin_id
+        || ev
+            .inventory
+            .distribution
+            .origin_groups
+            .iter()
+            .any(|g| g.id == target && g.members.iter().any(|m| m == origin_id))
+}
+
+/// The used VPC origins; what could not be read is noted as unverified for `meta`.
+pub fn vpc_origins<'a>(ev: &'a Evidence, out: &mut CheckOutput, meta: &CheckMeta) -> Vec<VpcOriginView<'a>> {
+    let d = &ev.inventory.distribution;
+    let mut views = Vec::new();
+    for origin in d.origins.iter().filter(|o| matches!(o.kind, OriginKind::Vpc { .. })) {
+        let used = std::iter::once(&d.default_behavior)
+            .chain(&d.behaviors)
+            .any(|b| routes_to(ev, &b.target_origin_id, &origin.id));
+        if !used {
+            continue;
+        }
+        let what = format!("VPC origin {}", origin.id);
+        let Some(inv) = ev.inventory.origin(&origin.id) else { continue };
+        let Some(facts) = inv.vpc_origin.as_ref() else {
+            out.unverified(meta, what, "the VPC origin was not inventoried (evidence from an older version)");
+            continue;
+        };
+        let Some(vpc) = facts.vpc_origin.value() else {
+            out.unverified(meta, what, facts.vpc_origin.missing_reason().unwrap_or_default());
+            continue;
+        };
+        let Some(resource) = inv.resource.value() else {
+            out.unverified(
+                meta,
+                format!("the endpoint {} of VPC origin {}", vpc.endpoint_arn, origin.id),
+                inv.resource.missing_reason().unwrap_or_default(),
+            );
+            continue;
+        };
+        let Some(network) = inv.network.as_ref() else {
+            out.unverified(meta, format!("the network of VPC origin {}", origin.id), "no network path was read");
+            continue;
+        };
+        views.push(VpcOriginView { origin, inv, facts, vpc, resource, network });
+    }
+    views
+}
