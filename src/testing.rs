@@ -544,6 +544,8 @@ pub fn edge_code_evidence() -> Evidence {
         custom_origin("o1", "o.example", OriginProtocolPolicy::HttpsOnly),
         Fetch::fetched(OriginResource::OutsideAws { reason: "fixture".into() }),
     )
+}
+
 /// A VPC origin (`vo-fixture`, https-only on 443, Deployed) whose endpoint is an internal ALB
 /// with an HTTPS listener on 443, behind `groups`; `referenced` are the groups their rules
 /// reference, as the inventory read them.

@@ -13,6 +13,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html>
 
 use super::net_common::{
+    Family,
     Admission, CfLists, Cidr, NetOrigin, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, describe_rules, nacl_decision,
     net_origins, network_of, sg_admission,
 };
@@ -66,12 +67,12 @@ fn network_admits(ev: &Evidence, o: &NetOrigin<'_>, port: u16) -> Result<Vec<Evi
         net.security_groups.value().ok_or_else(|| Some(net.security_groups.missing_reason().unwrap_or_default()))?;
     let cf = cloudfront_lists(ev, o.inv.region.as_deref()).unwrap_or(CfLists { v4: None, v6: None });
     let referenced = net.referenced_prefix_lists.value().map(Vec::as_slice).unwrap_or(&[]);
-    match sg_admission(groups, port, &cf, referenced) {
+    match sg_admission(groups, port, &cf, referenced, Family::V4) {
         a if a.admits_all() => facts.push(
             EvidenceItem::new(
                 Source::Network,
                 format!("security groups of {} ({})", o.origin.id, net.entry),
-                describe_rules(groups, port),
+                describe_rules(net, groups, port),
             )
             .expected(format!("CloudFront ({CLOUDFRONT_PREFIX_LIST_V4}) admitted on tcp {port}: it is")),
         ),

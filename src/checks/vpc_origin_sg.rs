@@ -123,7 +123,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 EvidenceItem::new(
                     Source::Network,
                     format!("security groups of VPC origin {} ({})", v.origin.id, v.network.entry),
-                    describe_rules(groups, *port),
+                    describe_rules(v.network, groups, *port),
                 )
                 .expected(format!(
                     "an inbound rule tcp {port} from {VPC_ORIGINS_SERVICE_SG} (or {CLOUDFRONT_PREFIX_LIST_V4})"

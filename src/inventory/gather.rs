@@ -25,7 +25,7 @@ use super::{
     InstanceQuery, InterfaceQuery, LoadBalancerSummary, OriginDomainKind, PrefixListQuery, Recorder,
     classify_origin_domain, find_load_balancer,
 };
-use crate::evidence::{AcmCertificate, ListenerCertificate, PolicyDefinition, SecurityGroup, VpcOriginFacts};
+use crate::evidence::{AcmCertificate, ListenerCertificate, PolicyDefinition, VpcOriginFacts};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Distribution, Fetch, LoadBalancer, NetworkPath, Origin,
     OriginInventory, OriginKind, OriginResource, PrefixList, RegionalPrefixLists, SecurityGroup, TargetGroup,
@@ -850,32 +850,11 @@ async fn vpc_origin<'a, A: AwsApi>(
     } else {
         (not_read(format!("endpoint ARN {} is neither a load balancer nor an instance", v.endpoint_arn)), None)
     };
-    let referenced_groups = referenced_groups(api, rec, &region, network.as_ref()).await;
+    // The groups the path's rules admit by reference, read with the path (CloudFront's VPC-origin
+    // service group is recognised by name among them).
+    let referenced_groups = match network.as_ref() {
+        Some(path) => path.referenced_groups.clone(),
+        None => Fetch::NotApplicable { reason: "no network path was read".into() },
+    };
     (Some(region), resource, network, VpcOriginFacts { vpc_origin: vo, referenced_groups })
-}
-
-/// The security groups that the path's groups admit by reference (not the path's own), so a
-/// check can recognise CloudFront's VPC-origin service group by name.
-async fn referenced_groups<A: AwsApi>(
-    api: &A,
-    rec: &Recorder,
-    region: &str,
-    network: Option<&NetworkPath>,
-) -> Fetch<Vec<SecurityGroup>> {
-    let Some(path) = network else {
-        return Fetch::NotApplicable { reason: "no network path was read".into() };
-    };
-    let Some(groups) = path.security_groups.value() else {
-        return missing(path.security_groups.clone());
-    };
-    let ids: BTreeSet<String> = groups
-        .iter()
-        .flat_map(|g| g.ingress.iter().flat_map(|r| r.group_ids.iter().cloned()))
-        .filter(|id| !path.security_group_ids.contains(id))
-        .collect();
-    if ids.is_empty() {
-        return Fetch::fetched(Vec::new());
-    }
-    let ids: Vec<String> = ids.into_iter().collect();
-    fetch(rec, DESCRIBE_SECURITY_GROUPS, region, api.security_groups(region, &ids)).await
 }
