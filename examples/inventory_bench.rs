@@ -46,10 +46,12 @@ async fn bench(delay_ms: u64, runs: usize) {
         "{:>4} {:>6} {:>6} {:>14} {:>10} {:>16}",
         "run", "calls", "depth", "sum_latency_ms", "wall_ms", "wall/(depth*d)"
     );
+    let mut last_calls = Vec::new();
     for run in 1..=runs {
         let started = Instant::now();
         let inv = Box::pin(inventory::gather(&api, &req)).await.expect("inventory");
         let wall = started.elapsed();
+        last_calls = inv.calls.clone();
         let failed = inv.calls.iter().filter(|c| c.outcome != "ok").count();
         let depth = observed_depth(&inv.calls);
         let sum: u64 = inv.calls.iter().map(|c| c.millis).sum();
@@ -60,6 +62,33 @@ async fn bench(delay_ms: u64, runs: usize) {
             wall.as_millis(),
             if failed > 0 { format!("  ({failed} calls failed)") } else { String::new() }
         );
+    }
+    print_critical_path(&last_calls, delay_ms);
+}
+
+/// The chain of calls that ends last, each with the gap between its parent's end and its own
+/// start and its time beyond the added delay: where wall time exceeds depth x delay.
+fn print_critical_path(calls: &[cf_origin_doctor::evidence::CallRecord], delay_ms: u64) {
+    let end = |c: &cf_origin_doctor::evidence::CallRecord| c.started_ms + c.millis;
+    let mut path = Vec::new();
+    let mut current = calls.iter().max_by_key(|c| end(c));
+    while let Some(c) = current {
+        path.push(c);
+        current = calls.iter().filter(|p| end(p) <= c.started_ms).max_by_key(|p| end(p));
+    }
+    path.reverse();
+    println!("critical path of the last run (ms): start, duration, gap after the previous call, beyond the delay");
+    let mut prev_end = 0;
+    for c in path {
+        println!(
+            "  {:>5} {:>5} {:>5} {:>5}  {}",
+            c.started_ms,
+            c.millis,
+            c.started_ms.saturating_sub(prev_end),
+            c.millis.saturating_sub(delay_ms),
+            c.action
+        );
+        prev_end = end(c);
     }
 }
 

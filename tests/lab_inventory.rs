@@ -118,7 +118,15 @@ async fn world() -> World {
     let sg_nlb_target =
         seed_net::security_group(&sdk, &vpc.vpc_id, "nlb-target", 80, 80, Source::Cidr("0.0.0.0/0".into())).await;
     let (nlb_target, _) = seed_net::instance(&sdk, &vpc.subnets[1], std::slice::from_ref(&sg_nlb_target), false).await;
-    let nlb = seed_net::nlb(&sdk, "inv-nlb", &vpc.subnets, &vpc.vpc_id, 80, &nlb_target).await;
+    let nlb = seed_net::nlb(
+        &sdk,
+        "inv-nlb",
+        &vpc.subnets,
+        &vpc.vpc_id,
+        80,
+        seed_net::NlbTarget::Instance(nlb_target.clone()),
+    )
+    .await;
 
     let origins = vec![
         OriginSpec { id: "alb".into(), domain: alb.dns_name.clone(), protocol_policy: Some("https-only") },

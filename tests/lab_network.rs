@@ -182,3 +182,120 @@ fn nlb_targets_without_cloudfront_are_the_primary_cause() {
 fn nlb_targets_admitting_the_prefix_list_pass() {
     assert_passes(&run(diagnose(Scenario::NlbSecurityModelFixed)));
 }
+
+#[test]
+fn security_group_admitting_only_another_group_is_the_primary_cause_and_names_that_group() {
+    let r = run(diagnose(Scenario::SgAdmitsOnlyGroup));
+    assert_primary_with_evidence(&r, "sg-blocks-cloudfront");
+    let f = &r["findings"][0];
+    let summary = f["summary"].as_str().unwrap();
+    assert!(summary.contains("admits only sg-") && summary.contains("(web-tier) on tcp 443"), "{f:#}");
+    assert!(
+        f["evidence"].as_array().unwrap().iter().any(|e| e["observed"].as_str().unwrap_or("").contains("(web-tier)")),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn nlb_ip_target_whose_interface_admits_only_the_vpc_is_the_primary_cause() {
+    let r = run(diagnose(Scenario::NlbIpTargets));
+    assert_primary_with_evidence(&r, "nlb-security-model");
+    let f = &r["findings"][0];
+    let summary = f["summary"].as_str().unwrap();
+    assert!(summary.contains(&format!("target {} (eni-", lab::net_scenarios::NLB_IP_TARGET)), "{f:#}");
+    assert!(f["resources"].as_array().unwrap().iter().any(|x| x["kind"] == "security-group"), "{f:#}");
+}
+
+#[test]
+fn nlb_ip_target_admitting_the_prefix_list_passes() {
+    assert_passes(&run(diagnose(Scenario::NlbIpTargetsFixed)));
+}
+
+/// The emulator keeps IPv6 ACL entries and IPv6 rule sources, but drops `IpAddressType` on
+/// origins and has no IPv6 origin-facing list: the inventory must carry the IPv6 facts, and
+/// the IPv6 check (with the origin set to dual-stack in the evidence, as the emulator cannot)
+/// must find the IPv6 deny and say it cannot judge IPv6 CIDRs without the IPv6 list.
+#[test]
+fn ipv6_acl_entries_and_rule_sources_reach_the_ipv6_check() {
+    use aws_sdk_ec2::types as ec2t;
+    use cf_origin_doctor::evidence::{OriginKind, OriginResource};
+    let ev = run(async {
+        let lab = Lab::start(Scenario::Healthy).await;
+        let ec2 = aws_sdk_ec2::Client::new(&lab.sdk);
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&lab.sdk);
+        let lbs = elb.describe_load_balancers().load_balancer_arns(&lab.alb.arn).send().await.unwrap();
+        let lb = lbs.load_balancers().first().unwrap();
+        let (vpc, sg) = (lb.vpc_id().unwrap().to_string(), lb.security_groups()[0].clone());
+        ec2.authorize_security_group_ingress()
+            .group_id(&sg)
+            .ip_permissions(
+                ec2t::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .ipv6_ranges(ec2t::Ipv6Range::builder().cidr_ipv6("2600:9000::/28").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let acls = ec2
+            .describe_network_acls()
+            .filters(ec2t::Filter::builder().name("vpc-id").values(&vpc).build())
+            .send()
+            .await
+            .unwrap();
+        let acl = acls.network_acls().iter().find(|a| a.is_default() == Some(true)).unwrap();
+        let acl_id = acl.network_acl_id().unwrap().to_string();
+        for (rule, egress, allow, ports) in
+            [(40, false, false, Some(443)), (101, false, true, None), (101, true, true, None)]
+        {
+            let mut e = ec2
+                .create_network_acl_entry()
+                .network_acl_id(&acl_id)
+                .rule_number(rule)
+                .protocol(if ports.is_some() { "6" } else { "-1" })
+                .rule_action(if allow { ec2t::RuleAction::Allow } else { ec2t::RuleAction::Deny })
+                .egress(egress)
+                .ipv6_cidr_block("::/0");
+            if let Some(p) = ports {
+                e = e.port_range(ec2t::PortRange::builder().from(p).to(p).build());
+            }
+            e.send().await.unwrap();
+        }
+        let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
+        Box::pin(lab.engine().collect(&req)).await.expect("evidence")
+    });
+    let net = ev.inventory.origins[0].network.as_ref().expect("network path");
+    let acls = net.network_acls.value().expect("acls");
+    assert!(
+        acls.iter()
+            .flat_map(|a| &a.entries)
+            .any(|e| e.rule_number == 40 && e.ipv6_cidr_block.as_deref() == Some("::/0") && e.cidr_block.is_none()),
+        "{acls:#?}"
+    );
+    let groups = net.security_groups.value().expect("groups");
+    assert!(groups.iter().flat_map(|g| &g.ingress).any(|r| r.ipv6_ranges == ["2600:9000::/28"]), "{groups:#?}");
+
+    let mut ev = ev;
+    if let OriginKind::Custom(c) = &mut ev.inventory.distribution.origins[0].kind {
+        c.ip_address_type = Some("dualstack".into());
+    }
+    if let Some(OriginResource::LoadBalancer(lb)) = ev.inventory.origins[0].resource.value().cloned().as_mut() {
+        lb.ip_address_type = "dualstack".into();
+        ev.inventory.origins[0].resource =
+            cf_origin_doctor::evidence::Fetch::fetched(OriginResource::LoadBalancer(lb.clone()));
+    }
+    let out = cf_origin_doctor::checks::ipv6_origin_not_allowed::run(&ev);
+    assert_eq!(out.findings.len(), 1, "{out:#?}");
+    assert!(
+        out.findings[0].evidence.iter().any(|e| e.subject.contains("inbound") && e.observed.contains("rule 40")),
+        "{:#?}",
+        out.findings[0]
+    );
+    assert!(
+        out.unverified.iter().any(|u| u.reason.contains("com.amazonaws.global.ipv6.cloudfront.origin-facing")),
+        "{:#?}",
+        out.unverified
+    );
+}

@@ -47,6 +47,9 @@ pub enum Scenario {
     SgBlocksCloudFront,
     /// Its twin: the group admits CloudFront's prefix list (and the office) on 443.
     SgBlocksCloudFrontFixed,
+    /// The ALB's group admits only another security group (`web-tier`) on 443, which
+    /// CloudFront's addresses are never in. Twin: `SgBlocksCloudFrontFixed`.
+    SgAdmitsOnlyGroup,
     /// The subnets' network ACL denies inbound tcp 443 (rule 50) ahead of the default allow.
     NaclBlocks,
     /// Its twin: the low-numbered deny is for tcp 22 only.
@@ -62,6 +65,11 @@ pub enum Scenario {
     NlbSecurityModel,
     /// Its twin: the target's group admits CloudFront's prefix list on 80.
     NlbSecurityModelFixed,
+    /// As `NlbSecurityModel` with an `ip` target (a network interface registered by private
+    /// address, client IP preservation on) whose interface's group admits only the VPC.
+    NlbIpTargets,
+    /// Its twin: the interface's group admits CloudFront's prefix list on 80.
+    NlbIpTargetsFixed,
     /// The behavior allows GET and HEAD only (diagnose with `expect.methods = [POST]`).
     MethodNotAllowed,
     /// Its twin: all seven methods allowed.
@@ -162,6 +170,9 @@ impl Scenario {
             "protocol-port-mismatch" => Some(Scenario::ProtocolPortMismatch),
             "nlb-security-model" => Some(Scenario::NlbSecurityModel),
             "nlb-security-model-fixed" => Some(Scenario::NlbSecurityModelFixed),
+            "sg-admits-only-group" => Some(Scenario::SgAdmitsOnlyGroup),
+            "nlb-ip-targets" => Some(Scenario::NlbIpTargets),
+            "nlb-ip-targets-fixed" => Some(Scenario::NlbIpTargetsFixed),
             "method-not-allowed" => Some(Scenario::MethodNotAllowed),
             "host-header-routing-mismatch" => Some(Scenario::HostHeaderRouting),
             "origin-read-timeout" => Some(Scenario::OriginReadTimeout),
@@ -208,6 +219,9 @@ impl Scenario {
             "protocol-port-mismatch",
             "nlb-security-model",
             "nlb-security-model-fixed",
+            "sg-admits-only-group",
+            "nlb-ip-targets",
+            "nlb-ip-targets-fixed",
             "method-not-allowed",
             "host-header-routing-mismatch",
             "origin-read-timeout",

@@ -65,6 +65,18 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
         Scenario::NaclBlocks => {
             super::seed_net::nacl_entry(cfg, &vpc, 50, false, false, 443, 443).await;
         }
+        Scenario::SgAdmitsOnlyGroup => {
+            let web =
+                super::seed_net::security_group(cfg, &vpc, "web-tier", 443, 443, super::seed_net::Source::Nothing)
+                    .await;
+            let rule = ec2t::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(443)
+                .to_port(443)
+                .user_id_group_pairs(ec2t::UserIdGroupPair::builder().group_id(web).build())
+                .build();
+            replace_sg_rule(cfg, &sgs[0], 443, rule).await;
+        }
         Scenario::NaclBlocksFixed => {
             // A deny for an unrelated port leaves CloudFront's traffic alone.
             super::seed_net::nacl_entry(cfg, &vpc, 50, false, false, 22, 22).await;
@@ -76,8 +88,11 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
 /// Origin ports CloudFront (the edge stand-in) cannot reach in this scenario.
 pub fn edge_blocked_ports(scenario: Scenario) -> Vec<u16> {
     match scenario {
-        Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring | Scenario::NaclBlocks => vec![443],
-        Scenario::InternalAlb | Scenario::NlbSecurityModel => vec![80, 443],
+        Scenario::SgBlocksCloudFront
+        | Scenario::SgBlocksAndCertExpiring
+        | Scenario::NaclBlocks
+        | Scenario::SgAdmitsOnlyGroup => vec![443],
+        Scenario::InternalAlb | Scenario::NlbSecurityModel | Scenario::NlbIpTargets => vec![80, 443],
         _ => vec![],
     }
 }
@@ -111,14 +126,17 @@ pub fn adjust_distribution(scenario: Scenario, spec: &mut super::seed::Distribut
     }
 }
 
-/// For the NLB scenarios: a VPC with an internet route, an instance whose group admits the VPC
-/// only (or also CloudFront's prefix list, fixed), and an internet-facing NLB without security
-/// groups forwarding TCP:80 to it. Returns the NLB's DNS name.
+/// For the NLB scenarios: a VPC with an internet route, a target (an instance, or a network
+/// interface registered by private IP with client IP preservation on) whose group admits the
+/// VPC only (or also CloudFront's prefix list, fixed), and an internet-facing NLB without
+/// security groups forwarding TCP:80 to it. Returns the NLB's DNS name.
 pub async fn nlb_origin(cfg: &SdkConfig, scenario: Scenario) -> Option<String> {
-    use super::seed_net::{self, Source};
-    let fixed = match scenario {
-        Scenario::NlbSecurityModel => false,
-        Scenario::NlbSecurityModelFixed => true,
+    use super::seed_net::{self, NlbTarget, Source};
+    let (fixed, ip_target) = match scenario {
+        Scenario::NlbSecurityModel => (false, false),
+        Scenario::NlbSecurityModelFixed => (true, false),
+        Scenario::NlbIpTargets => (false, true),
+        Scenario::NlbIpTargetsFixed => (true, true),
         _ => return None,
     };
     let vpc = seed_net::vpc(cfg, 50, true).await;
@@ -141,7 +159,15 @@ pub async fn nlb_origin(cfg: &SdkConfig, scenario: Scenario) -> Option<String> {
             .await
             .expect("prefix list rule");
     }
-    let (instance, _) = seed_net::instance(cfg, &vpc.subnets[0], &[sg], false).await;
-    let nlb = seed_net::nlb(cfg, "lab-origin-nlb", &vpc.subnets, &vpc.vpc_id, 80, &instance).await;
+    let target = if ip_target {
+        seed_net::network_interface(cfg, &vpc.subnets[0], NLB_IP_TARGET, &[sg]).await;
+        NlbTarget::Ip(NLB_IP_TARGET.into())
+    } else {
+        NlbTarget::Instance(seed_net::instance(cfg, &vpc.subnets[0], &[sg], false).await.0)
+    };
+    let nlb = seed_net::nlb(cfg, "lab-origin-nlb", &vpc.subnets, &vpc.vpc_id, 80, target).await;
     Some(nlb.dns_name)
 }
+
+/// The private address of the NLB's ip target in the ip-target scenarios.
+pub const NLB_IP_TARGET: &str = "10.50.0.50";

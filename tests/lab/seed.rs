@@ -3,7 +3,6 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudfront::types as cft;
-use aws_sdk_ec2::types as ec2t;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
 /// What an ALB listener's default action is, in the emulator and in the origin stand-in.
@@ -29,65 +28,19 @@ pub struct Alb {
 }
 
 pub async fn create_alb(cfg: &SdkConfig, name: &str, listeners: &[ListenerSpec]) -> Alb {
-    let ec2 = aws_sdk_ec2::Client::new(cfg);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
-    let vpc = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.expect("create vpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
-    let mut subnets = Vec::new();
-    for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("10.0.{i}.0/24"))
-            .availability_zone(*az)
-            .send()
-            .await
-            .expect("create subnet");
-        subnets.push(s.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string());
-    }
     // An internet-facing load balancer needs public subnets: an internet gateway and a default
     // route to it in the main route table.
-    let igw = ec2.create_internet_gateway().send().await.expect("create igw");
-    let igw_id = igw.internet_gateway().and_then(|g| g.internet_gateway_id()).expect("igw id").to_string();
-    ec2.attach_internet_gateway().internet_gateway_id(&igw_id).vpc_id(&vpc_id).send().await.expect("attach igw");
-    let tables = ec2
-        .describe_route_tables()
-        .filters(ec2t::Filter::builder().name("vpc-id").values(&vpc_id).build())
-        .send()
-        .await
-        .expect("route tables");
-    if let Some(main) = tables.route_tables().first().and_then(|t| t.route_table_id()) {
-        ec2.create_route()
-            .route_table_id(main)
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id(&igw_id)
-            .send()
-            .await
-            .expect("default route");
-    }
-    let sg = ec2
-        .create_security_group()
-        .group_name(format!("{name}-sg"))
-        .description("lab load balancer")
-        .vpc_id(&vpc_id)
-        .send()
-        .await
-        .expect("create sg");
-    let sg_id = sg.group_id().expect("sg id").to_string();
-    let _ = ec2
-        .authorize_security_group_ingress()
-        .group_id(&sg_id)
-        .ip_permissions(
-            ec2t::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(80)
-                .to_port(443)
-                .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("sg ingress");
+    let super::seed_net::Vpc { vpc_id, subnets, .. } = super::seed_net::vpc(cfg, 0, true).await;
+    let sg_id = super::seed_net::security_group(
+        cfg,
+        &vpc_id,
+        &format!("{name}-sg"),
+        80,
+        443,
+        super::seed_net::Source::Cidr("0.0.0.0/0".into()),
+    )
+    .await;
     let lb = elb
         .create_load_balancer()
         .name(name)

@@ -87,6 +87,8 @@ pub async fn cloudfront_prefix_list(cfg: &SdkConfig) -> String {
 pub enum Source {
     Cidr(String),
     PrefixList(String),
+    /// Another security group (`UserIdGroupPairs`).
+    Group(String),
     Nothing,
 }
 
@@ -105,6 +107,7 @@ pub async fn security_group(cfg: &SdkConfig, vpc_id: &str, name: &str, from: u16
     let perm = match source {
         Source::Cidr(c) => perm.ip_ranges(ec2t::IpRange::builder().cidr_ip(c).build()),
         Source::PrefixList(p) => perm.prefix_list_ids(ec2t::PrefixListId::builder().prefix_list_id(p).build()),
+        Source::Group(g) => perm.user_id_group_pairs(ec2t::UserIdGroupPair::builder().group_id(g).build()),
         Source::Nothing => return id,
     };
     ec2.authorize_security_group_ingress().group_id(&id).ip_permissions(perm.build()).send().await.expect("ingress");
@@ -197,15 +200,37 @@ pub async fn nacl_entry(
     acl
 }
 
+/// A network interface in `subnet` holding `private_ip`, with `groups`; returns its id.
+pub async fn network_interface(cfg: &SdkConfig, subnet: &str, private_ip: &str, groups: &[String]) -> String {
+    let out = aws_sdk_ec2::Client::new(cfg)
+        .create_network_interface()
+        .subnet_id(subnet)
+        .private_ip_address(private_ip)
+        .set_groups(Some(groups.to_vec()))
+        .send()
+        .await
+        .expect("network interface");
+    out.network_interface().and_then(|n| n.network_interface_id()).expect("eni id").to_string()
+}
+
+/// What an NLB's target group holds.
+#[derive(Debug, Clone)]
+pub enum NlbTarget {
+    Instance(String),
+    /// A private IP address, with client IP preservation turned on explicitly (it is off by
+    /// default for ip targets over TCP).
+    Ip(String),
+}
+
 pub struct Nlb {
     pub arn: String,
     pub dns_name: String,
     pub target_group_arn: String,
 }
 
-/// An internet-facing NLB without security groups, TCP listener on `port` forwarding to an
-/// instance target group with `instance_id` registered.
-pub async fn nlb(cfg: &SdkConfig, name: &str, subnets: &[String], vpc_id: &str, port: u16, instance_id: &str) -> Nlb {
+/// An internet-facing NLB without security groups, TCP listener on `port` forwarding to a
+/// target group with `target` registered.
+pub async fn nlb(cfg: &SdkConfig, name: &str, subnets: &[String], vpc_id: &str, port: u16, target: NlbTarget) -> Nlb {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
     let lb = elb
         .create_load_balancer()
@@ -224,14 +249,31 @@ pub async fn nlb(cfg: &SdkConfig, name: &str, subnets: &[String], vpc_id: &str, 
         .protocol(elbt::ProtocolEnum::Tcp)
         .port(i32::from(port))
         .vpc_id(vpc_id)
-        .target_type(elbt::TargetTypeEnum::Instance)
+        .target_type(match target {
+            NlbTarget::Instance(_) => elbt::TargetTypeEnum::Instance,
+            NlbTarget::Ip(_) => elbt::TargetTypeEnum::Ip,
+        })
         .send()
         .await
         .expect("nlb target group");
     let tg_arn = tg.target_groups().first().and_then(|t| t.target_group_arn()).expect("tg arn").to_string();
+    let target_id = match &target {
+        NlbTarget::Instance(id) => id.clone(),
+        NlbTarget::Ip(ip) => {
+            elb.modify_target_group_attributes()
+                .target_group_arn(&tg_arn)
+                .attributes(
+                    elbt::TargetGroupAttribute::builder().key("preserve_client_ip.enabled").value("true").build(),
+                )
+                .send()
+                .await
+                .expect("preserve client ip");
+            ip.clone()
+        }
+    };
     elb.register_targets()
         .target_group_arn(&tg_arn)
-        .targets(elbt::TargetDescription::builder().id(instance_id).port(i32::from(port)).build())
+        .targets(elbt::TargetDescription::builder().id(target_id).port(i32::from(port)).build())
         .send()
         .await
         .expect("register target");
