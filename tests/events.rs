@@ -75,7 +75,7 @@ fn camel_case_extras_and_publish_detail() {
     let inv = parse(
         &json!({"distributionId": "EABC", "methodProbePath": "/form", "roleArn": "arn:aws:iam::123456789012:role/Doctor",
                 "publish": {"topicArn": "arn:aws:sns:us-east-1:123456789012:t", "minStatus": "warn"},
-                "expect": {"queryStrings": ["q"]}}),
+                "expect": {"queryStrings": ["q"], "getWithBody": true}}),
         ParseOptions::default(),
     )
     .unwrap();
@@ -87,6 +87,18 @@ fn camel_case_extras_and_publish_detail() {
     assert_eq!(p.min_status.as_deref(), Some("warn"));
     assert_eq!(p.enabled, None);
     assert_eq!(d.expect.unwrap().query_strings, vec!["q"]);
+    // The request the engine runs carries the expectations and the method-probe path.
+    assert_eq!(d.request.expect.query_strings, vec!["q"]);
+    assert!(d.request.expect.get_with_body);
+    assert_eq!(d.request.method_probe_path.as_deref(), Some("/form"));
+    let snake = parse(&json!({"distribution_id": "EABC", "expect": {"get_with_body": true}}), ParseOptions::default());
+    let Action::Diagnose(d) = snake.unwrap().action else { panic!() };
+    assert!(d.request.expect.get_with_body);
+    let Action::Diagnose(d) = parse(&json!({"distribution_id": "EABC"}), ParseOptions::default()).unwrap().action
+    else {
+        panic!()
+    };
+    assert!(!d.request.expect.get_with_body, "off unless declared");
 }
 
 #[test]

@@ -36,6 +36,29 @@ fn assert_pass(r: &Value) {
     }
 }
 
+/// Runs the CLI against the lab with `extra` flags and `--record`; it must exit 1 (a finding).
+/// Returns the JSON report and the recorded evidence.
+fn cli_failing(lab: &Lab, extra: &[&str]) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evidence.json");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cf-origin-doctor"));
+    cmd.args(["diagnose", &lab.distribution_id, "--format", "json"])
+        .args(extra)
+        .arg("--record")
+        .arg(&file)
+        .args(lab.cli_args())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in lab.aws_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    (cli, ev)
+}
+
 fn needs_post(lab: &Lab) -> DiagnoseRequest {
     DiagnoseRequest::new(&lab.distribution_id, &[])
         .unwrap()
@@ -59,23 +82,11 @@ async fn method_not_allowed_is_the_primary_cause_and_allowing_it_passes() {
     assert!(lab.origins.iter().all(|(_, o)| o.log.lock().unwrap().iter().all(|q| q.method != "POST")));
 
     // The CLI takes the same as flags and records them in the evidence.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("evidence.json");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cf-origin-doctor"));
-    cmd.args(["diagnose", &lab.distribution_id, "--format", "json", "--expect-method", "post"])
-        .args(["--expect-cookie", "session", "--method-probe-path", "/api/echo", "--record"])
-        .arg(&file)
-        .args(lab.cli_args())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in lab.aws_env() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (cli, ev) = cli_failing(
+        &lab,
+        &["--expect-method", "post", "--expect-cookie", "session", "--method-probe-path", "/api/echo"],
+    );
     assert_eq!(cli["verdict"]["primary"], "method-not-allowed");
-    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(ev["request"]["expect"]["methods"], serde_json::json!(["POST"]));
     assert_eq!(ev["request"]["expect"]["cookies"], serde_json::json!(["session"]));
     assert_eq!(ev["request"]["method_probe_path"], "/api/echo");
@@ -92,6 +103,40 @@ async fn method_not_allowed_is_the_primary_cause_and_allowing_it_passes() {
         })
         .collect();
     assert_eq!(posted, vec!["/api/echo"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_get_with_body_is_the_primary_cause_and_without_it_the_same_distribution_passes() {
+    let lab = Lab::start(Scenario::Healthy).await;
+    let req = DiagnoseRequest::new(&lab.distribution_id, &[])
+        .unwrap()
+        .with_expectations(Expectations { get_with_body: true, ..Default::default() }, None)
+        .unwrap();
+    let r = diagnose_with(&lab, req).await;
+    let f = assert_primary(&r, "get-with-body");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["observed"], true);
+    assert_eq!(r["verdict"]["symptom_class"], "cloudfront_403", "{:#}", r["verdict"]);
+    // One GET with a body, through the distribution only; the origin never saw a body.
+    let probes = r["observations"]["probes"].as_array().unwrap();
+    let with_body: Vec<&Value> = probes
+        .iter()
+        .filter(|p| p["request_headers"].as_array().unwrap().iter().any(|h| h[0] == "Content-Length" && h[1] == "2"))
+        .collect();
+    assert_eq!(with_body.len(), 1, "{probes:#?}");
+    assert_eq!(with_body[0]["target"], "edge");
+    assert_eq!(with_body[0]["hops"][0]["status"], 403);
+    assert!(lab.origins.iter().all(|(_, o)| o.log.lock().unwrap().iter().all(|q| q.body.is_empty())));
+
+    // The CLI flag records the declaration in the evidence.
+    let (cli, ev) = cli_failing(&lab, &["--expect-get-body"]);
+    assert_eq!(cli["verdict"]["primary"], "get-with-body");
+    assert_eq!(ev["request"]["expect"]["get_with_body"], true);
+
+    // Not declared: no body is sent and the same distribution passes.
+    let r = diagnose(&lab).await;
+    assert_pass(&r);
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["id"] != "get-with-body"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@
 //! origin's name), forwarded headers/cookies/query strings, custom origin headers, TLS toward
 //! the origin (TLS 1.2 with CloudFront's ECDHE-AES-GCM suites, validated against the trusted
 //! roots, hostname = SNI), connection attempts and timeouts; failures come back as CloudFront's
-//! error pages with its headers. It does not cache. It is test equipment and never ships.
+//! error pages with its headers; a GET with a body gets its 403. It does not cache. It is test equipment and never ships.
 
 use super::pki::Leaf;
 use super::server::{self, BoxFuture, Handler, Request, Response, Server};
@@ -145,6 +145,12 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
             }
             _ => {}
         }
+    }
+    // CloudFront refuses a GET that carries a body, whatever the behavior allows (catalog FM-38).
+    // The sentence of its page for this case is not documented; this stand-in uses the generic one.
+    let declared_body = req.header("content-length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    if req.method == "GET" && (declared_body > 0 || !req.body.is_empty()) {
+        return error_page(&state, 403, REASON_BAD_REQUEST);
     }
     if !behavior.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)) {
         return error_page(&state, 403, REASON_METHOD);
