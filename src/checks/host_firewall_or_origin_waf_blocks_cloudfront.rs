@@ -13,9 +13,8 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html>
 
 use super::net_common::{
-    Family,
-    Admission, CfLists, Cidr, NetOrigin, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, describe_rules, nacl_decision,
-    net_origins, network_of, sg_admission,
+    Admission, CfLists, Cidr, Family, NetOrigin, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, describe_rules,
+    nacl_decision, net_origins, network_of, sg_admission,
 };
 use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};

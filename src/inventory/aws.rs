@@ -1097,7 +1097,11 @@ impl SdkApi {
                         subnet_id: opt(n.subnet_id()),
                         security_groups: group_ids(n.groups()),
                         attached_instance_id: n.attachment().and_then(|a| opt(a.instance_id())),
-                        private_ips: n.private_ip_addresses().iter().filter_map(|a| opt(a.private_ip_address())).collect(),
+                        private_ips: n
+                            .private_ip_addresses()
+                            .iter()
+                            .filter_map(|a| opt(a.private_ip_address()))
+                            .collect(),
                     });
                 }
             },
