@@ -226,6 +226,17 @@ pub fn edge_probe(hostname: &str, scheme: Scheme, method: &str, path: &str, resu
     p
 }
 
+/// A GET of `/` through the distribution's own domain over HTTPS, answered with `response`.
+pub fn push_edge_get(ev: &mut Evidence, response: HttpResponse) {
+    ev.observations.probes.push(edge_probe(
+        "d111.cloudfront.net",
+        Scheme::Https,
+        "GET",
+        "/",
+        HopResult::Response(response),
+    ));
+}
+
 /// A DNS observation.
 pub fn dns(name: &str, role: DnsRole, a: &[&str], cnames: &[&str], error: Option<&str>) -> DnsObservation {
     DnsObservation {

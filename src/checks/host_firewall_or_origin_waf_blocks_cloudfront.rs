@@ -358,13 +358,7 @@ mod tests {
         let mut e = ev(vec![sg_rule_prefix_list(80, 80, CF_PREFIX_LIST)]);
         let mut r = response(403, &[("Server", "awselb/2.0")]);
         r.body_sample = "<html><head><title>403 Forbidden</title></head></html>".into();
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         assert!(out.findings[0].summary.contains("WAF"));

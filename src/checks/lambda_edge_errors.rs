@@ -89,13 +89,7 @@ mod tests {
             "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions.",
         );
         set_xcache(&mut r, "LambdaExecutionError from cloudfront");
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         let f = &out.findings[0];
@@ -143,24 +137,12 @@ mod tests {
         let mut e = with_lambda();
         let mut r = cloudfront_page(503, "x");
         set_xcache(&mut r, "FunctionExecutionError from cloudfront");
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         assert!(run(&e).findings.is_empty());
         // An origin's own 502 passed through is not CloudFront's.
         let mut e = with_lambda();
         let r = response(502, &[("X-Cache", "Error from cloudfront"), ("Server", "awselb/2.0")]);
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         assert!(run(&e).findings.is_empty());
     }
 

@@ -144,38 +144,54 @@ pub struct NetOrigin<'a> {
 /// Custom origins that some behavior (directly or through an origin group) sends traffic to.
 pub fn net_origins(ev: &Evidence) -> Vec<NetOrigin<'_>> {
     let d = &ev.inventory.distribution;
-    let targets: Vec<&str> =
-        std::iter::once(&d.default_behavior).chain(&d.behaviors).map(|b| b.target_origin_id.as_str()).collect();
-    let used = |id: &str| {
-        targets.contains(&id)
-            || d.origin_groups.iter().any(|g| targets.contains(&g.id.as_str()) && g.members.iter().any(|m| m == id))
-    };
     d.origins
         .iter()
-        .filter(|o| used(&o.id))
+        .filter(|o| receives_traffic(ev, &o.id))
         .filter_map(|o| Some(NetOrigin { origin: o, custom: o.custom()?, inv: ev.inventory.origin(&o.id)? }))
         .collect()
 }
 
+/// Whether a behavior target (an origin or an origin group) sends traffic to `origin_id`.
+pub fn routes_to(ev: &Evidence, target: &str, origin_id: &str) -> bool {
+    target == origin_id
+        || ev
+            .inventory
+            .distribution
+            .origin_groups
+            .iter()
+            .any(|g| g.id == target && g.members.iter().any(|m| m == origin_id))
+}
+
+/// Whether some behavior, directly or through an origin group, sends traffic to `origin_id`.
+pub fn receives_traffic(ev: &Evidence, origin_id: &str) -> bool {
+    let d = &ev.inventory.distribution;
+    std::iter::once(&d.default_behavior).chain(&d.behaviors).any(|b| routes_to(ev, &b.target_origin_id, origin_id))
+}
+
+/// The (scheme, port) pairs CloudFront actually uses toward `origin_id`, out of `all` that its
+/// protocol policy names: with `match-viewer`, plain HTTP only when a behavior of this origin
+/// admits HTTP viewers.
+pub fn used_connections(
+    ev: &Evidence,
+    origin_id: &str,
+    policy: OriginProtocolPolicy,
+    all: Vec<(Scheme, u16)>,
+) -> Vec<(Scheme, u16)> {
+    if policy != OriginProtocolPolicy::MatchViewer {
+        return all;
+    }
+    let d = &ev.inventory.distribution;
+    let http_viewers = std::iter::once(&d.default_behavior)
+        .chain(&d.behaviors)
+        .filter(|b| routes_to(ev, &b.target_origin_id, origin_id))
+        .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
+    all.into_iter().filter(|(s, _)| *s == Scheme::Https || http_viewers).collect()
+}
+
 impl NetOrigin<'_> {
-    /// The (scheme, port) pairs CloudFront actually uses toward this origin: with
-    /// `match-viewer`, plain HTTP only when a behavior of this origin admits HTTP viewers.
+    /// The (scheme, port) pairs CloudFront actually uses toward this origin.
     pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
-        let all = self.custom.origin_connections();
-        if self.custom.protocol_policy != OriginProtocolPolicy::MatchViewer {
-            return all;
-        }
-        let d = &ev.inventory.distribution;
-        let http_viewers = std::iter::once(&d.default_behavior)
-            .chain(&d.behaviors)
-            .filter(|b| {
-                b.target_origin_id == self.origin.id
-                    || d.origin_groups
-                        .iter()
-                        .any(|g| g.id == b.target_origin_id && g.members.iter().any(|m| m == &self.origin.id))
-            })
-            .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
-        all.into_iter().filter(|(s, _)| *s == Scheme::Https || http_viewers).collect()
+        used_connections(ev, &self.origin.id, self.custom.protocol_policy, self.custom.origin_connections())
     }
 }
 

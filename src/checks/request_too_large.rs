@@ -161,13 +161,7 @@ mod tests {
     fn cloudfronts_413_is_critical() {
         let mut e = edge_code_evidence();
         let r = response(413, &[("Server", "CloudFront"), ("X-Cache", "Error from cloudfront")]);
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].severity, Severity::Critical);
@@ -201,13 +195,7 @@ mod tests {
         let mut e = edge_code_evidence();
         let mut r = response(400, &[("Server", "nginx")]);
         r.body_sample = "<h1>400 Bad Request</h1>".into();
-        e.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(r),
-        ));
+        push_edge_get(&mut e, r);
         e.observations.probes.push(edge_probe(
             "d111.cloudfront.net",
             Scheme::Http,

@@ -1,10 +1,10 @@
 //! What the VPC-origin checks share: the VPC origins some behavior uses, with what the inventory
 //! read for each (the VPC origin, its endpoint resource and network path). Pure.
 
+use super::net_common::{receives_traffic, used_connections};
 use super::{CheckMeta, CheckOutput};
 use crate::evidence::{
-    Evidence, NetworkPath, Origin, OriginInventory, OriginKind, OriginProtocolPolicy, OriginResource, Scheme,
-    ViewerProtocolPolicy, VpcOrigin, VpcOriginFacts,
+    Evidence, NetworkPath, Origin, OriginInventory, OriginKind, OriginResource, Scheme, VpcOrigin, VpcOriginFacts,
 };
 
 /// A VPC origin that receives traffic and whose facts were read.
@@ -18,31 +18,10 @@ pub struct VpcOriginView<'a> {
 }
 
 impl VpcOriginView<'_> {
-    /// The (scheme, port) pairs CloudFront uses: with `match-viewer`, plain HTTP only when a
-    /// behavior of this origin admits HTTP viewers.
+    /// The (scheme, port) pairs CloudFront uses toward this VPC origin.
     pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
-        let all = self.vpc.connections();
-        if self.vpc.protocol_policy != OriginProtocolPolicy::MatchViewer {
-            return all;
-        }
-        let d = &ev.inventory.distribution;
-        let http_viewers = std::iter::once(&d.default_behavior)
-            .chain(&d.behaviors)
-            .filter(|b| routes_to(ev, &b.target_origin_id, &self.origin.id))
-            .any(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll);
-        all.into_iter().filter(|(s, _)| *s == Scheme::Https || http_viewers).collect()
+        used_connections(ev, &self.origin.id, self.vpc.protocol_policy, self.vpc.connections())
     }
-}
-
-/// Whether a behavior target (an origin or an origin group) sends traffic to `origin_id`.
-pub fn routes_to(ev: &Evidence, target: &str, origin_id: &str) -> bool {
-    target == origin_id
-        || ev
-            .inventory
-            .distribution
-            .origin_groups
-            .iter()
-            .any(|g| g.id == target && g.members.iter().any(|m| m == origin_id))
 }
 
 /// The used VPC origins; what could not be read is noted as unverified for `meta`.
@@ -50,10 +29,7 @@ pub fn vpc_origins<'a>(ev: &'a Evidence, out: &mut CheckOutput, meta: &CheckMeta
     let d = &ev.inventory.distribution;
     let mut views = Vec::new();
     for origin in d.origins.iter().filter(|o| matches!(o.kind, OriginKind::Vpc { .. })) {
-        let used = std::iter::once(&d.default_behavior)
-            .chain(&d.behaviors)
-            .any(|b| routes_to(ev, &b.target_origin_id, &origin.id));
-        if !used {
+        if !receives_traffic(ev, &origin.id) {
             continue;
         }
         let what = format!("VPC origin {}", origin.id);

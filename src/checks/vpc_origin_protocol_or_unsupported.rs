@@ -12,7 +12,8 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html>
 
 use super::net_common::edge_gateway_error;
-use super::vpc_common::{VpcOriginView, routes_to, vpc_origins};
+use super::net_common::routes_to;
+use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
