@@ -3,6 +3,12 @@
 //! `cf-origin-doctor` CLI against them, prints its report and tears everything down.
 //!
 //! `cargo run --example lab -- [redirect-loop|healthy] [extra CLI flags, e.g. --format json]`
+//!
+//! `cargo run --example lab -- serve [scenario]` keeps the lab up for the Lambda function instead:
+//! it creates an SNS topic in the emulator, writes `lab-output/lambda.env` (the function's
+//! settings pointing at the lab, for `cargo lambda watch --env-file`) and
+//! `lab-output/events/*.json` (every sample of `events/` aimed at the lab's distribution), and
+//! waits for Enter.
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
@@ -13,6 +19,9 @@ use std::process::{Command, ExitCode};
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "redirect-loop".to_string());
+    if name == "serve" {
+        return serve(args.next().unwrap_or_else(|| "redirect-loop".to_string())).await;
+    }
     if name == "list" {
         for n in lab::Scenario::names() {
             println!("{n}");
@@ -54,4 +63,62 @@ async fn main() -> ExitCode {
     eprintln!("\nlab: cf-origin-doctor exited with {}; tearing the lab down", status.code().unwrap_or(-1));
     drop(lab);
     ExitCode::from(status.code().unwrap_or(2) as u8)
+}
+
+/// Keeps a scenario's lab running for `cargo lambda watch`/`invoke`.
+async fn serve(name: String) -> ExitCode {
+    let Some(scenario) = lab::Scenario::parse(&name) else {
+        eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
+        return ExitCode::from(2);
+    };
+    eprintln!("lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…");
+    let lab = lab::Lab::start(scenario).await;
+    let sns = aws_sdk_sns::Client::new(&lab.sdk);
+    let topic = match sns.create_topic().name("cf-origin-doctor-lab").send().await {
+        Ok(t) => t.topic_arn.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("lab: cannot create the SNS topic: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match write_lambda_files(&lab, &topic) {
+        Ok(written) => {
+            println!("lab: distribution {} ({}) is up; SNS topic {topic}", lab.distribution_id, lab.domain_name);
+            println!("lab: function settings in lab-output/lambda.env; {written} events in lab-output/events/");
+            println!("lab: send them with cargo lambda (README, \"Invoking the function locally against the lab\")");
+            println!("lab: press Enter to stop");
+        }
+        Err(e) => {
+            eprintln!("lab: cannot write lab-output/: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut line = String::new();
+    let _ = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await;
+    drop(lab);
+    ExitCode::SUCCESS
+}
+
+/// The sample distribution id in `events/`, replaced by the lab's in `lab-output/events/`.
+const SAMPLE_DISTRIBUTION: &str = "E2QWRUHEXAMPLE";
+
+fn write_lambda_files(lab: &lab::Lab, topic: &str) -> std::io::Result<usize> {
+    let out = std::path::Path::new("lab-output");
+    std::fs::create_dir_all(out.join("events"))?;
+    let mut env: Vec<String> = lab.lambda_env().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.push(format!("CF_ORIGIN_DOCTOR_TOPIC_ARN={topic}"));
+    std::fs::write(out.join("lambda.env"), env.join("\n") + "\n")?;
+    let mut written = 0;
+    for entry in std::fs::read_dir("events")? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?.replace(SAMPLE_DISTRIBUTION, &lab.distribution_id);
+        if let Some(file) = path.file_name() {
+            std::fs::write(out.join("events").join(file), text)?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }
