@@ -5,7 +5,11 @@
 //! our wall time, and wall / (depth x delay) (target: at most 1.2). The first run goes to the
 //! emulator; later runs replay its answers from memory, so only the fixed delay remains.
 //!
-//! `cargo run --example inventory_bench -- [delay_ms (default 50)] [runs (default 3)]`
+//! The process's CPU time over each run is printed too: what a run spends beyond depth x delay
+//! is CPU (SigV4 signing, XML and JSON parsing, the proxy), which a debug build inflates several
+//! times; measure with `--release`.
+//!
+//! `cargo run --release --example inventory_bench -- [delay_ms (default 50)] [runs (default 3)]`
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
@@ -43,21 +47,26 @@ async fn bench(delay_ms: u64, runs: usize) {
     println!("inventory benchmark: ALB origin + EC2 origin, {delay_ms} ms added to every AWS call");
     println!("run 1 reaches the emulator (its own latency adds up); later runs replay its answers from memory");
     println!(
-        "{:>4} {:>6} {:>6} {:>14} {:>10} {:>16}",
-        "run", "calls", "depth", "sum_latency_ms", "wall_ms", "wall/(depth*d)"
+        "{:>4} {:>6} {:>6} {:>14} {:>10} {:>16} {:>8}",
+        "run", "calls", "depth", "sum_latency_ms", "wall_ms", "wall/(depth*d)", "cpu_ms"
     );
     let mut last_calls = Vec::new();
     for run in 1..=runs {
+        let cpu_before = cpu_time_ms();
         let started = Instant::now();
         let inv = Box::pin(inventory::gather(&api, &req)).await.expect("inventory");
         let wall = started.elapsed();
+        let cpu = match (cpu_before, cpu_time_ms()) {
+            (Some(a), Some(b)) => (b - a).to_string(),
+            _ => "n/a".into(),
+        };
         last_calls = inv.calls.clone();
         let failed = inv.calls.iter().filter(|c| c.outcome != "ok").count();
         let depth = observed_depth(&inv.calls);
         let sum: u64 = inv.calls.iter().map(|c| c.millis).sum();
         let ratio = wall.as_secs_f64() / (depth as f64 * delay.as_secs_f64());
         println!(
-            "{run:>4} {:>6} {depth:>6} {sum:>14} {:>10} {ratio:>16.2}{}",
+            "{run:>4} {:>6} {depth:>6} {sum:>14} {:>10} {ratio:>16.2} {cpu:>8}{}",
             inv.calls.len(),
             wall.as_millis(),
             if failed > 0 { format!("  ({failed} calls failed)") } else { String::new() }
@@ -90,6 +99,17 @@ fn print_critical_path(calls: &[cf_origin_doctor::evidence::CallRecord], delay_m
         );
         prev_end = end(c);
     }
+}
+
+/// User + system CPU time of this process so far (Linux `/proc/self/stat`, in clock ticks of
+/// 10 ms), or None elsewhere.
+fn cpu_time_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10)
 }
 
 fn main() {
