@@ -123,8 +123,70 @@ pub fn evaluate(evidence: Evidence) -> Diagnosis {
     Diagnosis { evidence, verdict, report }
 }
 
+/// RFC 3339 in UTC with microseconds when there are any (`2026-11-26T19:35:14.500978Z`); a
+/// clock before 1970 gives the epoch.
 fn rfc3339(t: SystemTime) -> String {
-    aws_smithy_types::DateTime::from(t)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, in_day) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut out =
+        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", in_day / 3600, in_day % 3600 / 60, in_day % 60);
+    let micros = since.subsec_micros();
+    if micros > 0 {
+        out.push('.');
+        out.push_str(format!("{micros:06}").trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01, counted in 400-year eras of
+/// 146 097 days that start on 1 March (so the leap day ends a year).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let days = days + 719_468; // 0000-03-01 to 1970-01-01
+    let era = days / 146_097;
+    let day_of_era = days % 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let year = era * 400 + year_of_era + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+    use std::time::{Duration, SystemTime};
+
+    fn at(secs: u64, micros: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros)
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(at(0, 0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(at(951_782_400, 0)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(at(951_868_799, 0)), "2000-02-29T23:59:59Z");
+        assert_eq!(rfc3339(at(4_107_542_400, 0)), "2100-03-01T00:00:00Z");
+        assert_eq!(rfc3339(at(1_700_000_000, 500_000)), "2023-11-14T22:13:20.5Z");
+        assert_eq!(rfc3339(at(1_700_000_000, 978)), "2023-11-14T22:13:20.000978Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH - Duration::from_secs(1)), "1970-01-01T00:00:00Z");
+    }
+
+    /// Same text as the SDK's formatter (which the engine used before the `aws` feature existed),
+    /// so recorded evidence keeps one format.
+    #[cfg(feature = "aws")]
+    #[test]
+    fn timestamps_match_the_sdk_formatter() {
+        use aws_smithy_types::date_time::{DateTime, Format};
+        let mut secs: u64 = 0;
+        while secs < 253_402_300_799 {
+            let t = at(secs, secs % 1_000_000);
+            assert_eq!(rfc3339(t), DateTime::from(t).fmt(Format::DateTime).unwrap(), "at {secs}");
+            secs += 7_777_777 + secs % 86_400;
+        }
+    }
 }

@@ -221,10 +221,12 @@ fn trigger_json(inv: &Invocation) -> Value {
 }
 
 /// The `errorType`/`errorMessage` pair Lambda returns for a failed invocation.
+#[cfg(feature = "aws")]
 pub fn diagnostic(e: &DiagnoseError) -> lambda_runtime::Diagnostic {
     lambda_runtime::Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
 }
 
+#[cfg(feature = "aws")]
 impl From<DiagnoseError> for lambda_runtime::Diagnostic {
     fn from(e: DiagnoseError) -> Self {
         diagnostic(&e)
@@ -328,13 +330,21 @@ mod tests {
         let f = function(ApiError::Throttled { message: "Rate exceeded".into() });
         let e = f.handle(ev.clone(), None).await.unwrap_err();
         assert_eq!((e.error_type(), e.retryable()), ("Throttled", true));
-        let d: lambda_runtime::Diagnostic = e.into();
-        assert_eq!(d.error_type, "Throttled");
         let f = function(ApiError::NotFound { code: "NoSuchDistribution".into(), message: String::new() });
         let e = f.handle(ev.clone(), None).await.unwrap_err();
         assert_eq!((e.error_type(), e.retryable()), ("DistributionNotFound", false));
         let f = function(ApiError::Denied { message: "no".into() });
         assert_eq!(f.handle(ev, None).await.unwrap_err().error_type(), "AccessDenied");
+    }
+
+    #[cfg(feature = "aws")]
+    #[tokio::test]
+    async fn lambda_gets_the_stable_error_name_and_message() {
+        let f = function(ApiError::Throttled { message: "Rate exceeded".into() });
+        let e = f.handle(serde_json::json!({"distribution_id": "EABC"}), None).await.unwrap_err();
+        let message = e.to_string();
+        let d: lambda_runtime::Diagnostic = e.into();
+        assert_eq!((d.error_type.as_str(), d.error_message), ("Throttled", message));
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! reason other than "the distribution does not exist" or "no credentials" becomes a
 //! [`Fetch`] value that the checks read as "could not verify".
 
+#[cfg(feature = "aws")]
 pub mod aws;
 mod gather;
 mod origin_dns;
