@@ -85,6 +85,9 @@ impl<A: AwsApi> Engine<A> {
             probe::tls_scan::run(&tls_plan, settings, tls_deadline)
         );
         observations.tls = tls;
+        // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
+        // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
+        probe::tls_reach::mark_unreachable_tls(&mut observations);
         self.say("probes done; checking");
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {

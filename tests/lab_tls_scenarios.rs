@@ -122,6 +122,126 @@ async fn tls10_only_origin_with_tls12_configured_is_a_protocol_mismatch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls10_only_origin_allowed_by_origin_ssl_protocols_works_and_the_probes_limit_is_no_failure() {
+    use cf_origin_doctor::checks::Severity;
+    use cf_origin_doctor::evidence::{HopResult, ProbeStage, ProbeTarget, Scheme};
+    let (lab, d) = diagnose(Scenario::Tls10OnlyAllowed).await;
+    let v = &d.verdict;
+
+    // CloudFront (the edge stand-in, through openssl s_client) reaches the TLS 1.0 origin: the
+    // page it relays is `openssl s_server -www`'s account of that very session.
+    assert!(!v.symptom.failing, "{:?}", v.symptom);
+    let edge = d.evidence.observations.edge_probes().find(|p| p.first_response().is_some()).expect("an edge answer");
+    let page = edge.first_response().expect("edge response");
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body_sample.contains("New, TLSv1.0, Cipher is ECDHE-ECDSA-AES128-SHA"), "{}", page.body_sample);
+
+    // CloudFront's raw hello gets TLS 1.0 with a CBC suite, which OriginSslProtocols allows.
+    let alb = lab.alb.dns_name.to_ascii_lowercase();
+    let t = d.evidence.observations.tls.iter().find(|t| t.sni.as_deref() == Some(alb.as_str())).expect("TLS observed");
+    let e = t.established().expect("CloudFront's hello succeeds");
+    assert_eq!((e.version.as_str(), e.cipher_suite.as_str()), ("TLSv1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"));
+
+    // The HTTPS probes straight to the origin (rustls) could not speak it: recorded as not
+    // observed, with what and why, never as a TLS failure.
+    let https_origin = |p: &&cf_origin_doctor::evidence::ProbeRecord| {
+        matches!(&p.target, ProbeTarget::Origin { scheme: Scheme::Https, .. })
+    };
+    let origin_probes: Vec<_> = d.evidence.observations.probes.iter().filter(https_origin).collect();
+    assert!(!origin_probes.is_empty());
+    for p in &origin_probes {
+        let HopResult::Error(err) = &p.hops[0].result else { panic!("rustls cannot speak TLS 1.0: {p:#?}") };
+        assert_eq!(err.stage, ProbeStage::TlsNotSpokenByProbe, "{err:?}");
+        assert!(
+            err.message.starts_with("HTTP over TLSv1 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA not observed: this probe's TLS stack speaks TLS 1.2+ with AEAD suites; CloudFront's own handshake succeeds"),
+            "{}",
+            err.message
+        );
+    }
+
+    // The verdict: no cause claimed, the latent TLSv1 risk as a warning, the gap named once.
+    assert_eq!(v.primary, None, "{:#?}", v.findings);
+    assert_eq!(v.status, Status::Warn, "{:#?}", v.findings);
+    assert!(v.findings.iter().all(|f| f.severity <= Severity::Low), "{:#?}", v.findings);
+    let risk = v.findings.iter().find(|f| f.id == "origin-tls-protocol-mismatch").expect("the latent TLSv1 warning");
+    assert_eq!(risk.severity, Severity::Low);
+    let gaps: Vec<_> = v.unverified.iter().filter(|u| u.what.contains("not observed")).collect();
+    assert_eq!(gaps.len(), 1, "{:#?}", v.unverified);
+    let expected = "HTTP over TLSv1 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA straight to origin";
+    assert!(gaps[0].what.starts_with(expected) && gaps[0].what.ends_with("not observed"), "{:?}", gaps[0]);
+    assert!(gaps[0].reason.contains("TLS 1.2+ with AEAD suites"), "{:?}", gaps[0]);
+    assert!(
+        v.unverified.iter().all(|u| !u.reason.contains("ProtocolVersion") || u.what.contains("not observed")),
+        "no other check reports the probe's own handshake as the origin's: {:#?}",
+        v.unverified
+    );
+
+    let report = ReportV1::build(&d.evidence, v);
+    let json = serde_json::to_value(&report).expect("report JSON");
+    lab::assert_schema_valid(&json);
+    assert_eq!(json["status"], "warn");
+    let stages: Vec<&serde_json::Value> = json["observations"]["probes"]
+        .as_array()
+        .expect("probes")
+        .iter()
+        .flat_map(|p| p["hops"].as_array().into_iter().flatten())
+        .map(|h| &h["error_stage"])
+        .collect();
+    assert!(stages.iter().any(|s| *s == "tls_not_spoken_by_probe"), "{stages:?}");
+    assert!(!stages.iter().any(|s| *s == "tls"), "{stages:?}");
+    assert!(
+        json["unverified"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u["what"].as_str().is_some_and(|w| w.contains("not observed"))))
+    );
+}
+
+#[test]
+fn the_edge_offers_openssl_exactly_the_listed_versions() {
+    use lab::openssl_client::{needed, protocol_args};
+    let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(needed(&v(&["TLSv1", "TLSv1.2"])) && !needed(&v(&["TLSv1.2"])));
+    assert_eq!(
+        protocol_args(&v(&["TLSv1", "TLSv1.2"])),
+        Some(v(&["-min_protocol", "TLSv1", "-max_protocol", "TLSv1.2", "-no_tls1_1"]))
+    );
+    assert_eq!(protocol_args(&v(&["TLSv1.1"])), Some(v(&["-min_protocol", "TLSv1.1", "-max_protocol", "TLSv1.1"])));
+    assert_eq!(protocol_args(&v(&["SSLv3"])), None, "OpenSSL 3 cannot offer SSLv3");
+}
+
+/// What the edge stand-in's legacy client gets from a TLS 1.0-only origin: the page when the
+/// listed versions and the name allow it, nothing (and a failed `s_client`) otherwise.
+async fn legacy_exchange(protocols: &[&str], sni: &str) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ca = lab::pki::TestCa::new();
+    let origin = lab::openssl_origin::start(&ca.leaf(&["origin.lab.example"]), lab::openssl_origin::TLS10_ONLY);
+    let roots = tempfile::NamedTempFile::new().expect("roots");
+    std::fs::write(roots.path(), ca.pem()).expect("write roots");
+    let protocols: Vec<String> = protocols.iter().map(|s| s.to_string()).collect();
+    let mut conn = lab::openssl_client::connect(origin.addr, sni, &protocols, roots.path()).expect("s_client");
+    let request = format!("GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n");
+    let _ = conn.io.write_all(request.as_bytes()).await;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), conn.io.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "bounded: s_client ends when the origin closes or the handshake fails");
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), conn.child.wait()).await;
+    (String::from_utf8_lossy(&out).into_owned(), matches!(status, Ok(Ok(s)) if s.success()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_edges_legacy_client_reaches_tls10_only_when_allowed_and_checks_the_name() {
+    let (page, ok) = legacy_exchange(&["TLSv1", "TLSv1.2"], "origin.lab.example").await;
+    assert!(ok && page.starts_with("HTTP/1.0 200 ok"), "{page}");
+    assert!(page.contains("New, TLSv1.0, Cipher is ECDHE-ECDSA-AES128-SHA"), "{page}");
+    // TLSv1.1 alone is not what the origin speaks: no answer, as CloudFront gets none.
+    let (page, ok) = legacy_exchange(&["TLSv1.1"], "origin.lab.example").await;
+    assert!(!ok && page.is_empty(), "{page}");
+    // The certificate must cover the SNI (the Host CloudFront sends).
+    let (page, ok) = legacy_exchange(&["TLSv1"], "other.lab.example").await;
+    assert!(!ok && page.is_empty(), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_twin_passes_with_tls_observed() {
     assert_passes(Scenario::Healthy).await;
 }

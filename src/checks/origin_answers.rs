@@ -17,6 +17,22 @@ pub fn reached_http(h: &Hop) -> bool {
     }
 }
 
+/// When no CloudFront-shaped probe reached the HTTP exchange with `origin_id` and one of them
+/// stopped at the probe's own TLS limit ([`ProbeStage::TlsNotSpokenByProbe`]: CloudFront's raw
+/// hello succeeds with TLS 1.0/1.1 or a CBC suite), what was not observed and why.
+pub fn tls_not_observed(ev: &Evidence, origin_id: &str) -> Option<(String, String)> {
+    let hops = origin_first_hops(ev, origin_id);
+    if hops.iter().any(|(_, h)| reached_http(h)) {
+        return None;
+    }
+    hops.iter().find_map(|(_, h)| match &h.result {
+        HopResult::Error(e) => e
+            .not_observed()
+            .map(|(what, why)| (format!("{what} straight to origin {origin_id} not observed"), why.to_string())),
+        HopResult::Response(_) => None,
+    })
+}
+
 /// Why nothing can be said about the origin's answers, when no CloudFront-shaped probe reached
 /// the HTTP exchange: `None` when one did, or when the origin was not probed at all and nothing
 /// was skipped for it (nothing to report).
@@ -64,5 +80,28 @@ mod tests {
         e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/a", ok));
         assert_eq!(why_no_answer(&e, "o1"), None);
         assert_eq!(origin_first_hops(&e, "o1").len(), 2);
+    }
+
+    #[test]
+    fn the_probes_own_tls_limit_is_named_as_not_observed_and_only_without_an_answer() {
+        let mut e = ev();
+        let limit = HopResult::Error(ProbeError {
+            stage: ProbeStage::TlsNotSpokenByProbe,
+            message: "HTTP over TLSv1 with TLS_RSA_WITH_AES_128_CBC_SHA not observed: the stack speaks TLS 1.2+".into(),
+        });
+        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", limit));
+        let (what, why) = tls_not_observed(&e, "o1").expect("named");
+        assert_eq!(what, "HTTP over TLSv1 with TLS_RSA_WITH_AES_128_CBC_SHA straight to origin o1 not observed");
+        assert_eq!(why, "the stack speaks TLS 1.2+");
+        assert_eq!(tls_not_observed(&e, "o2"), None);
+        // A plain TLS failure is not the probe's limit.
+        let mut plain = ev();
+        let failed = HopResult::Error(ProbeError { stage: ProbeStage::Tls, message: "alert".into() });
+        plain.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", failed));
+        assert_eq!(tls_not_observed(&plain, "o1"), None);
+        // Once any probe got an answer, the origin's answers are observed.
+        let ok = HopResult::Response(response(200, &[]));
+        e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/a", ok));
+        assert_eq!(tls_not_observed(&e, "o1"), None);
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html>
 
-use super::origin_answers::{origin_first_hops, why_no_answer};
+use super::origin_answers::{origin_first_hops, tls_not_observed, why_no_answer};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{Evidence, ResponseDefect};
@@ -80,6 +80,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     let d = &ev.inventory.distribution;
     for origin in &d.origins {
         if origin.custom().is_none() {
+            continue;
+        }
+        // The probe's TLS stack cannot speak what CloudFront gets from this origin: say exactly
+        // that (once per origin, here), not that the origin failed to answer.
+        if let Some((what, why)) = tls_not_observed(ev, &origin.id) {
+            out.unverified(&META, what, why);
             continue;
         }
         if let Some(reason) = why_no_answer(ev, &origin.id) {

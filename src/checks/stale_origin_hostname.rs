@@ -10,7 +10,7 @@
 
 use super::probe_view::{behavior_of, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, Fetch, HopResult, Origin, OriginResource};
+use crate::evidence::{Evidence, Fetch, HopResult, Origin, OriginResource, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
     id: "stale-origin-hostname",
@@ -52,6 +52,8 @@ fn failing(ev: &Evidence, origin: &Origin) -> Option<EvidenceItem> {
         ev.observations.origin_probes(&origin.id).find_map(|p| {
             let h = p.hops.first()?;
             match &h.result {
+                // The probe's own TLS limit says nothing about the origin being gone.
+                HopResult::Error(e) if e.stage == ProbeStage::TlsNotSpokenByProbe => None,
                 HopResult::Error(e) => Some(EvidenceItem::new(
                     Source::Probe,
                     format!("{} {} (as CloudFront sends it)", p.method, h.url),

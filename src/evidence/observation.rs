@@ -307,6 +307,17 @@ pub struct ProbeError {
     pub message: String,
 }
 
+/// Joins what was not observed and why in a [`ProbeStage::TlsNotSpokenByProbe`] message.
+pub const NOT_OBSERVED: &str = " not observed: ";
+
+impl ProbeError {
+    /// For a [`ProbeStage::TlsNotSpokenByProbe`] error: what was not observed (e.g. `HTTP over
+    /// TLSv1 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA`) and why.
+    pub fn not_observed(&self) -> Option<(&str, &str)> {
+        (self.stage == ProbeStage::TlsNotSpokenByProbe).then(|| self.message.split_once(NOT_OBSERVED)).flatten()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeStage {
@@ -316,6 +327,11 @@ pub enum ProbeStage {
     Connect,
     ConnectTimeout,
     Tls,
+    /// The probe's own TLS stack (rustls: TLS 1.2 and up, AEAD suites only) could not speak the
+    /// version or suite that CloudFront's raw hello toward the same origin got (TLS 1.0/1.1, a
+    /// CBC suite): the HTTP exchange was not observed. Not a failure of the origin, nor of
+    /// CloudFront's handshake.
+    TlsNotSpokenByProbe,
     /// Sending the request or reading the response head failed.
     Http,
     FirstByteTimeout,

@@ -188,17 +188,14 @@ async fn run_inner(
                     match ServerName::try_from(ex.connect_host.clone()) {
                         Ok(n) => n,
                         Err(e) => {
-                            return err(ProbeStage::Tls, format!("invalid TLS server name: {e}"));
+                            return err(ProbeStage::Tls, format!("{INVALID_SERVER_NAME}{e}"));
                         }
                     }
                 }
             };
             let connector = tokio_rustls::TlsConnector::from(ctx.tls.clone());
             match timeout(ctx.limits.tls_timeout, connector.connect(name, tcp)).await {
-                Err(_) => err(
-                    ProbeStage::Tls,
-                    format!("TLS handshake did not complete within {} ms", ctx.limits.tls_timeout.as_millis()),
-                ),
+                Err(_) => err(ProbeStage::Tls, format!("{TLS_TIMED_OUT} {} ms", ctx.limits.tls_timeout.as_millis())),
                 Ok(Err(e)) => {
                     if let Some(d) = alpn_defect(&e) {
                         hop.response_defects.push(d);
@@ -282,9 +279,20 @@ fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
     out
 }
 
+/// How [`describe_tls_error`] opens a certificate rejection, and [`run`] a handshake timeout.
+const CERTIFICATE_REJECTED: &str = "certificate rejected: ";
+const TLS_TIMED_OUT: &str = "TLS handshake did not complete within";
+const INVALID_SERVER_NAME: &str = "invalid TLS server name: ";
+
+/// True when a `Tls`-stage message recorded by this module is a failed negotiation (an alert, an
+/// incompatible or closed peer), not a rejected certificate, a timeout or a bad server name.
+pub fn tls_failure_is_negotiation(message: &str) -> bool {
+    ![CERTIFICATE_REJECTED, TLS_TIMED_OUT, INVALID_SERVER_NAME].iter().any(|p| message.starts_with(p))
+}
+
 fn describe_tls_error(e: &std::io::Error) -> String {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::InvalidCertificate(c)) => format!("certificate rejected: {c:?}"),
+        Some(rustls::Error::InvalidCertificate(c)) => format!("{CERTIFICATE_REJECTED}{c:?}"),
         Some(rustls::Error::AlertReceived(a)) => format!("server sent TLS alert {a:?}"),
         Some(other) => format!("TLS error: {other}"),
         None => format!("TLS handshake failed: {e}"),

@@ -9,6 +9,7 @@ pub mod network;
 pub mod target;
 mod tls;
 pub mod tls_hello;
+pub mod tls_reach;
 pub mod tls_scan;
 
 use crate::evidence::{HopResult, Observations, ProbeRecord, RedirectEscape, RedirectOutcome, Scheme};

@@ -161,6 +161,12 @@ fn rustls_suite_names() -> Vec<String> {
     cloudfront_provider().cipher_suites.iter().map(|s| format!("{:?}", s.suite())).collect()
 }
 
+/// Whether the HTTP probes toward origins (rustls, TLS 1.2, CloudFront's GCM suites) can speak
+/// what this negotiation chose: not TLS 1.0/1.1, nor a CBC, 3DES or RC4 suite.
+pub fn http_probe_speaks(e: &TlsEstablished) -> bool {
+    e.version == "TLSv1.2" && rustls_suite_names().contains(&e.cipher_suite)
+}
+
 async fn probe_one(
     p: &PlannedTls,
     settings: &ProbeSettings,

@@ -5,9 +5,13 @@
 //! policy, allowed methods, origin protocol policy and ports, Host and SNI (forwarded or the
 //! origin's name), forwarded headers/cookies/query strings, custom origin headers, TLS toward
 //! the origin (TLS 1.2 with CloudFront's ECDHE-AES-GCM suites, SNI = the Host it sends, the
-//! served chain in issuing order, validated against the trusted roots, hostname = SNI), connection attempts and timeouts; failures come back as CloudFront's
-//! error pages with its headers; a GET with a body gets its 403. It does not cache. It is test equipment and never ships.
+//! served chain in issuing order, validated against the trusted roots, hostname = SNI; when
+//! `OriginSslProtocols` lists TLS 1.0 or 1.1, one hello offering the listed versions and
+//! CloudFront's suites through `openssl s_client`, see [`super::openssl_client`]), connection
+//! attempts and timeouts; failures come back as CloudFront's error pages with its headers; a GET
+//! with a body gets its 403. It does not cache. It is test equipment and never ships.
 
+use super::openssl_client;
 use super::pki::Leaf;
 use super::server::{self, BoxFuture, Handler, Request, Response, Server};
 use bytes::Bytes;
@@ -49,6 +53,8 @@ struct State {
     dist: Distribution,
     opts: EdgeOptions,
     tls: Arc<rustls::ClientConfig>,
+    /// The origin trust anchors as a PEM file, for `openssl s_client`.
+    roots_file: tempfile::NamedTempFile,
     counter: AtomicU64,
 }
 
@@ -84,7 +90,9 @@ pub async fn start(api: &SdkApi, distribution_id: &str, viewer_cert: Leaf, opts:
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(ServedOrder(webpki)))
         .with_no_client_auth();
-    let state = Arc::new(State { dist, opts, tls: Arc::new(tls), counter: AtomicU64::new(0) });
+    let mut roots_file = tempfile::NamedTempFile::new().expect("roots temp file");
+    std::io::Write::write_all(&mut roots_file, opts.origin_roots_pem.as_bytes()).expect("write roots");
+    let state = Arc::new(State { dist, opts, tls: Arc::new(tls), roots_file, counter: AtomicU64::new(0) });
     let s1 = state.clone();
     let h_http: Handler = Arc::new(move |req| -> BoxFuture {
         let s = s1.clone();
@@ -256,18 +264,41 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
     };
 
     let result = if https {
-        if !custom.ssl_protocols.iter().any(|p| p == "TLSv1.2") {
-            // CloudFront offers only the listed protocols; this stand-in can speak only TLS 1.2.
-            return error_page(&state, 502, REASON_CONNECT);
-        }
-        let Ok(name) = rustls_pki_types::ServerName::try_from(host_header.split(':').next().unwrap_or("").to_string())
-        else {
-            return error_page(&state, 502, REASON_CONNECT);
-        };
-        let connector = tokio_rustls::TlsConnector::from(state.tls.clone());
-        match timeout(connect_timeout, connector.connect(name, tcp)).await {
-            Ok(Ok(tls)) => fetch(tls, origin_req, read_timeout).await,
-            _ => return error_page(&state, 502, REASON_CONNECT),
+        let sni = host_header.split(':').next().unwrap_or("").to_string();
+        if openssl_client::needed(&custom.ssl_protocols) {
+            // CloudFront's one hello offers every listed version: TLS 1.0/1.1 need OpenSSL. The
+            // TCP connect above stands for CloudFront's attempts; s_client makes its own.
+            drop(tcp);
+            let budget = connect_timeout + read_timeout;
+            let Some(mut conn) = openssl_client::connect(target, &sni, &custom.ssl_protocols, state.roots_file.path())
+            else {
+                return error_page(&state, 502, REASON_CONNECT);
+            };
+            let fetched = match timeout(budget, fetch(conn.io, origin_req, read_timeout)).await {
+                Ok(f) => f,
+                Err(_) => Fetched::Timeout,
+            };
+            if matches!(fetched, Fetched::Failed) {
+                // No answer: a failed handshake (s_client exits non-zero) is CloudFront's 502.
+                let status = timeout(Duration::from_secs(1), conn.child.wait()).await;
+                if !matches!(status, Ok(Ok(s)) if s.success()) {
+                    return error_page(&state, 502, REASON_CONNECT);
+                }
+            }
+            fetched
+        } else {
+            if !custom.ssl_protocols.iter().any(|p| p == "TLSv1.2") {
+                // CloudFront offers only the listed protocols; SSLv3 is not staged by the lab.
+                return error_page(&state, 502, REASON_CONNECT);
+            }
+            let Ok(name) = rustls_pki_types::ServerName::try_from(sni) else {
+                return error_page(&state, 502, REASON_CONNECT);
+            };
+            let connector = tokio_rustls::TlsConnector::from(state.tls.clone());
+            match timeout(connect_timeout, connector.connect(name, tcp)).await {
+                Ok(Ok(tls)) => fetch(tls, origin_req, read_timeout).await,
+                _ => return error_page(&state, 502, REASON_CONNECT),
+            }
         }
     } else {
         fetch(tcp, origin_req, read_timeout).await

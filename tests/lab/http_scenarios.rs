@@ -68,6 +68,7 @@ pub fn short(scenario: Scenario) -> &'static str {
         Scenario::TlsCipherMismatch => "tls-cipher",
         Scenario::TlsCipherMismatchFixed => "tls-cipher-ok",
         Scenario::Tls10Only => "tls10",
+        Scenario::Tls10OnlyAllowed => "tls10-ok",
         Scenario::Tls13Only => "tls13-only",
         Scenario::TlsMisorderedChain => "tls-misordered",
         Scenario::TlsForwardedHostMismatch => "tls-fwd-host",

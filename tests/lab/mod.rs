@@ -9,6 +9,7 @@ pub mod edge;
 pub mod http_scenarios;
 pub mod moto;
 pub mod net_scenarios;
+pub mod openssl_client;
 pub mod openssl_origin;
 pub mod origin;
 pub mod pki;
@@ -153,6 +154,9 @@ pub enum Scenario {
     TlsCipherMismatchFixed,
     /// The origin (`openssl s_server`) speaks only TLS 1.0; OriginSslProtocols is [TLSv1.2].
     Tls10Only,
+    /// Its twin: the same origin, OriginSslProtocols [TLSv1, TLSv1.2]: CloudFront (the edge
+    /// stand-in, through `openssl s_client`) gets TLS 1.0 and the page; the probe's rustls cannot.
+    Tls10OnlyAllowed,
 }
 
 impl Scenario {
@@ -201,6 +205,7 @@ impl Scenario {
             "tls-cipher-mismatch" => Some(Scenario::TlsCipherMismatch),
             "tls-cipher-mismatch-fixed" => Some(Scenario::TlsCipherMismatchFixed),
             "tls10-only" => Some(Scenario::Tls10Only),
+            "tls10-only-allowed" => Some(Scenario::Tls10OnlyAllowed),
             _ => None,
         }
     }
@@ -250,6 +255,7 @@ impl Scenario {
             "tls-cipher-mismatch",
             "tls-cipher-mismatch-fixed",
             "tls10-only",
+            "tls10-only-allowed",
         ]
     }
 }
@@ -339,7 +345,7 @@ impl Lab {
         let mut connect_to = Vec::new();
         let mut legacy_origin = None;
         for (l, _arn) in &alb.listeners {
-            if l.https && scenario == Scenario::Tls10Only {
+            if l.https && matches!(scenario, Scenario::Tls10Only | Scenario::Tls10OnlyAllowed) {
                 let o = openssl_origin::start(&ca.leaf(&[alb_dns.as_str()]), openssl_origin::TLS10_ONLY);
                 connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.addr });
                 legacy_origin = Some(o);

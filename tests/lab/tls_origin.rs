@@ -176,6 +176,7 @@ pub fn tweak_spec(scenario: super::Scenario, spec: &mut super::seed::Distributio
             spec.origin_request_policy_id = Some(ALL_VIEWER)
         }
         Scenario::RedirectLoopFixed => spec.protocol_policy = "https-only",
+        Scenario::Tls10OnlyAllowed => spec.ssl_protocols = vec!["TLSv1", "TLSv1.2"],
         _ => {}
     }
 }
