@@ -1532,6 +1532,42 @@ mod tests {
         }
 
         #[tokio::test]
+        async fn a_denied_certificate_description_is_denied_and_an_unknown_one_not_found() {
+            let denied = mock!(acm::Client::describe_certificate)
+                .match_requests(|r| r.certificate_arn() == Some("arn:aws:acm:us-east-1:123456789012:certificate/denied"))
+                .then_http_response(|| {
+                    let body = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/doctor/x is not authorized to perform: acm:DescribeCertificate"}"#;
+                    let mut r = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::from(body));
+                    r.headers_mut().insert("Content-Type", "application/x-amz-json-1.1");
+                    r
+                });
+            let missing = mock!(acm::Client::describe_certificate).then_http_response(|| {
+                let body = r#"{"__type":"ResourceNotFoundException","message":"Could not find certificate"}"#;
+                let mut r = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::from(body));
+                r.headers_mut().insert("Content-Type", "application/x-amz-json-1.1");
+                r
+            });
+            let interceptor =
+                MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny).with_rule(&denied).with_rule(&missing);
+            let conf = acm::Config::builder()
+                .behavior_version(acm::config::BehaviorVersion::latest())
+                .region(acm::config::Region::new("us-east-1"))
+                .credentials_provider(acm::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(interceptor)
+                .build();
+            let api = api(&[]);
+            api.acm.lock().unwrap().insert("us-east-1".into(), acm::Client::from_conf(conf));
+            let e = api.certificate("us-east-1", "arn:aws:acm:us-east-1:123456789012:certificate/denied").await;
+            assert!(
+                matches!(&e, Err(ApiError::Denied { message }) if message.contains("acm:DescribeCertificate")),
+                "{e:?}"
+            );
+            let e = api.certificate("us-east-1", "arn:aws:acm:us-east-1:123456789012:certificate/gone").await;
+            assert!(matches!(&e, Err(ApiError::NotFound { .. })), "{e:?}");
+        }
+
+        #[tokio::test]
         async fn a_vpc_origin_maps_its_endpoint_config() {
             let rule = mock!(cf::Client::get_vpc_origin).match_requests(|r| r.id() == Some("vo-1")).then_output(|| {
                 let endpoint = VpcOriginEndpointConfig::builder()
