@@ -26,3 +26,51 @@ fn recorded_healthy_distribution_replays_to_pass() {
     assert_eq!(d.report.status, "pass", "{}", d.report.verdict.summary);
     assert!(d.report.findings.iter().all(|f| f.severity == "info"));
 }
+
+/// Each recorded lab scenario replays offline to the cause the live run found, with the same
+/// symptom class (one per way CloudFront fails: 504, 502, 403, the origin's own error).
+#[test]
+fn recorded_failures_replay_to_their_cause_and_symptom() {
+    let cases = [
+        ("sg-blocks-cloudfront", "sg-blocks-cloudfront", "cloudfront_504"),
+        ("origin-read-timeout", "origin-read-timeout", "cloudfront_504"),
+        ("tls-expired", "origin-cert-expired-or-not-yet-valid", "cloudfront_502"),
+        ("tls-incomplete-chain", "origin-chain-incomplete-or-misordered", "cloudfront_502"),
+        ("method-not-allowed", "method-not-allowed", "cloudfront_403"),
+        ("alias-not-on-distribution", "alias-not-on-distribution", "cloudfront_403"),
+        ("host-header-routing-mismatch", "host-header-routing-mismatch", "origin_error"),
+        ("origin-secret-header-mismatch", "origin-secret-header-mismatch", "origin_error"),
+    ];
+    for (file, primary, symptom) in cases {
+        let d = replay(file);
+        assert_eq!(d.report.status, "fail", "{file}: {}", d.report.verdict.summary);
+        assert_eq!(d.report.verdict.primary.as_deref(), Some(primary), "{file}");
+        assert_eq!(d.report.verdict.symptom_class, symptom, "{file}");
+        assert_eq!(d.report.findings[0].id, primary, "{file}: the primary finding comes first");
+    }
+}
+
+/// Two problems at once, replayed: the security group that explains the 504 ranks first, the
+/// certificate that expires soon stays a low warning.
+#[test]
+fn recorded_two_problems_keep_their_ranking() {
+    let d = replay("sg-blocks-and-cert-expiring");
+    assert_eq!(d.report.verdict.primary.as_deref(), Some("sg-blocks-cloudfront"));
+    let cert = d.report.findings.iter().find(|f| f.id == "origin-cert-expired-or-not-yet-valid").expect("cert warning");
+    assert_eq!(cert.severity, "low");
+}
+
+/// A TLS 1.0-only origin that CloudFront is allowed to reach: a warning, and the HTTP exchange
+/// this probe's TLS stack cannot make is named as not observed, not read as a failure.
+#[test]
+fn recorded_tls10_origin_is_a_warning_with_the_unobserved_exchange_named() {
+    let d = replay("tls10-only-allowed");
+    assert_eq!(d.report.status, "warn", "{}", d.report.verdict.summary);
+    assert!(d.report.verdict.primary.is_none());
+    assert!(d.report.findings.iter().any(|f| f.id == "origin-tls-protocol-mismatch" && f.severity == "low"));
+    assert!(
+        d.report.unverified.iter().any(|u| u.what.contains("TLSv1") && u.what.contains("not observed")),
+        "{:#?}",
+        d.report.unverified
+    );
+}
