@@ -1,7 +1,8 @@
-//! Peak RSS and wall time of the Lambda binary over one full lab diagnosis (the redirect-loop
+//! Peak RSS, CPU and wall time of the Lambda binary over one full lab diagnosis (by default the redirect-loop
 //! scenario), through the Runtime API stand-in. Prints figures; `scripts/bench-lambda` calls it.
 //!
-//! `cargo run --example bench_lambda [-- /path/to/cf-origin-doctor-lambda]`
+//! `cargo run --example bench_lambda [-- /path/to/cf-origin-doctor-lambda [scenario]]` (default
+//! scenario: redirect-loop; `tls-full-chain` exercises the TLS probes).
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
@@ -29,7 +30,12 @@ async fn main() -> ExitCode {
     } else {
         "release build"
     };
-    let lab = lab::Lab::start(lab::Scenario::RedirectLoop).await;
+    let name = std::env::args().nth(2).unwrap_or_else(|| "redirect-loop".into());
+    let Some(scenario) = lab::Scenario::parse(&name) else {
+        eprintln!("bench: unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
+        return ExitCode::from(2);
+    };
+    let lab = lab::Lab::start(scenario).await;
     let event = format!(r#"{{"distribution_id": "{}", "publish": false}}"#, lab.distribution_id);
     let api = lab::runtime_api::RuntimeApi::start(event, 90_000).await;
     let mut cmd = api.function_command(&bin, &lab.lambda_env());
@@ -50,14 +56,23 @@ async fn main() -> ExitCode {
     let wall = started.elapsed();
     // The runtime now waits for a second event that never comes: its peak is final.
     let hwm = vm_hwm_kib(pid);
+    let cpu = lab::cpu_time_ms(&pid.to_string());
     let _ = child.kill().await;
     let report: serde_json::Value = serde_json::from_str(&outcome.1).unwrap_or_default();
-    println!("binary: {bin} ({kind})");
+    println!("binary: {bin} ({kind}); scenario {name}");
     println!(
         "lab diagnosis: outcome={} status={} primary={}",
         outcome.0, report["status"], report["verdict"]["primary"]
     );
     println!("lab diagnosis wall time (process start to response): {} ms", wall.as_millis());
+    if let Some(ms) = cpu {
+        // Lambda gives one vCPU at 1,769 MB, and CPU in proportion below it.
+        println!(
+            "CPU time of the function over the diagnosis: {ms} ms (at 256 MB, about {:.1} s of Lambda CPU share; at 128 MB about {:.1} s)",
+            ms as f64 * 1769.0 / 256.0 / 1000.0,
+            ms as f64 * 1769.0 / 128.0 / 1000.0
+        );
+    }
     match hwm {
         Some(k) => println!("peak RSS (VmHWM) over the diagnosis: {:.1} MiB", k as f64 / 1024.0),
         None => println!("peak RSS: unavailable (no /proc)"),

@@ -52,11 +52,11 @@ async fn bench(delay_ms: u64, runs: usize) {
     );
     let mut last_calls = Vec::new();
     for run in 1..=runs {
-        let cpu_before = cpu_time_ms();
+        let cpu_before = lab::cpu_time_ms("self");
         let started = Instant::now();
         let inv = Box::pin(inventory::gather(&api, &req)).await.expect("inventory");
         let wall = started.elapsed();
-        let cpu = match (cpu_before, cpu_time_ms()) {
+        let cpu = match (cpu_before, lab::cpu_time_ms("self")) {
             (Some(a), Some(b)) => (b - a).to_string(),
             _ => "n/a".into(),
         };
@@ -99,17 +99,6 @@ fn print_critical_path(calls: &[cf_origin_doctor::evidence::CallRecord], delay_m
         );
         prev_end = end(c);
     }
-}
-
-/// User + system CPU time of this process so far (Linux `/proc/self/stat`, in clock ticks of
-/// 10 ms), or None elsewhere.
-fn cpu_time_ms() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks * 10)
 }
 
 fn main() {

@@ -555,3 +555,12 @@ pub fn assert_schema_valid(report: &serde_json::Value) {
         validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "report does not match schema/report-v1.schema.json: {errors:#?}");
 }
+
+/// User + system CPU time in ms of a process (`"self"` or a pid), from Linux `/proc/<pid>/stat`
+/// (clock ticks of 10 ms); None where there is no /proc. For the benchmarks.
+pub fn cpu_time_ms(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?) * 10)
+}
