@@ -72,6 +72,9 @@ async fn bench(delay_ms: u64, runs: usize) {
             if failed > 0 { format!("  ({failed} calls failed)") } else { String::new() }
         );
     }
+    for c in last_calls.iter().filter(|c| c.outcome != "ok") {
+        println!("not ok in the last run: {} -> {}", c.action, c.outcome);
+    }
     print_critical_path(&last_calls, delay_ms);
 }
 
