@@ -1,0 +1,1 @@
+//! Placeholder: filled by the hostile-origin work on this area.
