@@ -54,6 +54,9 @@ pub enum EventError {
     SeveralRecords(usize),
     #[error("invalid request: {0}")]
     Request(String),
+    /// A setting this way in may not carry (see [`Authority`]).
+    #[error("{path}: {what} is not accepted from {from}; {rule}")]
+    NotAllowed { path: String, what: String, from: &'static str, rule: &'static str },
 }
 
 impl From<InvalidRequest> for EventError {
@@ -163,6 +166,47 @@ pub struct Invocation {
 pub struct ParseOptions {
     /// Diagnose on OK and INSUFFICIENT_DATA transitions too (off by default).
     pub diagnose_all_states: bool,
+    /// Let alarm descriptions and SNS messages ask for write-method probes (off by default).
+    pub alarm_write_methods: bool,
+}
+
+/// Who may ask for what. Invoking the function (`lambda:InvokeFunction`: `aws lambda invoke`,
+/// Step Functions, the console) is the authority the IAM policy grants, so a direct invocation
+/// may ask for everything. Whoever can write an alarm description (`cloudwatch:PutMetricAlarm`)
+/// or publish to the function's topic (`sns:Publish`) is a weaker principal: from those shapes
+/// a request may not assume a role (`role_arn`) or redirect delivery (`publish`), and may send a
+/// write method to the origin only when the function's environment opts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authority {
+    /// A direct invocation.
+    Invoker,
+    /// An alarm description or a request published to an SNS topic.
+    AlarmOrTopic { write_methods: bool },
+}
+
+const ROLE_RULE: &str = "role_arn and publish are accepted only in a direct invocation (aws lambda invoke, Step Functions), \
+     never from an alarm or an SNS message, so whoever can publish to the topic cannot make the function assume a role";
+const WRITE_RULE: &str = "write methods are sent only on a direct invocation (aws lambda invoke, Step Functions), or from \
+     alarms and SNS messages when the function's CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS is true";
+
+/// Refuses a request, from an alarm or a topic, that would send a write method to the origin
+/// (a write method is sent only to `method_probe_path`, so both must be present).
+fn check_write_probes(request: &DiagnoseRequest, authority: Authority, at: &str) -> Result<(), EventError> {
+    if authority != (Authority::AlarmOrTopic { write_methods: false }) {
+        return Ok(());
+    }
+    let Some(path) = &request.method_probe_path else { return Ok(()) };
+    let writes: Vec<&str> =
+        request.expect.methods.iter().map(String::as_str).filter(|m| crate::request::is_write_method(m)).collect();
+    if writes.is_empty() {
+        return Ok(());
+    }
+    Err(EventError::NotAllowed {
+        path: at.into(),
+        what: format!("sending {} to {}", writes.join(", "), clip(path)),
+        from: "an alarm or an SNS message",
+        rule: WRITE_RULE,
+    })
 }
 
 /// Parses one invocation payload.
@@ -190,7 +234,7 @@ pub fn parse(event: &Value, opts: ParseOptions) -> Result<Invocation, EventError
         return Ok(Invocation {
             source: EventSource::Direct,
             alarm: None,
-            action: Action::Diagnose(Box::new(direct(event)?)),
+            action: Action::Diagnose(Box::new(direct(event, Authority::Invoker)?)),
         });
     }
     Err(EventError::UnknownShape(key_list(obj)))
@@ -232,10 +276,23 @@ struct PublishDetail {
     min_status: Option<String>,
 }
 
-fn direct(event: &Value) -> Result<DiagnoseInput, EventError> {
+fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventError> {
     let d: DirectEvent = serde_json::from_value(event.clone()).map_err(|e| EventError::BadRequest(e.to_string()))?;
+    if authority != Authority::Invoker {
+        for (present, what) in [(d.role_arn.is_some(), "role_arn"), (d.publish.is_some(), "publish")] {
+            if present {
+                return Err(EventError::NotAllowed {
+                    path: "Records[0].Sns.Message".into(),
+                    what: what.into(),
+                    from: "an SNS message",
+                    rule: ROLE_RULE,
+                });
+            }
+        }
+    }
     let request = DiagnoseRequest::new(&d.distribution_id, &d.paths)?;
     let request = with_expectations(request, d.expect, d.method_probe_path.as_deref(), "expect")?;
+    check_write_probes(&request, authority, "Records[0].Sns.Message")?;
     if let Some(arn) = &d.role_arn {
         validate_role_arn(arn)?;
     }
@@ -277,19 +334,14 @@ fn with_expectations(
     Ok(request)
 }
 
-fn validate_role_arn(arn: &str) -> Result<(), EventError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = arn.len() <= 2048
-        && parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > 5;
-    if ok {
+/// An IAM role ARN, `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`, by the grammar IAM itself
+/// enforces (IAM User Guide, "IAM identifiers" and the `CreateRole` API reference): a partition
+/// of `aws` and dash-separated lower-case words (`aws-cn`, `aws-us-gov`, `aws-iso-b`, ...), no
+/// region, a 12-digit account, a path that is `/` or starts and ends with `/` and holds only
+/// printable ASCII (`!` through `~`, 512 characters at most), and a name of 1 to 64 characters from
+/// letters, digits and `+=,.@_-`. Anything else (a newline, JSON, a wildcard) never reaches STS.
+pub fn validate_role_arn(arn: &str) -> Result<(), EventError> {
+    if role_arn_is_valid(arn) {
         Ok(())
     } else {
         Err(EventError::Invalid {
@@ -297,6 +349,27 @@ fn validate_role_arn(arn: &str) -> Result<(), EventError> {
             reason: format!("{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", clip(arn)),
         })
     }
+}
+
+fn role_arn_is_valid(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let partition_ok = partition
+        .split('-')
+        .enumerate()
+        .all(|(i, word)| (i > 0 || word == "aws") && !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()));
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let Some(path_and_name) = resource.strip_prefix("role") else { return false };
+    let Some(slash) = path_and_name.rfind('/') else { return false };
+    let (path, name) = (&path_and_name[..=slash], &path_and_name[slash + 1..]);
+    let path_ok = path.starts_with('/') && path.len() <= 512 && path.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    let name_ok =
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    partition_ok && account_ok && path_ok && name_ok
 }
 
 /// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
@@ -423,7 +496,7 @@ fn alarm_from_data(
         }
     }
     let description = opt_str_field(conf, &conf_path, "description")?;
-    let request = request_for_alarm(&alarm.name, ids, description, &format!("{conf_path}.description"))?;
+    let request = request_for_alarm(&alarm.name, ids, description, &format!("{conf_path}.description"), opts)?;
     Ok(Invocation { source, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
 }
 
@@ -445,6 +518,7 @@ fn request_for_alarm(
     mut ids: Vec<String>,
     description: Option<&str>,
     description_path: &str,
+    opts: ParseOptions,
 ) -> Result<DiagnoseInput, EventError> {
     let settings = match description {
         Some(d) => DescriptionSettings::parse(d, description_path)?,
@@ -459,6 +533,8 @@ fn request_for_alarm(
             let request = DiagnoseRequest::new(&ids[0], &settings.paths)?;
             let expect = (!settings.expect.is_empty()).then_some(settings.expect);
             let request = with_expectations(request, expect, settings.method_probe_path.as_deref(), description_path)?;
+            let authority = Authority::AlarmOrTopic { write_methods: opts.alarm_write_methods };
+            check_write_probes(&request, authority, description_path)?;
             Ok(DiagnoseInput { request, role_arn: None, publish: None })
         }
         _ => Err(EventError::SeveralDistributions {
@@ -638,7 +714,10 @@ fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation,
             return Ok(Invocation {
                 source: EventSource::Sns,
                 alarm: None,
-                action: Action::Diagnose(Box::new(direct(&inner)?)),
+                action: Action::Diagnose(Box::new(direct(
+                    &inner,
+                    Authority::AlarmOrTopic { write_methods: opts.alarm_write_methods },
+                )?)),
             });
         }
         return Err(EventError::UnknownShape(format!("Records[0].Sns.Message: {}", key_list(inner_obj))));
@@ -704,7 +783,7 @@ fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation,
     }
     // Often null: tolerated.
     let description = opt_str_field(inner_obj, at, "AlarmDescription")?;
-    let request = request_for_alarm(&alarm.name, ids, description, &format!("{at}.AlarmDescription"))?;
+    let request = request_for_alarm(&alarm.name, ids, description, &format!("{at}.AlarmDescription"), opts)?;
     Ok(Invocation { source: EventSource::Sns, alarm: Some(alarm), action: Action::Diagnose(Box::new(request)) })
 }
 

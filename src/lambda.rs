@@ -31,38 +31,72 @@ pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProbeSe
             std::fs::read(&path).map_err(|e| DiagnoseError::InvalidRequest(format!("{ENV_CA_FILE}={path}: {e}")))?;
         settings.extra_roots_pem = Some(pem);
     }
-    if let Some(v) = get(ENV_ALLOW_PRIVATE) {
-        settings.allow_private_targets = match v.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => true,
-            "0" | "false" | "no" | "" => false,
-            other => {
-                return Err(DiagnoseError::InvalidRequest(format!(
-                    "{ENV_ALLOW_PRIVATE}={other:?} is not true or false"
-                )));
-            }
-        };
-    }
+    settings.allow_private_targets = flag(&get, ENV_ALLOW_PRIVATE)?;
     Ok(settings)
+}
+
+/// A `true`/`false` setting (also `1`/`0`, `yes`/`no`; unset or empty is false).
+fn flag(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool, DiagnoseError> {
+    match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("0" | "false" | "no" | "") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(DiagnoseError::InvalidRequest(format!("{name}={other:?} is not true or false"))),
+    }
 }
 
 /// Diagnose on OK and INSUFFICIENT_DATA alarm transitions too (`true`/`false`, default false).
 pub const ENV_DIAGNOSE_ALL_STATES: &str = "CF_ORIGIN_DOCTOR_DIAGNOSE_ALL_STATES";
+/// Let alarm descriptions and SNS messages ask for write-method probes (`true`/`false`, default
+/// false): whoever can write an alarm description or publish to the topic could otherwise make
+/// the function send a DELETE to the origin.
+pub const ENV_ALARM_WRITE_METHODS: &str = "CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS";
 
 /// Event-parsing options from the environment.
 pub fn parse_options_from_env(get: impl Fn(&str) -> Option<String>) -> Result<ParseOptions, DiagnoseError> {
-    let diagnose_all_states = match get(ENV_DIAGNOSE_ALL_STATES).map(|v| v.to_ascii_lowercase()) {
-        None => false,
-        Some(v) => match v.as_str() {
-            "1" | "true" | "yes" => true,
-            "0" | "false" | "no" | "" => false,
-            other => {
-                return Err(DiagnoseError::InvalidRequest(format!(
-                    "{ENV_DIAGNOSE_ALL_STATES}={other:?} is not true or false"
-                )));
-            }
-        },
-    };
-    Ok(ParseOptions { diagnose_all_states })
+    Ok(ParseOptions {
+        diagnose_all_states: flag(&get, ENV_DIAGNOSE_ALL_STATES)?,
+        alarm_write_methods: flag(&get, ENV_ALARM_WRITE_METHODS)?,
+    })
+}
+
+/// The invocation payload as the runtime hands it over. Its deserialization never fails: JSON
+/// that does not parse (malformed, or nested past serde_json's recursion limit of 128) becomes
+/// [`RawEvent::Unreadable`], so the function answers `InvalidRequest` like for every other bad
+/// input rather than the runtime's own deserializer error.
+#[derive(Debug)]
+pub enum RawEvent {
+    Json(Value),
+    Unreadable(String),
+}
+
+impl<'de> serde::Deserialize<'de> for RawEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The runtime reads the payload with this one call and checks nothing after it, so an
+        // error caught here ends the read cleanly.
+        Ok(match <Value as serde::Deserialize>::deserialize(deserializer) {
+            Ok(v) => RawEvent::Json(v),
+            Err(e) => RawEvent::Unreadable(e.to_string()),
+        })
+    }
+}
+
+impl From<Value> for RawEvent {
+    fn from(v: Value) -> Self {
+        RawEvent::Json(v)
+    }
+}
+
+impl RawEvent {
+    /// The event, or the `InvalidRequest` that an unreadable payload is.
+    pub fn into_value(self) -> Result<Value, DiagnoseError> {
+        match self {
+            RawEvent::Json(v) => Ok(v),
+            RawEvent::Unreadable(e) => Err(DiagnoseError::InvalidRequest(format!(
+                "the event is not readable JSON ({e}); {}",
+                event::ACCEPTED_SHAPES
+            ))),
+        }
+    }
 }
 
 /// Parses an invocation payload (any accepted shape) into the project's own types.
@@ -103,9 +137,16 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
     ///
     /// Returns report v1 (trimmed under Step Functions' payload limit) plus `trigger` and
     /// `delivery`, or for an alarm that recovered a short `{"status": "skipped", …}` result.
-    pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+    pub async fn handle(
+        &self,
+        event: impl Into<RawEvent>,
+        remaining: Option<Duration>,
+    ) -> Result<Value, DiagnoseError> {
         let started = Instant::now();
-        let result = self.handle_inner(event, remaining).await;
+        let result = match event.into().into_value() {
+            Ok(event) => self.handle_inner(event, remaining).await,
+            Err(e) => Err(e),
+        };
         let (outcome, report) = match &result {
             Ok(v) if v["status"] == "skipped" => ("skipped", None),
             Ok(v) => ("diagnosed", Some(v)),
@@ -275,6 +316,37 @@ mod tests {
         let inv = parse_event(&serde_json::json!({"distributionId": "EABC"}), ParseOptions::default()).unwrap();
         let Action::Diagnose(input) = inv.action else { panic!("not a diagnosis") };
         assert_eq!(input.request.paths, vec!["/"]);
+    }
+
+    /// Reads a payload the way the Lambda runtime does: one `deserialize` call on the bytes,
+    /// nothing checked after it.
+    fn as_runtime_reads(body: &[u8]) -> RawEvent {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        <RawEvent as serde::Deserialize>::deserialize(&mut de).expect("RawEvent never fails")
+    }
+
+    #[test]
+    fn unreadable_payloads_become_invalid_requests() {
+        let deep = "[".repeat(100_000);
+        let deep_object = format!("{}1{}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
+        for body in
+            [b"{".as_slice(), b"{\"distribution_id\": }", b"\xff\xfe", b"", deep.as_bytes(), deep_object.as_bytes()]
+        {
+            let e = as_runtime_reads(body).into_value().unwrap_err();
+            assert_eq!(e.error_type(), "InvalidRequest", "{}", String::from_utf8_lossy(&body[..body.len().min(40)]));
+            assert!(e.to_string().contains("not readable JSON"), "{e}");
+        }
+        let ok = as_runtime_reads(br#"{"distribution_id": "EABC"}"#).into_value().unwrap();
+        assert_eq!(ok["distribution_id"], "EABC");
+    }
+
+    #[test]
+    fn alarm_write_methods_is_a_flag_of_the_environment() {
+        let env = |v: &'static str| move |k: &str| (k == ENV_ALARM_WRITE_METHODS).then(|| v.to_string());
+        assert!(parse_options_from_env(env("true")).unwrap().alarm_write_methods);
+        assert!(!parse_options_from_env(env("false")).unwrap().alarm_write_methods);
+        assert!(!parse_options_from_env(|_: &str| None).unwrap().alarm_write_methods);
+        assert_eq!(parse_options_from_env(env("maybe")).unwrap_err().error_type(), "InvalidRequest");
     }
 
     use crate::delivery::OutgoingMessage;

@@ -132,7 +132,9 @@ fn composite_alarm_without_distribution_is_a_clear_error() {
 
 #[test]
 fn alarm_description_carries_paths_and_expectations() {
-    let inv = ok("alarm-action-expect.json");
+    // The description sends POST to a probe path: only with the function's opt-in.
+    let opts = ParseOptions { alarm_write_methods: true, ..Default::default() };
+    let inv = parse(&sample("alarm-action-expect.json"), opts).unwrap();
     assert_eq!(inv.alarm.as_ref().unwrap().name, "checkout-5xx");
     let Action::Diagnose(d) = &inv.action else { panic!("not a diagnosis") };
     assert_eq!(d.request.distribution_id.as_str(), "E2QWRUHEXAMPLE");
@@ -165,7 +167,9 @@ fn from_description(desc: &str) -> Vec<Result<cf_origin_doctor::request::Diagnos
     [action, eb, sns]
         .iter()
         .map(|ev| {
-            parse(ev, ParseOptions::default()).map(|inv| match inv.action {
+            // The syntax is the same with or without the opt-in for write-method probes.
+            let opts = ParseOptions { alarm_write_methods: true, ..Default::default() };
+            parse(ev, opts).map(|inv| match inv.action {
                 Action::Diagnose(d) => d.request,
                 Action::NothingToDiagnose { reason } => panic!("{reason}"),
             })
@@ -270,7 +274,8 @@ fn ok_and_insufficient_data_transitions_have_nothing_to_diagnose_unless_asked() 
         Action::NothingToDiagnose { reason } => assert!(reason.contains("OK"), "{reason}"),
         Action::Diagnose(_) => panic!("an OK transition must not diagnose"),
     }
-    let inv = parse(&sample("alarm-action-ok.json"), ParseOptions { diagnose_all_states: true }).unwrap();
+    let inv = parse(&sample("alarm-action-ok.json"), ParseOptions { diagnose_all_states: true, ..Default::default() })
+        .unwrap();
     assert_eq!(diagnosed(&inv).0, "E2QWRUHEXAMPLE");
     // A recovered composite alarm is not an error either.
     let mut ev = sample("alarm-action-composite.json");
@@ -299,6 +304,7 @@ enum Want {
     UnsupportedEventBridge,
     SeveralRecords,
     Request,
+    NotAllowed,
 }
 
 fn kind_of(e: &EventError) -> Want {
@@ -314,6 +320,7 @@ fn kind_of(e: &EventError) -> Want {
         EventError::UnsupportedEventBridge { .. } => Want::UnsupportedEventBridge,
         EventError::SeveralRecords(_) => Want::SeveralRecords,
         EventError::Request(_) => Want::Request,
+        EventError::NotAllowed { .. } => Want::NotAllowed,
     }
 }
 
@@ -385,6 +392,13 @@ fn malformed_events_give_typed_errors() {
             Want::Invalid,
         ),
         ("publish a string", json!({"distribution_id": "EABC", "publish": "yes"}), Want::BadRequest),
+        (
+            "role_arn through SNS",
+            sns_with_message(json!(
+                json!({"distribution_id": "EABC", "role_arn": "arn:aws:iam::123456789012:role/Doctor"}).to_string()
+            )),
+            Want::NotAllowed,
+        ),
         (
             "publish topic not sns",
             json!({"distribution_id": "EABC", "publish": {"topic_arn": "arn:aws:sqs:us-east-1:123456789012:q"}}),
@@ -555,4 +569,99 @@ fn collect_pointers(v: &Value, at: String, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Role ARNs follow IAM's grammar; a newline, JSON, a wildcard or a foreign service never
+/// reaches STS.
+#[test]
+fn role_arns_are_checked_against_iam_grammar() {
+    let parse_role = |arn: &str| parse(&json!({"distribution_id": "EABC", "role_arn": arn}), ParseOptions::default());
+    for good in [
+        "arn:aws:iam::123456789012:role/Doctor",
+        "arn:aws-cn:iam::123456789012:role/Doctor",
+        "arn:aws-us-gov:iam::123456789012:role/ops/diag/Doctor+Read=1,x.y@z_w-v",
+        "arn:aws-iso-b:iam::123456789012:role/a",
+        &format!("arn:aws:iam::123456789012:role/{}", "n".repeat(64)),
+    ] {
+        let inv = parse_role(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        let Action::Diagnose(d) = inv.action else { panic!() };
+        assert_eq!(d.role_arn.as_deref(), Some(good));
+    }
+    for bad in [
+        "arn:aws:iam::123456789012:role/Doctor\n",
+        "arn:aws:iam::123456789012:role/Doc\ntor",
+        "arn:aws:iam::123456789012:role/{\"a\":1}",
+        "arn:aws:iam::123456789012:role/*",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/ops/",
+        "arn:aws:iam::123456789012:role/ops path/Doctor",
+        "arn:aws:iam::123456789012:roleDoctor",
+        "arn:aws:iam::123456789012:user/Doctor",
+        "arn:aws:iam:us-east-1:123456789012:role/Doctor",
+        "arn:aws:sts::123456789012:role/Doctor",
+        "arn:AWS:iam::123456789012:role/Doctor",
+        "arn:aws-:iam::123456789012:role/Doctor",
+        "arn:evil:iam::123456789012:role/Doctor",
+        "arn:aws:iam::12345678901:role/Doctor",
+        "arn:aws:iam::1234567890123:role/Doctor",
+        "arn:aws:iam::12345678901a:role/Doctor",
+        "arn:aws:iam::123456789012:role/Doctor:x",
+        "arn:aws:iam::123456789012:role/Doc\u{7f}tor",
+        "arn:aws:iam::123456789012:role/Dóctor",
+        &format!("arn:aws:iam::123456789012:role/{}", "n".repeat(65)),
+        &format!("arn:aws:iam::123456789012:role/{}/Doctor", "p".repeat(520)),
+    ] {
+        let e = parse_role(bad).map(|_| ()).expect_err(bad);
+        assert!(matches!(e, EventError::Invalid { ref path, .. } if path == "role_arn"), "{bad:?}: {e}");
+        assert!(!e.to_string().contains('\n'), "the error quotes the input escaped: {e}");
+    }
+}
+
+/// Who may ask for what: a direct invocation may ask for a role, a publish override and a
+/// write-method probe; a request published to the topic may not ask for the first two, and
+/// neither it nor an alarm description may send a write method unless the function opts in.
+#[test]
+fn alarms_and_topics_cannot_ask_for_roles_publishing_or_write_probes() {
+    let role = json!({"distribution_id": "EABC", "role_arn": "arn:aws:iam::123456789012:role/Doctor"});
+    let publish = json!({"distribution_id": "EABC", "publish": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}});
+    let delete = json!({"distribution_id": "EABC", "expect": {"methods": ["DELETE"]}, "method_probe_path": "/api/x"});
+    let read_only = json!({"distribution_id": "EABC", "expect": {"methods": ["DELETE"], "headers": ["Authorization"]}});
+    let opt_in = ParseOptions { alarm_write_methods: true, ..Default::default() };
+    for direct in [&role, &publish, &delete, &read_only] {
+        parse(direct, ParseOptions::default()).unwrap_or_else(|e| panic!("direct {direct}: {e}"));
+        let via_sns = sns_with_message(json!(direct.to_string()));
+        let outcome = parse(&via_sns, ParseOptions::default());
+        if direct == &read_only {
+            // Declaring a write method without a probe path only compares it with the behavior.
+            outcome.unwrap_or_else(|e| panic!("{e}"));
+            continue;
+        }
+        let e = outcome.map(|_| ()).expect_err("refused through SNS");
+        assert!(matches!(e, EventError::NotAllowed { .. }), "{e}");
+        let opted = parse(&via_sns, opt_in);
+        if direct == &delete {
+            let Action::Diagnose(d) = opted.unwrap().action else { panic!() };
+            assert_eq!(d.request.method_probe_path.as_deref(), Some("/api/x"));
+            assert!(e.to_string().contains("CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS"), "{e}");
+        } else {
+            // No setting lets a topic choose the role or the delivery.
+            assert!(matches!(opted.map(|_| ()).unwrap_err(), EventError::NotAllowed { .. }));
+        }
+    }
+    let description =
+        |d: &str| with(sample("alarm-action-metric.json"), "/alarmData/configuration/description", json!(d));
+    let dangerous = description("expect.methods=[DELETE] method_probe_path=/api/x");
+    let e = parse(&dangerous, ParseOptions::default()).map(|_| ()).unwrap_err();
+    assert!(matches!(e, EventError::NotAllowed { .. }), "{e}");
+    assert!(e.to_string().contains("DELETE"), "{e}");
+    parse(&dangerous, opt_in).unwrap();
+    // Safe methods and declarations without a probe path stay allowed.
+    parse(&description("expect.methods=[OPTIONS, HEAD] method_probe_path=/api/x"), ParseOptions::default()).unwrap();
+    parse(&description("expect.methods=[POST]"), ParseOptions::default()).unwrap();
+    // The SNS-wrapped alarm takes the same rule.
+    let sns_alarm = sns_message_edit(|m| {
+        m["AlarmDescription"] = json!("expect.methods=PUT method_probe_path=/api/x");
+    });
+    assert!(matches!(parse(&sns_alarm, ParseOptions::default()).unwrap_err(), EventError::NotAllowed { .. }));
+    parse(&sns_alarm, opt_in).unwrap();
 }

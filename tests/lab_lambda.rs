@@ -242,9 +242,15 @@ async fn failed_publish_recovery_and_deadline_are_reported() {
 async fn an_alarm_description_with_expectations_changes_the_diagnosis() {
     // The behavior allows only GET and HEAD; the app needs POST. Only the alarm description says so.
     let lab = Lab::start(Scenario::MethodNotAllowed).await;
-    let env = lab.lambda_env();
+    let mut env = lab.lambda_env();
     let event = event_file("alarm-action-expect.json", &lab.distribution_id);
 
+    // The description sends POST to a probe path: refused unless the function opts in.
+    let run = run_function(LAMBDA, &env, &event, 60_000).await;
+    assert_eq!(run.kind, "error", "{:#}", run.body);
+    assert_eq!(run.body["errorType"], "InvalidRequest", "{:#}", run.body);
+    assert!(lab.origins.iter().all(|(_, o)| o.log.lock().unwrap().iter().all(|r| r.method != "POST")));
+    env.push(("CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS".into(), "true".into()));
     let run = run_function(LAMBDA, &env, &event, 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);
     let r = &run.body;

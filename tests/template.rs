@@ -151,7 +151,17 @@ fn the_alarm_description_carries_the_settings_parameter_to_the_diagnosis() {
     assert!(!description.contains("${"), "unfilled parameter in {description}");
     let event = serde_json::json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a",
         "state": {"value": "ALARM"}, "configuration": {"description": description, "metrics": []}}});
-    let inv = cf_origin_doctor::event::parse(&event, Default::default()).unwrap();
+    // A write method from an alarm needs the AlarmWriteMethods parameter (the function's
+    // CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS).
+    let refused = cf_origin_doctor::event::parse(&event, Default::default()).unwrap_err();
+    assert!(refused.to_string().contains("CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS"), "{refused}");
+    assert!(
+        resource("DoctorFunction")
+            .iter()
+            .any(|l| l.trim() == "CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS: !Ref AlarmWriteMethods")
+    );
+    let opts = cf_origin_doctor::event::ParseOptions { alarm_write_methods: true, ..Default::default() };
+    let inv = cf_origin_doctor::event::parse(&event, opts).unwrap();
     let cf_origin_doctor::event::Action::Diagnose(d) = inv.action else { panic!("not a diagnosis") };
     assert_eq!(d.request.distribution_id.as_str(), "E2QWRUHEXAMPLE");
     assert_eq!(d.request.paths, vec!["/", "/checkout"]);

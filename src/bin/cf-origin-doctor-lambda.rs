@@ -7,10 +7,9 @@ use cf_origin_doctor::delivery::{PublishSettings, SnsPublisher};
 use cf_origin_doctor::engine::Engine;
 use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
-use cf_origin_doctor::lambda::{Function, RoleEngines, parse_options_from_env, settings_from_env};
+use cf_origin_doctor::lambda::{Function, RawEvent, RoleEngines, parse_options_from_env, settings_from_env};
 use cf_origin_doctor::request::ProbeSettings;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing_subscriber::EnvFilter;
 
@@ -40,7 +39,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         StsRoles { config: config.clone(), settings: engine.settings().clone(), probed_from: probed_from.clone() };
     let function = Function { engine, publisher: SnsPublisher::new(&config), publish, parse, roles };
     let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<RawEvent>| async move {
         let remaining = remaining(event.context.deadline);
         function.handle(event.payload, remaining).await.map_err(Diagnostic::from)
     }))
