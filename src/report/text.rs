@@ -204,16 +204,20 @@ pub fn escape_controls(s: &str) -> String {
     out
 }
 
-/// Markdown prose: the characters that would start emphasis, links, images, raw HTML, code,
-/// tables or strike-through are backslash-escaped (CommonMark 0.31, section 2.4), so a network
-/// string shows as written and cannot add markup.
+/// Markdown prose: the characters that would start emphasis, raw HTML, an autolink, code, a
+/// table cell or strike-through are backslash-escaped (CommonMark 0.31, section 2.4), and so is
+/// the `(` that would turn `[text]` into a link or an image; brackets alone stay as written
+/// (`[TLSv1.2]`), since a reference link needs a definition the report never has. A network
+/// string then shows as written and cannot add markup.
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut prev = '\0';
     for c in s.chars() {
-        if matches!(c, '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '!') {
+        if matches!(c, '\\' | '`' | '*' | '<' | '>' | '|' | '~' | '&') || (c == '(' && prev == ']') {
             out.push('\\');
         }
         out.push(c);
+        prev = c;
     }
     out
 }
@@ -322,7 +326,10 @@ mod tests {
     fn markdown_strings_cannot_add_markup() {
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("plain"), "`plain`");
-        assert_eq!(md("<img src=x> [a](b) *x* |t|"), "\\<img src=x\\> \\[a\\](b) \\*x\\* \\|t\\|");
+        assert_eq!(
+            md("<img src=x> [a](b) ![i](j) *x* |t| [TLSv1.2]"),
+            "\\<img src=x\\> [a]\\(b) ![i]\\(j) \\*x\\* \\|t\\| [TLSv1.2]"
+        );
         assert_eq!(fence_for("echo ```"), "````");
     }
 }
