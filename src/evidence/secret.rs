@@ -154,7 +154,9 @@ impl Scrubber {
             }
         }
         // Longest first, so that a value is replaced whole before a shorter form of it matches.
-        patterns.sort_by(|a, b| b.bytes.len().cmp(&a.bytes.len()));
+        patterns.sort_by(|a, b| {
+            b.bytes.len().cmp(&a.bytes.len()).then_with(|| (&a.bytes, a.fold_case).cmp(&(&b.bytes, b.fold_case)))
+        });
         patterns.dedup();
         Scrubber { patterns }
     }

@@ -173,11 +173,7 @@ fn escaped(r: &ReportV1) -> ReportV1 {
 fn escape_json(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
-        Value::String(s) => {
-            if s.chars().any(is_control) {
-                *s = escape_controls(s);
-            }
-        }
+        Value::String(s) if s.chars().any(is_control) => *s = escape_controls(s),
         Value::Array(items) => items.iter_mut().for_each(escape_json),
         Value::Object(map) => map.values_mut().for_each(escape_json),
         _ => {}
