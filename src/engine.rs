@@ -2,7 +2,7 @@
 //! The CLI and the Lambda both call [`Engine::diagnose`]; `replay` calls [`evaluate`].
 
 use crate::error::DiagnoseError;
-use crate::evidence::{EVIDENCE_SCHEMA_VERSION, Evidence, RequestEcho};
+use crate::evidence::{EVIDENCE_SCHEMA_VERSION, Evidence, RequestEcho, Scrubber};
 use crate::inventory::{self, AwsApi};
 use crate::probe::{self, TlsConfigs};
 use crate::report::ReportV1;
@@ -85,6 +85,11 @@ impl<A: AwsApi> Engine<A> {
             probe::tls_scan::run(&tls_plan, settings, tls_deadline)
         );
         observations.tls = tls;
+        // An origin can reflect the secrets CloudFront sends it (echoed headers, a Location, a
+        // cookie, encoded or not); every string the probes recorded is scrubbed here, before
+        // any check, report, log line or evidence file can read it. The redirects were
+        // followed with the real URLs, in memory only.
+        let mut observations = Scrubber::for_inventory(&inventory).scrub_record(observations);
         // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
         // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
         probe::tls_reach::mark_unreachable_tls(&mut observations);

@@ -507,6 +507,10 @@ pub struct RuleCondition {
     /// For `http-header`: the header name.
     pub header_name: Option<String>,
     pub values: Vec<String>,
+    /// For `http-header`: the values the header must carry. A rule that admits only requests
+    /// with CloudFront's custom origin header holds that secret, so these are secrets too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_values: Vec<SecretValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ mod tls;
 pub use inventory::*;
 pub use network::*;
 pub use observation::*;
-pub use secret::SecretValue;
+pub use secret::{FingerprintKey, REDACTED, Scrubber, SecretValue};
 pub use tls::*;
 
 use serde::{Deserialize, Serialize};

@@ -790,6 +790,7 @@ fn map_rule(r: &elb::types::Rule) -> ListenerRule {
             let field = c.field().unwrap_or_default().to_string();
             let mut values: Vec<String> = c.values().to_vec();
             let mut header_name = None;
+            let mut secret_values = Vec::new();
             if let Some(h) = c.host_header_config() {
                 values.extend(h.values().iter().cloned());
             }
@@ -798,7 +799,7 @@ fn map_rule(r: &elb::types::Rule) -> ListenerRule {
             }
             if let Some(h) = c.http_header_config() {
                 header_name = opt(h.http_header_name());
-                values.extend(h.values().iter().cloned());
+                secret_values.extend(h.values().iter().map(|v| SecretValue::new(v.clone())));
             }
             if let Some(m) = c.http_request_method_config() {
                 values.extend(m.values().iter().cloned());
@@ -813,7 +814,7 @@ fn map_rule(r: &elb::types::Rule) -> ListenerRule {
                 }));
             }
             values.dedup();
-            RuleCondition { field, header_name, values }
+            RuleCondition { field, header_name, values, secret_values }
         })
         .collect();
     ListenerRule {

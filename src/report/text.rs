@@ -26,6 +26,8 @@ fn severity_code(sev: &str) -> &'static str {
 }
 
 pub fn render(r: &ReportV1, style: Style) -> String {
+    let clean = escaped(r);
+    let r = &clean;
     let mut o = String::new();
     let status_code = match r.status.as_str() {
         "pass" => "1;32",
@@ -154,64 +156,176 @@ pub fn network_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
     out
 }
 
+/// The report with every string's control characters made visible: C0 (newline and tab
+/// included: inside one field they would forge report lines), DEL, C1 and the Unicode bidi
+/// controls (which reorder what a terminal shows; CVE-2021-42574 "Trojan Source"). Certificate
+/// names, DNS answers, headers and bodies come from the network, and a raw ESC or BEL in them
+/// would drive the reader's terminal (ECMA-48 control sequences, OSC title changes). The
+/// layout's own newlines and colours are added after this, around the escaped strings.
+fn escaped(r: &ReportV1) -> ReportV1 {
+    let Ok(mut json) = serde_json::to_value(r) else {
+        return r.clone();
+    };
+    escape_json(&mut json);
+    serde_json::from_value(json).unwrap_or_else(|_| r.clone())
+}
+
+fn escape_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.chars().any(is_control) => *s = escape_controls(s),
+        Value::Array(items) => items.iter_mut().for_each(escape_json),
+        Value::Object(map) => map.values_mut().for_each(escape_json),
+        _ => {}
+    }
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `\n`, `\t`, `\x1b`, `\u{202e}`: visible, and never a control character.
+pub fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_control(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown prose: the characters that would start emphasis, raw HTML, an autolink, code, a
+/// table cell or strike-through are backslash-escaped (CommonMark 0.31, section 2.4), and so is
+/// the `(` that would turn `[text]` into a link or an image; brackets alone stay as written
+/// (`[TLSv1.2]`), since a reference link needs a definition the report never has. A network
+/// string then shows as written and cannot add markup.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev = '\0';
+    for c in s.chars() {
+        if matches!(c, '\\' | '`' | '*' | '<' | '>' | '|' | '~' | '&') || (c == '(' && prev == ']') {
+            out.push('\\');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// A Markdown code span holding `s`: delimited by one backtick more than the longest run in
+/// it, padded when it starts or ends with one (CommonMark 0.31, section 6.1).
+fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 { format!("{fence} {s} {fence}") } else { format!("{fence}{s}{fence}") }
+}
+
+/// A fenced code block's fence, longer than any backtick run in `body` (section 4.5).
+fn fence_for(body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
 /// The report as Markdown, for tickets and chat: verdict and fix first, findings as sections.
 pub fn render_markdown(r: &ReportV1) -> String {
+    let clean = escaped(r);
+    let r = &clean;
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "## cf-origin-doctor: **{}** for `{}` ({})\n",
+        "## cf-origin-doctor: **{}** for {} ({})\n",
         r.status.to_uppercase(),
-        r.distribution_id,
-        r.domain_name
+        code(&r.distribution_id),
+        md(&r.domain_name)
     );
-    let _ = writeln!(o, "{}\n", r.verdict.summary);
-    let _ = writeln!(o, "**Through CloudFront:** {}\n", r.verdict.symptom);
+    let _ = writeln!(o, "{}\n", md(&r.verdict.summary));
+    let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
     if let Some(f) = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p)) {
-        let _ = writeln!(o, "### Fix (`{}`)\n\n{}\n", f.id, f.remediation.summary);
+        let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));
         for s in &f.remediation.steps {
-            let _ = writeln!(o, "- {s}");
+            let _ = writeln!(o, "- {}", md(s));
         }
         if !f.remediation.cli.is_empty() {
-            let _ = writeln!(o, "\n```sh\n{}\n```", f.remediation.cli.join("\n"));
+            let body = f.remediation.cli.join("\n");
+            let fence = fence_for(&body);
+            let _ = writeln!(o, "\n{fence}sh\n{body}\n{fence}");
         }
         let _ = writeln!(o);
     }
     if !r.findings.is_empty() {
         let _ = writeln!(o, "### Findings\n");
         for (i, f) in r.findings.iter().enumerate() {
-            let _ =
-                writeln!(o, "{}. **{}** `{}` ({} confidence): {}", i + 1, f.severity, f.id, f.confidence, f.summary);
+            let _ = writeln!(
+                o,
+                "{}. **{}** {} ({} confidence): {}",
+                i + 1,
+                md(&f.severity),
+                code(&f.id),
+                md(&f.confidence),
+                md(&f.summary)
+            );
             for e in &f.evidence {
-                let expected = e.expected.as_deref().map(|x| format!(" (expected: {x})")).unwrap_or_default();
-                let _ = writeln!(o, "   - _{}_ `{}`: {}{expected}", e.source, e.subject, e.observed);
+                let expected = e.expected.as_deref().map(|x| format!(" (expected: {})", md(x))).unwrap_or_default();
+                let _ = writeln!(o, "   - _{}_ {}: {}{expected}", md(&e.source), code(&e.subject), md(&e.observed));
             }
-            let _ = writeln!(o, "   - docs: <{}>", f.docs_url);
+            let _ = writeln!(o, "   - docs: <{}>", f.docs_url.replace(['<', '>', ' '], ""));
         }
         let _ = writeln!(o);
     }
     if !r.unverified.is_empty() {
         let _ = writeln!(o, "### Could not verify\n");
         for u in &r.unverified {
-            let _ = writeln!(o, "- {}: {} (`{}`)", u.what, u.reason, u.check);
+            let _ = writeln!(o, "- {}: {} ({})", md(&u.what), md(&u.reason), code(&u.check));
         }
         let _ = writeln!(o);
     }
-    let _ = writeln!(o, "<details><summary>Probes (from {})</summary>\n", r.observations.probed_from);
+    let _ = writeln!(o, "<details><summary>Probes (from {})</summary>\n", md(&r.observations.probed_from));
     for p in &r.observations.probes {
         let chain: Vec<String> = p
             .hops
             .iter()
             .map(|h| match (h.status, &h.error) {
-                (Some(s), _) => format!("`{}` → {s}", h.url),
-                (None, Some(e)) => format!("`{}` → {e}", h.url),
-                _ => format!("`{}`", h.url),
+                (Some(s), _) => format!("{} → {s}", code(&h.url)),
+                (None, Some(e)) => format!("{} → {}", code(&h.url), md(e)),
+                _ => code(&h.url),
             })
             .collect();
-        let _ = writeln!(o, "- {}: {} ({})", p.id, chain.join(" ⇒ "), p.redirects);
+        let _ = writeln!(o, "- {}: {} ({})", md(&p.id), chain.join(" ⇒ "), md(&p.redirects));
     }
     for line in network_lines(&r.observations) {
-        let _ = writeln!(o, "- {line}");
+        let _ = writeln!(o, "- {}", md(&line));
     }
     let _ = writeln!(o, "\n</details>");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        let hostile = "evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{7f}\u{9b}31m\u{202e}txt.exe\nFAKE line";
+        let out = escape_controls(hostile);
+        assert!(!out.chars().any(is_control), "{out:?}");
+        assert_eq!(out, "evil\\x1b]0;PWNED\\x07\\x1b[2J\\x7f\\x9b31m\\u{202e}txt.exe\\nFAKE line");
+        assert_eq!(escape_controls("plain → text"), "plain → text");
+    }
+
+    #[test]
+    fn markdown_strings_cannot_add_markup() {
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(
+            md("<img src=x> [a](b) ![i](j) *x* |t| [TLSv1.2]"),
+            "\\<img src=x\\> [a]\\(b) ![i]\\(j) \\*x\\* \\|t\\| [TLSv1.2]"
+        );
+        assert_eq!(fence_for("echo ```"), "````");
+    }
 }
