@@ -76,7 +76,8 @@ enum Class {
     Never(&'static str),
 }
 
-const METADATA: &str = "instance metadata address";
+const METADATA: &str = "link-local instance metadata address (EC2 IMDS, ECS task metadata)";
+const METADATA_V6: &str = "unique-local instance metadata address (EC2 IMDS over IPv6)";
 
 /// The IANA IPv4 Special-Purpose Address Registry, with 224.0.0.0/4 (multicast, RFC 5771)
 /// and 240.0.0.0/4 (reserved, RFC 1112) from the IPv4 address space registry, and the AWS
@@ -137,7 +138,7 @@ const V6_REGISTRY: &[(Ipv6Addr, u8, Class)] = &[
     (v6([0xfc00, 0, 0, 0, 0, 0, 0, 0]), 7, Class::OptIn("unique-local address")),
     // EC2's IPv6 link-local services: metadata (fd00:ec2::254), DNS, time sync.
     (v6([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0]), 32, Class::Never("EC2 local service address (instance metadata range)")),
-    (v6([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]), 128, Class::Never(METADATA)),
+    (v6([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]), 128, Class::Never(METADATA_V6)),
     (v6([0xfe80, 0, 0, 0, 0, 0, 0, 0]), 10, Class::Never("link-local address")),
     (v6([0xfec0, 0, 0, 0, 0, 0, 0, 0]), 10, Class::Never("deprecated site-local address (RFC 3879)")),
     (v6([0xff00, 0, 0, 0, 0, 0, 0, 0]), 8, Class::Never("multicast address, not a unicast host")),
