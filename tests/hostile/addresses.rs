@@ -416,3 +416,37 @@ async fn a_redirect_to_another_port_of_an_allowed_host_is_recorded_and_not_follo
     assert!(p.hops[1].response().is_some_and(|r| r.status == 200));
     assert!(!followed.log.lock().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_refuses_a_connect_to_target_that_embeds_the_metadata_address() {
+    // The lab's origin routed, by `--connect-to`, to NAT64's spelling of 169.254.169.254.
+    let lab = crate::world::lab_with_origin(
+        crate::lab::Scenario::RedirectLoop,
+        80,
+        "[64:ff9b::a9fe:a9fe]:80".parse().unwrap(),
+    )
+    .await;
+    for opt_in in [true, false] {
+        let args: Vec<String> =
+            lab.cli_args().into_iter().filter(|a| opt_in || a != "--allow-private-targets").collect();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cf-origin-doctor"));
+        cmd.args(["diagnose", &lab.distribution_id, "--format", "json"]).args(&args).env_clear();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in lab.aws_env() {
+            cmd.env(k, v);
+        }
+        let out = cmd.stdin(std::process::Stdio::null()).output().expect("run the CLI");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let origin_probes: Vec<&serde_json::Value> =
+            report["observations"]["probes"].as_array().unwrap().iter().filter(|p| p["target"] == "origin").collect();
+        assert!(!origin_probes.is_empty(), "{report:#}");
+        for p in origin_probes {
+            let hop = &p["hops"][0];
+            let error = hop["error"].as_str().unwrap_or_default();
+            assert!(error.contains("64:ff9b::a9fe:a9fe") && error.contains("metadata"), "{}: {hop:#}", p["id"]);
+            assert!(error.contains("never probed"), "opt-in {opt_in}: {error}");
+            assert_eq!(hop["address"], serde_json::Value::Null, "{hop:#}");
+        }
+    }
+}
