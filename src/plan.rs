@@ -22,6 +22,8 @@ pub struct PlannedProbe {
     pub viewer_path: String,
     /// Each origin's own hostname with its id: a redirect there is an escape from CloudFront.
     pub origin_hosts: Vec<(String, String)>,
+    /// Where a redirect may be followed: the (host, scheme, port) CloudFront itself connects to.
+    pub redirect_targets: Vec<(String, Scheme, u16)>,
 }
 
 /// A TCP connect to observe: an origin's host on a port CloudFront uses.
@@ -111,6 +113,22 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
     for (h, _) in &origin_hosts {
         allowed_hosts.push(h.clone());
     }
+    // A redirect elsewhere (another port on an allowed host included) is the viewer's to
+    // follow: CloudFront connects to the distribution's names on 80 and 443 only, and to an
+    // origin only on its HTTPPort and HTTPSPort (CustomOriginConfig in the CloudFront API).
+    let mut redirect_targets: Vec<(String, Scheme, u16)> = Vec::new();
+    for h in d.viewer_hostnames() {
+        redirect_targets.push((h.to_ascii_lowercase(), Scheme::Http, 80));
+        redirect_targets.push((h.to_ascii_lowercase(), Scheme::Https, 443));
+    }
+    for (o, (h, _)) in d.origins.iter().zip(&origin_hosts) {
+        let (http, https) = match &o.kind {
+            OriginKind::Custom(c) => (c.http_port, c.https_port),
+            _ => (80, 443),
+        };
+        redirect_targets.push((h.clone(), Scheme::Http, http));
+        redirect_targets.push((h.clone(), Scheme::Https, https));
+    }
     let expect = &request.expect;
     // The hostname a viewer uses: the first alias, else the distribution's own domain.
     let viewer_host = d.aliases.first().cloned().unwrap_or_else(|| d.domain_name.clone()).to_ascii_lowercase();
@@ -129,6 +147,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             shape,
             viewer_path: path.to_string(),
             origin_hosts: origin_hosts.clone(),
+            redirect_targets: redirect_targets.clone(),
         };
 
     // Methods to send as probes: OPTIONS (safe) when any method is expected; HEAD when expected;

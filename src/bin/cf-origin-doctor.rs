@@ -142,7 +142,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // A system lookup abandoned at its deadline may still hold a blocking thread (getaddrinfo
+    // cannot be cancelled): the report is out, so exit without waiting for it.
+    runtime.shutdown_background();
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("cf-origin-doctor: {}", one_line(&format!("{e:#}")));

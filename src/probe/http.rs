@@ -3,7 +3,7 @@
 
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
-use super::target::{ResolveError, resolve_with};
+use super::target::{ResolveError, Resolver, resolve};
 use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, ResponseDefect, Scheme, Timings};
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
@@ -141,12 +141,18 @@ async fn run_inner(
     started: Instant,
     hop_deadline: TokioInstant,
 ) -> HopResult {
-    let (addrs, from_override) =
-        match resolve_with(&ex.connect_host, ex.port, ctx.overrides, ctx.allow_private, ctx.dns_server).await {
-            Ok(r) => r,
-            Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
-            Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
-        };
+    let resolver = Resolver {
+        overrides: ctx.overrides,
+        allow_private: ctx.allow_private,
+        dns_server: ctx.dns_server,
+        wait: ctx.limits.connect_timeout,
+        deadline: ctx.deadline,
+    };
+    let (addrs, from_override) = match resolve(&ex.connect_host, ex.port, &resolver).await {
+        Ok(r) => r,
+        Err(ResolveError::Dns(m)) => return err(ProbeStage::Dns, m),
+        Err(ResolveError::Refused(m)) => return err(ProbeStage::Refused, m),
+    };
     hop.address_from_override = from_override;
     let connect_started = Instant::now();
     let mut last_error = None;

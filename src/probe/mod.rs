@@ -97,7 +97,8 @@ async fn run_probe(
         if hops.len() > settings.limits.max_redirects as usize {
             break RedirectOutcome::TooMany { limit: settings.limits.max_redirects };
         }
-        let host = next.host_str().unwrap_or("").to_ascii_lowercase();
+        // A trailing dot names the same host (RFC 1034 section 3.1): compare and connect without it.
+        let host = next.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         if escape.is_none() {
             if let Some((h, id)) = p.origin_hosts.iter().find(|(h, _)| *h == host) {
                 escape = Some(RedirectEscape {
@@ -115,10 +116,20 @@ async fn run_probe(
                 break RedirectOutcome::NotFollowed { location, reason: format!("scheme {other:?} is not followed") };
             }
         };
+        if let Some(refusal) = refused_address(&next, settings.allow_private_targets) {
+            break RedirectOutcome::NotFollowed { location, reason: refusal };
+        }
         if !p.allowed_hosts.contains(&host) {
             break RedirectOutcome::NotFollowed {
                 location,
                 reason: format!("{host} is not a name this distribution holds; probes go only to its own names"),
+            };
+        }
+        let port = next.port_or_known_default().unwrap_or(if scheme == Scheme::Https { 443 } else { 80 });
+        if !p.redirect_targets.contains(&(host.clone(), scheme, port)) {
+            break RedirectOutcome::NotFollowed {
+                location,
+                reason: other_port(&p.redirect_targets, &host, scheme, port),
             };
         }
         if TokioInstant::now() >= deadline {
@@ -137,6 +148,28 @@ async fn run_probe(
         viewer_path: Some(p.viewer_path.clone()),
         redirect_escape: escape,
     }
+}
+
+/// Why a redirect to an IP literal is refused by the address policy (the `url` crate has already
+/// read decimal, octal, hex and short IPv4 spellings as the address they stand for).
+fn refused_address(next: &url::Url, allow_private: bool) -> Option<String> {
+    let ip: std::net::IpAddr = match next.host()? {
+        url::Host::Ipv4(v4) => v4.into(),
+        url::Host::Ipv6(v6) => v6.into(),
+        url::Host::Domain(_) => return None,
+    };
+    target::classify_address(ip).refusal(ip, allow_private)
+}
+
+/// Why a redirect to an allowed host on a port CloudFront does not use there is not followed.
+fn other_port(targets: &[(String, Scheme, u16)], host: &str, scheme: Scheme, port: u16) -> String {
+    let used: Vec<String> =
+        targets.iter().filter(|(h, _, _)| h == host).map(|(_, s, p)| format!("{} {p}", s.as_str())).collect();
+    format!(
+        "{} port {port} is not where CloudFront connects to {host} ({}); a viewer would follow it, CloudFront never does",
+        scheme.as_str(),
+        used.join(", ")
+    )
 }
 
 /// The next hop, as a viewer following the redirect would send it: the origin's secret headers

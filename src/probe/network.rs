@@ -2,14 +2,13 @@
 //! each port CloudFront uses toward an origin accepts a connection. `--connect-to` overrides
 //! stand in for DNS (no query is sent for such a name) and are noted.
 
-use super::dns;
-use super::target::{AddressVerdict, classify_address, resolve_with};
+use super::target::{self, AddressVerdict, Resolver, classify_address};
 use crate::evidence::{DnsObservation, DnsRole, TcpObservation, TcpOutcome};
 use crate::plan::{ProbePlan, TcpTarget};
 use crate::request::ProbeSettings;
 use futures_util::future::join_all;
-use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::Instant;
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout_at};
 
@@ -19,10 +18,9 @@ pub async fn observe(
     settings: &ProbeSettings,
     deadline: TokioInstant,
 ) -> (Vec<DnsObservation>, Vec<TcpObservation>) {
-    let dns_server = settings.dns_server.or_else(dns::system_nameserver);
-    let dns =
-        join_all(plan.dns_names.iter().map(|(name, role)| resolve_name(name, role, settings, dns_server, deadline)));
-    let tcp = join_all(plan.tcp_targets.iter().map(|t| connect(t, settings, deadline)));
+    let resolver = Resolver::new(settings, deadline);
+    let dns = join_all(plan.dns_names.iter().map(|(name, role)| resolve_name(name, role, &resolver)));
+    let tcp = join_all(plan.tcp_targets.iter().map(|t| connect(t, settings, &resolver)));
     let (mut dns, tcp) = tokio::join!(dns, tcp);
     mark_aliases(&mut dns);
     (dns, tcp)
@@ -38,13 +36,7 @@ fn note_for(ip: IpAddr) -> Option<String> {
     }
 }
 
-async fn resolve_name(
-    name: &str,
-    role: &DnsRole,
-    settings: &ProbeSettings,
-    server: Option<SocketAddr>,
-    deadline: TokioInstant,
-) -> DnsObservation {
+async fn resolve_name(name: &str, role: &DnsRole, resolver: &Resolver<'_>) -> DnsObservation {
     let mut obs = DnsObservation {
         name: name.to_string(),
         role: role.clone(),
@@ -56,36 +48,23 @@ async fn resolve_name(
         notes: Vec::new(),
         points_to_distribution: None,
     };
-    let overrides: Vec<&crate::request::ConnectTo> = settings.connect_to.iter().filter(|c| c.host == name).collect();
+    let overrides: Vec<&crate::request::ConnectTo> = resolver.overrides.iter().filter(|c| c.host == name).collect();
     let addresses: Vec<IpAddr> = if !overrides.is_empty() {
         obs.source = "override".into();
         obs.notes.push("--connect-to stands in for DNS for this name; no DNS query was sent".into());
         let mut v: Vec<IpAddr> = overrides.iter().map(|c| c.target.ip()).collect();
         v.dedup();
         v
-    } else if let Some(server) = server {
-        obs.source = format!("resolver {server}");
-        let wait = deadline.saturating_duration_since(TokioInstant::now()).min(Duration::from_secs(4));
-        match dns::resolve_both(server, name, wait).await {
+    } else {
+        let looked = target::lookup(name, resolver.dns_server, resolver.until()).await;
+        obs.source = looked.source;
+        match looked.answer {
             Ok(ans) => {
                 obs.cname_chain = ans.cnames;
                 ans.addresses
             }
             Err(e) => {
-                obs.error = Some(e.to_string());
-                Vec::new()
-            }
-        }
-    } else {
-        obs.source = "system".into();
-        match timeout_at(deadline, tokio::net::lookup_host((name, 0))).await {
-            Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
-            Ok(Err(e)) => {
-                obs.error = Some(e.to_string());
-                Vec::new()
-            }
-            Err(_) => {
-                obs.error = Some("timeout: the probe phase's time budget ran out".into());
+                obs.error = Some(e);
                 Vec::new()
             }
         }
@@ -134,7 +113,8 @@ fn mark_aliases(dns: &mut [DnsObservation]) {
     }
 }
 
-async fn connect(t: &TcpTarget, settings: &ProbeSettings, deadline: TokioInstant) -> TcpObservation {
+async fn connect(t: &TcpTarget, settings: &ProbeSettings, resolver: &Resolver<'_>) -> TcpObservation {
+    let deadline = resolver.deadline;
     let mut obs = TcpObservation {
         origin_id: t.origin_id.clone(),
         host: t.host.clone(),
@@ -146,11 +126,7 @@ async fn connect(t: &TcpTarget, settings: &ProbeSettings, deadline: TokioInstant
         connect_ms: None,
         message: None,
     };
-    let resolved = timeout_at(
-        deadline,
-        resolve_with(&t.host, t.port, &settings.connect_to, settings.allow_private_targets, settings.dns_server),
-    )
-    .await;
+    let resolved = timeout_at(deadline, target::resolve(&t.host, t.port, resolver)).await;
     let addrs = match resolved {
         Err(_) => {
             obs.message = Some("the probe phase's time budget ran out while resolving".into());
@@ -158,7 +134,7 @@ async fn connect(t: &TcpTarget, settings: &ProbeSettings, deadline: TokioInstant
         }
         Ok(Err(e)) => {
             obs.message = Some(match e {
-                super::target::ResolveError::Dns(m) | super::target::ResolveError::Refused(m) => m,
+                target::ResolveError::Dns(m) | target::ResolveError::Refused(m) => m,
             });
             return obs;
         }

@@ -195,7 +195,7 @@ async fn probe_one(
         handshake_ms: None,
     };
     let (addrs, from_override) =
-        match target::resolve(&p.host, p.port, &settings.connect_to, settings.allow_private_targets).await {
+        match target::resolve(&p.host, p.port, &target::Resolver::new(settings, deadline)).await {
             Ok(r) => r,
             Err(target::ResolveError::Dns(m)) => {
                 obs.result = TlsHandshakeResult::Failed(failure(TlsFailureKind::Dns, &m));
