@@ -2,10 +2,18 @@
 //! scenario), through the Runtime API stand-in. Prints figures; `scripts/bench-lambda` calls it.
 //!
 //! `cargo run --example bench_lambda [-- /path/to/cf-origin-doctor-lambda [scenario]]` (default
-//! scenario: redirect-loop; `tls-full-chain` exercises the TLS probes).
+//! scenario: redirect-loop; `tls-full-chain` exercises the TLS probes; `certificate-flood` is
+//! the healthy world whose origin answers every ClientHello with a Certificate message of
+//! 85,000 empty certificates, the worst hostile origin for memory).
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+
+#[path = "../tests/hostile/parsers/flood.rs"]
+mod flood;
+
+#[path = "../tests/hostile/world.rs"]
+mod world;
 
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -31,11 +39,21 @@ async fn main() -> ExitCode {
         "release build"
     };
     let name = std::env::args().nth(2).unwrap_or_else(|| "redirect-loop".into());
-    let Some(scenario) = lab::Scenario::parse(&name) else {
-        eprintln!("bench: unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
+    let flood_origin = name == "certificate-flood";
+    let Some(scenario) = (if flood_origin { Some(lab::Scenario::Healthy) } else { lab::Scenario::parse(&name) }) else {
+        eprintln!(
+            "bench: unknown scenario {name:?}; one of: certificate-flood, {}",
+            lab::Scenario::names().join(", ")
+        );
         return ExitCode::from(2);
     };
-    let lab = lab::Lab::start(scenario).await;
+    // For the flood, the prober's HTTPS connections to the origin go to the flood server.
+    let (lab, _flood) = if flood_origin {
+        let (addr, task) = flood::certificate_flood_server().await;
+        (world::lab_with_origin(scenario, 443, addr).await, Some(task))
+    } else {
+        (lab::Lab::start(scenario).await, None)
+    };
     let event = format!(r#"{{"distribution_id": "{}", "publish": false}}"#, lab.distribution_id);
     let api = lab::runtime_api::RuntimeApi::start(event, 90_000).await;
     let mut cmd = api.function_command(&bin, &lab.lambda_env());

@@ -3,6 +3,9 @@
 //! The CLI builds these from flags, the Lambda from its event and environment; both go through
 //! the same validation so a bad input gets the same one-line error either way.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 use crate::evidence::Expectations;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -143,6 +146,19 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Header names that frame or route the message (RFC 9112 6.1-6.3 and 9.6, RFC 9110 7.2,
+/// 7.6.1, 7.8, 10.1.4, 6.6.2, 11.7): the probe sends each expected header with a marker value,
+/// and one of these would change how the origin reads the request (a second Content-Length,
+/// a Transfer-Encoding it cannot decode, a second Host) instead of testing forwarding.
+/// `Proxy-*` names are refused as a family (RFC 9110 11.7, and `Proxy-Connection`).
+const FRAMING_HEADERS: &[&str] =
+    &["content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "host"];
+
+fn is_framing_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    FRAMING_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-")
+}
+
 /// Upper-cases methods and checks every name; duplicates are dropped.
 pub fn validate_expectations(e: Expectations) -> Result<Expectations, InvalidRequest> {
     fn dedup(v: Vec<String>) -> Vec<String> {
@@ -169,6 +185,13 @@ pub fn validate_expectations(e: Expectations) -> Result<Expectations, InvalidReq
         for n in names {
             if !is_token(n) {
                 return Err(invalid(format!("expected {kind} name {n:?} is not a valid name")));
+            }
+            if kind == "header" && is_framing_header(n) {
+                return Err(invalid(format!(
+                    "expected header {n:?} frames or routes the request (Content-Length, Transfer-Encoding, \
+                     Connection, Upgrade, TE, Trailer, Keep-Alive, Host, Proxy-*) and cannot be tested as a \
+                     forwarded header"
+                )));
             }
         }
     }
@@ -313,6 +336,10 @@ mod tests {
         assert!(bad(Expectations { methods: vec!["TRACE".into()], ..Default::default() }));
         assert!(bad(Expectations { headers: vec!["Bad Header".into()], ..Default::default() }));
         assert!(bad(Expectations { cookies: vec!["a;b".into()], ..Default::default() }));
+        for framing in ["Transfer-Encoding", "content-length", "Host", "TE", "Proxy-Authorization", "Keep-Alive"] {
+            assert!(bad(Expectations { headers: vec![framing.into()], ..Default::default() }), "{framing}");
+        }
+        assert!(!bad(Expectations { headers: vec!["X-Proxy-Id".into(), "Tracestate".into()], ..Default::default() }));
         assert!(
             DiagnoseRequest::new("EABC", &[]).unwrap().with_expectations(Expectations::default(), Some("x")).is_err()
         );

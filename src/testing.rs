@@ -488,6 +488,7 @@ pub fn tls_observation(
                 ..cert_info(&[])
             },
         ],
+        chain_dropped: 0,
         chain_check: Some(ChainCheck {
             validation: ChainValidation::Trusted,
             in_order: true,

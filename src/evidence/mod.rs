@@ -3,12 +3,14 @@
 //! Everything here is plain serde data owned by this project (never SDK types), so a run can be
 //! recorded with `--record` and replayed offline, and test fixtures are such files.
 
+mod bound;
 mod inventory;
 mod network;
 mod observation;
 mod secret;
 mod tls;
 
+pub use bound::*;
 pub use inventory::*;
 pub use network::*;
 pub use observation::*;

@@ -37,8 +37,12 @@ pub struct TlsObservation {
     pub hellos: Vec<VersionHello>,
     /// The server sent a CertificateRequest (in any of the handshakes below).
     pub client_certificate_requested: bool,
-    /// The certificates the server presented, in the order it sent them (leaf first).
+    /// The certificates the server presented, in the order it sent them (leaf first); at most
+    /// [`super::MAX_CHAIN_CERTIFICATES`].
     pub chain: Vec<CertificateInfo>,
+    /// Certificates the server presented beyond those described: counted, not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chain_dropped: u64,
     /// Trust, order and completeness of `chain`, worked out without fetching anything.
     pub chain_check: Option<ChainCheck>,
     /// Whether the leaf covers the name CloudFront would check for this handshake (the SNI, or
@@ -292,4 +296,8 @@ pub enum ChainEnd {
 pub struct NameCheck {
     pub name: String,
     pub matches: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

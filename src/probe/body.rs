@@ -1,10 +1,17 @@
 //! Bounded response-body reading: Content-Length, chunked or until close, keeping a sample.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 pub struct BodyReader {
     cap: u64,
     sample_cap: usize,
     sample: Vec<u8>,
+    /// Body bytes (the decoded content).
     read: u64,
+    /// Bytes consumed after the head: content plus chunk framing and trailer fields. The cap
+    /// bounds this, so endless trailers or tiny chunks stop at the cap like a large body.
+    wire: u64,
     framing: Framing,
 }
 
@@ -31,7 +38,7 @@ impl BodyReader {
         } else {
             Framing::UntilClose
         };
-        BodyReader { cap, sample_cap, sample: Vec::new(), read: 0, framing }
+        BodyReader { cap, sample_cap, sample: Vec::new(), read: 0, wire: 0, framing }
     }
 
     pub fn done(&self) -> bool {
@@ -44,17 +51,18 @@ impl BodyReader {
     }
 
     pub fn over_cap(&self) -> bool {
-        self.read >= self.cap
+        self.wire >= self.cap
     }
 
     fn keep(&mut self, data: &[u8]) {
-        self.read += data.len() as u64;
+        self.read = self.read.saturating_add(data.len() as u64);
         let room = self.sample_cap.saturating_sub(self.sample.len());
         self.sample.extend_from_slice(&data[..data.len().min(room)]);
     }
 
     pub fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() && !self.done() {
+            let before = data.len();
             match &mut self.framing {
                 Framing::UntilClose => {
                     let d = data;
@@ -63,9 +71,9 @@ impl BodyReader {
                 }
                 Framing::Length { remaining } => {
                     let take = (*remaining).min(data.len() as u64) as usize;
-                    *remaining -= take as u64;
-                    let d = &data[..take];
-                    data = &data[take..];
+                    *remaining = remaining.saturating_sub(take as u64);
+                    let (d, rest) = data.split_at(take);
+                    data = rest;
                     self.keep(d);
                     if take == 0 {
                         break;
@@ -92,13 +100,13 @@ impl BodyReader {
                     }
                     ChunkState::Data(remaining) => {
                         let take = (*remaining).min(data.len() as u64) as usize;
-                        *remaining -= take as u64;
+                        *remaining = remaining.saturating_sub(take as u64);
                         let next = if *remaining == 0 { Some(ChunkState::DataEnd(0)) } else { None };
                         if let Some(n) = next {
                             *state = n;
                         }
-                        let d = &data[..take];
-                        data = &data[take..];
+                        let (d, rest) = data.split_at(take);
+                        data = rest;
                         self.keep(d);
                     }
                     ChunkState::DataEnd(seen) => {
@@ -107,7 +115,7 @@ impl BodyReader {
                         if b == b'\n' {
                             *state = ChunkState::Size(Vec::new());
                         } else {
-                            *seen += 1;
+                            *seen = seen.saturating_add(1);
                             if *seen > 2 {
                                 *state = ChunkState::Done;
                             }
@@ -129,6 +137,7 @@ impl BodyReader {
                     ChunkState::Done => break,
                 },
             }
+            self.wire = self.wire.saturating_add(before.saturating_sub(data.len()) as u64);
             if self.over_cap() {
                 break;
             }
@@ -165,6 +174,17 @@ mod tests {
         r.feed(b"abcdefEXTRA");
         assert!(r.done());
         assert_eq!(r.finish(), (b"abcd".to_vec(), 6));
+    }
+
+    #[test]
+    fn trailers_and_chunk_framing_count_against_the_cap() {
+        let mut r = BodyReader::new(1024, 16, true, None);
+        r.feed(b"1\r\nx\r\n0\r\n");
+        for _ in 0..100 {
+            r.feed(b"X-Trailer: again\r\n");
+        }
+        assert!(r.over_cap() && !r.done());
+        assert_eq!(r.finish().1, 1, "only the content counts as body bytes");
     }
 
     #[test]

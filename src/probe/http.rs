@@ -1,6 +1,9 @@
 //! One HTTP/1.1 exchange over TCP or TLS, written by hand so that every byte sent is the one
 //! CloudFront would send (Host, headers, no normalisation) and every stage is timed and bounded.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
 use super::target::{ResolveError, Resolver, resolve};
@@ -92,6 +95,11 @@ impl Exchange {
     }
 }
 
+/// Now plus `wait`, but no later than `deadline`.
+fn read_bound(wait: std::time::Duration, deadline: TokioInstant) -> TokioInstant {
+    TokioInstant::now().checked_add(wait).map_or(deadline, |t| t.min(deadline))
+}
+
 fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
@@ -99,7 +107,8 @@ fn ms(since: Instant) -> u64 {
 /// Sends one request and records the hop. Never panics; every failure is a recorded stage.
 pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
     let started = Instant::now();
-    let hop_deadline = (TokioInstant::now() + ctx.limits.hop_timeout).min(ctx.deadline);
+    let hop_deadline =
+        TokioInstant::now().checked_add(ctx.limits.hop_timeout).map_or(ctx.deadline, |t| t.min(ctx.deadline));
     let mut hop = Hop {
         url: ex.url(),
         address: None,
@@ -273,7 +282,9 @@ fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
                 .and_then(|r| r.split_once('-'))
                 .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
             if let Some((a, b)) = span {
-                if b < a || b - a + 1 != len {
+                // `bytes 0-18446744073709551615` spans 2^64 bytes: a span that does not fit in
+                // 64 bits (or runs backwards) matches no Content-Length (RFC 9110 14.4).
+                if b.checked_sub(a).and_then(|d| d.checked_add(1)) != Some(len) {
                     out.push(ResponseDefect::ContentRangeMismatch {
                         content_length: len,
                         content_range: range.clone(),
@@ -284,6 +295,10 @@ fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
     }
     out
 }
+
+/// The most interim (1xx) responses read before the final one. RFC 9110 15.2 allows several
+/// (a 100 Continue, 103 Early Hints); a real server sends one or two.
+const MAX_INTERIM_RESPONSES: u32 = 10;
 
 /// How [`describe_tls_error`] opens a certificate rejection, and [`run`] a handshake timeout.
 const CERTIFICATE_REJECTED: &str = "certificate rejected: ";
@@ -330,6 +345,10 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     let mut last_read = sent;
     let mut max_gap = 0u64;
     let mut continues = 0u32;
+    // Interim (1xx) responses and the bytes of their heads: they count against the head cap,
+    // and their number is bounded, so an endless `100 Continue` stream ends the read.
+    let mut interims = 0u32;
+    let mut interim_bytes = 0usize;
     let mut pending = false;
 
     // Response head. The first byte is bounded by the first-byte timeout (CloudFront's origin
@@ -339,7 +358,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
         // An interim response can arrive in the same read as the final one: parse what is
         // left before reading again.
         if !std::mem::take(&mut pending) {
-            let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
+            let read_until = read_bound(limits.first_byte_timeout, body_deadline);
             let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
                 Err(_) if buf.is_empty() => {
                     hop.timings.first_byte_waited_ms = Some(ms(sent));
@@ -389,7 +408,23 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                 let code = resp.code.unwrap_or(0);
                 if (100..200).contains(&code) && code != 101 {
                     if code == 100 {
-                        continues += 1;
+                        continues = continues.saturating_add(1);
+                    }
+                    interims = interims.saturating_add(1);
+                    interim_bytes = interim_bytes.saturating_add(len);
+                    if interims > MAX_INTERIM_RESPONSES || interim_bytes > limits.max_header_bytes {
+                        hop.head_bytes = Some(interim_bytes as u64);
+                        if continues > 1 {
+                            hop.response_defects.push(ResponseDefect::RepeatedContinue { count: continues });
+                        }
+                        return err(
+                            ProbeStage::Http,
+                            format!(
+                                "more than {MAX_INTERIM_RESPONSES} interim (1xx) responses or {} bytes of them; \
+                                 reading stopped",
+                                limits.max_header_bytes
+                            ),
+                        );
                     }
                     buf.drain(..len);
                     pending = !buf.is_empty();
@@ -404,10 +439,11 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
                 break (code, resp.reason.unwrap_or("").to_string(), headers, len);
             }
             Ok(httparse::Status::Partial) => {
-                if buf.len() > limits.max_header_bytes {
-                    hop.head_bytes = Some(buf.len() as u64);
+                let head_read = buf.len().saturating_add(interim_bytes);
+                if head_read > limits.max_header_bytes {
+                    hop.head_bytes = Some(head_read as u64);
                     hop.response_defects.push(ResponseDefect::HeadOverCap {
-                        bytes_read: buf.len() as u64,
+                        bytes_read: head_read as u64,
                         cap: limits.max_header_bytes as u64,
                     });
                     return err(
@@ -462,7 +498,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
             incomplete = Some(format!("stopped reading at the {} byte cap", limits.max_body_bytes));
             break;
         }
-        let read_until = (TokioInstant::now() + limits.first_byte_timeout).min(body_deadline);
+        let read_until = read_bound(limits.first_byte_timeout, body_deadline);
         let n = match timeout_at(read_until, stream.read(&mut chunk)).await {
             Err(_) => {
                 // The stall counts as a gap even though it never ended.
@@ -544,7 +580,7 @@ fn cap_headers(headers: Vec<Header>) -> Vec<Header> {
             if h.value.len() > 1024 {
                 let mut cut = 1024;
                 while !h.value.is_char_boundary(cut) {
-                    cut -= 1;
+                    cut = cut.saturating_sub(1);
                 }
                 h.value.truncate(cut);
                 h.value.push('…');
@@ -590,6 +626,15 @@ mod tests {
             [ResponseDefect::InvalidContentLength { .. }]
         ));
         assert!(head_defects(206, &[h("Content-Length", "100"), h("Content-Range", "bytes 0-99/1000")]).is_empty());
+        // A span of 2^64 bytes overflows 64 bits: a mismatch, not a panic.
+        assert!(matches!(
+            head_defects(206, &[h("Content-Length", "5"), h("Content-Range", "bytes 0-18446744073709551615/*")])[..],
+            [ResponseDefect::ContentRangeMismatch { .. }]
+        ));
+        assert!(matches!(
+            head_defects(206, &[h("Content-Length", "5"), h("Content-Range", "bytes 9-5/*")])[..],
+            [ResponseDefect::ContentRangeMismatch { .. }]
+        ));
         assert_eq!(
             head_defects(206, &[h("Content-Length", "100"), h("Content-Range", "bytes 0-199/1000")]),
             vec![ResponseDefect::ContentRangeMismatch {

@@ -2,6 +2,9 @@
 //! modern viewer. Both trust Mozilla's roots (CloudFront trusts the Mozilla included CA list)
 //! plus any `--ca-file` anchors.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 use rustls::crypto::ring as provider;
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::CertificateDer;

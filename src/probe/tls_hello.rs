@@ -26,6 +26,10 @@
 //! length is checked against what was received, nothing is allocated beyond what arrived, and
 //! malformed input is an outcome, never a panic.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
+use crate::evidence::MAX_CHAIN_CERTIFICATES;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -172,7 +176,7 @@ pub fn client_hello(version: HelloVersion, sni: Option<&str>, random: &[u8; 32])
     body.extend_from_slice(&version.wire().to_be_bytes());
     body.extend_from_slice(random);
     body.push(0); // no session id
-    put_u16(&mut body, (CLOUDFRONT_SUITES.len() * 2) as u16);
+    put_u16(&mut body, CLOUDFRONT_SUITES.len().saturating_mul(2) as u16);
     for (code, _) in CLOUDFRONT_SUITES {
         put_u16(&mut body, *code);
     }
@@ -181,11 +185,11 @@ pub fn client_hello(version: HelloVersion, sni: Option<&str>, random: &[u8; 32])
         let mut ext = Vec::new();
         if let Some(name) = sni {
             let name = name.as_bytes();
-            let mut list = Vec::with_capacity(name.len() + 3);
+            let mut list = Vec::with_capacity(name.len().saturating_add(3));
             list.push(0); // host_name
             put_u16(&mut list, name.len() as u16);
             list.extend_from_slice(name);
-            let mut data = Vec::with_capacity(list.len() + 2);
+            let mut data = Vec::with_capacity(list.len().saturating_add(2));
             put_u16(&mut data, list.len() as u16);
             data.extend_from_slice(&list);
             put_extension(&mut ext, 0x0000, &data);
@@ -199,11 +203,11 @@ pub fn client_hello(version: HelloVersion, sni: Option<&str>, random: &[u8; 32])
         put_u16(&mut body, ext.len() as u16);
         body.extend_from_slice(&ext);
     }
-    let mut handshake = Vec::with_capacity(body.len() + 4);
+    let mut handshake = Vec::with_capacity(body.len().saturating_add(4));
     handshake.push(1); // client_hello
     put_u24(&mut handshake, body.len());
     handshake.extend_from_slice(&body);
-    let mut record = Vec::with_capacity(handshake.len() + 5);
+    let mut record = Vec::with_capacity(handshake.len().saturating_add(5));
     record.push(22);
     put_u16(&mut record, if version == HelloVersion::Ssl3 { 0x0300 } else { 0x0301 });
     put_u16(&mut record, handshake.len() as u16);
@@ -227,8 +231,8 @@ fn put_extension(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
 
 fn u16_list(items: impl Iterator<Item = u16>) -> Vec<u8> {
     let items: Vec<u16> = items.collect();
-    let mut out = Vec::with_capacity(items.len() * 2 + 2);
-    put_u16(&mut out, (items.len() * 2) as u16);
+    let mut out = Vec::with_capacity(items.len().saturating_mul(2).saturating_add(2));
+    put_u16(&mut out, items.len().saturating_mul(2) as u16);
     for i in items {
         put_u16(&mut out, i);
     }
@@ -243,8 +247,10 @@ pub struct ServerHello {
     pub cipher_suite: u16,
     /// The ECDHE curve from ServerKeyExchange, when the suite uses one.
     pub group: Option<u16>,
-    /// Certificates in the order sent (leaf first), DER.
+    /// Certificates in the order sent (leaf first), DER; at most [`MAX_CHAIN_CERTIFICATES`].
     pub chain: Vec<Vec<u8>>,
+    /// Certificates the server sent beyond [`MAX_CHAIN_CERTIFICATES`]: counted, not kept.
+    pub chain_dropped: u64,
     pub certificate_requested: bool,
     /// ServerHelloDone arrived (the whole first flight was read).
     pub complete: bool,
@@ -373,7 +379,7 @@ pub fn parse_flight(buf: &[u8]) -> Progress {
                     let Some(msg) = m.take(msg_len) else {
                         break;
                     };
-                    consumed_handshake += 4 + msg_len;
+                    consumed_handshake = consumed_handshake.saturating_add(4).saturating_add(msg_len);
                     match (msg_type, hello.as_mut()) {
                         (2, None) => match server_hello(msg) {
                             Some(h) => hello = Some(h),
@@ -384,7 +390,10 @@ pub fn parse_flight(buf: &[u8]) -> Progress {
                             return malformed(None, format!("handshake message {msg_type} before the ServerHello"));
                         }
                         (11, Some(h)) => match certificates(msg) {
-                            Some(chain) => h.chain = chain,
+                            Some((chain, dropped)) => {
+                                h.chain = chain;
+                                h.chain_dropped = dropped;
+                            }
                             None => return malformed(hello, "a Certificate message that does not parse".into()),
                         },
                         (12, Some(h)) => h.group = ecdhe_group(msg),
@@ -429,22 +438,32 @@ fn server_hello(msg: &[u8]) -> Option<ServerHello> {
         cipher_suite,
         group: None,
         chain: Vec::new(),
+        chain_dropped: 0,
         certificate_requested: false,
         complete: false,
         alert: None,
     })
 }
 
-fn certificates(msg: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// The chain of a Certificate message (RFC 5246 7.4.2) and how many entries were left out: a
+/// hostile server can pack some 85,000 empty entries into one flight, and each kept entry
+/// becomes a described certificate in the evidence.
+fn certificates(msg: &[u8]) -> Option<(Vec<Vec<u8>>, u64)> {
     let mut r = Reader::new(msg);
     let total = r.u24()?;
     let mut list = Reader::new(r.take(total)?);
     let mut chain = Vec::new();
+    let mut dropped = 0u64;
     while list.left() > 0 {
         let n = list.u24()?;
-        chain.push(list.take(n)?.to_vec());
+        let der = list.take(n)?;
+        if chain.len() < MAX_CHAIN_CERTIFICATES {
+            chain.push(der.to_vec());
+        } else {
+            dropped = dropped.saturating_add(1);
+        }
     }
-    Some(chain)
+    Some((chain, dropped))
 }
 
 /// The named curve of an ECDHE ServerKeyExchange (curve_type 3); `None` for other exchanges.

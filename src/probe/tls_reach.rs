@@ -5,6 +5,9 @@
 //! recorded as [`ProbeStage::TlsNotSpokenByProbe`] with a message that says what was not
 //! observed and why, so that no check reads it as a TLS failure, a refused port or a rejection.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 use super::http::tls_failure_is_negotiation;
 use super::tls_scan::http_probe_speaks;
 use crate::evidence::{HopResult, NOT_OBSERVED, Observations, ProbeStage, TlsEstablished, TlsObservation};

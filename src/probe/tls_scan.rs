@@ -29,11 +29,15 @@
 //! validated here with webpki against Mozilla's roots plus the `--ca-file` anchors, without
 //! fetching anything.
 
+// Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
+#![warn(clippy::arithmetic_side_effects)]
+
 use super::target;
 use super::tls_hello::{self, Exchange, HelloAnswer, HelloVersion};
 use crate::evidence::{
-    CertificateInfo, ChainCheck, ChainEnd, ChainError, ChainValidation, NameCheck, TlsEstablished, TlsFailure,
-    TlsFailureKind, TlsFallback, TlsHandshakeResult, TlsObservation, TlsOffer, VersionHello,
+    CertificateInfo, ChainCheck, ChainEnd, ChainError, ChainValidation, MAX_CHAIN_CERTIFICATES, MAX_LIST_ITEMS,
+    NameCheck, TlsEstablished, TlsFailure, TlsFailureKind, TlsFallback, TlsHandshakeResult, TlsObservation, TlsOffer,
+    VersionHello, bounded_list, bounded_text,
 };
 use crate::plan_tls::PlannedTls;
 use crate::request::ProbeSettings;
@@ -85,7 +89,9 @@ pub async fn run(plan: &[PlannedTls], settings: &ProbeSettings, deadline: TokioI
 /// What one handshake produced.
 struct Attempt {
     result: TlsHandshakeResult,
+    /// At most [`MAX_CHAIN_CERTIFICATES`]; `chain_dropped` counts those left out.
     chain: Vec<CertificateDer<'static>>,
+    chain_dropped: u64,
     client_cert_requested: bool,
     millis: Option<u64>,
 }
@@ -189,6 +195,7 @@ async fn probe_one(
         hellos: Vec::new(),
         client_certificate_requested: false,
         chain: Vec::new(),
+        chain_dropped: 0,
         chain_check: None,
         name_check: None,
         fallback: None,
@@ -226,6 +233,7 @@ async fn probe_one(
     obs.handshake_ms = cf.millis;
     obs.result = judge(&cf.result, &allowed);
     let mut chain = cf.chain;
+    obs.chain_dropped = cf.chain_dropped;
     obs.client_certificate_requested = cf.client_cert_requested;
     obs.hellos.push(VersionHello { version: first.config_name().into(), allowed: true, result: cf.result });
     let reached_tls = match &obs.result {
@@ -269,6 +277,7 @@ async fn probe_one(
         obs.client_certificate_requested |= a.client_cert_requested;
         if chain.is_empty() {
             chain = a.chain;
+            obs.chain_dropped = a.chain_dropped;
         }
         obs.hellos.push(VersionHello { version: v.config_name().into(), allowed: *is_allowed, result: a.result });
     }
@@ -280,7 +289,9 @@ async fn probe_one(
     if let Some((a12, a13)) = fallback {
         obs.client_certificate_requested |= a12.client_cert_requested || a13.client_cert_requested;
         if chain.is_empty() {
-            chain = if !a12.chain.is_empty() { a12.chain } else { a13.chain };
+            let a = if !a12.chain.is_empty() { &a12 } else { &a13 };
+            chain = a.chain.clone();
+            obs.chain_dropped = a.chain_dropped;
         }
         obs.fallback = Some(TlsFallback { tls12_any_suite: a12.result, tls13: a13.result });
     }
@@ -366,6 +377,7 @@ async fn raw_hello(
     let fail = |f: TlsFailure| Attempt {
         result: TlsHandshakeResult::Failed(f),
         chain: Vec::new(),
+        chain_dropped: 0,
         client_cert_requested: false,
         millis: None,
     };
@@ -412,6 +424,7 @@ async fn raw_hello(
             return Attempt {
                 result,
                 chain: h.chain.into_iter().map(CertificateDer::from).collect(),
+                chain_dropped: h.chain_dropped,
                 client_cert_requested: h.certificate_requested,
                 millis,
             };
@@ -447,6 +460,7 @@ async fn handshake(
     let fail = |kind, msg: String| Attempt {
         result: TlsHandshakeResult::Failed(failure(kind, &msg)),
         chain: Vec::new(),
+        chain_dropped: 0,
         client_cert_requested: false,
         millis: None,
     };
@@ -491,7 +505,8 @@ async fn handshake(
         }
         Ok(Err(e)) => TlsHandshakeResult::Failed(classify(&e)),
     };
-    Attempt { result, chain, client_cert_requested, millis }
+    let (chain, chain_dropped) = bounded_list(chain, MAX_CHAIN_CERTIFICATES);
+    Attempt { result, chain, chain_dropped, client_cert_requested, millis }
 }
 
 fn version_name(v: rustls::ProtocolVersion) -> String {
@@ -655,16 +670,18 @@ pub fn describe(der: &CertificateDer<'_>) -> CertificateInfo {
             sha256,
         };
     };
+    // Names are the certificate's to choose: each is bounded, and so is the list of SANs.
     let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_string);
-    let dns_names = match cert.subject_alternative_name() {
+    let dns_names: Vec<String> = match cert.subject_alternative_name() {
         Ok(Some(san)) => san
             .value
             .general_names
             .iter()
             .filter_map(|g| match g {
-                x509_parser::extensions::GeneralName::DNSName(n) => Some(n.to_string()),
+                x509_parser::extensions::GeneralName::DNSName(n) => Some(bounded_text(n.to_string())),
                 _ => None,
             })
+            .take(MAX_LIST_ITEMS)
             .collect(),
         _ => Vec::new(),
     };
@@ -675,9 +692,9 @@ pub fn describe(der: &CertificateDer<'_>) -> CertificateInfo {
         _ => (oid_name(&cert.public_key().algorithm.algorithm.to_id_string()), None),
     };
     CertificateInfo {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
-        common_name,
+        subject: bounded_text(cert.subject().to_string()),
+        issuer: bounded_text(cert.issuer().to_string()),
+        common_name: common_name.map(bounded_text),
         dns_names,
         not_before_unix: cert.validity().not_before.timestamp(),
         not_after_unix: cert.validity().not_after.timestamp(),
@@ -720,7 +737,7 @@ fn names(der: &CertificateDer<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
 fn same_name(raw_name: &[u8], anchor_subject: &[u8]) -> bool {
     raw_name == anchor_subject
         || (raw_name.len() > anchor_subject.len()
-            && raw_name.len() - anchor_subject.len() <= 4
+            && raw_name.len().saturating_sub(anchor_subject.len()) <= 4
             && raw_name.ends_with(anchor_subject))
 }
 

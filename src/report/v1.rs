@@ -154,6 +154,8 @@ pub struct TlsV1 {
     pub tls13: Option<TlsResultV1>,
     pub client_certificate_requested: bool,
     pub chain: Vec<CertificateV1>,
+    /// Certificates the server presented beyond the 16 described (a flood is counted, not kept).
+    pub chain_dropped: u64,
     /// `trusted`, or the validation error (`unknown_issuer`, `expired`, …); null without a chain.
     pub chain_validation: Option<String>,
     pub chain_in_order: Option<bool>,
@@ -509,6 +511,7 @@ fn tls(t: &TlsObservation) -> TlsV1 {
                 sha256: c.sha256.clone(),
             })
             .collect(),
+        chain_dropped: t.chain_dropped,
         chain_validation: check.map(|c| match &c.validation {
             ChainValidation::Trusted => "trusted".to_string(),
             ChainValidation::Failed { error, .. } => serde_plain(error),
