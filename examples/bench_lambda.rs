@@ -41,10 +41,7 @@ async fn main() -> ExitCode {
     let name = std::env::args().nth(2).unwrap_or_else(|| "redirect-loop".into());
     let flood_origin = name == "certificate-flood";
     let Some(scenario) = (if flood_origin { Some(lab::Scenario::Healthy) } else { lab::Scenario::parse(&name) }) else {
-        eprintln!(
-            "bench: unknown scenario {name:?}; one of: certificate-flood, {}",
-            lab::Scenario::names().join(", ")
-        );
+        eprintln!("bench: unknown scenario {name:?}; one of: certificate-flood, {}", lab::Scenario::names().join(", "));
         return ExitCode::from(2);
     };
     // For the flood, the prober's HTTPS connections to the origin go to the flood server.
