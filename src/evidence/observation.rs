@@ -364,7 +364,8 @@ pub enum RedirectOutcome {
     Loop { repeated_url: String },
     /// The hop bound was reached without a final answer.
     TooMany { limit: u32 },
-    /// A redirect pointed at a host the distribution does not name; it was not followed.
+    /// A redirect CloudFront would not follow (another host, scheme or port than it connects to,
+    /// or a refused address); `reason` says which. It was not followed.
     NotFollowed { location: String, reason: String },
     /// The last hop failed (see its error).
     Failed,
