@@ -253,12 +253,7 @@ fn unreachable_emulator_is_a_clear_error() {
     let out = Command::new(CLI)
         .args(["diagnose", "E2QWRUHEXAMPLE"])
         .env_clear()
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "lab")
-        .env("AWS_SECRET_ACCESS_KEY", "lab")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
+        .envs(lab::aws_env_for(&format!("http://127.0.0.1:{port}")))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

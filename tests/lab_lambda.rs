@@ -3,7 +3,7 @@
 
 mod lab;
 
-use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function, seed};
+use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function, seed, subscribed_queue};
 use serde_json::Value;
 
 const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
@@ -40,30 +40,8 @@ async fn secret_distribution(lab: &Lab) -> (String, Vec<(String, String)>) {
 async fn topic_and_queue(lab: &Lab) -> (String, String, aws_sdk_sqs::Client) {
     let sns = aws_sdk_sns::Client::new(&lab.sdk);
     let topic = sns.create_topic().name("cf-origin-doctor").send().await.unwrap().topic_arn.unwrap();
-    let queue_url = subscribed_queue(lab, &topic, "doctor-reports", None).await;
+    let queue_url = subscribed_queue(&lab.sdk, &topic, "doctor-reports", None).await;
     (topic, queue_url, aws_sdk_sqs::Client::new(&lab.sdk))
-}
-
-/// A queue subscribed to `topic`, with an optional subscription filter policy on the message
-/// attributes.
-async fn subscribed_queue(lab: &Lab, topic: &str, name: &str, filter_policy: Option<&str>) -> String {
-    let sns = aws_sdk_sns::Client::new(&lab.sdk);
-    let sqs = aws_sdk_sqs::Client::new(&lab.sdk);
-    let queue_url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    let mut subscribe = sns.subscribe().topic_arn(topic).protocol("sqs").endpoint(queue_arn);
-    if let Some(policy) = filter_policy {
-        subscribe = subscribe.attributes("FilterPolicy", policy);
-    }
-    subscribe.send().await.unwrap();
-    queue_url
 }
 
 async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<String> {
@@ -92,13 +70,13 @@ async fn alarm_action_diagnoses_and_publishes_to_sns_read_back_from_sqs() {
     env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), topic.clone()));
     // Subscribers filter on the message attributes: one wants this cause, one only passes.
     let this_cause = subscribed_queue(
-        &lab,
+        &lab.sdk,
         &topic,
         "redirect-loops",
         Some(r#"{"status": ["fail"], "primary_finding": ["redirect-loop-origin-forces-https"]}"#),
     )
     .await;
-    let only_pass = subscribed_queue(&lab, &topic, "passes", Some(r#"{"status": ["pass"]}"#)).await;
+    let only_pass = subscribed_queue(&lab.sdk, &topic, "passes", Some(r#"{"status": ["pass"]}"#)).await;
 
     let run = run_function(LAMBDA, &env, &event_file("alarm-action-metric.json", &id), 60_000).await;
     assert_eq!(run.kind, "response", "{:#}", run.body);

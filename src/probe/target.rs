@@ -15,7 +15,7 @@
 //!   IETF protocol assignments, deprecated site-local, local-use NAT64 and SRv6 SIDs: none of them is a host a
 //!   CloudFront origin can be, so a probe there can only be steered;
 //! - probed only with `--allow-private-targets`: loopback, private (RFC 1918), shared (RFC
-//!   6598), benchmarking (RFC 2544) and unique-local (RFC 4193): addresses a lab or a VPC uses,
+//!   6598), benchmarking (RFC 2544) and unique-local (RFC 4193): addresses a test network or a VPC uses,
 //!   which CloudFront cannot reach over the internet;
 //! - every other address is probed.
 

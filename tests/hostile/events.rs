@@ -20,14 +20,7 @@ async fn counting_aws() -> (crate::world::RawServer, Arc<AtomicUsize>, Vec<(Stri
         async {}
     })
     .await;
-    let env = vec![
-        ("AWS_ENDPOINT_URL".to_string(), format!("http://{}", server.addr)),
-        ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), "lab".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "lab".into()),
-        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        ("AWS_MAX_ATTEMPTS".into(), "1".into()),
-    ];
+    let env = crate::lab::aws_env_for(&format!("http://{}", server.addr));
     (server, seen, env)
 }
 

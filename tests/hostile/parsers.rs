@@ -339,12 +339,7 @@ fn framing_headers_are_refused_as_expectations_by_the_cli() {
     for name in FRAMING.iter().copied().chain(["Bad Header", "X:Y"]) {
         let out = std::process::Command::new(CLI)
             .args(["diagnose", "E2QWRUHEXAMPLE", "--expect-header", name, "--expect-get-body"])
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "lab")
-            .env("AWS_SECRET_ACCESS_KEY", "lab")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_MAX_ATTEMPTS", "1")
+            .envs(crate::lab::aws_env_for("http://127.0.0.1:9"))
             .output()
             .expect("run the CLI");
         let stderr = String::from_utf8_lossy(&out.stderr);

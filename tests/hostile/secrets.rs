@@ -163,16 +163,7 @@ fn a_reflected_secret_reaches_no_output_in_any_form() {
         let sns = aws_sdk_sns::Client::new(&lab.sdk);
         let sqs = aws_sdk_sqs::Client::new(&lab.sdk);
         let topic = sns.create_topic().name("doctor").send().await.unwrap().topic_arn.unwrap();
-        let queue_url = sqs.create_queue().queue_name("doctor-reports").send().await.unwrap().queue_url.unwrap();
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap();
-        let queue_arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-        sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
+        let queue_url = crate::lab::subscribed_queue(&lab.sdk, &topic, "doctor-reports", None).await;
         let mut env = lab.lambda_env();
         env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), topic.clone()));
         let event = serde_json::json!({"distribution_id": lab.distribution_id, "paths": ["/"], "publish": true});

@@ -503,14 +503,7 @@ impl Lab {
 
     /// The standard AWS environment that points the SDK at the emulator.
     pub fn aws_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL".into(), self.moto.endpoint.clone()),
-            ("AWS_REGION".into(), "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID".into(), "lab".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "lab".into()),
-            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-            ("AWS_MAX_ATTEMPTS".into(), "1".into()),
-        ]
+        aws_env_for(&self.moto.endpoint)
     }
 
     /// The same settings as the Lambda function reads them from its environment.
@@ -526,6 +519,41 @@ impl Lab {
         env.push(("CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS".into(), "true".into()));
         env
     }
+}
+
+/// The standard AWS environment that points the SDK at `endpoint`, with dummy credentials, the
+/// metadata service off and no retries.
+pub fn aws_env_for(endpoint: &str) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL".into(), endpoint.to_string()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), "lab".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "lab".into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_MAX_ATTEMPTS".into(), "1".into()),
+    ]
+}
+
+/// A queue subscribed to `topic`, with an optional subscription filter policy on the message
+/// attributes.
+pub async fn subscribed_queue(sdk: &SdkConfig, topic: &str, name: &str, filter_policy: Option<&str>) -> String {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue_url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    let mut subscribe = sns.subscribe().topic_arn(topic).protocol("sqs").endpoint(queue_arn);
+    if let Some(policy) = filter_policy {
+        subscribe = subscribe.attributes("FilterPolicy", policy);
+    }
+    subscribe.send().await.unwrap();
+    queue_url
 }
 
 /// Runs a future on a runtime whose threads have room for the SDK's large debug-build futures.
