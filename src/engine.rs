@@ -89,7 +89,12 @@ impl<A: AwsApi> Engine<A> {
         // cookie, encoded or not); every string the probes recorded is scrubbed here, before
         // any check, report, log line or evidence file can read it. The redirects were
         // followed with the real URLs, in memory only.
-        let mut observations = Scrubber::for_inventory(&inventory).scrub_record(observations);
+        let probed_from = observations.probed_from.clone();
+        let mut observations = Scrubber::for_inventory(&inventory).scrub_record(observations).unwrap_or_else(|e| {
+            // Failing closed: without a scrubbed copy no observation may be kept.
+            tracing::error!(error = %e, "the probe observations could not be scrubbed; they are dropped");
+            crate::evidence::Observations { probed_from, ..Default::default() }
+        });
         // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
         // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
         probe::tls_reach::mark_unreachable_tls(&mut observations);
