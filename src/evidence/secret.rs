@@ -88,8 +88,10 @@ impl fmt::Debug for SecretValue {
 /// [`REDACTED`]: the value in any letter case, percent-encoded (upper or lower hex, `+` for a
 /// space, encoded twice as `%25XX`, or partly encoded: RFC 3986 section 2.1 lets an encoder
 /// choose), and base64 of it (RFC 4648 standard and URL-safe alphabets, padded or not, at any
-/// alignment inside a longer encoded text). A string cut short (a capped body sample or header
-/// value) whose end is the start of a secret loses that end too.
+/// alignment inside a longer encoded text). A string the probes cut short (a capped body sample
+/// or header value, marked with `…`) whose end is the start of a secret loses that end too; a
+/// string that ends where its writer ended it is left alone (an enum name such as `origin` is
+/// not the start of a secret `original`).
 #[derive(Clone, Default)]
 pub struct Scrubber {
     patterns: Vec<Pattern>,
@@ -117,8 +119,11 @@ fn is_base64_char(b: u8) -> bool {
 /// Base64 runs shorter than this are not looked for: they would match unrelated text, and the
 /// secret they stand for is short enough to be matched in its raw form anyway.
 const MIN_BASE64_CHARS: usize = 4;
-/// A string that ends with this many bytes (or more) of a secret's start loses them.
+/// A cut string that ends with this many bytes (or more) of a secret's start loses them.
 const MIN_TAIL_BYTES: usize = 3;
+/// How the probes and the bounds mark text they cut (`evidence::bound`, the header cap, the
+/// body sample).
+const CUT_MARK: &str = "…";
 
 impl Scrubber {
     pub fn new<I, S>(secrets: I) -> Self
@@ -216,9 +221,7 @@ impl Scrubber {
                     Match::Tail => {
                         out.extend_from_slice(REDACTED.as_bytes());
                         changed = true;
-                        if text[i..].ends_with('…') {
-                            out.extend_from_slice("…".as_bytes());
-                        }
+                        out.extend_from_slice(CUT_MARK.as_bytes());
                         break 'outer;
                     }
                     Match::No => {}
@@ -277,7 +280,7 @@ enum Match {
     No,
     /// The whole secret, ending before this index.
     Whole(usize),
-    /// The text ends (or ends with `…`) inside the secret, after at least [`MIN_TAIL_BYTES`].
+    /// The text was cut ([`CUT_MARK`]) inside the secret, after at least [`MIN_TAIL_BYTES`].
     Tail,
 }
 
@@ -307,8 +310,11 @@ fn match_at(h: &[u8], start: usize, p: &Pattern) -> Match {
     let mut j = start;
     for (k, &b) in p.bytes.iter().enumerate() {
         let rest = &h[j..];
-        if rest.is_empty() || rest == "…".as_bytes() {
+        if rest == CUT_MARK.as_bytes() {
             return if k >= MIN_TAIL_BYTES.min(p.bytes.len()) && k > 0 { Match::Tail } else { Match::No };
+        }
+        if rest.is_empty() {
+            return Match::No;
         }
         if same(rest[0], b) {
             j += 1;
@@ -447,10 +453,24 @@ mod tests {
     #[test]
     fn a_string_cut_inside_a_secret_loses_the_cut_start() {
         let s = Scrubber::new([SECRET]);
-        assert_eq!(s.scrub("x-origin-verify: origin-sec"), "x-origin-verify: <redacted>");
+        assert_eq!(s.scrub("x-origin-verify: origin-sec…"), "x-origin-verify: <redacted>…");
         assert_eq!(s.scrub("value ORIGIN-SECRET 5f…"), "value <redacted>…");
         // Two bytes are too few to tell from ordinary text.
-        assert_eq!(s.scrub("a or"), "a or");
+        assert_eq!(s.scrub("a or…"), "a or…");
+    }
+
+    #[test]
+    fn a_string_that_ends_where_its_writer_ended_it_is_not_a_cut_secret() {
+        // Recorded enum names and ordinary words that happen to start a secret survive, so a
+        // record with them still deserializes after the scrub.
+        let s = Scrubber::new(["original"]);
+        assert_eq!(s.scrub("origin"), "origin");
+        assert_eq!(s.scrub("the origin"), "the origin");
+        let target = serde_json::json!({"target": "origin", "note": "seen by the origin"});
+        let mut scrubbed = target.clone();
+        s.scrub_json(&mut scrubbed);
+        assert_eq!(scrubbed, target);
+        assert_eq!(s.scrub("the origi…"), "the <redacted>…");
     }
 
     #[test]

@@ -536,7 +536,12 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
         hop.response_defects
             .push(ResponseDefect::BodyCutShort { announced: if chunked { None } else { length }, received: read });
     }
-    let body_sample = String::from_utf8_lossy(&sample).into_owned();
+    let mut body_sample = String::from_utf8_lossy(&sample).into_owned();
+    // A sample cut at its cap is marked like every other cut text, so the secret scrubber
+    // knows that its end may be the start of a longer value (see `evidence::secret`).
+    if read > sample.len() as u64 {
+        body_sample.push('…');
+    }
     let cloudfront_error = recognise_error_page(&body_sample);
     let set_cookie_names = headers
         .iter()

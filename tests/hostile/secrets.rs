@@ -189,6 +189,46 @@ fn a_reflected_secret_reaches_no_output_in_any_form() {
     });
 }
 
+/// The default size of a recorded body sample (`ProbeLimits::body_sample_bytes`).
+const SAMPLE_BYTES: usize = 2048;
+
+#[test]
+fn a_body_sample_cut_inside_a_reflected_secret_keeps_none_of_it() {
+    lab::run(async {
+        // The sample's cap falls ten bytes into the secret: what was kept is its start.
+        let origin = server::start(
+            None,
+            handler(|req: server::Request| {
+                let secret = req.header(lab::LAB_SECRET_HEADER).unwrap_or(lab::LAB_SECRET_VALUE).to_string();
+                let body = format!("{}{secret} and more after it", "x".repeat(SAMPLE_BYTES - 10));
+                Response::new(200, "OK").header("Content-Type", "text/plain").body(body.into_bytes())
+            }),
+        )
+        .await;
+        let lab = lab_with_origin(Scenario::RedirectLoop, 80, origin.addr).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("evidence.json");
+        let out = cli(&lab, &["diagnose", &lab.distribution_id, "--record", file.to_str().unwrap()]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+        let recorded = std::fs::read_to_string(&file).expect("evidence written");
+        let start = &lab::LAB_SECRET_VALUE[..10];
+        assert!(!recorded.contains(start), "the cut start of the secret survives: {recorded}");
+        let ev: Value = serde_json::from_str(&recorded).unwrap();
+        let samples: Vec<&str> = ev["observations"]["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["id"].as_str().is_some_and(|id| id.starts_with("origin:")))
+            .flat_map(|p| p["hops"].as_array().into_iter().flatten())
+            .filter_map(|h| h["result"]["body_sample"].as_str())
+            .collect();
+        assert!(!samples.is_empty(), "{recorded}");
+        for s in samples {
+            assert!(s.ends_with("x<redacted>…"), "a cut sample is marked and loses the secret's start: {s:?}");
+        }
+    });
+}
+
 /// What a hostile certificate name carries: an OSC title change, a screen clear, a colour and
 /// DEL (a DNS name is IA5, ASCII only: C1 controls and bidi overrides are the report's unit
 /// tests' part).
