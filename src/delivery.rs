@@ -6,6 +6,7 @@
 //! primary finding). A failed publish is data ([`DeliveryOutcome`]) returned to the caller.
 
 use crate::event::AlarmContext;
+use crate::report::v1::{ReportV1, SeverityV1, StatusV1};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -31,28 +32,17 @@ pub const SUBJECT_MAX: usize = 99;
 /// How long a publish may take before it is reported as failed.
 pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// Statuses in the order "worse is higher": an incomplete diagnosis (viewers may be failing and
-/// no check explains it) ranks above a warning.
-pub fn status_rank(s: &str) -> Option<u8> {
-    match s {
-        "pass" => Some(0),
-        "warn" => Some(1),
-        "incomplete" => Some(2),
-        "fail" => Some(3),
-        _ => None,
-    }
-}
-
 /// Publishing settings from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishSettings {
     pub topic_arn: Option<String>,
-    pub min_status: String,
+    /// Publish at or above this status ([`StatusV1`] is declared in that order).
+    pub min_status: StatusV1,
 }
 
 impl Default for PublishSettings {
     fn default() -> Self {
-        PublishSettings { topic_arn: None, min_status: "fail".into() }
+        PublishSettings { topic_arn: None, min_status: StatusV1::Fail }
     }
 }
 
@@ -63,13 +53,11 @@ impl PublishSettings {
             crate::event::validate_topic_arn(t).map_err(|e| format!("{ENV_TOPIC_ARN}: {e}"))?;
         }
         let min_status = match get(ENV_PUBLISH_AT).filter(|s| !s.trim().is_empty()) {
-            None => "fail".to_string(),
+            None => StatusV1::Fail,
             Some(s) => {
                 let s = s.trim().to_ascii_lowercase();
-                if status_rank(&s).is_none() {
-                    return Err(format!("{ENV_PUBLISH_AT}={s:?} is not pass, warn, incomplete or fail"));
-                }
-                s
+                StatusV1::parse(&s)
+                    .ok_or_else(|| format!("{ENV_PUBLISH_AT}={s:?} is not pass, warn, incomplete or fail"))?
             }
         };
         Ok(PublishSettings { topic_arn, min_status })
@@ -93,7 +81,7 @@ pub struct DeliveryOutcome {
 pub fn target(
     settings: &PublishSettings,
     override_: Option<&crate::event::PublishOverride>,
-    status: &str,
+    status: StatusV1,
 ) -> Result<String, String> {
     if override_.and_then(|o| o.enabled) == Some(false) {
         return Err("publishing was turned off by the request".into());
@@ -105,9 +93,8 @@ pub fn target(
     if override_.and_then(|o| o.enabled) == Some(true) && override_.and_then(|o| o.min_status.as_ref()).is_none() {
         return Ok(topic);
     }
-    let min = override_.and_then(|o| o.min_status.clone()).unwrap_or_else(|| settings.min_status.clone());
-    let (have, need) = (status_rank(status).unwrap_or(u8::MAX), status_rank(&min).unwrap_or(u8::MAX));
-    if have < need {
+    let min = override_.and_then(|o| o.min_status).unwrap_or(settings.min_status);
+    if status < min {
         return Err(format!("status {status} is below the publishing level {min}"));
     }
     Ok(topic)
@@ -133,12 +120,11 @@ pub async fn deliver(
     publisher: &impl Publisher,
     settings: &PublishSettings,
     override_: Option<&crate::event::PublishOverride>,
-    report: &Value,
+    report: &ReportV1,
     alarm: Option<&AlarmContext>,
     timeout: Duration,
 ) -> DeliveryOutcome {
-    let status = report["status"].as_str().unwrap_or("incomplete");
-    let topic = match target(settings, override_, status) {
+    let topic = match target(settings, override_, report.status) {
         Ok(t) => t,
         Err(reason) => return DeliveryOutcome { reason: Some(reason), ..Default::default() },
     };
@@ -163,19 +149,14 @@ pub async fn deliver(
     }
 }
 
-fn text_of<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
-}
-
 /// Subject: `cf-origin-doctor E2QWRUHEXAMPLE fail: redirect-loop-origin-forces-https`, printable
 /// ASCII, under 100 characters, always naming the distribution.
-pub fn subject(report: &Value) -> String {
-    let id = text_of(report, "/distribution_id");
-    let status = text_of(report, "/status");
-    let cause = report["verdict"]["primary"].as_str().unwrap_or(match status {
-        "pass" => "no problem found",
-        "warn" => "latent risk",
-        _ => "cause not determined",
+pub fn subject(report: &ReportV1) -> String {
+    let (id, status) = (&report.distribution_id, report.status);
+    let cause = report.verdict.primary.as_deref().unwrap_or(match status {
+        StatusV1::Pass => "no problem found",
+        StatusV1::Warn => "latent risk",
+        StatusV1::Incomplete | StatusV1::Fail => "cause not determined",
     });
     let head = ascii(&format!("cf-origin-doctor {id} {status}: "));
     let room = SUBJECT_MAX.saturating_sub(head.len());
@@ -194,38 +175,31 @@ fn ascii(s: &str) -> String {
 }
 
 /// A person's reading of the report, for email.
-pub fn text_body(report: &Value, alarm: Option<&AlarmContext>) -> String {
+pub fn text_body(report: &ReportV1, alarm: Option<&AlarmContext>) -> String {
     let mut out = String::new();
-    let id = text_of(report, "/distribution_id");
+    let id = &report.distribution_id;
     out.push_str(&format!(
         "Distribution {id} ({}): {}\n",
-        text_of(report, "/domain_name"),
-        text_of(report, "/status").to_ascii_uppercase()
+        report.domain_name,
+        report.status.as_str().to_ascii_uppercase()
     ));
     if let Some(a) = alarm {
         out.push_str(&format!("Triggered by alarm {} ({})\n", a.name, a.state.as_str()));
     }
-    out.push_str(&format!("\n{}\n", text_of(report, "/verdict/summary")));
-    out.push_str(&format!("Through CloudFront: {}\n", text_of(report, "/verdict/symptom")));
-    if let Some(findings) = report["findings"].as_array() {
-        if !findings.is_empty() {
-            out.push_str("\nFindings:\n");
-        }
-        for f in findings.iter().take(10) {
-            out.push_str(&format!(
-                "- [{}] {}: {}\n  Fix: {}\n",
-                text_of(f, "/severity"),
-                text_of(f, "/id"),
-                text_of(f, "/summary"),
-                text_of(f, "/remediation/summary")
-            ));
-        }
-        if findings.len() > 10 {
-            out.push_str(&format!("... and {} more in the JSON report\n", findings.len() - 10));
-        }
+    out.push_str(&format!("\n{}\n", report.verdict.summary));
+    out.push_str(&format!("Through CloudFront: {}\n", report.verdict.symptom));
+    let findings = &report.findings;
+    if !findings.is_empty() {
+        out.push_str("\nFindings:\n");
     }
-    if let Some(u) = report["unverified"].as_array().filter(|u| !u.is_empty()) {
-        out.push_str(&format!("\n{} item(s) could not be verified.\n", u.len()));
+    for f in findings.iter().take(10) {
+        out.push_str(&format!("- [{}] {}: {}\n  Fix: {}\n", f.severity, f.id, f.summary, f.remediation.summary));
+    }
+    if findings.len() > 10 {
+        out.push_str(&format!("... and {} more in the JSON report\n", findings.len() - 10));
+    }
+    if !report.unverified.is_empty() {
+        out.push_str(&format!("\n{} item(s) could not be verified.\n", report.unverified.len()));
     }
     out.push_str(&format!(
         "\nRe-run: aws lambda invoke --function-name <function> --payload '{{\"distribution_id\":\"{id}\"}}' report.json\n"
@@ -234,7 +208,7 @@ pub fn text_body(report: &Value, alarm: Option<&AlarmContext>) -> String {
 }
 
 /// One line for SMS.
-fn sms_body(report: &Value) -> String {
+fn sms_body(report: &ReportV1) -> String {
     let mut s = subject(report);
     s.truncate(140);
     s
@@ -242,13 +216,15 @@ fn sms_body(report: &Value) -> String {
 
 /// The `MessageStructure: json` envelope, the subject and the filterable attributes, with the
 /// JSON report trimmed until the whole message fits SNS's limit.
-pub fn compose(report: &Value, alarm: Option<&AlarmContext>) -> OutgoingMessage {
+pub fn compose(report: &ReportV1, alarm: Option<&AlarmContext>) -> OutgoingMessage {
     let attributes = vec![
-        ("status".to_string(), attr(text_of(report, "/status"))),
-        ("severity".to_string(), attr(report["highest_severity"].as_str().unwrap_or("none"))),
-        ("distribution_id".to_string(), attr(text_of(report, "/distribution_id"))),
-        ("primary_finding".to_string(), attr(report["verdict"]["primary"].as_str().unwrap_or("none"))),
+        ("status".to_string(), attr(report.status.as_str())),
+        ("severity".to_string(), attr(report.highest_severity.map_or("none", SeverityV1::as_str))),
+        ("distribution_id".to_string(), attr(&report.distribution_id)),
+        ("primary_finding".to_string(), attr(report.verdict.primary.as_deref().unwrap_or("none"))),
     ];
+    // Serialising a report cannot fail: every map key is a field name.
+    let json = serde_json::to_value(report).unwrap_or_default();
     let attr_bytes: usize = attributes.iter().map(|(k, v)| k.len() + v.len() + "String".len()).sum();
     let subject = subject(report);
     let mut text = text_body(report, alarm);
@@ -279,7 +255,7 @@ pub fn compose(report: &Value, alarm: Option<&AlarmContext>) -> OutgoingMessage 
     let mut budget = per_copy;
     let mut message = String::new();
     for _ in 0..8 {
-        let fitted = fit(report, budget);
+        let fitted = fit(&json, budget);
         message = envelope(&fitted.to_string());
         if message.len() + subject.len() + attr_bytes <= SNS_MESSAGE_LIMIT {
             break;
@@ -378,16 +354,16 @@ fn set_array(v: &mut Value) {
 /// into metrics under the `CfOriginDoctor` namespace (no secrets: counts, ids and a duration).
 pub fn emf_line(report: Option<&Value>, outcome: &str, duration_ms: u64, now_ms: u64) -> String {
     let mut by_sev = serde_json::Map::new();
-    for sev in ["info", "low", "medium", "high", "critical"] {
+    for sev in SeverityV1::ALL {
         let n = report
             .and_then(|r| r["findings"].as_array())
-            .map(|fs| fs.iter().filter(|f| f["severity"] == sev).count())
+            .map(|fs| fs.iter().filter(|f| f["severity"] == sev.as_str()).count())
             .unwrap_or(0);
         by_sev.insert(format!("Findings_{sev}"), json!(n));
     }
     let mut metrics =
         vec![json!({"Name": "Diagnoses", "Unit": "Count"}), json!({"Name": "Duration", "Unit": "Milliseconds"})];
-    for sev in ["info", "low", "medium", "high", "critical"] {
+    for sev in SeverityV1::ALL {
         metrics.push(json!({"Name": format!("Findings_{sev}"), "Unit": "Count"}));
     }
     let mut line = json!({
@@ -419,28 +395,48 @@ mod tests {
     use crate::event::{AlarmState, PublishOverride};
     use std::sync::Mutex;
 
-    fn report(status: &str, primary: Option<&str>, probes: usize, findings: usize) -> Value {
-        let hop = json!({"url": "https://d1.cloudfront.net/", "status": 301, "error": "x".repeat(400)});
-        let probe = json!({"id": "edge:https:/", "target": "edge", "hops": vec![hop; 6], "redirects": "loop"});
+    fn report(status: &str, primary: Option<&str>, probes: usize, findings: usize) -> ReportV1 {
+        let hop = json!({"url": "https://d1.cloudfront.net/", "status": 301, "error": "x".repeat(400),
+            "address_from_override": false, "host_header": "d1.cloudfront.net", "timings_ms": {"total": 5}});
+        let probe = json!({"id": "edge:https:/", "target": "edge", "hops": vec![hop; 6], "redirects": "loop",
+            "method": "GET", "request_headers": []});
+        let finding = |id: &str, severity: &str, summary: &str, evidence: Value, remediation: Value| {
+            json!({"id": id, "severity": severity, "confidence": "high", "title": id, "summary": summary,
+                "observed": true, "evidence": evidence, "remediation": remediation,
+                "docs_url": "https://docs.aws.amazon.com/", "resources": []})
+        };
         let mut fs = Vec::new();
         if let Some(p) = primary {
-            fs.push(json!({"id": p, "severity": "critical", "summary": "The origin redirects to HTTPS.",
-                "evidence": [{"source": "config", "subject": "s", "observed": "http-only"}],
-                "remediation": {"summary": "Set the origin protocol policy to https-only.", "steps": ["a"], "cli": ["b"]}}));
+            fs.push(finding(
+                p,
+                "critical",
+                "The origin redirects to HTTPS.",
+                json!([{"source": "config", "subject": "s", "observed": "http-only"}]),
+                json!({"summary": "Set the origin protocol policy to https-only.", "steps": ["a"], "cli": ["b"]}),
+            ));
         }
         for i in 0..findings {
-            fs.push(json!({"id": format!("other-{i}"), "severity": "low", "summary": "s".repeat(200),
-                "evidence": vec![json!({"source": "probe", "subject": "x", "observed": "y".repeat(500)}); 4],
-                "remediation": {"summary": "fix", "steps": ["one", "two"], "cli": ["aws ..."]}}));
+            fs.push(finding(
+                &format!("other-{i}"),
+                "low",
+                &"s".repeat(200),
+                json!(vec![json!({"source": "probe", "subject": "x", "observed": "y".repeat(500)}); 4]),
+                json!({"summary": "fix", "steps": ["one", "two"], "cli": ["aws ..."]}),
+            ));
         }
-        json!({
-            "schema_version": 1, "distribution_id": "E2QWRUHEXAMPLE", "domain_name": "d1.cloudfront.net",
+        serde_json::from_value(json!({
+            "schema_version": 1, "tool": {"name": "cf-origin-doctor", "version": "0"},
+            "generated_at": "2026-01-01T00:00:00Z",
+            "distribution_id": "E2QWRUHEXAMPLE", "domain_name": "d1.cloudfront.net",
             "status": status, "highest_severity": primary.map(|_| "critical"),
-            "verdict": {"primary": primary, "summary": "Viewers loop. Fix: set https-only.", "symptom": "301 loop"},
+            "verdict": {"primary": primary, "summary": "Viewers loop. Fix: set https-only.", "symptom": "301 loop",
+                "symptom_class": "redirect_loop"},
             "findings": fs, "unverified": vec![json!({"what": "w", "reason": "r".repeat(100), "check": "c"}); 30],
-            "observations": {"probed_from": "lab", "overrides": [], "probes": vec![probe; probes], "skipped": []},
+            "observations": {"probed_from": "lab", "overrides": [], "probes": vec![probe; probes], "skipped": [],
+                "dns": [], "tcp": [], "tls": []},
             "aws_calls": vec![json!({"action": "cloudfront:GetDistribution", "region": "us-east-1", "outcome": "ok", "millis": 3}); 20],
-        })
+        }))
+        .expect("a complete report v1")
     }
 
     #[test]
@@ -461,32 +457,32 @@ mod tests {
     fn publishing_level_topic_and_overrides() {
         let env = PublishSettings {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
-            min_status: "fail".into(),
+            min_status: StatusV1::Fail,
         };
-        assert!(target(&env, None, "fail").is_ok());
-        assert!(target(&env, None, "incomplete").unwrap_err().contains("below"));
+        assert!(target(&env, None, StatusV1::Fail).is_ok());
+        assert!(target(&env, None, StatusV1::Incomplete).unwrap_err().contains("below"));
         let off = PublishOverride { enabled: Some(false), ..Default::default() };
-        assert!(target(&env, Some(&off), "fail").is_err());
+        assert!(target(&env, Some(&off), StatusV1::Fail).is_err());
         let always = PublishOverride { enabled: Some(true), ..Default::default() };
-        assert!(target(&env, Some(&always), "pass").is_ok());
-        let warn = PublishOverride { min_status: Some("warn".into()), ..Default::default() };
-        assert!(target(&env, Some(&warn), "warn").is_ok());
-        assert!(target(&env, Some(&warn), "pass").is_err());
+        assert!(target(&env, Some(&always), StatusV1::Pass).is_ok());
+        let warn = PublishOverride { min_status: Some(StatusV1::Warn), ..Default::default() };
+        assert!(target(&env, Some(&warn), StatusV1::Warn).is_ok());
+        assert!(target(&env, Some(&warn), StatusV1::Pass).is_err());
         let other = PublishOverride {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:other".into()),
             ..Default::default()
         };
-        assert_eq!(target(&env, Some(&other), "fail").unwrap(), "arn:aws:sns:us-east-1:123456789012:other");
-        assert!(target(&PublishSettings::default(), None, "fail").unwrap_err().contains(ENV_TOPIC_ARN));
+        assert_eq!(target(&env, Some(&other), StatusV1::Fail).unwrap(), "arn:aws:sns:us-east-1:123456789012:other");
+        assert!(target(&PublishSettings::default(), None, StatusV1::Fail).unwrap_err().contains(ENV_TOPIC_ARN));
         let s = PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "WARN".to_string())).unwrap();
-        assert_eq!(s.min_status, "warn");
+        assert_eq!(s.min_status, StatusV1::Warn);
         assert!(PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "loud".to_string())).is_err());
         assert!(PublishSettings::from_env(|k| (k == ENV_TOPIC_ARN).then(|| "not-an-arn".to_string())).is_err());
     }
 
     #[test]
     fn fit_trims_observations_first_and_never_the_verdict() {
-        let r = report("fail", Some("redirect-loop-origin-forces-https"), 40, 30);
+        let r = serde_json::to_value(report("fail", Some("redirect-loop-origin-forces-https"), 40, 30)).unwrap();
         let full = r.to_string().len();
         assert_eq!(fit(&r, full), r, "a report that fits is untouched");
         // Just under: the hops go, the probes stay.
@@ -516,6 +512,7 @@ mod tests {
             report("fail", Some("redirect-loop-origin-forces-https"), 200, 200),
         ] {
             let m = compose(&r, Some(&alarm));
+            let r = serde_json::to_value(&r).unwrap();
             assert!(m.message.len() + m.subject.len() <= SNS_MESSAGE_LIMIT, "{} bytes", m.message.len());
             let env: Value = serde_json::from_str(&m.message).unwrap();
             let email = env["email"].as_str().unwrap();
@@ -558,7 +555,7 @@ mod tests {
     async fn a_failed_publish_is_reported_not_swallowed() {
         let settings = PublishSettings {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
-            min_status: "fail".into(),
+            min_status: StatusV1::Fail,
         };
         let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 0);
         let bad = Fake { answer: Err("AuthorizationError: not allowed".into()), sent: Mutex::new(vec![]) };
@@ -576,7 +573,7 @@ mod tests {
 
     #[test]
     fn emf_line_counts_findings_by_severity() {
-        let r = report("fail", Some("redirect-loop-origin-forces-https"), 1, 3);
+        let r = serde_json::to_value(report("fail", Some("redirect-loop-origin-forces-https"), 1, 3)).unwrap();
         let line: Value = serde_json::from_str(&emf_line(Some(&r), "diagnosed", 1234, 1_700_000_000_000)).unwrap();
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "CfOriginDoctor");
         assert_eq!(line["Findings_critical"], 1);

@@ -9,6 +9,7 @@
 //! looked at, and each wrong one is named by its JSON path in a typed [`EventError`].
 
 pub use crate::evidence::Expectations;
+use crate::report::v1::StatusV1;
 use crate::request::{DiagnoseRequest, InvalidRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -130,8 +131,8 @@ pub struct PublishOverride {
     /// `Some(false)`: never publish; `Some(true)`: publish whatever the status.
     pub enabled: Option<bool>,
     pub topic_arn: Option<String>,
-    /// Publish when the status is at or above this level (`pass`, `warn`, `incomplete`, `fail`).
-    pub min_status: Option<String>,
+    /// Publish when the status is at or above this level.
+    pub min_status: Option<StatusV1>,
 }
 
 /// A validated diagnosis to run (its `request` carries the paths, `expect` and
@@ -303,15 +304,14 @@ fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventErr
             if let Some(t) = &p.topic_arn {
                 validate_topic_arn(t)?;
             }
-            if let Some(s) = &p.min_status {
-                if crate::delivery::status_rank(s).is_none() {
-                    return Err(EventError::Invalid {
-                        path: "publish.min_status".into(),
-                        reason: format!("{:?} is not pass, warn, incomplete or fail", clip(s)),
-                    });
-                }
-            }
-            Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status: p.min_status })
+            let min_status = match &p.min_status {
+                None => None,
+                Some(s) => Some(StatusV1::parse(s).ok_or_else(|| EventError::Invalid {
+                    path: "publish.min_status".into(),
+                    reason: format!("{:?} is not pass, warn, incomplete or fail", clip(s)),
+                })?),
+            };
+            Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status })
         }
     };
     Ok(DiagnoseInput { request, role_arn: d.role_arn, publish })

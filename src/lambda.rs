@@ -148,8 +148,8 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             Err(e) => Err(e),
         };
         let (outcome, report) = match &result {
-            Ok(v) if v["status"] == "skipped" => ("skipped", None),
-            Ok(v) => ("diagnosed", Some(v)),
+            Ok(Handled::Skipped(_)) => ("skipped", None),
+            Ok(Handled::Diagnosed(v)) => ("diagnosed", Some(v)),
             Err(e) => (e.error_type(), None),
         };
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
@@ -158,17 +158,21 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
         if let Err(e) = &result {
             tracing::error!(error_type = e.error_type(), retryable = e.retryable(), error = %e, "invocation failed");
         }
-        result
+        result.map(|handled| match handled {
+            Handled::Skipped(v) | Handled::Diagnosed(v) => v,
+        })
     }
 
-    async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Value, DiagnoseError> {
+    async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Handled, DiagnoseError> {
         let deadline = remaining.map(|left| Instant::now() + left);
         let invocation = parse_event(&event, self.parse)?;
         let trigger = trigger_json(&invocation);
         let input = match invocation.action {
             Action::NothingToDiagnose { reason } => {
                 tracing::info!(source = invocation.source.as_str(), %reason, "nothing to diagnose");
-                return Ok(json!({"status": "skipped", "diagnosed": false, "reason": reason, "trigger": trigger}));
+                return Ok(Handled::Skipped(
+                    json!({"status": "skipped", "diagnosed": false, "reason": reason, "trigger": trigger}),
+                ));
             }
             Action::Diagnose(input) => input,
         };
@@ -211,12 +215,12 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             }
             None => run.await?,
         };
-        let report = serde_json::to_value(&diagnosis.report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        let report = &diagnosis.report;
         tracing::info!(
             distribution_id = %id,
-            status = report["status"].as_str().unwrap_or(""),
-            primary = report["verdict"]["primary"].as_str().unwrap_or("none"),
-            findings = report["findings"].as_array().map_or(0, Vec::len),
+            status = report.status.as_str(),
+            primary = report.verdict.primary.as_deref().unwrap_or("none"),
+            findings = report.findings.len(),
             "diagnosis complete"
         );
         let publish_timeout = deadline
@@ -227,7 +231,7 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             &self.publisher,
             &self.publish,
             input.publish.as_ref(),
-            &report,
+            report,
             invocation.alarm.as_ref(),
             publish_timeout,
         )
@@ -238,14 +242,24 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             tracing::info!(distribution_id = %id, message_id = delivery.message_id.as_deref().unwrap_or(""), "report published to SNS");
         }
         let delivery = serde_json::to_value(&delivery).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
+        let report = serde_json::to_value(report).map_err(|e| DiagnoseError::Internal(e.to_string()))?;
         let extra = trigger.to_string().len() + delivery.to_string().len() + 64;
         let mut out = fit(&report, STEP_FUNCTIONS_BUDGET.saturating_sub(extra));
         if let Some(obj) = out.as_object_mut() {
             obj.insert("trigger".into(), trigger);
             obj.insert("delivery".into(), delivery);
         }
-        Ok(out)
+        Ok(Handled::Diagnosed(out))
     }
+}
+
+/// What an invocation returned, by kind: the metric line's `Outcome` comes from this, never from
+/// the returned JSON.
+enum Handled {
+    /// An alarm that recovered: nothing was diagnosed.
+    Skipped(Value),
+    /// Report v1 with `trigger` and `delivery`.
+    Diagnosed(Value),
 }
 
 /// What started the run, echoed in the result.

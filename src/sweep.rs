@@ -32,7 +32,7 @@ impl SweepSummary {
     pub fn add(&mut self, item: &SweepItem) {
         self.total += 1;
         let key = match &item.result {
-            Ok(r) => r.status.clone(),
+            Ok(r) => r.status.as_str().to_string(),
             Err(_) => "error".to_string(),
         };
         *self.by_status.entry(key).or_default() += 1;

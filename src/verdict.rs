@@ -9,13 +9,15 @@ use crate::checks::{CheckOutput, Confidence, Finding, Severity, Unverified};
 use crate::evidence::{Evidence, HopResult, ProbeStage, ProbeTarget, RedirectOutcome, Scheme};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The outcome of a diagnosis, declared worst last: an incomplete diagnosis (viewers may be
+/// failing and no check explains it) ranks above a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
     Warn,
-    Fail,
     Incomplete,
+    Fail,
 }
 
 impl Status {

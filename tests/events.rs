@@ -85,7 +85,7 @@ fn camel_case_extras_and_publish_detail() {
     assert_eq!(d.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/Doctor"));
     let p = d.publish.unwrap();
     assert_eq!(p.topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:123456789012:t"));
-    assert_eq!(p.min_status.as_deref(), Some("warn"));
+    assert_eq!(p.min_status, Some(cf_origin_doctor::report::v1::StatusV1::Warn));
     assert_eq!(p.enabled, None);
     assert_eq!(d.request.expect.query_strings, vec!["q"]);
     assert!(d.request.expect.get_with_body);

@@ -4,6 +4,7 @@
 
 use cf_origin_doctor::engine::evaluate;
 use cf_origin_doctor::evidence::Evidence;
+use cf_origin_doctor::report::v1::{SeverityV1, StatusV1, SymptomClassV1};
 
 fn replay(name: &str) -> cf_origin_doctor::engine::Diagnosis {
     let path = format!("{}/tests/fixtures/evidence/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -15,16 +16,16 @@ fn replay(name: &str) -> cf_origin_doctor::engine::Diagnosis {
 #[test]
 fn recorded_redirect_loop_replays_to_its_cause() {
     let d = replay("redirect-loop");
-    assert_eq!(d.report.status, "fail");
+    assert_eq!(d.report.status, StatusV1::Fail);
     assert_eq!(d.report.verdict.primary.as_deref(), Some("redirect-loop-origin-forces-https"));
-    assert_eq!(d.report.verdict.symptom_class, "redirect_loop");
+    assert_eq!(d.report.verdict.symptom_class, SymptomClassV1::RedirectLoop);
 }
 
 #[test]
 fn recorded_healthy_distribution_replays_to_pass() {
     let d = replay("healthy");
-    assert_eq!(d.report.status, "pass", "{}", d.report.verdict.summary);
-    assert!(d.report.findings.iter().all(|f| f.severity == "info"));
+    assert_eq!(d.report.status, StatusV1::Pass, "{}", d.report.verdict.summary);
+    assert!(d.report.findings.iter().all(|f| f.severity == SeverityV1::Info));
 }
 
 /// Each recorded lab scenario replays offline to the cause the live run found, with the same
@@ -32,18 +33,18 @@ fn recorded_healthy_distribution_replays_to_pass() {
 #[test]
 fn recorded_failures_replay_to_their_cause_and_symptom() {
     let cases = [
-        ("sg-blocks-cloudfront", "sg-blocks-cloudfront", "cloudfront_504"),
-        ("origin-read-timeout", "origin-read-timeout", "cloudfront_504"),
-        ("tls-expired", "origin-cert-expired-or-not-yet-valid", "cloudfront_502"),
-        ("tls-incomplete-chain", "origin-chain-incomplete-or-misordered", "cloudfront_502"),
-        ("method-not-allowed", "method-not-allowed", "cloudfront_403"),
-        ("alias-not-on-distribution", "alias-not-on-distribution", "cloudfront_403"),
-        ("host-header-routing-mismatch", "host-header-routing-mismatch", "origin_error"),
-        ("origin-secret-header-mismatch", "origin-secret-header-mismatch", "origin_error"),
+        ("sg-blocks-cloudfront", "sg-blocks-cloudfront", SymptomClassV1::CloudFront504),
+        ("origin-read-timeout", "origin-read-timeout", SymptomClassV1::CloudFront504),
+        ("tls-expired", "origin-cert-expired-or-not-yet-valid", SymptomClassV1::CloudFront502),
+        ("tls-incomplete-chain", "origin-chain-incomplete-or-misordered", SymptomClassV1::CloudFront502),
+        ("method-not-allowed", "method-not-allowed", SymptomClassV1::CloudFront403),
+        ("alias-not-on-distribution", "alias-not-on-distribution", SymptomClassV1::CloudFront403),
+        ("host-header-routing-mismatch", "host-header-routing-mismatch", SymptomClassV1::OriginError),
+        ("origin-secret-header-mismatch", "origin-secret-header-mismatch", SymptomClassV1::OriginError),
     ];
     for (file, primary, symptom) in cases {
         let d = replay(file);
-        assert_eq!(d.report.status, "fail", "{file}: {}", d.report.verdict.summary);
+        assert_eq!(d.report.status, StatusV1::Fail, "{file}: {}", d.report.verdict.summary);
         assert_eq!(d.report.verdict.primary.as_deref(), Some(primary), "{file}");
         assert_eq!(d.report.verdict.symptom_class, symptom, "{file}");
         assert_eq!(d.report.findings[0].id, primary, "{file}: the primary finding comes first");
@@ -57,7 +58,7 @@ fn recorded_two_problems_keep_their_ranking() {
     let d = replay("sg-blocks-and-cert-expiring");
     assert_eq!(d.report.verdict.primary.as_deref(), Some("sg-blocks-cloudfront"));
     let cert = d.report.findings.iter().find(|f| f.id == "origin-cert-expired-or-not-yet-valid").expect("cert warning");
-    assert_eq!(cert.severity, "low");
+    assert_eq!(cert.severity, SeverityV1::Low);
 }
 
 /// A TLS 1.0-only origin that CloudFront is allowed to reach: a warning, and the HTTP exchange
@@ -65,9 +66,9 @@ fn recorded_two_problems_keep_their_ranking() {
 #[test]
 fn recorded_tls10_origin_is_a_warning_with_the_unobserved_exchange_named() {
     let d = replay("tls10-only-allowed");
-    assert_eq!(d.report.status, "warn", "{}", d.report.verdict.summary);
+    assert_eq!(d.report.status, StatusV1::Warn, "{}", d.report.verdict.summary);
     assert!(d.report.verdict.primary.is_none());
-    assert!(d.report.findings.iter().any(|f| f.id == "origin-tls-protocol-mismatch" && f.severity == "low"));
+    assert!(d.report.findings.iter().any(|f| f.id == "origin-tls-protocol-mismatch" && f.severity == SeverityV1::Low));
     assert!(
         d.report.unverified.iter().any(|u| u.what.contains("TLSv1") && u.what.contains("not observed")),
         "{:#?}",

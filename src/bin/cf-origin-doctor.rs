@@ -10,6 +10,7 @@ use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::evidence::{Evidence, Expectations};
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
+use cf_origin_doctor::report::v1::SeverityV1;
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -245,9 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut failing = false;
             let summary = cf_origin_doctor::sweep::sweep(&engine, &api, &paths, concurrency, |item| {
                 failing |= match &item.result {
-                    Ok(r) => {
-                        r.highest_severity.as_deref().and_then(Severity::parse).is_some_and(|s| s >= output.fail_on)
-                    }
+                    Ok(r) => r.highest_severity.is_some_and(|s| s >= SeverityV1::from(output.fail_on)),
                     Err(_) => true,
                 };
                 match output.format {

@@ -2,6 +2,7 @@
 //! their evidence, then what could not be verified.
 
 use super::ReportV1;
+use super::v1::{RedirectsV1, SeverityV1, StatusV1};
 use std::fmt::Write;
 
 /// Colours are used only when asked (a terminal without `NO_COLOR`).
@@ -16,12 +17,12 @@ impl Style {
     }
 }
 
-fn severity_code(sev: &str) -> &'static str {
+fn severity_code(sev: SeverityV1) -> &'static str {
     match sev {
-        "critical" | "high" => "1;31",
-        "medium" => "33",
-        "low" => "36",
-        _ => "2",
+        SeverityV1::Critical | SeverityV1::High => "1;31",
+        SeverityV1::Medium => "33",
+        SeverityV1::Low => "36",
+        SeverityV1::Info => "2",
     }
 }
 
@@ -29,14 +30,14 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     let clean = escaped(r);
     let r = &clean;
     let mut o = String::new();
-    let status_code = match r.status.as_str() {
-        "pass" => "1;32",
-        "warn" => "1;33",
-        "fail" => "1;31",
-        _ => "1;35",
+    let status_code = match r.status {
+        StatusV1::Pass => "1;32",
+        StatusV1::Warn => "1;33",
+        StatusV1::Fail => "1;31",
+        StatusV1::Incomplete => "1;35",
     };
-    let _ =
-        writeln!(o, "{} {} ({})", style.paint(status_code, &r.status.to_uppercase()), r.distribution_id, r.domain_name);
+    let status = r.status.as_str().to_uppercase();
+    let _ = writeln!(o, "{} {} ({})", style.paint(status_code, &status), r.distribution_id, r.domain_name);
     let _ = writeln!(o, "{}", r.verdict.summary);
     if let Some(primary) = &r.verdict.primary {
         if let Some(f) = r.findings.iter().find(|f| &f.id == primary) {
@@ -54,7 +55,7 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     if !r.findings.is_empty() {
         let _ = writeln!(o, "\nFindings (most likely cause first):");
         for (i, f) in r.findings.iter().enumerate() {
-            let sev = style.paint(severity_code(&f.severity), &f.severity.to_uppercase());
+            let sev = style.paint(severity_code(f.severity), &f.severity.as_str().to_uppercase());
             let _ = writeln!(o, "{}. [{sev}] {} ({} confidence)", i + 1, f.id, f.confidence);
             let _ = writeln!(o, "   {}", f.summary);
             for e in &f.evidence {
@@ -83,8 +84,8 @@ pub fn render(r: &ReportV1, style: Style) -> String {
                 _ => h.url.clone(),
             })
             .collect();
-        let tail = match (&p.redirects_detail, p.redirects.as_str()) {
-            (Some(d), "loop") => format!(" [LOOP: {d}]"),
+        let tail = match (&p.redirects_detail, p.redirects) {
+            (Some(d), RedirectsV1::Loop) => format!(" [LOOP: {d}]"),
             (Some(d), _) => format!(" [{d}]"),
             _ => String::new(),
         };
@@ -132,7 +133,7 @@ pub fn network_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
             _ => format!("failed: {}", r.message.as_deref().unwrap_or("")),
         };
         let sni = t.sni.as_deref().map(|s| format!("SNI {s}")).unwrap_or_else(|| "no SNI".into());
-        let cert = match (t.chain.first(), t.chain_validation.as_deref(), t.name_matches) {
+        let cert = match (t.chain.first(), t.chain_validation.map(|v| v.as_str()), t.name_matches) {
             (Some(leaf), v, m) => format!(
                 "; certificate {} ({} in chain, {}, name {})",
                 if leaf.dns_names.is_empty() { leaf.subject.clone() } else { leaf.dns_names.join(", ") },
@@ -240,7 +241,7 @@ pub fn render_markdown(r: &ReportV1) -> String {
     let _ = writeln!(
         o,
         "## cf-origin-doctor: **{}** for {} ({})\n",
-        r.status.to_uppercase(),
+        r.status.as_str().to_uppercase(),
         code(&r.distribution_id),
         md(&r.domain_name)
     );
@@ -265,14 +266,15 @@ pub fn render_markdown(r: &ReportV1) -> String {
                 o,
                 "{}. **{}** {} ({} confidence): {}",
                 i + 1,
-                md(&f.severity),
+                md(f.severity.as_str()),
                 code(&f.id),
-                md(&f.confidence),
+                md(f.confidence.as_str()),
                 md(&f.summary)
             );
             for e in &f.evidence {
                 let expected = e.expected.as_deref().map(|x| format!(" (expected: {})", md(x))).unwrap_or_default();
-                let _ = writeln!(o, "   - _{}_ {}: {}{expected}", md(&e.source), code(&e.subject), md(&e.observed));
+                let _ =
+                    writeln!(o, "   - _{}_ {}: {}{expected}", md(e.source.as_str()), code(&e.subject), md(&e.observed));
             }
             let _ = writeln!(o, "   - docs: <{}>", f.docs_url.replace(['<', '>', ' '], ""));
         }
@@ -296,7 +298,7 @@ pub fn render_markdown(r: &ReportV1) -> String {
                 _ => code(&h.url),
             })
             .collect();
-        let _ = writeln!(o, "- {}: {} ({})", md(&p.id), chain.join(" ⇒ "), md(&p.redirects));
+        let _ = writeln!(o, "- {}: {} ({})", md(&p.id), chain.join(" ⇒ "), md(p.redirects.as_str()));
     }
     for line in network_lines(&r.observations) {
         let _ = writeln!(o, "- {}", md(&line));

@@ -1,0 +1,512 @@
+//! Report format v1: the CLI's `--format json` and the Lambda's return value.
+//! Its JSON Schema is `schema/report-v1.schema.json`; later versions extend it, never break it.
+//!
+//! The format has types of its own: every closed set the JSON carries is an enum declared here
+//! with its wire names spelled out, so renaming an internal type cannot change the public
+//! format. [`map`] is the one place that turns the verdict and the evidence into these types.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+mod map;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An enum of the public format: each variant with its wire name, `as_str` giving the same
+/// name, `parse` reading it back (for settings that name a value, e.g. a publishing level).
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)+
+                }
+            }
+
+            /// The value whose wire name is exactly `s`.
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            /// The wire name (padded when a width is given).
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// The outcome of a diagnosis, declared worst last: an incomplete diagnosis (viewers may be
+    /// failing and no check explains it) ranks above a warning, so `status >= level` is the
+    /// test for "at or above a publishing level".
+    #[derive(PartialOrd, Ord)]
+    pub enum StatusV1 {
+        Pass = "pass",
+        Warn = "warn",
+        Incomplete = "incomplete",
+        Fail = "fail",
+    }
+}
+
+wire_enum! {
+    /// A finding's severity, lowest first.
+    #[derive(PartialOrd, Ord)]
+    pub enum SeverityV1 {
+        Info = "info",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
+    }
+}
+
+wire_enum! {
+    /// How sure a finding is, lowest first.
+    #[derive(PartialOrd, Ord)]
+    pub enum ConfidenceV1 {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+}
+
+wire_enum! {
+    /// The kind of symptom a viewer sees through CloudFront.
+    pub enum SymptomClassV1 {
+        Healthy = "healthy",
+        RedirectLoop = "redirect_loop",
+        RedirectEscape = "redirect_escape",
+        CloudFront403 = "cloudfront_403",
+        CloudFront502 = "cloudfront_502",
+        CloudFront503 = "cloudfront_503",
+        CloudFront504 = "cloudfront_504",
+        CloudFront4xx = "cloudfront_4xx",
+        OriginError = "origin_error",
+        ViewerTls = "viewer_tls",
+        ViewerConnect = "viewer_connect",
+        MisdirectedRequest = "misdirected_request",
+        NotProbed = "not_probed",
+    }
+}
+
+wire_enum! {
+    /// Where a finding's evidence item comes from.
+    pub enum EvidenceSourceV1 {
+        Config = "config",
+        Network = "network",
+        Probe = "probe",
+    }
+}
+
+wire_enum! {
+    /// Why a name was resolved.
+    pub enum DnsRoleV1 {
+        Origin = "origin",
+        DistributionDomain = "distribution_domain",
+        Alias = "alias",
+    }
+}
+
+wire_enum! {
+    pub enum SchemeV1 {
+        Http = "http",
+        Https = "https",
+    }
+}
+
+wire_enum! {
+    /// What a TCP connect toward an origin port did.
+    pub enum TcpOutcomeV1 {
+        Connected = "connected",
+        Refused = "refused",
+        TimedOut = "timed_out",
+        NotAttempted = "not_attempted",
+        Error = "error",
+    }
+}
+
+wire_enum! {
+    pub enum TlsOutcomeV1 {
+        Established = "established",
+        Failed = "failed",
+    }
+}
+
+wire_enum! {
+    /// Why a TLS handshake failed.
+    pub enum TlsFailureV1 {
+        Refused = "refused",
+        Dns = "dns",
+        Connect = "connect",
+        ConnectTimeout = "connect_timeout",
+        HandshakeTimeout = "handshake_timeout",
+        Budget = "budget",
+        Alert = "alert",
+        Closed = "closed",
+        NotTls = "not_tls",
+        Incompatible = "incompatible",
+        Other = "other",
+    }
+}
+
+wire_enum! {
+    /// `trusted`, or why the served chain did not validate.
+    pub enum ChainValidationV1 {
+        Trusted = "trusted",
+        UnknownIssuer = "unknown_issuer",
+        Expired = "expired",
+        NotYetValid = "not_yet_valid",
+        BadSignature = "bad_signature",
+        UnsupportedSignatureAlgorithm = "unsupported_signature_algorithm",
+        NotForServerAuth = "not_for_server_auth",
+        Other = "other",
+    }
+}
+
+wire_enum! {
+    /// What a probe was sent to: an origin directly, or the distribution.
+    pub enum ProbeTargetV1 {
+        Origin = "origin",
+        Edge = "edge",
+    }
+}
+
+wire_enum! {
+    /// How a probe's redirect chain ended.
+    pub enum RedirectsV1 {
+        Final = "final",
+        Loop = "loop",
+        TooMany = "too_many",
+        NotFollowed = "not_followed",
+        Failed = "failed",
+    }
+}
+
+wire_enum! {
+    /// Where a probe hop stopped.
+    pub enum ProbeStageV1 {
+        Refused = "refused",
+        Dns = "dns",
+        Connect = "connect",
+        ConnectTimeout = "connect_timeout",
+        Tls = "tls",
+        TlsNotSpokenByProbe = "tls_not_spoken_by_probe",
+        Http = "http",
+        FirstByteTimeout = "first_byte_timeout",
+        Budget = "budget",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportV1 {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub generated_at: String,
+    pub distribution_id: String,
+    pub domain_name: String,
+    pub status: StatusV1,
+    pub highest_severity: Option<SeverityV1>,
+    pub verdict: VerdictV1,
+    pub findings: Vec<FindingV1>,
+    pub unverified: Vec<UnverifiedV1>,
+    pub observations: ObservationsV1,
+    pub aws_calls: Vec<AwsCallV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictV1 {
+    pub primary: Option<String>,
+    pub summary: String,
+    /// What a viewer sees through CloudFront.
+    pub symptom: String,
+    /// The kind of symptom.
+    pub symptom_class: SymptomClassV1,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingV1 {
+    pub id: String,
+    pub severity: SeverityV1,
+    pub confidence: ConfidenceV1,
+    pub title: String,
+    pub summary: String,
+    pub observed: bool,
+    pub evidence: Vec<EvidenceV1>,
+    pub remediation: RemediationV1,
+    pub docs_url: String,
+    pub resources: Vec<ResourceV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvidenceV1 {
+    pub source: EvidenceSourceV1,
+    pub subject: String,
+    pub observed: String,
+    pub expected: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemediationV1 {
+    pub summary: String,
+    pub steps: Vec<String>,
+    pub cli: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceV1 {
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnverifiedV1 {
+    pub what: String,
+    pub reason: String,
+    pub check: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObservationsV1 {
+    pub probed_from: String,
+    pub overrides: Vec<String>,
+    pub probes: Vec<ProbeV1>,
+    pub skipped: Vec<SkippedV1>,
+    /// Every name resolved: origins, the distribution's domain, aliases.
+    pub dns: Vec<DnsV1>,
+    /// A TCP connect to each port CloudFront uses toward an origin.
+    pub tcp: Vec<TcpV1>,
+    /// CloudFront's TLS hello toward each HTTPS origin, per server name.
+    pub tls: Vec<TlsV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsV1 {
+    pub name: String,
+    pub role: DnsRoleV1,
+    pub origin_id: Option<String>,
+    pub source: String,
+    pub cname_chain: Vec<String>,
+    pub a: Vec<String>,
+    pub aaaa: Vec<String>,
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+    pub points_to_distribution: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TcpV1 {
+    pub origin_id: String,
+    pub host: String,
+    pub port: u16,
+    pub scheme: SchemeV1,
+    pub address: Option<String>,
+    pub from_override: bool,
+    pub outcome: TcpOutcomeV1,
+    pub connect_ms: Option<u64>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsV1 {
+    pub id: String,
+    pub origin_id: String,
+    pub host: String,
+    pub port: u16,
+    pub sni: Option<String>,
+    /// Whether CloudFront sends this SNI (null when the forwarding could not be worked out).
+    pub cloudfront_sends: Option<bool>,
+    pub address: Option<String>,
+    /// CloudFront's hello as sent.
+    pub offered_versions: Vec<String>,
+    pub offered_cipher_suites: Vec<String>,
+    pub offered_groups: Vec<String>,
+    pub offered_signature_schemes: Vec<String>,
+    /// What CloudFront would get.
+    pub result: TlsResultV1,
+    /// Each raw hello with CloudFront's suites, by the version offered.
+    pub hellos: Vec<TlsHelloV1>,
+    /// Only when CloudFront's hello failed: TLS 1.2 with every suite rustls has, TLS 1.3 alone.
+    pub tls12_any_suite: Option<TlsResultV1>,
+    pub tls13: Option<TlsResultV1>,
+    pub client_certificate_requested: bool,
+    pub chain: Vec<CertificateV1>,
+    /// Certificates the server presented beyond the 16 described (a flood is counted, not kept).
+    pub chain_dropped: u64,
+    /// Null without a chain.
+    pub chain_validation: Option<ChainValidationV1>,
+    pub chain_in_order: Option<bool>,
+    pub chain_trusted_only_by_ca_file: Option<bool>,
+    pub name_checked: Option<String>,
+    pub name_matches: Option<bool>,
+    pub handshake_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsResultV1 {
+    pub outcome: TlsOutcomeV1,
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub group: Option<String>,
+    /// The handshake was completed (otherwise the probe stopped after the server's hello).
+    pub full_handshake: Option<bool>,
+    pub failure: Option<TlsFailureV1>,
+    pub alert: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsHelloV1 {
+    pub version: String,
+    /// OriginSslProtocols lists this version.
+    pub allowed: bool,
+    pub result: TlsResultV1,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateV1 {
+    pub subject: String,
+    pub issuer: String,
+    pub dns_names: Vec<String>,
+    pub not_before_unix: i64,
+    pub not_after_unix: i64,
+    pub key_type: String,
+    pub key_bits: Option<u32>,
+    pub signature_algorithm: String,
+    pub is_ca: bool,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SkippedV1 {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeV1 {
+    pub id: String,
+    pub target: ProbeTargetV1,
+    pub origin_id: Option<String>,
+    pub method: String,
+    pub request_headers: Vec<(String, String)>,
+    pub hops: Vec<HopV1>,
+    pub redirects: RedirectsV1,
+    pub redirects_detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HopV1 {
+    pub url: String,
+    pub address: Option<String>,
+    pub address_from_override: bool,
+    pub host_header: String,
+    pub sni: Option<String>,
+    pub status: Option<u16>,
+    pub location: Option<String>,
+    pub server: Option<String>,
+    pub x_cache: Option<String>,
+    pub cloudfront_error: Option<String>,
+    pub error: Option<String>,
+    pub error_stage: Option<ProbeStageV1>,
+    pub timings_ms: TimingsV1,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimingsV1 {
+    pub connect: Option<u64>,
+    pub tls: Option<u64>,
+    pub first_byte: Option<u64>,
+    pub max_gap: Option<u64>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwsCallV1 {
+    pub action: String,
+    pub region: String,
+    pub outcome: String,
+    pub millis: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|v| as_str(*v)).collect()
+    }
+
+    /// The wire names declared here are the values `schema/report-v1.schema.json` allows, and
+    /// what serde writes.
+    #[test]
+    fn wire_names_are_the_schemas_enums() {
+        let schema: Value = serde_json::from_str(include_str!("../../../schema/report-v1.schema.json")).unwrap();
+        let cases = [
+            ("/properties/status", names(StatusV1::ALL, StatusV1::as_str)),
+            ("/$defs/severity", names(SeverityV1::ALL, SeverityV1::as_str)),
+            ("/$defs/finding/properties/confidence", names(ConfidenceV1::ALL, ConfidenceV1::as_str)),
+            ("/properties/verdict/properties/symptom_class", names(SymptomClassV1::ALL, SymptomClassV1::as_str)),
+            (
+                "/$defs/finding/properties/evidence/items/properties/source",
+                names(EvidenceSourceV1::ALL, EvidenceSourceV1::as_str),
+            ),
+            ("/$defs/dns/properties/role", names(DnsRoleV1::ALL, DnsRoleV1::as_str)),
+            ("/$defs/tcp/properties/scheme", names(SchemeV1::ALL, SchemeV1::as_str)),
+            ("/$defs/tcp/properties/outcome", names(TcpOutcomeV1::ALL, TcpOutcomeV1::as_str)),
+            ("/$defs/tls_result/properties/outcome", names(TlsOutcomeV1::ALL, TlsOutcomeV1::as_str)),
+            ("/$defs/tls_result/properties/failure/oneOf/0", names(TlsFailureV1::ALL, TlsFailureV1::as_str)),
+            (
+                "/$defs/tls/properties/chain_validation/oneOf/0",
+                names(ChainValidationV1::ALL, ChainValidationV1::as_str),
+            ),
+            ("/$defs/probe/properties/target", names(ProbeTargetV1::ALL, ProbeTargetV1::as_str)),
+            ("/$defs/probe/properties/redirects", names(RedirectsV1::ALL, RedirectsV1::as_str)),
+            ("/$defs/hop/properties/error_stage", names(ProbeStageV1::ALL, ProbeStageV1::as_str)),
+        ];
+        for (pointer, mut ours) in cases {
+            let allowed = schema.pointer(&format!("{pointer}/enum")).and_then(Value::as_array).expect(pointer);
+            let mut theirs: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            theirs.sort_unstable();
+            ours.sort_unstable();
+            assert_eq!(ours, theirs, "{pointer}");
+        }
+        for s in StatusV1::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(StatusV1::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn statuses_rank_worst_last_and_display_pads() {
+        assert!(StatusV1::Pass < StatusV1::Warn);
+        assert!(StatusV1::Warn < StatusV1::Incomplete);
+        assert!(StatusV1::Incomplete < StatusV1::Fail);
+        assert_eq!(StatusV1::parse("FAIL"), None);
+        assert_eq!(format!("[{:<6}]", StatusV1::Warn), "[warn  ]");
+    }
+}
