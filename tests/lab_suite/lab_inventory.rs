@@ -3,8 +3,6 @@
 //! (public DNS name, Elastic IP), an origin outside AWS and an S3 origin; the inventory must
 //! hold the facts the network checks read.
 
-mod lab;
-
 use lab::run;
 
 use aws_sdk_ec2::types as ec2t;

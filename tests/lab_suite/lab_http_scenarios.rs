@@ -3,8 +3,6 @@
 //! broken scenario must name its cause as `verdict.primary`, with config and probe evidence;
 //! each fixed twin must pass.
 
-mod lab;
-
 use cf_origin_doctor::evidence::Expectations;
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::{Lab, Scenario};
