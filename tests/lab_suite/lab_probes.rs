@@ -280,7 +280,12 @@ async fn a_1_gb_body_and_1_mb_of_headers_are_read_within_bounds() {
     let cap = limits().max_body_bytes;
     assert!(r.body_truncated);
     assert!(r.body_bytes_read >= cap && r.body_bytes_read < cap + 64 * 1024, "read {}", r.body_bytes_read);
-    assert!(r.body_sample.len() <= limits().body_sample_bytes);
+    assert!(
+        r.body_sample.len() <= limits().body_sample_bytes,
+        "a sample of {} bytes: {:?}",
+        r.body_sample.len(),
+        r.body_sample.get(..120)
+    );
     assert!(r.body_incomplete.as_deref().unwrap().contains("cap"));
 
     let (_o, obs) = single_origin(Behavior::HugeHeaders(1 << 20), limits()).await;
