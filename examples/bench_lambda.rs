@@ -6,15 +6,7 @@
 //! the healthy world whose origin answers every ClientHello with a Certificate message of
 //! 85,000 empty certificates, the worst hostile origin for memory).
 
-#[path = "../tests/lab/mod.rs"]
-mod lab;
-
-#[path = "../tests/hostile/parsers/flood.rs"]
-mod flood;
-
-#[path = "../tests/hostile/world.rs"]
-mod world;
-
+use lab::{flood, hostile};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,7 +39,7 @@ async fn main() -> ExitCode {
     // For the flood, the prober's HTTPS connections to the origin go to the flood server.
     let (lab, _flood) = if flood_origin {
         let (addr, task) = flood::certificate_flood_server().await;
-        (world::lab_with_origin(scenario, 443, addr).await, Some(task))
+        (hostile::lab_with_origin(scenario, 443, addr).await, Some(task))
     } else {
         (lab::Lab::start(scenario).await, None)
     };

@@ -11,9 +11,6 @@
 //!
 //! `cargo run --release --example inventory_bench -- [delay_ms (default 50)] [runs (default 3)]`
 
-#[path = "../tests/lab/mod.rs"]
-mod lab;
-
 use cf_origin_doctor::inventory::{self, aws::SdkApi, observed_depth};
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::seed_net::{self, OriginSpec, Source};

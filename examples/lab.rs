@@ -2,7 +2,12 @@
 //! distribution, starts the origins and the CloudFront edge stand-in, runs the real
 //! `cf-origin-doctor` CLI against them, prints its report and tears everything down.
 //!
-//! `cargo run --example lab -- [redirect-loop|healthy] [extra CLI flags, e.g. --format json]`
+//! `cargo run --example lab -- [scenario] [extra CLI flags, e.g. --format json]` (default
+//! scenario: redirect-loop-origin-forces-https; `list` prints every scenario's name)
+//!
+//! `cargo run --example lab -- record <scenario> <file>` runs the diagnosis with the flags the
+//! scenario's entry names, `--format json` and `--record <file>`: what `scripts/record-fixtures`
+//! re-records `tests/fixtures/evidence/` with.
 //!
 //! `cargo run --example lab -- serve [scenario]` keeps the lab up for the Lambda function instead:
 //! it creates an SNS topic in the emulator, writes `lab-output/lambda.env` (the function's
@@ -10,17 +15,14 @@
 //! `lab-output/events/*.json` (every sample of `events/` aimed at the lab's distribution), and
 //! waits for Enter.
 
-#[path = "../tests/lab/mod.rs"]
-mod lab;
-
 use std::process::{Command, ExitCode};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let name = args.next().unwrap_or_else(|| "redirect-loop".to_string());
+    let name = args.next().unwrap_or_else(|| DEFAULT_SCENARIO.to_string());
     if name == "serve" {
-        return serve(args.next().unwrap_or_else(|| "redirect-loop".to_string())).await;
+        return serve(args.next().unwrap_or_else(|| DEFAULT_SCENARIO.to_string())).await;
     }
     if name == "list" {
         for n in lab::Scenario::names() {
@@ -28,11 +30,24 @@ async fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let Some(scenario) = lab::Scenario::parse(&name) else {
-        eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
-        return ExitCode::from(2);
+    if name == "table" {
+        print!("{}", lab::scenario::markdown_table());
+        return ExitCode::SUCCESS;
+    }
+    let recording = name == "record";
+    let (name, mut extra) = if recording {
+        let (Some(name), Some(file)) = (args.next(), args.next()) else {
+            eprintln!("usage: lab record <scenario> <evidence file>");
+            return ExitCode::from(2);
+        };
+        (name, vec!["--format".to_string(), "json".into(), "--record".into(), file])
+    } else {
+        (name, args.collect::<Vec<String>>())
     };
-    let extra: Vec<String> = args.collect();
+    let Some(scenario) = parse(&name) else { return ExitCode::from(2) };
+    if recording {
+        extra.splice(0..0, scenario.def().flags.iter().map(|f| f.to_string()));
+    }
     eprintln!("lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…");
     let lab = lab::Lab::start(scenario).await;
     eprintln!(
@@ -65,12 +80,20 @@ async fn main() -> ExitCode {
     ExitCode::from(status.code().unwrap_or(2) as u8)
 }
 
+const DEFAULT_SCENARIO: &str = "redirect-loop-origin-forces-https";
+
+/// The scenario with this name (or former name), or None after saying which names there are.
+fn parse(name: &str) -> Option<lab::Scenario> {
+    let scenario = lab::Scenario::parse(name);
+    if scenario.is_none() {
+        eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
+    }
+    scenario
+}
+
 /// Keeps a scenario's lab running for `cargo lambda watch`/`invoke`.
 async fn serve(name: String) -> ExitCode {
-    let Some(scenario) = lab::Scenario::parse(&name) else {
-        eprintln!("unknown scenario {name:?}; one of: {}", lab::Scenario::names().join(", "));
-        return ExitCode::from(2);
-    };
+    let Some(scenario) = parse(&name) else { return ExitCode::from(2) };
     eprintln!("lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…");
     let lab = lab::Lab::start(scenario).await;
     let sns = aws_sdk_sns::Client::new(&lab.sdk);

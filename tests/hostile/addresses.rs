@@ -4,12 +4,12 @@
 //! `probe::run` beside the TLS scan); where a refused target could be routed, a loopback
 //! listener stands in for it and must stay silent.
 
-use crate::lab::dns::{self as labdns, Record};
-use crate::lab::origin::{self, Behavior as Answer};
-use crate::lab::server::{self, Response};
 use cf_origin_doctor::evidence::*;
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeLimits, ProbeSettings};
 use cf_origin_doctor::{plan, plan_tls, probe};
+use lab::dns::{self as labdns, Record};
+use lab::origin::{self, Behavior as Answer};
+use lab::server::{self, Response};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -420,12 +420,9 @@ async fn a_redirect_to_another_port_of_an_allowed_host_is_recorded_and_not_follo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_refuses_a_connect_to_target_that_embeds_the_metadata_address() {
     // The lab's origin routed, by `--connect-to`, to NAT64's spelling of 169.254.169.254.
-    let lab = crate::world::lab_with_origin(
-        crate::lab::Scenario::RedirectLoop,
-        80,
-        "[64:ff9b::a9fe:a9fe]:80".parse().unwrap(),
-    )
-    .await;
+    let lab =
+        lab::hostile::lab_with_origin(lab::Scenario::RedirectLoop, 80, "[64:ff9b::a9fe:a9fe]:80".parse().unwrap())
+            .await;
     for opt_in in [true, false] {
         let args: Vec<String> =
             lab.cli_args().into_iter().filter(|a| opt_in || a != "--allow-private-targets").collect();

@@ -2,8 +2,8 @@
 //! the runtime cannot read, and requests from an alarm or a topic asking for more than those
 //! ways in may ask for. Each is refused as `InvalidRequest` before any AWS call or probe.
 
-use crate::lab::runtime_api::run_function;
-use crate::world::raw_server;
+use lab::hostile::raw_server;
+use lab::runtime_api::run_function;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +12,7 @@ const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
 
 /// AWS settings pointing the SDK at a listener that counts connections: any AWS call (STS
 /// included) shows up in the count.
-async fn counting_aws() -> (crate::world::RawServer, Arc<AtomicUsize>, Vec<(String, String)>) {
+async fn counting_aws() -> (lab::hostile::RawServer, Arc<AtomicUsize>, Vec<(String, String)>) {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
     let server = raw_server(move |_tcp| {
@@ -20,7 +20,7 @@ async fn counting_aws() -> (crate::world::RawServer, Arc<AtomicUsize>, Vec<(Stri
         async {}
     })
     .await;
-    let env = crate::lab::aws_env_for(&format!("http://{}", server.addr));
+    let env = lab::aws_env_for(&format!("http://{}", server.addr));
     (server, seen, env)
 }
 

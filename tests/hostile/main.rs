@@ -3,11 +3,6 @@
 //! redirects and addresses), and hostile event shapes for the Lambda front end. Each test asserts
 //! the bound that held, the error recorded, and that no secret value appears in any output.
 
-#[path = "../lab/mod.rs"]
-mod lab;
-
-mod world;
-
 mod addresses;
 mod events;
 mod parsers;

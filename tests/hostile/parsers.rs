@@ -3,12 +3,10 @@
 //! (bytes read against the caps, the hop's duration against its bound, the report's size), the
 //! error recorded, and that the run completed (no panic).
 
-mod flood;
-
-use crate::lab::{self, Scenario, runtime_api::RuntimeApi};
-use crate::world::{RawServer, lab_with_origin, raw_server};
 use cf_origin_doctor::evidence::*;
 use cf_origin_doctor::request::{DiagnoseRequest, ProbeLimits};
+use lab::hostile::{RawServer, lab_with_origin, raw_server};
+use lab::{self, Scenario, flood, runtime_api::RuntimeApi};
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -339,7 +337,7 @@ fn framing_headers_are_refused_as_expectations_by_the_cli() {
     for name in FRAMING.iter().copied().chain(["Bad Header", "X:Y"]) {
         let out = std::process::Command::new(CLI)
             .args(["diagnose", "E2QWRUHEXAMPLE", "--expect-header", name, "--expect-get-body"])
-            .envs(crate::lab::aws_env_for("http://127.0.0.1:9"))
+            .envs(lab::aws_env_for("http://127.0.0.1:9"))
             .output()
             .expect("run the CLI");
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -2,10 +2,10 @@
 //! origin whose certificate carries terminal escapes: no output of the CLI or the Lambda
 //! function may carry the secret in any form, nor a raw control character in text or Markdown.
 
-use crate::lab::runtime_api::run_function;
-use crate::lab::server::{self, Response, handler};
-use crate::lab::{self, Scenario};
-use crate::world::lab_with_origin;
+use lab::hostile::lab_with_origin;
+use lab::runtime_api::run_function;
+use lab::server::{self, Response, handler};
+use lab::{self, Scenario};
 use serde_json::Value;
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -163,7 +163,7 @@ fn a_reflected_secret_reaches_no_output_in_any_form() {
         let sns = aws_sdk_sns::Client::new(&lab.sdk);
         let sqs = aws_sdk_sqs::Client::new(&lab.sdk);
         let topic = sns.create_topic().name("doctor").send().await.unwrap().topic_arn.unwrap();
-        let queue_url = crate::lab::subscribed_queue(&lab.sdk, &topic, "doctor-reports", None).await;
+        let queue_url = lab::subscribed_queue(&lab.sdk, &topic, "doctor-reports", None).await;
         let mut env = lab.lambda_env();
         env.push(("CF_ORIGIN_DOCTOR_TOPIC_ARN".into(), topic.clone()));
         let event = serde_json::json!({"distribution_id": lab.distribution_id, "paths": ["/"], "publish": true});
@@ -237,7 +237,7 @@ const ESCAPES: &str = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31mFAKE\u{7f}x";
 #[test]
 fn terminal_escapes_in_a_certificate_never_reach_text_or_markdown() {
     lab::run(async {
-        let ca = crate::lab::pki::TestCa::new();
+        let ca = lab::pki::TestCa::new();
         let san = format!("evil{ESCAPES}.example");
         let leaf = ca.leaf(&[&san]);
         let origin = server::start(Some(leaf), handler(|_| Response::new(200, "OK").body("ok"))).await;

@@ -2,8 +2,6 @@
 //! real HTTP): AccessDenied on each service, throttling then success, multi-page answers. Each
 //! test shows what ends up in the inventory's `Fetch` values and in the checks' `unverified`.
 
-mod lab;
-
 use lab::run;
 
 use cf_origin_doctor::checks;

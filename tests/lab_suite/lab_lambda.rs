@@ -1,8 +1,6 @@
 //! The real Lambda binary, run through the Runtime API stand-in against the lab, publishing to
 //! the emulator's SNS topic; the message is read back from a subscribed SQS queue.
 
-mod lab;
-
 use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function, seed, subscribed_queue};
 use serde_json::Value;
 

@@ -1,7 +1,5 @@
 //! Viewer side: the distribution's certificate must cover every alias viewers use.
 
-mod lab;
-
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::{Lab, Scenario, assert_schema_valid};
 use serde_json::Value;

@@ -1,8 +1,6 @@
 //! TLS probe tests: real TLS servers on loopback with real misbehaviours, probed as CloudFront
 //! offers its hello, each asserting the recorded observation.
 
-mod lab;
-
 use cf_origin_doctor::evidence::{
     ChainEnd, ChainError, ChainValidation, SniRole, TlsEstablished, TlsFailureKind, TlsHandshakeResult, TlsObservation,
 };

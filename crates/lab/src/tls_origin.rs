@@ -130,56 +130,8 @@ pub async fn start(setup: &TlsSetup, handler: Handler) -> Server {
     server::start_with_config(Some(server_config(setup)), handler).await
 }
 
-/// The origin TLS listener a TLS scenario stages on the load balancer's HTTPS port, or `None`
-/// for the standard one (a lab-CA certificate for the load balancer's name). `domain` is the
-/// distribution's own name.
-pub fn scenario_setup(
-    scenario: super::Scenario,
-    ca: &super::pki::TestCa,
-    alb_dns: &str,
-    domain: &str,
-) -> Option<TlsSetup> {
-    use super::Scenario;
-    use super::pki::{self, Validity};
-    // Two intermediates under the root, so that the order they are served in matters.
-    let two_level = || ca.intermediate("Lab Root-side Intermediate CA").intermediate("Lab Issuing CA");
-    Some(match scenario {
-        Scenario::TlsNameMismatchOriginDomain => TlsSetup::Standard(ca.leaf(&["app.example.com"])),
-        Scenario::TlsUntrusted => TlsSetup::Standard(pki::self_signed(&[alb_dns])),
-        Scenario::TlsExpired => TlsSetup::Standard(ca.leaf_with(&[alb_dns], Validity::Expired)),
-        Scenario::TlsIncompleteChain => TlsSetup::Standard(two_level().leaf(&[alb_dns]).without_intermediates()),
-        Scenario::TlsFullChain => TlsSetup::Standard(two_level().leaf(&[alb_dns])),
-        Scenario::TlsMisorderedChain => TlsSetup::Standard(two_level().leaf(&[alb_dns]).intermediates_reversed()),
-        Scenario::Tls13Only => TlsSetup::Tls13Only(ca.leaf(&[alb_dns])),
-        Scenario::TlsForwardedHostCovered => {
-            let alias = super::http_scenarios::alias(scenario).unwrap_or_default();
-            TlsSetup::Standard(ca.leaf(&[alb_dns, alias.as_str(), domain]))
-        }
-        Scenario::RedirectLoopFixed => TlsSetup::Standard(ca.leaf(&[alb_dns, domain])),
-        Scenario::SgBlocksAndCertExpiring => {
-            TlsSetup::Standard(ca.leaf_with(&[alb_dns], Validity::ExpiresInDays(EXPIRES_IN_DAYS)))
-        }
-        Scenario::TlsCipherMismatch => TlsSetup::Chacha20Only(ca.leaf(&[alb_dns])),
-        Scenario::TlsCipherMismatchFixed => TlsSetup::Tls12GcmOnly(ca.leaf(&[alb_dns])),
-        _ => return None,
-    })
-}
-
 /// Days left on the origin certificate of `SgBlocksAndCertExpiring` (under the 30-day warning).
 pub const EXPIRES_IN_DAYS: i64 = 12;
-
-/// The TLS scenarios' changes to the distribution.
-pub fn tweak_spec(scenario: super::Scenario, spec: &mut super::seed::DistributionSpec) {
-    use super::Scenario;
-    match scenario {
-        Scenario::TlsForwardedHostMismatch | Scenario::TlsForwardedHostCovered => {
-            spec.origin_request_policy_id = Some(ALL_VIEWER)
-        }
-        Scenario::RedirectLoopFixed => spec.protocol_policy = "https-only",
-        Scenario::Tls10OnlyAllowed => spec.ssl_protocols = vec!["TLSv1", "TLSv1.2"],
-        _ => {}
-    }
-}
 
 /// The managed origin request policy AllViewer (forwards the viewer's Host).
 pub const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";

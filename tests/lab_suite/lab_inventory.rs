@@ -3,8 +3,6 @@
 //! (public DNS name, Elastic IP), an origin outside AWS and an S3 origin; the inventory must
 //! hold the facts the network checks read.
 
-mod lab;
-
 use lab::run;
 
 use aws_sdk_ec2::types as ec2t;
@@ -171,7 +169,7 @@ fn resource<'a>(inv: &'a Inventory, origin: &str) -> &'a OriginResource {
 fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     let w = run(world());
     let inv = &w.inventory;
-    // The seeded viewer certificate ARN is not in ACM (tests/lab_certificates.rs imports real ones).
+    // The seeded viewer certificate ARN is not in ACM (the lab_certificates module imports real ones).
     let failed: Vec<_> =
         inv.calls.iter().filter(|c| c.outcome != "ok" && c.action != "acm:DescribeCertificate").collect();
     assert!(failed.is_empty(), "calls that did not succeed: {failed:#?}");

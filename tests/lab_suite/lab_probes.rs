@@ -2,8 +2,6 @@
 //! ports on loopback; the plan comes from a hand-built inventory (no emulator needed), and the
 //! probes run exactly as in a diagnosis (`plan::plan` then `probe::run`).
 
-mod lab;
-
 use cf_origin_doctor::evidence::*;
 use cf_origin_doctor::plan;
 use cf_origin_doctor::probe::{self, TlsConfigs};

@@ -1,8 +1,7 @@
-//! The network scenarios of the lab: what they change in the emulator after the ALB is
-//! seeded, and which origin ports the edge stand-in (CloudFront's view) cannot reach while the
-//! prober (whose address the network admits) still reaches the real origin.
+//! The networks the lab stages ([`Network`], chosen in each scenario's entry): what they change
+//! in the emulator after the ALB is seeded, and the NLB origin the NLB scenarios put in front.
 
-use super::Scenario;
+use super::scenario::Network;
 use super::seed::Alb;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types as ec2t;
@@ -19,7 +18,7 @@ async fn alb_network(cfg: &SdkConfig, alb: &Alb) -> (String, Vec<String>) {
 }
 
 /// Replaces the ALB security group's open rule (tcp 80-443 from 0.0.0.0/0) with `source`.
-async fn replace_sg_rule(cfg: &SdkConfig, sg: &str, port: i32, source: ec2t::IpPermission) {
+async fn replace_sg_rule(cfg: &SdkConfig, sg: &str, source: ec2t::IpPermission) {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     ec2.revoke_security_group_ingress()
         .group_id(sg)
@@ -34,24 +33,23 @@ async fn replace_sg_rule(cfg: &SdkConfig, sg: &str, port: i32, source: ec2t::IpP
         .send()
         .await
         .expect("revoke open rule");
-    let _ = port;
     ec2.authorize_security_group_ingress().group_id(sg).ip_permissions(source).send().await.expect("new rule");
 }
 
-/// Applies the scenario's network change to the seeded ALB.
-pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
+/// Applies the network change to the seeded ALB.
+pub async fn apply(cfg: &SdkConfig, network: Network, alb: &Alb) {
     let (vpc, sgs) = alb_network(cfg, alb).await;
-    match scenario {
-        Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring => {
+    match network {
+        Network::SgAdmitsOffice => {
             let rule = ec2t::IpPermission::builder()
                 .ip_protocol("tcp")
                 .from_port(443)
                 .to_port(443)
                 .ip_ranges(ec2t::IpRange::builder().cidr_ip(OFFICE_CIDR).build())
                 .build();
-            replace_sg_rule(cfg, &sgs[0], 443, rule).await;
+            replace_sg_rule(cfg, &sgs[0], rule).await;
         }
-        Scenario::SgBlocksCloudFrontFixed => {
+        Network::SgAdmitsCloudFrontAndOffice => {
             let pl = super::seed_net::cloudfront_prefix_list(cfg).await;
             let rule = ec2t::IpPermission::builder()
                 .ip_protocol("tcp")
@@ -60,12 +58,9 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
                 .prefix_list_ids(ec2t::PrefixListId::builder().prefix_list_id(pl).build())
                 .ip_ranges(ec2t::IpRange::builder().cidr_ip(OFFICE_CIDR).build())
                 .build();
-            replace_sg_rule(cfg, &sgs[0], 443, rule).await;
+            replace_sg_rule(cfg, &sgs[0], rule).await;
         }
-        Scenario::NaclBlocks => {
-            super::seed_net::nacl_entry(cfg, &vpc, 50, false, false, 443, 443).await;
-        }
-        Scenario::SgAdmitsOnlyGroup => {
+        Network::SgAdmitsOnlyGroup => {
             let web =
                 super::seed_net::security_group(cfg, &vpc, "web-tier", 443, 443, super::seed_net::Source::Nothing)
                     .await;
@@ -75,54 +70,13 @@ pub async fn apply(cfg: &SdkConfig, scenario: Scenario, alb: &Alb) {
                 .to_port(443)
                 .user_id_group_pairs(ec2t::UserIdGroupPair::builder().group_id(web).build())
                 .build();
-            replace_sg_rule(cfg, &sgs[0], 443, rule).await;
+            replace_sg_rule(cfg, &sgs[0], rule).await;
         }
-        Scenario::NaclBlocksFixed => {
-            // A deny for an unrelated port leaves CloudFront's traffic alone.
-            super::seed_net::nacl_entry(cfg, &vpc, 50, false, false, 22, 22).await;
+        // A deny for another port (22) leaves CloudFront's traffic alone.
+        Network::NaclDenies(port) => {
+            super::seed_net::nacl_entry(cfg, &vpc, 50, false, false, port, port).await;
         }
-        _ => {}
-    }
-}
-
-/// Origin ports CloudFront (the edge stand-in) cannot reach in this scenario.
-pub fn edge_blocked_ports(scenario: Scenario) -> Vec<u16> {
-    match scenario {
-        Scenario::SgBlocksCloudFront
-        | Scenario::SgBlocksAndCertExpiring
-        | Scenario::NaclBlocks
-        | Scenario::SgAdmitsOnlyGroup => vec![443],
-        Scenario::InternalAlb | Scenario::NlbSecurityModel | Scenario::NlbIpTargets => vec![80, 443],
-        _ => vec![],
-    }
-}
-
-/// Whether the blocked ports drop CloudFront's packets silently (a security group or network
-/// ACL: CloudFront's connection attempts time out, 504) rather than refuse them (502).
-pub fn edge_drops_silently(scenario: Scenario) -> bool {
-    matches!(scenario, Scenario::SgBlocksCloudFront | Scenario::SgBlocksAndCertExpiring | Scenario::NaclBlocks)
-}
-
-/// Listener ports the scenario leaves out of the ALB.
-pub fn closed_ports(scenario: Scenario) -> Vec<u16> {
-    match scenario {
-        Scenario::NothingListening => vec![443],
-        _ => vec![],
-    }
-}
-
-/// A loopback address nobody listens on: connections to it are refused at once.
-pub fn refused_address() -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    drop(l);
-    addr
-}
-
-/// The scenario's change to the distribution.
-pub fn adjust_distribution(scenario: Scenario, spec: &mut super::seed::DistributionSpec) {
-    if scenario == Scenario::ProtocolPortMismatch {
-        spec.https_port = 80;
+        Network::Open | Network::Nlb { .. } => {}
     }
 }
 
@@ -130,14 +84,10 @@ pub fn adjust_distribution(scenario: Scenario, spec: &mut super::seed::Distribut
 /// interface registered by private IP with client IP preservation on) whose group admits the
 /// VPC only (or also CloudFront's prefix list, fixed), and an internet-facing NLB without
 /// security groups forwarding TCP:80 to it. Returns the NLB's DNS name.
-pub async fn nlb_origin(cfg: &SdkConfig, scenario: Scenario) -> Option<String> {
+pub async fn nlb_origin(cfg: &SdkConfig, network: Network) -> Option<String> {
     use super::seed_net::{self, NlbTarget, Source};
-    let (fixed, ip_target) = match scenario {
-        Scenario::NlbSecurityModel => (false, false),
-        Scenario::NlbSecurityModelFixed => (true, false),
-        Scenario::NlbIpTargets => (false, true),
-        Scenario::NlbIpTargetsFixed => (true, true),
-        _ => return None,
+    let Network::Nlb { admits_cloudfront: fixed, ip_target } = network else {
+        return None;
     };
     let vpc = seed_net::vpc(cfg, 50, true).await;
     let sg =

@@ -2,8 +2,6 @@
 //! misbehaves, and the edge stand-in (which validates origin TLS as CloudFront does). Each
 //! broken scenario's verdict names the TLS finding; its fixed twin passes.
 
-mod lab;
-
 use cf_origin_doctor::engine::Diagnosis;
 use cf_origin_doctor::report::text::render_markdown;
 use cf_origin_doctor::report::v1::ReportV1;

@@ -2,8 +2,6 @@
 //! loopback with real TLS, and the CloudFront edge stand-in, driven through the engine, the
 //! real CLI binary and the real Lambda binary.
 
-mod lab;
-
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::{Lab, Scenario, assert_schema_valid, runtime_api::run_function};
 use serde_json::Value;

@@ -3,8 +3,6 @@
 //! listener (beside an IAM server certificate, which ACM does not describe), and a viewer
 //! certificate ARN that does not exist.
 
-mod lab;
-
 use lab::run;
 
 use aws_sdk_cloudfront::types as cft;

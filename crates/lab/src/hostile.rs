@@ -1,9 +1,8 @@
-#![allow(dead_code)]
 //! Staging a hostile origin: a lab world whose origin (the load balancer's name, on one port)
 //! is answered by a server the test controls, for the prober; the edge stand-in keeps the
 //! lab's well-behaved origin.
 
-use crate::lab::{Lab, Scenario};
+use crate::{Lab, Scenario};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;

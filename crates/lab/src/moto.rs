@@ -21,7 +21,8 @@ fn moto_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("CF_LAB_MOTO_SERVER") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server")
+    // The lab lives in `crates/lab`; `scripts/setup-venv` puts the venv at the workspace root.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
 }
 
 pub fn free_port() -> u16 {

@@ -3,8 +3,6 @@
 //! while the prober (admitted) reaches the real origin. Each scenario's report must name the
 //! cause as `verdict.primary` with config, network and probe evidence; each fixed twin passes.
 
-mod lab;
-
 use lab::run;
 
 use cf_origin_doctor::request::DiagnoseRequest;

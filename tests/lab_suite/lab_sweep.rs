@@ -1,8 +1,6 @@
 //! `cf-origin-doctor sweep` against the lab: every distribution listed, each diagnosed, one
 //! line each and a summary.
 
-mod lab;
-
 use lab::{Lab, Scenario, seed};
 use serde_json::Value;
 use std::process::{Command, Stdio};

@@ -3,8 +3,6 @@
 //! broken scenario must name its cause as `verdict.primary`, with config and probe evidence;
 //! each fixed twin must pass.
 
-mod lab;
-
 use cf_origin_doctor::evidence::Expectations;
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::{Lab, Scenario};
@@ -25,7 +23,8 @@ fn assert_primary(r: &Value, id: &str) -> Value {
     let f = r["findings"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap().clone();
     let sources: Vec<&str> = f["evidence"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
     assert!(sources.contains(&"probe"), "no probe evidence in {f:#}");
-    // Issue #5's acceptance for Tier 1 ids: config evidence as well.
+    // A cause is named from the configuration as well, except where only the origin's answer
+    // shows it (an origin that refuses CloudFront-shaped requests has no setting to point at).
     if id != "origin-rejects-cloudfront-shaped-requests" {
         assert!(sources.contains(&"config"), "no config evidence in {f:#}");
     }
