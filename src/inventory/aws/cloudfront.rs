@@ -305,50 +305,45 @@ fn trusted_key_groups(t: Option<&cf::types::TrustedKeyGroups>) -> Vec<String> {
     t.filter(|t| t.enabled()).map(|t| t.items().to_vec()).unwrap_or_default()
 }
 
+/// A behavior from `DefaultCacheBehavior` or `CacheBehavior`: two SDK types with the same
+/// accessors and no common trait, so one macro body reads both.
+macro_rules! map_behavior_fields {
+    ($b:expr, $path_pattern:expr) => {{
+        let b = $b;
+        let allowed = b.allowed_methods();
+        Behavior {
+            path_pattern: $path_pattern,
+            target_origin_id: b.target_origin_id().to_string(),
+            viewer_protocol_policy: viewer_policy(b.viewer_protocol_policy()),
+            allowed_methods: allowed.map(|m| methods(m.items())).unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
+            cached_methods: allowed
+                .and_then(|m| m.cached_methods())
+                .map(|c| methods(c.items()))
+                .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
+            cache_policy_id: non_empty(b.cache_policy_id()),
+            origin_request_policy_id: non_empty(b.origin_request_policy_id()),
+            // The API echoes ForwardedValues even when a cache policy is set; it only counts without one.
+            forwarded_values: if non_empty(b.cache_policy_id()).is_some() {
+                None
+            } else {
+                legacy(b.forwarded_values())
+            },
+            function_associations: function_associations(b.function_associations()),
+            lambda_associations: lambda_associations(b.lambda_function_associations()),
+            trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
+            cache_policy: None,
+            origin_request_policy: None,
+        }
+    }};
+}
+
 // ForwardedValues is deprecated in the API but still what legacy distributions use.
 #[allow(deprecated)]
 fn map_default_behavior(b: &cf::types::DefaultCacheBehavior) -> Behavior {
-    let allowed = b.allowed_methods();
-    Behavior {
-        path_pattern: None,
-        target_origin_id: b.target_origin_id().to_string(),
-        viewer_protocol_policy: viewer_policy(b.viewer_protocol_policy()),
-        allowed_methods: allowed.map(|m| methods(m.items())).unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
-        cached_methods: allowed
-            .and_then(|m| m.cached_methods())
-            .map(|c| methods(c.items()))
-            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
-        cache_policy_id: non_empty(b.cache_policy_id()),
-        origin_request_policy_id: non_empty(b.origin_request_policy_id()),
-        // The API echoes ForwardedValues even when a cache policy is set; it only counts without one.
-        forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
-        function_associations: function_associations(b.function_associations()),
-        lambda_associations: lambda_associations(b.lambda_function_associations()),
-        trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
-        cache_policy: None,
-        origin_request_policy: None,
-    }
+    map_behavior_fields!(b, None)
 }
 
 #[allow(deprecated)]
 fn map_behavior(b: &cf::types::CacheBehavior) -> Behavior {
-    let allowed = b.allowed_methods();
-    Behavior {
-        path_pattern: Some(b.path_pattern().to_string()),
-        target_origin_id: b.target_origin_id().to_string(),
-        viewer_protocol_policy: viewer_policy(b.viewer_protocol_policy()),
-        allowed_methods: allowed.map(|m| methods(m.items())).unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
-        cached_methods: allowed
-            .and_then(|m| m.cached_methods())
-            .map(|c| methods(c.items()))
-            .unwrap_or_else(|| vec!["GET".into(), "HEAD".into()]),
-        cache_policy_id: non_empty(b.cache_policy_id()),
-        origin_request_policy_id: non_empty(b.origin_request_policy_id()),
-        forwarded_values: if non_empty(b.cache_policy_id()).is_some() { None } else { legacy(b.forwarded_values()) },
-        function_associations: function_associations(b.function_associations()),
-        lambda_associations: lambda_associations(b.lambda_function_associations()),
-        trusted_key_groups: trusted_key_groups(b.trusted_key_groups()),
-        cache_policy: None,
-        origin_request_policy: None,
-    }
+    map_behavior_fields!(b, Some(b.path_pattern().to_string()))
 }
