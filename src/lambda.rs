@@ -364,7 +364,8 @@ mod tests {
     }
 
     use crate::delivery::OutgoingMessage;
-    use crate::inventory::ApiError;
+    use crate::evidence as ev;
+    use crate::inventory::{self as inv, ApiError};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct FakeApi {
@@ -384,6 +385,85 @@ mod tests {
         }
         async fn listeners(&self, _region: &str, _arn: &str) -> Result<Vec<crate::evidence::Listener>, ApiError> {
             Ok(vec![])
+        }
+        async fn load_balancer_attributes(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn listener_certificates(&self, _: &str, _: &str) -> Result<Vec<ev::ListenerCertificate>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn listener_rules(&self, _: &str, _: &str) -> Result<Vec<ev::ListenerRule>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn ssl_policies(&self, _: &str, _: &[String]) -> Result<Vec<ev::SslPolicy>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn target_groups(&self, _: &str, _: &str) -> Result<Vec<ev::TargetGroup>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn target_group_attributes(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn target_health(&self, _: &str, _: &str) -> Result<Vec<ev::TargetHealth>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn instances(&self, _: &str, _: &inv::InstanceQuery) -> Result<Vec<ev::Ec2Instance>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn elastic_ips(&self, _: &str, _: &str) -> Result<Vec<ev::ElasticIp>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn network_interfaces(
+            &self,
+            _: &str,
+            _: &inv::InterfaceQuery,
+        ) -> Result<Vec<ev::NetworkInterface>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn security_groups(&self, _: &str, _: &[String]) -> Result<Vec<ev::SecurityGroup>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn managed_prefix_lists(
+            &self,
+            _: &str,
+            _: &inv::PrefixListQuery,
+        ) -> Result<Vec<ev::PrefixList>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn prefix_list_entries(&self, _: &str, _: &str) -> Result<Vec<String>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn subnets(&self, _: &str, _: &[String]) -> Result<Vec<ev::Subnet>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn network_acls(&self, _: &str, _: &str) -> Result<Vec<ev::NetworkAcl>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn route_tables(&self, _: &str, _: &str) -> Result<Vec<ev::RouteTable>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn certificate(&self, _: &str, _: &str) -> Result<ev::AcmCertificate, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn cache_policy(&self, _: &str) -> Result<ev::PolicyDefinition, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn origin_request_policy(&self, _: &str) -> Result<ev::PolicyDefinition, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn vpc_origin(&self, _: &str) -> Result<ev::VpcOrigin, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+            Err(inv::not_faked())
         }
     }
 

@@ -38,7 +38,7 @@ pub struct CallRecord {
     /// IAM-style action name, e.g. `cloudfront:GetDistribution`.
     pub action: String,
     pub region: String,
-    /// `ok`, `denied`, `not_found`, `failed`.
+    /// `ok`, `denied`, `not_found`, `failed`, `truncated`.
     pub outcome: String,
     pub millis: u64,
     /// When the call started, in milliseconds after the inventory began (0 in old evidence).

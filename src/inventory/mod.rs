@@ -84,6 +84,10 @@ pub enum ApiError {
     TimedOut { seconds: u64 },
     #[error("{code}: {message}")]
     Failed { code: String, message: String },
+    /// A paginated call that still had a next page after its page bound: what it read is not
+    /// the whole answer, so none of it is used.
+    #[error("truncated after {pages} pages")]
+    Truncated { pages: usize },
 }
 
 impl ApiError {
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::NoCredentials { .. } => "NoCredentials".into(),
             ApiError::Unreachable { .. } => "EndpointUnreachable".into(),
             ApiError::TimedOut { .. } => "Timeout".into(),
+            ApiError::Truncated { .. } => "Truncated".into(),
         }
     }
 
@@ -102,6 +107,7 @@ impl ApiError {
         match self {
             ApiError::Denied { .. } => "denied",
             ApiError::NotFound { .. } => "not_found",
+            ApiError::Truncated { .. } => "truncated",
             _ => "failed",
         }
     }
@@ -116,6 +122,10 @@ impl ApiError {
 }
 
 /// The read-only AWS calls the inventory makes. Implemented by [`aws::SdkApi`] over the AWS SDK.
+///
+/// No call has a default body: a call added here fails to compile in every implementation
+/// (test fakes included) until each says what it answers. A paginated call ("every page") that
+/// reaches its page bound fails with [`ApiError::Truncated`].
 pub trait AwsApi: Sync {
     /// `cloudfront:GetDistribution`.
     fn get_distribution(&self, id: &str) -> impl Future<Output = Result<Distribution, ApiError>> + Send;
@@ -124,166 +134,119 @@ pub trait AwsApi: Sync {
     /// `elasticloadbalancing:DescribeListeners`, every page, for one load balancer.
     fn listeners(&self, region: &str, lb_arn: &str) -> impl Future<Output = Result<Vec<Listener>, ApiError>> + Send;
 
-    // The calls below have a default body that fails, so a partial fake (in a test) still
-    // compiles; [`aws::SdkApi`] implements every one.
-
     /// `elasticloadbalancing:DescribeLoadBalancerAttributes`.
     fn load_balancer_attributes(
         &self,
-        _region: &str,
-        _lb_arn: &str,
-    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        lb_arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeListenerCertificates`, every page.
     fn listener_certificates(
         &self,
-        _region: &str,
-        _listener_arn: &str,
-    ) -> impl Future<Output = Result<Vec<ListenerCertificate>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        listener_arn: &str,
+    ) -> impl Future<Output = Result<Vec<ListenerCertificate>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeRules`, every page, in priority order.
     fn listener_rules(
         &self,
-        _region: &str,
-        _listener_arn: &str,
-    ) -> impl Future<Output = Result<Vec<ListenerRule>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        listener_arn: &str,
+    ) -> impl Future<Output = Result<Vec<ListenerRule>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeSSLPolicies` for the named policies, every page.
     fn ssl_policies(
         &self,
-        _region: &str,
-        _names: &[String],
-    ) -> impl Future<Output = Result<Vec<SslPolicy>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<SslPolicy>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeTargetGroups` of one load balancer, every page
     /// (attributes and health are left for the next calls).
     fn target_groups(
         &self,
-        _region: &str,
-        _lb_arn: &str,
-    ) -> impl Future<Output = Result<Vec<TargetGroup>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        lb_arn: &str,
+    ) -> impl Future<Output = Result<Vec<TargetGroup>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeTargetGroupAttributes`.
     fn target_group_attributes(
         &self,
-        _region: &str,
-        _tg_arn: &str,
-    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        tg_arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, ApiError>> + Send;
     /// `elasticloadbalancing:DescribeTargetHealth`.
     fn target_health(
         &self,
-        _region: &str,
-        _tg_arn: &str,
-    ) -> impl Future<Output = Result<Vec<TargetHealth>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        tg_arn: &str,
+    ) -> impl Future<Output = Result<Vec<TargetHealth>, ApiError>> + Send;
     /// `ec2:DescribeInstances`, every page.
     fn instances(
         &self,
-        _region: &str,
-        _query: &InstanceQuery,
-    ) -> impl Future<Output = Result<Vec<Ec2Instance>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        query: &InstanceQuery,
+    ) -> impl Future<Output = Result<Vec<Ec2Instance>, ApiError>> + Send;
     /// `ec2:DescribeAddresses` for one public IP.
     fn elastic_ips(
         &self,
-        _region: &str,
-        _public_ip: &str,
-    ) -> impl Future<Output = Result<Vec<ElasticIp>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        public_ip: &str,
+    ) -> impl Future<Output = Result<Vec<ElasticIp>, ApiError>> + Send;
     /// `ec2:DescribeNetworkInterfaces`, every page.
     fn network_interfaces(
         &self,
-        _region: &str,
-        _query: &InterfaceQuery,
-    ) -> impl Future<Output = Result<Vec<NetworkInterface>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        query: &InterfaceQuery,
+    ) -> impl Future<Output = Result<Vec<NetworkInterface>, ApiError>> + Send;
     /// `ec2:DescribeSecurityGroups` (filter `group-id`), every page.
     fn security_groups(
         &self,
-        _region: &str,
-        _ids: &[String],
-    ) -> impl Future<Output = Result<Vec<SecurityGroup>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<SecurityGroup>, ApiError>> + Send;
     /// `ec2:DescribeManagedPrefixLists`, every page (entries are left for the next call).
     fn managed_prefix_lists(
         &self,
-        _region: &str,
-        _query: &PrefixListQuery,
-    ) -> impl Future<Output = Result<Vec<PrefixList>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        query: &PrefixListQuery,
+    ) -> impl Future<Output = Result<Vec<PrefixList>, ApiError>> + Send;
     /// `ec2:GetManagedPrefixListEntries`, every page: the CIDRs.
     fn prefix_list_entries(
         &self,
-        _region: &str,
-        _prefix_list_id: &str,
-    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        prefix_list_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
     /// `ec2:DescribeSubnets` (filter `subnet-id`), every page.
-    fn subnets(&self, _region: &str, _ids: &[String]) -> impl Future<Output = Result<Vec<Subnet>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+    fn subnets(&self, region: &str, ids: &[String]) -> impl Future<Output = Result<Vec<Subnet>, ApiError>> + Send;
     /// `ec2:DescribeNetworkAcls` of one VPC, every page.
     fn network_acls(
         &self,
-        _region: &str,
-        _vpc_id: &str,
-    ) -> impl Future<Output = Result<Vec<NetworkAcl>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        vpc_id: &str,
+    ) -> impl Future<Output = Result<Vec<NetworkAcl>, ApiError>> + Send;
     /// `ec2:DescribeRouteTables` of one VPC, every page.
     fn route_tables(
         &self,
-        _region: &str,
-        _vpc_id: &str,
-    ) -> impl Future<Output = Result<Vec<RouteTable>, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+        region: &str,
+        vpc_id: &str,
+    ) -> impl Future<Output = Result<Vec<RouteTable>, ApiError>> + Send;
 
     /// `acm:DescribeCertificate` in the certificate's region.
-    fn certificate(&self, _region: &str, _arn: &str) -> impl Future<Output = Result<AcmCertificate, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+    fn certificate(&self, region: &str, arn: &str) -> impl Future<Output = Result<AcmCertificate, ApiError>> + Send;
     /// `cloudfront:GetCachePolicy` of a custom cache policy.
-    fn cache_policy(&self, _id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+    fn cache_policy(&self, id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send;
     /// `cloudfront:GetOriginRequestPolicy` of a custom origin request policy.
-    fn origin_request_policy(&self, _id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+    fn origin_request_policy(&self, id: &str) -> impl Future<Output = Result<PolicyDefinition, ApiError>> + Send;
     /// `cloudfront:GetVpcOrigin`.
-    fn vpc_origin(&self, _id: &str) -> impl Future<Output = Result<VpcOrigin, ApiError>> + Send {
-        async { Err(not_implemented()) }
-    }
+    fn vpc_origin(&self, id: &str) -> impl Future<Output = Result<VpcOrigin, ApiError>> + Send;
 
     /// `cloudfront:ListDistributions`, every page: the ids of the account's distributions (used
-    /// by `cf-origin-doctor sweep`, not by a diagnosis). Fakes that do not list get an error.
-    fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
-        async {
-            Err(ApiError::Failed {
-                code: "NotImplemented".into(),
-                message: "this AWS adapter cannot list distributions".into(),
-            })
-        }
-    }
+    /// by `cf-origin-doctor sweep`, not by a diagnosis).
+    fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 }
 
-fn not_implemented() -> ApiError {
-    ApiError::Failed { code: "NotImplemented".into(), message: "this AwsApi does not implement the call".into() }
+/// What a test fake answers for a call it does not model: an explicit failure, which the
+/// gather records and the checks read as "could not verify", never as data.
+#[cfg(test)]
+pub(crate) fn not_faked() -> ApiError {
+    ApiError::Failed { code: "NotFaked".into(), message: "this test fake does not answer the call".into() }
 }
 
 /// Errors that end a diagnosis before any evidence exists.
@@ -496,6 +459,60 @@ mod tests {
         async fn vpc_origin(&self, _id: &str) -> Result<VpcOrigin, ApiError> {
             self.vpc.clone()
         }
+        async fn load_balancer_attributes(&self, _: &str, _: &str) -> Result<BTreeMap<String, String>, ApiError> {
+            Err(not_faked())
+        }
+        async fn listener_certificates(&self, _: &str, _: &str) -> Result<Vec<ListenerCertificate>, ApiError> {
+            Err(not_faked())
+        }
+        async fn listener_rules(&self, _: &str, _: &str) -> Result<Vec<ListenerRule>, ApiError> {
+            Err(not_faked())
+        }
+        async fn ssl_policies(&self, _: &str, _: &[String]) -> Result<Vec<SslPolicy>, ApiError> {
+            Err(not_faked())
+        }
+        async fn target_groups(&self, _: &str, _: &str) -> Result<Vec<TargetGroup>, ApiError> {
+            Err(not_faked())
+        }
+        async fn target_group_attributes(&self, _: &str, _: &str) -> Result<BTreeMap<String, String>, ApiError> {
+            Err(not_faked())
+        }
+        async fn target_health(&self, _: &str, _: &str) -> Result<Vec<TargetHealth>, ApiError> {
+            Err(not_faked())
+        }
+        async fn instances(&self, _: &str, _: &InstanceQuery) -> Result<Vec<Ec2Instance>, ApiError> {
+            Err(not_faked())
+        }
+        async fn elastic_ips(&self, _: &str, _: &str) -> Result<Vec<ElasticIp>, ApiError> {
+            Err(not_faked())
+        }
+        async fn network_interfaces(&self, _: &str, _: &InterfaceQuery) -> Result<Vec<NetworkInterface>, ApiError> {
+            Err(not_faked())
+        }
+        async fn security_groups(&self, _: &str, _: &[String]) -> Result<Vec<SecurityGroup>, ApiError> {
+            Err(not_faked())
+        }
+        async fn managed_prefix_lists(&self, _: &str, _: &PrefixListQuery) -> Result<Vec<PrefixList>, ApiError> {
+            Err(not_faked())
+        }
+        async fn prefix_list_entries(&self, _: &str, _: &str) -> Result<Vec<String>, ApiError> {
+            Err(not_faked())
+        }
+        async fn subnets(&self, _: &str, _: &[String]) -> Result<Vec<Subnet>, ApiError> {
+            Err(not_faked())
+        }
+        async fn network_acls(&self, _: &str, _: &str) -> Result<Vec<NetworkAcl>, ApiError> {
+            Err(not_faked())
+        }
+        async fn route_tables(&self, _: &str, _: &str) -> Result<Vec<RouteTable>, ApiError> {
+            Err(not_faked())
+        }
+        async fn certificate(&self, _: &str, _: &str) -> Result<AcmCertificate, ApiError> {
+            Err(not_faked())
+        }
+        async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+            Err(not_faked())
+        }
     }
 
     fn fake(orp: Result<PolicyDefinition, ApiError>) -> PolicyFake {
@@ -509,7 +526,7 @@ mod tests {
         b.origin_request_policy_id = Some("orp-custom".into());
         PolicyFake {
             distribution: ev.inventory.distribution,
-            cache: Err(not_implemented()),
+            cache: Err(not_faked()),
             orp,
             vpc: Err(ApiError::NotFound { code: "EntityNotFound".into(), message: "no".into() }),
         }
@@ -544,6 +561,23 @@ mod tests {
         assert!(f.summary.contains("session") && !f.summary.contains("X-Tenant"), "{}", f.summary);
         assert!(f.evidence.iter().any(|e| e.observed.contains("tenant-only")), "{:?}", f.evidence);
         assert!(!out.unverified.iter().any(|u| u.reason.contains("orp-custom")), "{:?}", out.unverified);
+    }
+
+    #[test]
+    fn a_truncated_call_is_recorded_as_truncated_and_leaves_its_check_unverified() {
+        let (inv, out) = diagnose(&fake(Err(ApiError::Truncated { pages: 20 })));
+        assert!(inv.calls.iter().any(|c| c.action == GET_ORIGIN_REQUEST_POLICY && c.outcome == "truncated"));
+        assert!(!out.findings.iter().any(|f| f.id == "params-not-forwarded"));
+        let u = out
+            .unverified
+            .iter()
+            .find(|u| u.check == "params-not-forwarded")
+            .expect("params-not-forwarded could not verify");
+        assert!(
+            u.reason.contains("cloudfront:GetOriginRequestPolicy failed (Truncated): truncated after 20 pages"),
+            "{}",
+            u.reason
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use cf_origin_doctor::checks;
 use cf_origin_doctor::evidence::{
     EVIDENCE_SCHEMA_VERSION, Evidence, Fetch, Inventory, Observations, OriginResource, RequestEcho,
 };
-use cf_origin_doctor::inventory::{self, InventoryError, aws::SdkApi};
+use cf_origin_doctor::inventory::aws::{PageLimits, SdkApi};
+use cf_origin_doctor::inventory::{self, InventoryError};
 use cf_origin_doctor::request::DiagnoseRequest;
 use lab::aws_proxy::{self, AwsProxy, Fault};
 use lab::seed_net::{self, OriginSpec, Source};
@@ -47,6 +48,10 @@ async fn setup(faults: Vec<(&str, Fault)>) -> Setup {
 }
 
 async fn gather(s: &Setup, retries: bool) -> Result<Inventory, InventoryError> {
+    gather_with(s, retries, PageLimits::default()).await
+}
+
+async fn gather_with(s: &Setup, retries: bool, pages: PageLimits) -> Result<Inventory, InventoryError> {
     let mut sdk = emulator_config(&s.proxy.endpoint).await;
     if retries {
         sdk = sdk
@@ -60,7 +65,7 @@ async fn gather(s: &Setup, retries: bool) -> Result<Inventory, InventoryError> {
             .build();
     }
     let req = DiagnoseRequest::new(&s.distribution_id, &[]).unwrap();
-    Box::pin(inventory::gather(&SdkApi::new(sdk), &req)).await
+    Box::pin(inventory::gather(&SdkApi::new(sdk).with_page_limits(pages), &req)).await
 }
 
 fn evidence(inventory: Inventory) -> Evidence {
@@ -253,5 +258,36 @@ fn multi_page_answers_are_read_to_the_last_page() {
                 .collect::<Vec<_>>()
         );
         assert_eq!(s.proxy.count("GetManagedPrefixListEntries"), 3);
+    });
+}
+
+#[test]
+fn a_call_still_paging_at_its_bound_is_truncated_not_cut_short() {
+    run(async {
+        let s = setup(vec![(
+            "GetManagedPrefixListEntries",
+            Fault::Pages(vec![
+                entries_page(&["130.176.0.0/18"], Some("p1")),
+                entries_page(&["15.158.0.0/16"], Some("p2")),
+                entries_page(&["3.172.0.0/18"], None),
+            ]),
+        )])
+        .await;
+        let inv = gather_with(&s, false, PageLimits { per_call: 2, ..PageLimits::default() }).await.expect("inventory");
+        let lists = inv.cloudfront_prefix_lists[0].lists.value().unwrap();
+        match &lists[0].entries {
+            Fetch::Failed { action, code, message } => {
+                assert_eq!(action, "ec2:GetManagedPrefixListEntries");
+                assert_eq!(code, "Truncated");
+                assert_eq!(message, "truncated after 2 pages");
+            }
+            other => panic!("expected a truncated fetch, got {other:?}"),
+        }
+        assert!(
+            inv.calls.iter().any(|c| c.action == "ec2:GetManagedPrefixListEntries" && c.outcome == "truncated"),
+            "{:#?}",
+            inv.calls
+        );
+        assert_eq!(s.proxy.count("GetManagedPrefixListEntries"), 2, "no page past the bound is asked for");
     });
 }
