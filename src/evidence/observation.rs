@@ -718,6 +718,25 @@ mod tests {
     }
 
     #[test]
+    fn hop_results_survive_the_json_value_round_trip() {
+        let mut page = crate::testing::cloudfront_page(502, CloudFrontReason::CannotConnect);
+        page.body_sample.clear();
+        for result in [
+            HopResult::Error(ProbeError::tls(
+                TlsErrorKind::Alert("HandshakeFailure".into()),
+                "server sent TLS alert x",
+            )),
+            HopResult::Error(ProbeError::tls(TlsErrorKind::Expired, "certificate rejected: Expired")),
+            HopResult::Error(ProbeError::new(ProbeStage::Connect, "refused")),
+            HopResult::Response(page),
+        ] {
+            let value = serde_json::to_value(&result).unwrap();
+            let back: HopResult = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));
+            assert_eq!(serde_json::to_value(&back).unwrap(), value);
+        }
+    }
+
+    #[test]
     fn a_tls_failure_recorded_without_its_kind_gets_it_from_the_message_at_load_time() {
         let load = |stage: &str, message: &str| -> ProbeError {
             serde_json::from_value(serde_json::json!({"stage": stage, "message": message})).unwrap()
