@@ -9,11 +9,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html>
 
-use super::probe_view::{cloudfront_page_says, edge, edge_hostname, last_response, update_cli};
+use super::probe_view::{edge, edge_hostname, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{DnsRole, Evidence};
-
-pub const BAD_REQUEST_SENTENCE: &str = "Bad request. We can't connect to the server for this app or website";
+use crate::evidence::{CloudFrontReason, DnsRole, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
     id: "alias-not-on-distribution",
@@ -35,7 +33,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     // The distribution's own name must work for an alias failure to be about the alias.
     let own_ok = edge(ev).any(|p| {
         edge_hostname(p).is_some_and(|h| h.eq_ignore_ascii_case(&d.domain_name))
-            && last_response(p).is_some_and(|(_, r)| !cloudfront_page_says(r, BAD_REQUEST_SENTENCE))
+            && last_response(p).is_some_and(|(_, r)| r.cloudfront_reason() != Some(&CloudFrontReason::BadRequest))
     });
     for alias in &d.aliases {
         let dns = ev.observations.dns.iter().find(|o| o.role == DnsRole::Alias && o.name.eq_ignore_ascii_case(alias));
@@ -45,7 +43,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 return None;
             }
             let (hop, r) = last_response(p)?;
-            (r.status == 403 && cloudfront_page_says(r, BAD_REQUEST_SENTENCE))
+            (r.status == 403 && r.cloudfront_reason() == Some(&CloudFrontReason::BadRequest))
                 .then(|| format!("{} → 403, CloudFront's \"Bad request\" page", hop.url))
         });
         let mut evidence = vec![EvidenceItem::new(Source::Config, "Aliases.Items", d.aliases.join(", "))];
@@ -144,7 +142,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/",
-            HopResult::Response(cloudfront_page(403, crate::probe::cloudfront_page::KNOWN_REASONS[4])),
+            HopResult::Response(cloudfront_page(403, CloudFrontReason::BadRequest)),
         ));
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);

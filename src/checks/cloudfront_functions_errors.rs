@@ -68,7 +68,7 @@ mod tests {
     }
 
     fn edge_answer(path: &str, status: u16, xcache: &str) -> crate::evidence::ProbeRecord {
-        let mut r = if status >= 500 { cloudfront_page(status, "x") } else { response(status, &[]) };
+        let mut r = if status >= 500 { cloudfront_page_saying(status, "x") } else { response(status, &[]) };
         r.headers.retain(|h| !h.name.eq_ignore_ascii_case("x-cache"));
         r.headers.push(Header { name: "X-Cache".into(), value: xcache.into() });
         edge_probe("d111.cloudfront.net", Scheme::Https, "GET", path, HopResult::Response(r))

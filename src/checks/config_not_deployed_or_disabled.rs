@@ -27,12 +27,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     let failing = edge(ev).find_map(|p| {
         let (h, r) = last_response(p)?;
         (r.status >= 400).then(|| {
-            let page = r
-                .cloudfront_error
-                .as_ref()
-                .and_then(|c| c.reason.clone())
-                .map(|s| format!(", CloudFront's page: \"{s}\""))
-                .unwrap_or_default();
+            let page = r.cloudfront_reason().map(|s| format!(", CloudFront's page: \"{s}\"")).unwrap_or_default();
             format!("{} → {}{page}", h.url, r.status)
         })
     });
@@ -100,7 +95,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/",
-            HopResult::Response(cloudfront_page(403, "The distribution is disabled.")),
+            HopResult::Response(cloudfront_page(403, crate::evidence::CloudFrontReason::DistributionDisabled)),
         ));
         let out = run(&e);
         assert_eq!(out.findings[0].severity, Severity::Critical);

@@ -10,12 +10,10 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html>
 
-use super::probe_view::{behavior_of, behaviors_in_use, cloudfront_page_says, edge, last_response, update_cli};
+use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, HttpResponse};
+use crate::evidence::{CloudFrontReason, Evidence, HttpResponse};
 
-pub const WAF_SENTENCE: &str = "Request blocked.";
-pub const GEO_SENTENCE: &str = "The Amazon CloudFront distribution is configured to block access from your country.";
 /// The error code CloudFront answers for a request without the signature a trusted key group requires.
 pub const MISSING_KEY: &str = "MissingKey";
 
@@ -42,21 +40,18 @@ enum Control {
     SignedUrl,
 }
 
-fn is_missing_key(r: &HttpResponse) -> bool {
-    r.body_sample.contains("<Code>MissingKey</Code>")
-        || r.body_sample.contains("Missing Key-Pair-Id")
-        || cloudfront_page_says(r, "Missing Key-Pair-Id")
-}
-
 /// A 403 that CloudFront generated and that is none of the other 403s it has its own checks for
 /// (method not allowed, alias not on the distribution, distribution disabled).
 fn unexplained_cloudfront_403(r: &HttpResponse) -> bool {
     let generated = r.cloudfront_error.is_some()
         || (r.header("server").is_some_and(|s| s.eq_ignore_ascii_case("cloudfront"))
             && r.header("x-amz-cf-id").is_some());
-    let other = ["This distribution is not configured", "Bad request.", "The distribution is disabled."]
-        .iter()
-        .any(|s| cloudfront_page_says(r, s));
+    let other = matches!(
+        r.cloudfront_reason(),
+        Some(
+            CloudFrontReason::MethodNotAllowed | CloudFrontReason::BadRequest | CloudFrontReason::DistributionDisabled
+        )
+    );
     generated && !other
 }
 
@@ -71,11 +66,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         let b = behavior_of(d, p);
-        let (control, confidence) = if cloudfront_page_says(r, WAF_SENTENCE) {
+        let reason = r.cloudfront_reason();
+        let (control, confidence) = if reason == Some(&CloudFrontReason::RequestBlocked) {
             (Control::Waf, Confidence::High)
-        } else if cloudfront_page_says(r, GEO_SENTENCE) {
+        } else if reason == Some(&CloudFrontReason::GeoBlocked) {
             (Control::Geo, Confidence::High)
-        } else if is_missing_key(r) {
+        } else if reason == Some(&CloudFrontReason::MissingKey) {
             (Control::SignedUrl, if b.trusted_key_groups.is_empty() { Confidence::Medium } else { Confidence::High })
         } else if unexplained_cloudfront_403(r) && d.web_acl_id.is_some() {
             // A web ACL's custom response can have any body; nothing else here answers 403 itself.
@@ -199,13 +195,14 @@ mod tests {
     use crate::evidence::{GeoRestriction, HopResult, Scheme};
     use crate::testing::*;
 
-    fn blocked(body_reason: Option<&str>, xml: Option<&str>) -> crate::evidence::ProbeRecord {
+    fn blocked(body_reason: Option<CloudFrontReason>, xml: Option<&str>) -> crate::evidence::ProbeRecord {
         let r = match (body_reason, xml) {
             (Some(reason), _) => cloudfront_page(403, reason),
             (None, Some(x)) => {
                 let mut r =
                     response(403, &[("Server", "CloudFront"), ("X-Amz-Cf-Id", "abc"), ("Content-Type", "text/xml")]);
                 r.body_sample = x.into();
+                r.cloudfront_error = crate::probe::cloudfront_page::recognise_error_page(x);
                 r
             }
             (None, None) => response(403, &[("Server", "CloudFront"), ("X-Amz-Cf-Id", "abc")]),
@@ -217,7 +214,7 @@ mod tests {
     fn a_waf_block_page_names_the_web_acl() {
         let mut e = edge_code_evidence();
         e.inventory.distribution.web_acl_id = Some("arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1".into());
-        e.observations.probes.push(blocked(Some(crate::probe::cloudfront_page::KNOWN_REASONS[5]), None));
+        e.observations.probes.push(blocked(Some(CloudFrontReason::RequestBlocked), None));
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         let f = &out.findings[0];
@@ -242,7 +239,7 @@ mod tests {
         let mut e = edge_code_evidence();
         e.inventory.distribution.geo_restriction =
             Some(GeoRestriction { restriction_type: "whitelist".into(), locations: vec!["DE".into(), "FR".into()] });
-        e.observations.probes.push(blocked(Some(GEO_SENTENCE), None));
+        e.observations.probes.push(blocked(Some(CloudFrontReason::GeoBlocked), None));
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         assert!(out.findings[0].evidence.iter().any(|x| x.observed == "RestrictionType=whitelist, Items=[DE, FR]"));
@@ -272,7 +269,7 @@ mod tests {
         let mut e = edge_code_evidence();
         e.inventory.distribution.web_acl_id = Some("acl-1".into());
         // CloudFront's method page belongs to method-not-allowed.
-        e.observations.probes.push(blocked(Some(crate::probe::cloudfront_page::KNOWN_REASONS[3]), None));
+        e.observations.probes.push(blocked(Some(CloudFrontReason::MethodNotAllowed), None));
         // The origin's own 403 is passed through, not CloudFront's.
         let mut r = response(403, &[("Server", "nginx")]);
         r.body_sample = "<h1>403 Forbidden</h1>".into();

@@ -19,7 +19,8 @@ use super::net_common::{
 use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
 use crate::evidence::{
-    CLOUDFRONT_PREFIX_LIST_V4, Evidence, HttpResponse, OriginResource, ProbeRecord, ProbeTarget, Scheme,
+    CLOUDFRONT_PREFIX_LIST_V4, CloudFrontReason, Evidence, HttpResponse, OriginResource, ProbeRecord, ProbeTarget,
+    Scheme,
 };
 
 pub static META: CheckMeta = CheckMeta {
@@ -152,11 +153,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     let mut refused: Option<(String, u16, String)> = None;
     for p in edge(ev) {
         let Some((h, r)) = last_response(p) else { continue };
-        let reason = r.cloudfront_error.as_ref().and_then(|e| e.reason.clone()).unwrap_or_default();
         if matches!(r.status, 502 | 504)
             && r.cloudfront_error.is_some()
-            && !reason.contains("resolve the origin domain")
+            && r.cloudfront_reason() != Some(&CloudFrontReason::OriginDnsFailure)
         {
+            let reason = r.cloudfront_reason().map(|s| s.sentence().to_string()).unwrap_or_default();
             gateway.get_or_insert((h.url.clone(), r.status, reason));
         } else if matches!(r.status, 403 | 429)
             && r.cloudfront_error.is_none()

@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn a_503_naming_the_lambda_is_critical_and_observed() {
         let mut e = with_lambda();
-        let mut r = cloudfront_page(
+        let mut r = cloudfront_page_saying(
             503,
             "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions.",
         );
@@ -135,7 +135,7 @@ mod tests {
         assert!(out.findings.is_empty() && out.unverified.is_empty());
         // The 503 names a CloudFront Function, not the Lambda.
         let mut e = with_lambda();
-        let mut r = cloudfront_page(503, "x");
+        let mut r = cloudfront_page_saying(503, "x");
         set_xcache(&mut r, "FunctionExecutionError from cloudfront");
         push_edge_get(&mut e, r);
         assert!(run(&e).findings.is_empty());

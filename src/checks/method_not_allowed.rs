@@ -9,11 +9,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods>
 
-use super::probe_view::{behaviors_in_use, cloudfront_page_says, edge, last_response, update_cli};
+use super::probe_view::{behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::Evidence;
-
-pub const METHOD_SENTENCE: &str = "This distribution is not configured to allow the HTTP request method";
+use crate::evidence::{CloudFrontReason, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
     id: "method-not-allowed",
@@ -43,7 +41,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     let rejected: Vec<(&str, String)> = edge(ev)
         .filter_map(|p| {
             let (h, r) = last_response(p)?;
-            (r.status == 403 && cloudfront_page_says(r, METHOD_SENTENCE))
+            (r.status == 403 && r.cloudfront_reason() == Some(&CloudFrontReason::MethodNotAllowed))
                 .then(|| (p.method.as_str(), format!("{} {} → 403, CloudFront's method page", p.method, h.url)))
         })
         .collect();
@@ -137,7 +135,7 @@ mod tests {
             Scheme::Https,
             method,
             "/",
-            HopResult::Response(cloudfront_page(403, crate::probe::cloudfront_page::KNOWN_REASONS[3])),
+            HopResult::Response(cloudfront_page(403, CloudFrontReason::MethodNotAllowed)),
         )
     }
 

@@ -162,7 +162,8 @@ mod tests {
         );
         e.inventory.distribution.aliases = vec!["www.example.com".into()];
         if let Some(status) = edge_status {
-            let r = if cloudfront { cloudfront_page(status, "") } else { response(status, &[("Server", "nginx")]) };
+            let r =
+                if cloudfront { cloudfront_page_saying(status, "") } else { response(status, &[("Server", "nginx")]) };
             let mut p = edge_probe("www.example.com", Scheme::Https, "GET", "/", HopResult::Response(r));
             p.hops[0].sni = Some("www.example.com".into());
             e.observations.probes.push(p);

@@ -576,7 +576,7 @@ pub fn edge_gateway_error(ev: &Evidence) -> Option<(String, String)> {
         for h in &p.hops {
             if let Some(r) = h.response() {
                 if matches!(r.status, 502 | 504) && r.cloudfront_error.is_some() {
-                    let reason = r.cloudfront_error.as_ref().and_then(|e| e.reason.clone()).unwrap_or_default();
+                    let reason = r.cloudfront_reason().map(|s| s.sentence()).unwrap_or_default();
                     return Some((
                         format!("viewer request {}", h.url),
                         format!("{} from CloudFront: {reason}", r.status),

@@ -73,7 +73,7 @@ mod tests {
         assert_eq!(why_no_answer(&e, "o1"), None, "not probed, nothing skipped: nothing to say");
         e.observations.skipped.push(SkippedProbe { id: "origin:o1:http:/".into(), reason: "out of budget".into() });
         assert!(why_no_answer(&e, "o1").unwrap().contains("out of budget"));
-        let failed = HopResult::Error(ProbeError { stage: ProbeStage::Connect, message: "refused".into() });
+        let failed = HopResult::Error(ProbeError::new(ProbeStage::Connect, "refused"));
         e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", failed));
         assert!(why_no_answer(&e, "o1").unwrap().contains("refused"));
         let ok = HopResult::Response(response(200, &[]));
@@ -85,10 +85,10 @@ mod tests {
     #[test]
     fn the_probes_own_tls_limit_is_named_as_not_observed_and_only_without_an_answer() {
         let mut e = ev();
-        let limit = HopResult::Error(ProbeError {
-            stage: ProbeStage::TlsNotSpokenByProbe,
-            message: "HTTP over TLSv1 with TLS_RSA_WITH_AES_128_CBC_SHA not observed: the stack speaks TLS 1.2+".into(),
-        });
+        let limit = HopResult::Error(ProbeError::new(
+            ProbeStage::TlsNotSpokenByProbe,
+            "HTTP over TLSv1 with TLS_RSA_WITH_AES_128_CBC_SHA not observed: the stack speaks TLS 1.2+",
+        ));
         e.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", limit));
         let (what, why) = tls_not_observed(&e, "o1").expect("named");
         assert_eq!(what, "HTTP over TLSv1 with TLS_RSA_WITH_AES_128_CBC_SHA straight to origin o1 not observed");
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(tls_not_observed(&e, "o2"), None);
         // A plain TLS failure is not the probe's limit.
         let mut plain = ev();
-        let failed = HopResult::Error(ProbeError { stage: ProbeStage::Tls, message: "alert".into() });
+        let failed = HopResult::Error(ProbeError::new(ProbeStage::Tls, "alert"));
         plain.observations.probes.push(origin_probe(RequestShape::Cloudfront, "app.example.com", "/", failed));
         assert_eq!(tls_not_observed(&plain, "o1"), None);
         // Once any probe got an answer, the origin's answers are observed.

@@ -8,11 +8,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html#http-502-dns-error>
 
-use super::probe_view::{cloudfront_page_says, edge, last_response, update_cli};
+use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{DnsRole, Evidence, HopResult, ProbeStage};
-
-pub const DNS_SENTENCE: &str = "CloudFront wasn't able to resolve the origin domain name.";
+use crate::evidence::{CloudFrontReason, DnsRole, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-dns-failure",
@@ -33,7 +31,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     let d = &ev.inventory.distribution;
     let edge_dns = edge(ev).find_map(|p| {
         let (h, r) = last_response(p)?;
-        cloudfront_page_says(r, DNS_SENTENCE).then(|| format!("{} → {}, \"{DNS_SENTENCE}\"", h.url, r.status))
+        (r.cloudfront_reason() == Some(&CloudFrontReason::OriginDnsFailure))
+            .then(|| format!("{} → {}, \"{}\"", h.url, r.status, CloudFrontReason::OriginDnsFailure))
     });
     for origin in &d.origins {
         if origin.custom().is_none() {
@@ -148,7 +147,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/",
-            HopResult::Response(cloudfront_page(502, DNS_SENTENCE)),
+            HopResult::Response(cloudfront_page(502, CloudFrontReason::OriginDnsFailure)),
         ));
         let out = run(&e);
         assert!(out.findings[0].observed);

@@ -139,7 +139,7 @@ mod tests {
     }
 
     fn failed(stage: ProbeStage) -> HopResult {
-        HopResult::Error(ProbeError { stage, message: "x".into() })
+        HopResult::Error(ProbeError::new(stage, "x"))
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout>
 
-use super::probe_view::{cloudfront_page_says, edge, last_response, update_cli};
+use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, HopResult, ProbeStage};
+use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-read-timeout",
@@ -26,15 +26,15 @@ pub static META: CheckMeta = CheckMeta {
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",
 };
 
-const TIMEOUT_SENTENCE: &str = "CloudFront attempted to establish a connection with the origin";
-
 pub fn run(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
     let d = &ev.inventory.distribution;
     let edge_504 = edge(ev).find_map(|p| {
         let (h, r) = last_response(p)?;
-        (r.status == 504 && (r.cloudfront_error.is_some() || cloudfront_page_says(r, TIMEOUT_SENTENCE)))
-            .then(|| format!("{} → 504, CloudFront's error page", h.url))
+        (r.status == 504
+            && (r.cloudfront_error.is_some()
+                || r.cloudfront_reason() == Some(&CloudFrontReason::ConnectionFailedOrClosed)))
+        .then(|| format!("{} → 504, CloudFront's error page", h.url))
     });
     for origin in &d.origins {
         let Some(custom) = origin.custom() else {
@@ -182,7 +182,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/",
-            HopResult::Response(cloudfront_page(504, crate::probe::cloudfront_page::KNOWN_REASONS[1])),
+            HopResult::Response(cloudfront_page(504, CloudFrontReason::ConnectionFailedOrClosed)),
         ));
         let out = run(&e);
         assert_eq!(out.findings[0].severity, Severity::Critical);
@@ -205,7 +205,7 @@ mod tests {
         h.timings.first_byte_ms = None;
         h.timings.max_gap_ms = None;
         h.timings.first_byte_waited_ms = Some(5_000);
-        h.result = HopResult::Error(ProbeError { stage: ProbeStage::FirstByteTimeout, message: "x".into() });
+        h.result = HopResult::Error(ProbeError::new(ProbeStage::FirstByteTimeout, "x"));
         let out = run(&e);
         assert!(out.findings.is_empty());
         assert_eq!(out.unverified.len(), 1);

@@ -193,7 +193,7 @@ mod tests {
     }
 
     fn http_error() -> HopResult {
-        HopResult::Error(ProbeError { stage: ProbeStage::Http, message: "not an HTTP/1.x response".into() })
+        HopResult::Error(ProbeError::new(ProbeStage::Http, "not an HTTP/1.x response"))
     }
 
     #[test]
@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn an_origin_that_never_answered_is_unverified_not_passed() {
-        let refused = HopResult::Error(ProbeError { stage: ProbeStage::Connect, message: "connection refused".into() });
+        let refused = HopResult::Error(ProbeError::new(ProbeStage::Connect, "connection refused"));
         let out = run(&ev(refused, vec![], None));
         assert!(out.findings.is_empty());
         assert_eq!(out.unverified.len(), 1);

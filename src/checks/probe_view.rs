@@ -74,11 +74,6 @@ pub fn last_response(p: &ProbeRecord) -> Option<(&Hop, &HttpResponse)> {
     p.last_hop().and_then(|h| h.response().map(|r| (h, r)))
 }
 
-/// True when the response is CloudFront's own error page carrying `sentence` (prefix match).
-pub fn cloudfront_page_says(r: &HttpResponse, sentence: &str) -> bool {
-    r.cloudfront_error.as_ref().and_then(|p| p.reason.as_deref()).is_some_and(|s| s.starts_with(sentence))
-}
-
 /// `GET https://host/path → 403 (Server: awselb/2.0)` style one-liner for evidence.
 pub fn describe(p: &ProbeRecord) -> String {
     let url = p.hops.first().map(|h| h.url.as_str()).unwrap_or("?");
@@ -89,7 +84,7 @@ pub fn describe(p: &ProbeRecord) -> String {
             if let Some(page) = &r.cloudfront_error {
                 s.push_str(&format!(
                     ", CloudFront's error page{}",
-                    page.reason.as_deref().map(|x| format!(": \"{x}\"")).unwrap_or_default()
+                    page.reason.as_ref().map(|x| format!(": \"{x}\"")).unwrap_or_default()
                 ));
             } else if let Some(server) = r.header("server") {
                 s.push_str(&format!(" (Server: {server})"));

@@ -9,9 +9,9 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#response-completion-timeout>
 
 use super::origin_answers::{origin_first_hops, reached_http};
-use super::probe_view::{cloudfront_page_says, edge, last_response, update_cli};
+use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, Hop, HopResult};
+use crate::evidence::{CloudFrontReason, Evidence, Hop, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
     id: "response-completion-timeout-too-short",
@@ -118,8 +118,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let edge_504 = edge(ev).find_map(|p| {
             let (h, r) = last_response(p)?;
-            (r.status == 504 && (r.cloudfront_error.is_some() || cloudfront_page_says(r, "CloudFront attempted")))
-                .then(|| EvidenceItem::new(Source::Probe, format!("viewer request {}", h.url), "504 from CloudFront"))
+            (r.status == 504
+                && (r.cloudfront_error.is_some()
+                    || r.cloudfront_reason() == Some(&CloudFrontReason::ConnectionFailedOrClosed)))
+            .then(|| EvidenceItem::new(Source::Probe, format!("viewer request {}", h.url), "504 from CloudFront"))
         });
         let observed = exceeded && edge_504.is_some();
         let (severity, confidence) = match (exceeded, observed, measured) {
@@ -207,7 +209,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/big",
-            HopResult::Response(cloudfront_page(504, crate::probe::cloudfront_page::KNOWN_REASONS[1])),
+            HopResult::Response(cloudfront_page(504, CloudFrontReason::ConnectionFailedOrClosed)),
         ));
         let f = &run(&e).findings[0];
         assert!(f.observed && f.severity == Severity::Critical);

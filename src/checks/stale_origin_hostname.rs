@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn a_released_address_with_a_failing_origin_is_high() {
         let mut e = ev(released(), EC2);
-        let timeout = HopResult::Error(ProbeError { stage: ProbeStage::ConnectTimeout, message: "no answer".into() });
+        let timeout = HopResult::Error(ProbeError::new(ProbeStage::ConnectTimeout, "no answer"));
         e.observations.probes.push(origin_probe(RequestShape::Cloudfront, EC2, "/", timeout));
         add_edge_error(&mut e, 504);
         let f = &run(&e).findings[0];

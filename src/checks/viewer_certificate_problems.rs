@@ -11,7 +11,7 @@
 
 use super::acm_support::describe_acm;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
-use crate::evidence::{Evidence, Fetch, HopResult, ProbeStage, ProbeTarget, Scheme};
+use crate::evidence::{Evidence, Fetch, HopResult, ProbeStage, ProbeTarget, Scheme, TlsErrorKind};
 
 pub static META: CheckMeta = CheckMeta {
     id: "viewer-certificate-problems",
@@ -27,19 +27,18 @@ pub static META: CheckMeta = CheckMeta {
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html",
 };
 
-fn cause(message: &str) -> &'static str {
-    if message.contains("NotValidForName") {
-        "the certificate does not cover this hostname"
-    } else if message.contains("Expired") {
-        "the certificate is expired"
-    } else if message.contains("NotValidYet") {
-        "the certificate is not valid yet"
-    } else if message.contains("UnknownIssuer") || message.contains("BadSignature") {
-        "the certificate does not chain to a trusted root"
-    } else if message.contains("alert") {
-        "the distribution refused the handshake (no certificate for this name, or a protocol the policy excludes)"
-    } else {
-        "the TLS handshake failed"
+fn cause(kind: Option<&TlsErrorKind>) -> &'static str {
+    match kind {
+        Some(TlsErrorKind::NameMismatch) => "the certificate does not cover this hostname",
+        Some(TlsErrorKind::Expired) => "the certificate is expired",
+        Some(TlsErrorKind::NotYetValid) => "the certificate is not valid yet",
+        Some(TlsErrorKind::UnknownIssuer | TlsErrorKind::BadSignature) => {
+            "the certificate does not chain to a trusted root"
+        }
+        Some(TlsErrorKind::Alert(_)) => {
+            "the distribution refused the handshake (no certificate for this name, or a protocol the policy excludes)"
+        }
+        _ => "the TLS handshake failed",
     }
 }
 
@@ -55,7 +54,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         seen.push(hostname.clone());
-        let why = cause(&e.message);
+        let why = cause(e.tls.as_ref());
         let mut evidence = vec![
             EvidenceItem::new(Source::Probe, format!("TLS handshake with {hostname}:443 (SNI {hostname})"), &e.message)
                 .expected(format!("a certificate valid for {hostname}")),
@@ -210,13 +209,17 @@ mod tests {
         e
     }
 
-    fn tls_error(message: &str) -> HopResult {
-        HopResult::Error(ProbeError { stage: ProbeStage::Tls, message: message.into() })
+    fn tls_error(kind: TlsErrorKind, message: &str) -> HopResult {
+        HopResult::Error(ProbeError::tls(kind, message))
     }
 
     #[test]
     fn a_certificate_that_does_not_cover_the_alias_is_critical_and_observed() {
-        let out = run(&ev_with("www.example.com", Scheme::Https, tls_error("certificate rejected: NotValidForName")));
+        let out = run(&ev_with(
+            "www.example.com",
+            Scheme::Https,
+            tls_error(TlsErrorKind::NameMismatch, "certificate rejected: NotValidForName"),
+        ));
         assert_eq!(out.findings.len(), 1);
         let f = &out.findings[0];
         assert_eq!(f.severity, Severity::Critical);
@@ -232,9 +235,11 @@ mod tests {
                 .findings
                 .is_empty()
         );
-        let refused = HopResult::Error(ProbeError { stage: ProbeStage::Connect, message: "refused".into() });
+        let refused = HopResult::Error(ProbeError::new(ProbeStage::Connect, "refused"));
         assert!(run(&ev_with("www.example.com", Scheme::Https, refused)).findings.is_empty());
-        assert!(run(&ev_with("www.example.com", Scheme::Http, tls_error("x"))).findings.is_empty());
+        assert!(
+            run(&ev_with("www.example.com", Scheme::Http, tls_error(TlsErrorKind::Other, "x"))).findings.is_empty()
+        );
     }
 
     const ACM_ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/viewer";
@@ -279,7 +284,7 @@ mod tests {
             Scheme::Https,
             "GET",
             "/",
-            tls_error("certificate rejected: NotValidForName"),
+            tls_error(TlsErrorKind::NameMismatch, "certificate rejected: NotValidForName"),
         ));
         let out = run(&e);
         assert_eq!(out.findings.len(), 1, "the failing alias is reported once, by the probe: {out:?}");

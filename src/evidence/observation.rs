@@ -281,6 +281,11 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// The reason sentence of CloudFront's own error page, when this is one and it has one.
+    pub fn cloudfront_reason(&self) -> Option<&CloudFrontReason> {
+        self.cloudfront_error.as_ref().and_then(|p| p.reason.as_ref())
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
     }
@@ -297,20 +302,229 @@ pub struct CloudFrontErrorPage {
     /// e.g. `502 ERROR`.
     pub heading: String,
     /// The reason sentence, when one of the known ones is present.
-    pub reason: Option<String>,
+    pub reason: Option<CloudFrontReason>,
+}
+
+/// Why CloudFront says it answered with its own error page: the reason sentence of the page,
+/// recorded (and serialized) as the sentence itself. See
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/troubleshooting-response-errors.html>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloudFrontReason {
+    /// A 502: no connection to the origin (refused, or TLS to it failed).
+    CannotConnect,
+    /// A 504: the connection failed or the origin closed it (timeouts included).
+    ConnectionFailedOrClosed,
+    /// A 502: the origin's domain name does not resolve.
+    OriginDnsFailure,
+    /// A 403: the behavior does not allow the request's method.
+    MethodNotAllowed,
+    /// A 403: the request's Host is not an alternate domain name of this distribution (or the
+    /// request is one CloudFront refuses, such as a GET with a body).
+    BadRequest,
+    /// A 403: AWS WAF blocked the request.
+    RequestBlocked,
+    /// A 403: the distribution's geographic restriction blocks the viewer's country.
+    GeoBlocked,
+    /// A 403: the distribution is disabled.
+    DistributionDisabled,
+    /// CloudFront's XML `MissingKey` error: a behavior with trusted key groups got an unsigned
+    /// request.
+    MissingKey,
+    /// A sentence this version does not know (kept as recorded, so older evidence still loads).
+    Other(String),
+}
+
+impl CloudFrontReason {
+    /// Every reason with a known sentence, in the order the recogniser looks for them.
+    pub const KNOWN: [CloudFrontReason; 9] = [
+        CloudFrontReason::CannotConnect,
+        CloudFrontReason::ConnectionFailedOrClosed,
+        CloudFrontReason::OriginDnsFailure,
+        CloudFrontReason::MethodNotAllowed,
+        CloudFrontReason::BadRequest,
+        CloudFrontReason::RequestBlocked,
+        CloudFrontReason::GeoBlocked,
+        CloudFrontReason::DistributionDisabled,
+        CloudFrontReason::MissingKey,
+    ];
+
+    /// The sentence CloudFront writes (for [`CloudFrontReason::MissingKey`], its XML `Message`).
+    pub fn sentence(&self) -> &str {
+        match self {
+            CloudFrontReason::CannotConnect => "CloudFront wasn't able to connect to the origin.",
+            CloudFrontReason::ConnectionFailedOrClosed => {
+                "CloudFront attempted to establish a connection with the origin, but either the attempt failed or the origin closed the connection."
+            }
+            CloudFrontReason::OriginDnsFailure => "CloudFront wasn't able to resolve the origin domain name.",
+            CloudFrontReason::MethodNotAllowed => {
+                "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."
+            }
+            CloudFrontReason::BadRequest => {
+                "Bad request. We can't connect to the server for this app or website at this time."
+            }
+            CloudFrontReason::RequestBlocked => {
+                "Request blocked. We can't connect to the server for this app or website at this time."
+            }
+            CloudFrontReason::GeoBlocked => {
+                "The Amazon CloudFront distribution is configured to block access from your country."
+            }
+            CloudFrontReason::DistributionDisabled => "The distribution is disabled.",
+            CloudFrontReason::MissingKey => "Missing Key-Pair-Id query parameter or cookie value",
+            CloudFrontReason::Other(s) => s,
+        }
+    }
+
+    /// The reason a recorded sentence stands for.
+    pub fn from_sentence(sentence: &str) -> CloudFrontReason {
+        Self::KNOWN.into_iter().find(|r| r.sentence() == sentence).unwrap_or_else(|| Self::Other(sentence.into()))
+    }
+}
+
+impl std::fmt::Display for CloudFrontReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.sentence())
+    }
+}
+
+impl Serialize for CloudFrontReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.sentence())
+    }
+}
+
+impl<'de> Deserialize<'de> for CloudFrontReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| CloudFrontReason::from_sentence(&s))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "RecordedProbeError")]
 pub struct ProbeError {
     pub stage: ProbeStage,
     pub message: String,
+    /// For a [`ProbeStage::Tls`] failure: what kind of failure, as the TLS stack typed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsErrorKind>,
 }
+
+/// A [`ProbeError`] as recorded, before the TLS kind of an older recording is derived.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordedProbeError {
+    stage: ProbeStage,
+    message: String,
+    #[serde(default)]
+    tls: Option<TlsErrorKind>,
+}
+
+impl From<RecordedProbeError> for ProbeError {
+    fn from(r: RecordedProbeError) -> Self {
+        let tls =
+            r.tls.or_else(|| (r.stage == ProbeStage::Tls).then(|| TlsErrorKind::from_recorded_message(&r.message)));
+        ProbeError { stage: r.stage, message: r.message, tls }
+    }
+}
+
+/// How a TLS handshake of an HTTP probe failed, from the TLS stack's typed error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsErrorKind {
+    /// The certificate does not cover the server name.
+    NameMismatch,
+    /// The certificate is past its end date.
+    Expired,
+    /// The certificate's start date is in the future.
+    NotYetValid,
+    /// The chain does not lead to a trusted root.
+    UnknownIssuer,
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// Another rejection of the certificate (revoked, malformed, wrong purpose, ...).
+    OtherCertificate,
+    /// The server sent this TLS alert (its name, e.g. `HandshakeFailure`).
+    Alert(String),
+    /// The server answered with bytes that are not TLS (e.g. a plain HTTP answer).
+    NotTls,
+    /// The handshake did not complete within the probe's bound.
+    TimedOut,
+    /// The name to verify is not a valid TLS server name.
+    InvalidServerName,
+    /// Any other failure (the connection closed, the peer misbehaved).
+    Other,
+}
+
+impl TlsErrorKind {
+    /// True for a rejected certificate.
+    pub fn is_certificate(&self) -> bool {
+        matches!(
+            self,
+            TlsErrorKind::NameMismatch
+                | TlsErrorKind::Expired
+                | TlsErrorKind::NotYetValid
+                | TlsErrorKind::UnknownIssuer
+                | TlsErrorKind::BadSignature
+                | TlsErrorKind::OtherCertificate
+        )
+    }
+
+    /// True for a failed negotiation (an alert, an incompatible or closed peer), not a rejected
+    /// certificate, a timeout or a bad server name.
+    pub fn is_negotiation(&self) -> bool {
+        !self.is_certificate() && !matches!(self, TlsErrorKind::TimedOut | TlsErrorKind::InvalidServerName)
+    }
+
+    /// The kind of a [`ProbeStage::Tls`] failure recorded before the kind was: read from the
+    /// message the probe wrote then, so that such evidence replays to the same findings.
+    pub fn from_recorded_message(message: &str) -> TlsErrorKind {
+        let cert = message.starts_with(CERTIFICATE_REJECTED);
+        if message.contains("NotValidForName") {
+            TlsErrorKind::NameMismatch
+        } else if message.contains("Expired") {
+            TlsErrorKind::Expired
+        } else if message.contains("NotValidYet") {
+            TlsErrorKind::NotYetValid
+        } else if message.contains("UnknownIssuer") {
+            TlsErrorKind::UnknownIssuer
+        } else if message.contains("BadSignature") {
+            TlsErrorKind::BadSignature
+        } else if message.contains("alert") {
+            TlsErrorKind::Alert(message.strip_prefix(ALERT_RECEIVED).unwrap_or(message).to_string())
+        } else if cert {
+            TlsErrorKind::OtherCertificate
+        } else if message.starts_with(TLS_TIMED_OUT) {
+            TlsErrorKind::TimedOut
+        } else if message.starts_with(INVALID_SERVER_NAME) {
+            TlsErrorKind::InvalidServerName
+        } else if message.contains("InvalidContentType") || message.contains("UnknownProtocolVersion") {
+            TlsErrorKind::NotTls
+        } else {
+            TlsErrorKind::Other
+        }
+    }
+}
+
+/// How the HTTP probe opens the message of a rejected certificate, a received alert, a handshake
+/// timeout and an invalid server name.
+pub const CERTIFICATE_REJECTED: &str = "certificate rejected: ";
+pub const ALERT_RECEIVED: &str = "server sent TLS alert ";
+pub const TLS_TIMED_OUT: &str = "TLS handshake did not complete within";
+pub const INVALID_SERVER_NAME: &str = "invalid TLS server name: ";
 
 /// Joins what was not observed and why in a [`ProbeStage::TlsNotSpokenByProbe`] message.
 pub const NOT_OBSERVED: &str = " not observed: ";
 
 impl ProbeError {
+    /// A failure that is not a TLS handshake's.
+    pub fn new(stage: ProbeStage, message: impl Into<String>) -> Self {
+        ProbeError { stage, message: message.into(), tls: None }
+    }
+
+    /// A failed TLS handshake ([`ProbeStage::Tls`]) of this kind.
+    pub fn tls(kind: TlsErrorKind, message: impl Into<String>) -> Self {
+        ProbeError { stage: ProbeStage::Tls, message: message.into(), tls: Some(kind) }
+    }
+
     /// For a [`ProbeStage::TlsNotSpokenByProbe`] error: what was not observed (e.g. `HTTP over
     /// TLSv1 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA`) and why.
     pub fn not_observed(&self) -> Option<(&str, &str)> {
@@ -488,5 +702,73 @@ mod tests {
         let echo: crate::evidence::RequestEcho =
             serde_json::from_str(r#"{"distribution_id":"E1","paths":["/"]}"#).unwrap();
         assert!(echo.expect.is_empty() && echo.method_probe_path.is_none());
+    }
+
+    #[test]
+    fn a_cloudfront_reason_is_recorded_as_its_sentence_and_an_unknown_one_is_kept() {
+        for r in CloudFrontReason::KNOWN {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, serde_json::to_string(r.sentence()).unwrap());
+            assert_eq!(serde_json::from_str::<CloudFrontReason>(&json).unwrap(), r);
+        }
+        let old = r#"{"heading":"503 ERROR","reason":"A sentence from another year."}"#;
+        let page: CloudFrontErrorPage = serde_json::from_str(old).unwrap();
+        assert_eq!(page.reason, Some(CloudFrontReason::Other("A sentence from another year.".into())));
+        assert_eq!(serde_json::to_string(&page).unwrap(), old);
+    }
+
+    #[test]
+    fn hop_results_survive_the_json_value_round_trip() {
+        let mut page = crate::testing::cloudfront_page(502, CloudFrontReason::CannotConnect);
+        page.body_sample.clear();
+        for result in [
+            HopResult::Error(ProbeError::tls(
+                TlsErrorKind::Alert("HandshakeFailure".into()),
+                "server sent TLS alert x",
+            )),
+            HopResult::Error(ProbeError::tls(TlsErrorKind::Expired, "certificate rejected: Expired")),
+            HopResult::Error(ProbeError::new(ProbeStage::Connect, "refused")),
+            HopResult::Response(page),
+        ] {
+            let value = serde_json::to_value(&result).unwrap();
+            let back: HopResult = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));
+            assert_eq!(serde_json::to_value(&back).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn a_tls_failure_recorded_without_its_kind_gets_it_from_the_message_at_load_time() {
+        let load = |stage: &str, message: &str| -> ProbeError {
+            serde_json::from_value(serde_json::json!({"stage": stage, "message": message})).unwrap()
+        };
+        let kind = |message: &str| load("tls", message).tls.expect("a kind");
+        assert_eq!(kind("certificate rejected: NotValidForName"), TlsErrorKind::NameMismatch);
+        assert_eq!(
+            kind("certificate rejected: NotValidForNameContext { expected: DnsName(\"a\"), presented: [] }"),
+            TlsErrorKind::NameMismatch
+        );
+        assert_eq!(kind("certificate rejected: ExpiredContext { time: 1, not_after: 0 }"), TlsErrorKind::Expired);
+        assert_eq!(kind("certificate rejected: NotValidYet"), TlsErrorKind::NotYetValid);
+        assert_eq!(kind("certificate rejected: UnknownIssuer"), TlsErrorKind::UnknownIssuer);
+        assert_eq!(kind("certificate rejected: BadSignature"), TlsErrorKind::BadSignature);
+        assert_eq!(kind("certificate rejected: Revoked"), TlsErrorKind::OtherCertificate);
+        assert_eq!(kind("server sent TLS alert HandshakeFailure"), TlsErrorKind::Alert("HandshakeFailure".into()));
+        assert_eq!(kind("TLS handshake did not complete within 2000 ms"), TlsErrorKind::TimedOut);
+        assert_eq!(kind("invalid TLS server name: x"), TlsErrorKind::InvalidServerName);
+        assert_eq!(kind("TLS error: received corrupt message of type InvalidContentType"), TlsErrorKind::NotTls);
+        assert_eq!(kind("TLS handshake failed: connection reset by peer"), TlsErrorKind::Other);
+        // Only a TLS failure has a kind; a recorded kind is kept as it is.
+        assert_eq!(load("connect", "certificate rejected: Expired").tls, None);
+        let recorded: ProbeError = serde_json::from_str(
+            r#"{"stage":"tls","message":"certificate rejected: Expired","tls":{"alert":"CertificateExpired"}}"#,
+        )
+        .unwrap();
+        assert_eq!(recorded.tls, Some(TlsErrorKind::Alert("CertificateExpired".into())));
+        // Written with its kind, without one for other stages.
+        let written = serde_json::to_string(&ProbeError::tls(TlsErrorKind::Expired, "certificate rejected: Expired"));
+        assert_eq!(written.unwrap(), r#"{"stage":"tls","message":"certificate rejected: Expired","tls":"expired"}"#);
+        let written = serde_json::to_string(&ProbeError::new(ProbeStage::Connect, "refused")).unwrap();
+        assert_eq!(written, r#"{"stage":"connect","message":"refused"}"#);
+        assert!(serde_json::from_str::<ProbeError>(r#"{"stage":"tls","message":"x","other":1}"#).is_err());
     }
 }

@@ -7,7 +7,10 @@
 use super::body::BodyReader;
 use super::cloudfront_page::recognise_error_page;
 use super::target::{ResolveError, Resolver, resolve};
-use crate::evidence::{Header, Hop, HopResult, HttpResponse, ProbeError, ProbeStage, ResponseDefect, Scheme, Timings};
+use crate::evidence::{
+    ALERT_RECEIVED, CERTIFICATE_REJECTED, Header, Hop, HopResult, HttpResponse, INVALID_SERVER_NAME, ProbeError,
+    ProbeStage, ResponseDefect, Scheme, TLS_TIMED_OUT, Timings, TlsErrorKind,
+};
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
@@ -115,7 +118,7 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         address_from_override: false,
         sni: if ex.scheme == Scheme::Https { ex.sni.clone() } else { None },
         host_header: ex.host_header.clone(),
-        result: HopResult::Error(ProbeError { stage: ProbeStage::Budget, message: "not started".into() }),
+        result: HopResult::Error(ProbeError::new(ProbeStage::Budget, "not started")),
         timings: Timings::default(),
         head_bytes: None,
         response_defects: Vec::new(),
@@ -124,14 +127,14 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         Ok(r) => r,
         Err(_) => {
             let in_phase = TokioInstant::now() >= ctx.deadline;
-            HopResult::Error(ProbeError {
-                stage: ProbeStage::Budget,
-                message: if in_phase {
+            HopResult::Error(ProbeError::new(
+                ProbeStage::Budget,
+                if in_phase {
                     "the probe phase's time budget ran out".into()
                 } else {
                     format!("no complete answer within the {} s hop bound", ctx.limits.hop_timeout.as_secs())
                 },
-            })
+            ))
         }
     };
     hop.result = result;
@@ -140,7 +143,11 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
 }
 
 fn err(stage: ProbeStage, message: impl Into<String>) -> HopResult {
-    HopResult::Error(ProbeError { stage, message: message.into() })
+    HopResult::Error(ProbeError::new(stage, message))
+}
+
+fn tls_err(kind: TlsErrorKind, message: impl Into<String>) -> HopResult {
+    HopResult::Error(ProbeError::tls(kind, message))
 }
 
 async fn run_inner(
@@ -203,19 +210,22 @@ async fn run_inner(
                     match ServerName::try_from(ex.connect_host.clone()) {
                         Ok(n) => n,
                         Err(e) => {
-                            return err(ProbeStage::Tls, format!("{INVALID_SERVER_NAME}{e}"));
+                            return tls_err(TlsErrorKind::InvalidServerName, format!("{INVALID_SERVER_NAME}{e}"));
                         }
                     }
                 }
             };
             let connector = tokio_rustls::TlsConnector::from(ctx.tls.clone());
             match timeout(ctx.limits.tls_timeout, connector.connect(name, tcp)).await {
-                Err(_) => err(ProbeStage::Tls, format!("{TLS_TIMED_OUT} {} ms", ctx.limits.tls_timeout.as_millis())),
+                Err(_) => tls_err(
+                    TlsErrorKind::TimedOut,
+                    format!("{TLS_TIMED_OUT} {} ms", ctx.limits.tls_timeout.as_millis()),
+                ),
                 Ok(Err(e)) => {
                     if let Some(d) = alpn_defect(&e) {
                         hop.response_defects.push(d);
                     }
-                    err(ProbeStage::Tls, describe_tls_error(&e))
+                    tls_err(tls_error_kind(&e), describe_tls_error(&e))
                 }
                 Ok(Ok(tls)) => {
                     hop.timings.tls_ms = Some(ms(tls_started));
@@ -228,7 +238,7 @@ async fn run_inner(
 
 /// An origin that speaks only HTTP/2 over TLS refuses the `http/1.1` ALPN offer.
 fn alpn_defect(e: &std::io::Error) -> Option<ResponseDefect> {
-    let detail = match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())? {
+    let detail = match rustls_error(e)? {
         rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
             "the server answered the http/1.1 offer with the no_application_protocol alert"
         }
@@ -300,21 +310,35 @@ fn head_defects(status: u16, headers: &[Header]) -> Vec<ResponseDefect> {
 /// (a 100 Continue, 103 Early Hints); a real server sends one or two.
 const MAX_INTERIM_RESPONSES: u32 = 10;
 
-/// How [`describe_tls_error`] opens a certificate rejection, and [`run`] a handshake timeout.
-const CERTIFICATE_REJECTED: &str = "certificate rejected: ";
-const TLS_TIMED_OUT: &str = "TLS handshake did not complete within";
-const INVALID_SERVER_NAME: &str = "invalid TLS server name: ";
+fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
 
-/// True when a `Tls`-stage message recorded by this module is a failed negotiation (an alert, an
-/// incompatible or closed peer), not a rejected certificate, a timeout or a bad server name.
-pub fn tls_failure_is_negotiation(message: &str) -> bool {
-    ![CERTIFICATE_REJECTED, TLS_TIMED_OUT, INVALID_SERVER_NAME].iter().any(|p| message.starts_with(p))
+/// What kind of failure a failed handshake was, from rustls' typed error.
+fn tls_error_kind(e: &std::io::Error) -> TlsErrorKind {
+    use rustls::CertificateError as C;
+    match rustls_error(e) {
+        Some(rustls::Error::InvalidCertificate(c)) => match c {
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsErrorKind::NameMismatch,
+            C::Expired | C::ExpiredContext { .. } => TlsErrorKind::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsErrorKind::NotYetValid,
+            C::UnknownIssuer => TlsErrorKind::UnknownIssuer,
+            C::BadSignature => TlsErrorKind::BadSignature,
+            _ => TlsErrorKind::OtherCertificate,
+        },
+        Some(rustls::Error::AlertReceived(a)) => TlsErrorKind::Alert(format!("{a:?}")),
+        // The first bytes back are no TLS record: the port answered in plain text.
+        Some(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType | rustls::InvalidMessage::UnknownProtocolVersion,
+        )) => TlsErrorKind::NotTls,
+        _ => TlsErrorKind::Other,
+    }
 }
 
 fn describe_tls_error(e: &std::io::Error) -> String {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    match rustls_error(e) {
         Some(rustls::Error::InvalidCertificate(c)) => format!("{CERTIFICATE_REJECTED}{c:?}"),
-        Some(rustls::Error::AlertReceived(a)) => format!("server sent TLS alert {a:?}"),
+        Some(rustls::Error::AlertReceived(a)) => format!("{ALERT_RECEIVED}{a:?}"),
         Some(other) => format!("TLS error: {other}"),
         None => format!("TLS handshake failed: {e}"),
     }
@@ -601,6 +625,35 @@ mod tests {
 
     fn h(name: &str, value: &str) -> Header {
         Header { name: name.into(), value: value.into() }
+    }
+
+    #[test]
+    fn a_failed_handshake_is_typed_from_rustls_error_and_described_as_before() {
+        use rustls::{AlertDescription, CertificateError, Error, InvalidMessage};
+        let io = |e: Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let cases = [
+            (Error::InvalidCertificate(CertificateError::NotValidForName), TlsErrorKind::NameMismatch),
+            (Error::InvalidCertificate(CertificateError::Expired), TlsErrorKind::Expired),
+            (Error::InvalidCertificate(CertificateError::NotValidYet), TlsErrorKind::NotYetValid),
+            (Error::InvalidCertificate(CertificateError::UnknownIssuer), TlsErrorKind::UnknownIssuer),
+            (Error::InvalidCertificate(CertificateError::BadSignature), TlsErrorKind::BadSignature),
+            (Error::InvalidCertificate(CertificateError::Revoked), TlsErrorKind::OtherCertificate),
+            (Error::AlertReceived(AlertDescription::HandshakeFailure), TlsErrorKind::Alert("HandshakeFailure".into())),
+            (Error::InvalidMessage(InvalidMessage::InvalidContentType), TlsErrorKind::NotTls),
+            (Error::DecryptError, TlsErrorKind::Other),
+        ];
+        for (e, kind) in cases {
+            let e = io(e);
+            assert_eq!(tls_error_kind(&e), kind, "{e:?}");
+            // An older recording of the same failure is given the same kind when it loads.
+            assert_eq!(TlsErrorKind::from_recorded_message(&describe_tls_error(&e)), kind, "{e:?}");
+        }
+        let e = io(Error::InvalidCertificate(CertificateError::Expired));
+        assert_eq!(describe_tls_error(&e), "certificate rejected: Expired");
+        let e = io(Error::AlertReceived(AlertDescription::HandshakeFailure));
+        assert_eq!(describe_tls_error(&e), "server sent TLS alert HandshakeFailure");
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(tls_error_kind(&reset), TlsErrorKind::Other);
     }
 
     #[test]

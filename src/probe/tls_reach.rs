@@ -8,9 +8,10 @@
 // Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
 #![warn(clippy::arithmetic_side_effects)]
 
-use super::http::tls_failure_is_negotiation;
 use super::tls_scan::http_probe_speaks;
-use crate::evidence::{HopResult, NOT_OBSERVED, Observations, ProbeStage, TlsEstablished, TlsObservation};
+use crate::evidence::{
+    HopResult, NOT_OBSERVED, Observations, ProbeStage, TlsErrorKind, TlsEstablished, TlsObservation,
+};
 
 /// Re-records the rustls handshake failures of HTTPS hops toward an origin whose raw
 /// CloudFront hello succeeded with a version or suite rustls cannot speak.
@@ -18,7 +19,7 @@ pub fn mark_unreachable_tls(obs: &mut Observations) {
     let tls = &obs.tls;
     for hop in obs.probes.iter_mut().flat_map(|p| p.hops.iter_mut()) {
         let HopResult::Error(e) = &mut hop.result else { continue };
-        if e.stage != ProbeStage::Tls || !tls_failure_is_negotiation(&e.message) {
+        if e.stage != ProbeStage::Tls || !e.tls.as_ref().is_some_and(TlsErrorKind::is_negotiation) {
             continue;
         }
         let Some((host, port)) = url::Url::parse(&hop.url)
@@ -31,6 +32,8 @@ pub fn mark_unreachable_tls(obs: &mut Observations) {
         let Some((o, est)) = beyond_probe(tls, &host, port, hop.sni.as_deref()) else { continue };
         e.stage = ProbeStage::TlsNotSpokenByProbe;
         e.message = not_observed(o, est, &e.message);
+        // Not a TLS failure of the origin: no kind, as for every other stage.
+        e.tls = None;
     }
 }
 
@@ -70,11 +73,8 @@ mod tests {
 
     const HOST: &str = "app-1.us-east-1.elb.amazonaws.com";
 
-    fn tls_hop(message: &str) -> Hop {
-        let mut h = hop(
-            &format!("https://{HOST}/"),
-            HopResult::Error(ProbeError { stage: ProbeStage::Tls, message: message.into() }),
-        );
+    fn tls_hop(kind: TlsErrorKind, message: &str) -> Hop {
+        let mut h = hop(&format!("https://{HOST}/"), HopResult::Error(ProbeError::tls(kind, message)));
         h.sni = Some(HOST.into());
         h
     }
@@ -114,7 +114,7 @@ mod tests {
     fn a_tls10_origin_that_cloudfronts_hello_reaches_is_not_observed_rather_than_failed() {
         let e = marked(
             observed("TLSv1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
-            tls_hop("server sent TLS alert ProtocolVersion"),
+            tls_hop(TlsErrorKind::Alert("ProtocolVersion".into()), "server sent TLS alert ProtocolVersion"),
         );
         assert_eq!(e.stage, ProbeStage::TlsNotSpokenByProbe);
         assert!(
@@ -130,7 +130,7 @@ mod tests {
         // TLS 1.2 with a CBC suite is out of reach too.
         let e = marked(
             observed("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
-            tls_hop("server sent TLS alert HandshakeFailure"),
+            tls_hop(TlsErrorKind::Alert("HandshakeFailure".into()), "server sent TLS alert HandshakeFailure"),
         );
         assert_eq!(e.stage, ProbeStage::TlsNotSpokenByProbe);
     }
@@ -139,11 +139,24 @@ mod tests {
     fn real_tls_failures_stay_tls_failures() {
         // What rustls can speak: its failure is the origin's.
         let gcm = observed("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-        assert_eq!(marked(gcm, tls_hop("server sent TLS alert HandshakeFailure")).stage, ProbeStage::Tls);
+        assert_eq!(
+            marked(
+                gcm,
+                tls_hop(TlsErrorKind::Alert("HandshakeFailure".into()), "server sent TLS alert HandshakeFailure")
+            )
+            .stage,
+            ProbeStage::Tls
+        );
         // A certificate rejection or a timeout is not a negotiation the probe could not speak.
         let legacy = || observed("TLSv1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
-        assert_eq!(marked(legacy(), tls_hop("certificate rejected: Expired")).stage, ProbeStage::Tls);
-        assert_eq!(marked(legacy(), tls_hop("TLS handshake did not complete within 2000 ms")).stage, ProbeStage::Tls);
+        assert_eq!(
+            marked(legacy(), tls_hop(TlsErrorKind::Expired, "certificate rejected: Expired")).stage,
+            ProbeStage::Tls
+        );
+        assert_eq!(
+            marked(legacy(), tls_hop(TlsErrorKind::TimedOut, "TLS handshake did not complete within 2000 ms")).stage,
+            ProbeStage::Tls
+        );
         // CloudFront's hello failed too: a failure for CloudFront as well.
         let mut refused = legacy();
         refused.result = TlsHandshakeResult::Failed(crate::evidence::TlsFailure {
@@ -151,16 +164,33 @@ mod tests {
             message: "the server chose TLSv1, which OriginSslProtocols does not allow".into(),
             alert: None,
         });
-        assert_eq!(marked(refused, tls_hop("server sent TLS alert ProtocolVersion")).stage, ProbeStage::Tls);
+        assert_eq!(
+            marked(
+                refused,
+                tls_hop(TlsErrorKind::Alert("ProtocolVersion".into()), "server sent TLS alert ProtocolVersion")
+            )
+            .stage,
+            ProbeStage::Tls
+        );
         // Another host or port.
         let mut elsewhere = legacy();
         elsewhere.port = 8443;
-        assert_eq!(marked(elsewhere, tls_hop("server sent TLS alert ProtocolVersion")).stage, ProbeStage::Tls);
+        assert_eq!(
+            marked(
+                elsewhere,
+                tls_hop(TlsErrorKind::Alert("ProtocolVersion".into()), "server sent TLS alert ProtocolVersion")
+            )
+            .stage,
+            ProbeStage::Tls
+        );
         // The handshake with the hop's own SNI decides over one with another SNI.
         let mut other_sni = legacy();
         other_sni.sni = Some("d111.cloudfront.net".into());
         let mut obs = Observations {
-            probes: vec![record(tls_hop("server sent TLS alert ProtocolVersion"))],
+            probes: vec![record(tls_hop(
+                TlsErrorKind::Alert("ProtocolVersion".into()),
+                "server sent TLS alert ProtocolVersion",
+            ))],
             tls: vec![other_sni.clone(), gcm_same_sni()],
             ..Observations::default()
         };
@@ -168,7 +198,11 @@ mod tests {
         assert!(matches!(&obs.probes[0].hops[0].result, HopResult::Error(e) if e.stage == ProbeStage::Tls));
         // Without one for its SNI, any handshake toward the same host and port tells.
         assert_eq!(
-            marked(other_sni, tls_hop("server sent TLS alert ProtocolVersion")).stage,
+            marked(
+                other_sni,
+                tls_hop(TlsErrorKind::Alert("ProtocolVersion".into()), "server sent TLS alert ProtocolVersion")
+            )
+            .stage,
             ProbeStage::TlsNotSpokenByProbe
         );
     }
@@ -190,7 +224,10 @@ mod tests {
             o.result = observed("TLSv1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA").result;
         }
         let mut obs = std::mem::take(&mut ev.observations);
-        obs.probes.push(record(tls_hop("server sent TLS alert ProtocolVersion")));
+        obs.probes.push(record(tls_hop(
+            TlsErrorKind::Alert("ProtocolVersion".into()),
+            "server sent TLS alert ProtocolVersion",
+        )));
         mark_unreachable_tls(&mut obs);
         ev.observations = obs;
         if edge_ok {
