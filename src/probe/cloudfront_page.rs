@@ -1,4 +1,5 @@
-//! Recognises CloudFront's own error page (catalog §0.1) in a body sample.
+//! Recognises CloudFront's own error page (AWS "Troubleshooting error responses from your
+//! origin", `HTTPStatusCodes.html`) in a body sample.
 
 use crate::evidence::CloudFrontErrorPage;
 
