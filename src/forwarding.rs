@@ -1,7 +1,8 @@
 //! What a cache behavior sends to its origin: Host, other headers, cookies, query strings.
 //!
 //! AWS-managed cache and origin request policies are fixed, so their definitions live here and
-//! no API call is spent on them (catalog §1.6). A behavior without a cache policy uses the
+//! no API call is spent on them (AWS "Use managed cache policies" and "Use managed origin
+//! request policies"). A behavior without a cache policy uses the
 //! legacy `ForwardedValues`. With a cache policy, anything in neither the cache policy nor the
 //! origin request policy is not forwarded.
 

@@ -1,7 +1,8 @@
 //! Stage 5: from the symptom seen through CloudFront and the findings, one ranked verdict.
 //!
 //! The symptom (status, CloudFront's own error page or the origin's answer, how fast it failed,
-//! redirects) selects the failure modes that can explain it (catalog Part 2b and Part 3). Findings
+//! redirects) selects the failure modes that can explain it (`explains`, from AWS "Troubleshooting
+//! error responses": 502, 503, 504, 403 pages and their causes). Findings
 //! that explain the observed symptom rank first, then findings seen failing, then severity and
 //! confidence. Latent risks (low/medium) never become the primary cause.
 
@@ -92,7 +93,8 @@ impl Verdict {
     }
 }
 
-/// Which symptoms each finding id can explain (catalog Part 2b, "viewer-visible signature").
+/// Which symptoms each finding id can explain: what a viewer sees through CloudFront when that
+/// failure mode is the cause.
 pub fn explains(finding_id: &str) -> &'static [SymptomClass] {
     use SymptomClass::*;
     match finding_id {

@@ -46,7 +46,7 @@ pub enum Confidence {
 /// What a check is about; the docs page of findings is generated from this.
 #[derive(Debug)]
 pub struct CheckMeta {
-    /// Stable kebab-case id from the failure catalog.
+    /// Stable kebab-case id: reports, evidence files and `docs/findings.md` name the finding by it.
     pub id: &'static str,
     pub title: &'static str,
     /// What breaks, for a person.

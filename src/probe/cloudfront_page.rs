@@ -1,6 +1,6 @@
-//! Recognises CloudFront's own error page in a body sample: its HTML page (title and footer)
-//! and its XML `MissingKey` error. The reason sentences themselves are
-//! [`CloudFrontReason`]'s.
+//! Recognises CloudFront's own error page (AWS "Troubleshooting error responses from your
+//! origin", `HTTPStatusCodes.html`) in a body sample: its HTML page (title and footer) and its
+//! XML `MissingKey` error. The reason sentences themselves are [`CloudFrontReason`]'s.
 
 use crate::evidence::{CloudFrontErrorPage, CloudFrontReason};
 

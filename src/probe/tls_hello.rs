@@ -4,7 +4,7 @@
 //!
 //! Why: rustls (the project's only TLS stack) cannot offer SSLv3/TLS 1.0/1.1, the CBC, 3DES and
 //! RC4 suites or SHA-1/SHA-224 signatures, all of which CloudFront still offers origins
-//! (catalog Part 1.1). Rather than add a second TLS stack (the `openssl` crate would bring a C
+//! (AWS "Supported protocols and ciphers between CloudFront and the origin"). Rather than add a second TLS stack (the `openssl` crate would bring a C
 //! library into the arm64 Lambda build and a second stack to audit), this module does what
 //! testssl.sh and sslyze do to enumerate: build the ClientHello by hand and parse the server's
 //! answer. For TLS <= 1.2 the ServerHello, Certificate, ServerKeyExchange and
@@ -15,7 +15,7 @@
 //!
 //! The hello (CloudFront's, as far as its documentation describes it):
 //! - record layer version 0x0301 (0x0300 for SSLv3), `client_version` = the version offered;
-//! - the sixteen suites of catalog 1.1 in that order, by IANA code, no SCSV;
+//! - the sixteen suites AWS lists for origins, in that order, by IANA code, no SCSV;
 //! - extensions: `server_name` (when SNI is sent), `supported_groups` (P-256, P-384, X25519),
 //!   `ec_point_formats` (uncompressed), `signature_algorithms` (TLS 1.2 only: PKCS#1 and ECDSA
 //!   with SHA-256/384/512/224/SHA-1, no RSA-PSS) and an empty `renegotiation_info` (RFC 5746,
@@ -40,7 +40,8 @@ pub const MAX_FLIGHT_BYTES: usize = 256 * 1024;
 /// The largest TLS record body accepted (2^14 plus the expansion allowed for ciphertext).
 const MAX_RECORD: usize = 16_384 + 2_048;
 
-/// CloudFront's origin cipher suites (catalog 1.1), in its order: IANA code and IANA name.
+/// CloudFront's origin cipher suites, in its order: IANA code and IANA name
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html>).
 pub const CLOUDFRONT_SUITES: &[(u16, &str)] = &[
     (0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
     (0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
@@ -60,10 +61,10 @@ pub const CLOUDFRONT_SUITES: &[(u16, &str)] = &[
     (0x0004, "TLS_RSA_WITH_RC4_128_MD5"),
 ];
 
-/// CloudFront's curves (catalog 1.1): IANA code and the name rustls uses.
+/// CloudFront's curves toward origins (same AWS page): IANA code and the name rustls uses.
 pub const CLOUDFRONT_GROUPS: &[(u16, &str)] = &[(23, "secp256r1"), (24, "secp384r1"), (29, "X25519")];
 
-/// CloudFront's signature schemes toward origins (catalog 1.1), as TLS 1.2 hash/signature pairs.
+/// CloudFront's signature schemes toward origins (same AWS page), as TLS 1.2 hash/signature pairs.
 pub const CLOUDFRONT_SIGNATURE_SCHEMES: &[(u16, &str)] = &[
     (0x0401, "rsa_pkcs1_sha256"),
     (0x0501, "rsa_pkcs1_sha384"),

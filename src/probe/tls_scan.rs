@@ -11,7 +11,8 @@
 //!
 //! Semantics (one observation per origin, port and SNI):
 //! - CloudFront's hello offers the highest version in `OriginSslProtocols` (SSLv3 alone when
-//!   SSLv3 is listed: CloudFront then sends only SSLv3 handshakes, catalog 1.1). The server
+//!   SSLv3 is listed: CloudFront then sends only SSLv3 handshakes, per AWS "Supported protocols
+//!   and ciphers between CloudFront and the origin"). The server
 //!   picks a version up to it; a version CloudFront does not allow, or a suite it did not offer,
 //!   is a failure (`Incompatible`), as it is for CloudFront. That judged outcome is `result`.
 //! - Each lower version CloudFront allows gets a hello of its own (`hellos`, `allowed: true`),

@@ -118,7 +118,7 @@ fn decorate(state: &State, resp: Response, error: bool) -> Response {
         .header("X-Amz-Cf-Id", request_id(state))
 }
 
-/// CloudFront's generated error page (catalog Part 0.1).
+/// CloudFront's generated error page (AWS "Troubleshooting error responses", `HTTPStatusCodes.html`).
 fn error_page(state: &State, status: u16, reason: &str) -> Response {
     let title = match status {
         403 => "Forbidden",
@@ -159,7 +159,8 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
             _ => {}
         }
     }
-    // CloudFront refuses a GET that carries a body, whatever the behavior allows (catalog FM-38).
+    // CloudFront refuses a GET that carries a body, whatever the behavior allows (AWS
+    // "Request and response behavior for custom origins", GET requests that include a body).
     // The sentence of its page for this case is not documented; this stand-in uses the generic one.
     let declared_body = req.header("content-length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     if req.method == "GET" && (declared_body > 0 || !req.body.is_empty()) {
@@ -321,7 +322,8 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
     }
 }
 
-/// CloudFront's rule for the origin's chain (catalog 1.1, chain in the wrong order → 502): the
+/// CloudFront's rule for the origin's chain (AWS "Requirements for using SSL/TLS certificates
+/// with CloudFront": a chain in the wrong order fails with 502): the
 /// served chain must start with the leaf and each next certificate must be the issuer of the one
 /// before it. rustls (webpki) builds a path from the intermediates in any order, so the order is
 /// checked here first; the rest (trust, dates, name = SNI) is webpki's.
