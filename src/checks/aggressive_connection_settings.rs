@@ -9,7 +9,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +23,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Use the defaults (3 attempts, 10 s) unless an origin group needs fast failover, and then keep at least 2 attempts.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -55,8 +57,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ));
         }
         out.push(
-            &META,
-            FindingBuilder::new(&META, if tight { Severity::Medium } else { Severity::Low }, Confidence::Medium)
+            META.finding(if tight { Severity::Medium } else { Severity::Low }, Confidence::Medium)
                 .summary(format!(
                     "Origin {} allows a single {} s connect attempt{}; slow connects from some edge locations will fail.",
                     o.id,
@@ -70,8 +71,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],
                 })
                 .resource("distribution", &d.id)
-                .resource("origin", &o.id)
-                .build(),
+                .resource("origin", &o.id),
         );
     }
     out

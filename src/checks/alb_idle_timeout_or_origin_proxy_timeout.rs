@@ -12,7 +12,7 @@
 
 use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HttpResponse, LoadBalancer, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -27,6 +27,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Make every hop's timeout exceed the slowest legitimate response: ALB idle_timeout.timeout_seconds (and the proxy's and application's timeouts) at or above OriginReadTimeout, or make the slow requests fast.",
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront504]),
+    module: module_path!(),
 };
 
 const IDLE: &str = "idle_timeout.timeout_seconds";
@@ -168,7 +170,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
             None => "Raise the proxy's upstream timeout above the slowest legitimate response (nginx: proxy_read_timeout; also the application server's worker timeout).".into(),
         };
-        let mut builder = FindingBuilder::new(&META, severity, confidence)
+        let mut builder = META.finding(severity, confidence)
             .summary(summary)
             .observed(at_edge)
             .evidence(evidence)
@@ -189,7 +191,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(lb) = alb {
             builder = builder.resource("load-balancer", &lb.arn);
         }
-        out.push(&META, builder.build());
+        out.push(builder);
     }
     out
 }

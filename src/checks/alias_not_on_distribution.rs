@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html>
 
 use super::probe_view::{edge, edge_hostname, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Point the hostname's DNS (CNAME or Route 53 alias) at the distribution's domain name and make sure it is in Aliases with a certificate that covers it.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::ViewerTls, SymptomClass::ViewerConnect]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -88,7 +90,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             (None, Some(p)) => format!("{p}: viewers using {alias} do not reach this distribution."),
             (None, None) => continue,
         };
-        let built = FindingBuilder::new(&META, severity, if observed { Confidence::High } else { Confidence::Medium })
+        let finding = META.finding(severity, if observed { Confidence::High } else { Confidence::Medium })
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
@@ -105,9 +107,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     update_cli(d),
                 ],
             })
-            .resource("distribution", &d.id)
-            .build();
-        out.push(&META, built);
+            .resource("distribution", &d.id);
+        out.push(finding);
     }
     out
 }

@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization>
 
 use super::probe_view::{behaviors_in_use, edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 use crate::forwarding;
 
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Add Authorization to the behavior's cache policy (keeps per-user responses apart in the cache) or use an origin request policy that forwards it (AllViewer).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -86,9 +88,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
         }
         let observed = edge_401.is_some();
-        let built = FindingBuilder::new(
-            &META,
-            if observed { Severity::Critical } else { Severity::High },
+        let finding = META.finding(if observed { Severity::Critical } else { Severity::High },
             if declared || observed { Confidence::High } else { Confidence::Medium },
         )
         .summary(format!(
@@ -106,9 +106,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             cli: vec![update_cli(d)],
         })
         .resource("distribution", &d.id)
-        .resource("behavior", b.label())
-        .build();
-        out.push(&META, built);
+        .resource("behavior", b.label());
+        out.push(finding);
     }
     out
 }

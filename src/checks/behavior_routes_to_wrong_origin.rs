@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern>
 
 use super::probe_view::update_cli;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, path_pattern_matches};
 
 pub static META: CheckMeta = CheckMeta {
@@ -20,6 +20,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["CacheBehaviors[].PathPattern order and TargetOriginId", "the probed paths"],
     fix: "Order cache behaviors from most to least specific and match the path's case exactly.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 fn literal_len(p: &str) -> usize {
@@ -55,7 +57,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             (None, None) => continue,
         };
         let pattern = other.path_pattern.clone().unwrap_or_default();
-        let built = FindingBuilder::new(&META, Severity::Medium, Confidence::Medium)
+        let finding = META.finding(Severity::Medium, Confidence::Medium)
             .summary(format!(
                 "{path} is handled by behavior {} (origin {}); pattern {pattern} (origin {}) {why}.",
                 chosen.label(),
@@ -81,9 +83,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             })
             .resource("distribution", &d.id)
             .resource("behavior", chosen.label())
-            .resource("behavior", pattern)
-            .build();
-        out.push(&META, built);
+            .resource("behavior", pattern);
+        out.push(finding);
     }
     out
 }

@@ -8,7 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +22,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Invalidate the affected paths; lower ErrorCachingMinTTL for error codes in CustomErrorResponses.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html",
+    explains: Explains::Symptoms(&[SymptomClass::RedirectLoop, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::CloudFront403, SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -66,8 +68,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 evidence.push(EvidenceItem::new(Source::Probe, "the origin asked directly", format!("{s} now")));
             }
             out.push(
-                &META,
-                FindingBuilder::new(&META, if stale { Severity::High } else { Severity::Medium }, if stale { Confidence::High } else { Confidence::Medium })
+                META.finding(if stale { Severity::High } else { Severity::Medium }, if stale { Confidence::High } else { Confidence::Medium })
                     .summary(if stale {
                         format!("CloudFront serves a cached {} for {path} although the origin now answers {}; invalidate it.", r.status, fresh.unwrap_or(0))
                     } else {
@@ -80,8 +81,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         steps: vec!["Lower CustomErrorResponses[].ErrorCachingMinTTL for the error codes you do not want cached long.".into()],
                         cli: vec![format!("aws cloudfront create-invalidation --distribution-id {} --paths '{path}'", d.id)],
                     })
-                    .resource("distribution", &d.id)
-                    .build(),
+                    .resource("distribution", &d.id),
             );
             return out;
         }

@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html>
 
 use super::edge_code::{EdgeCode, EdgeCodeText};
-use super::{CheckMeta, CheckOutput};
+use super::{CheckMeta, CheckOutput, Explains, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Test the function with the failing request (aws cloudfront test-function), read its logs in /aws/cloudfront/function/<name> (us-east-1), fix and publish it, or remove the association.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront503]),
+    module: module_path!(),
 };
 
 fn cli(_id: &str) -> Vec<String> {

@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview>
 
 use super::probe_view::{edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["DistributionConfig.Enabled", "Distribution.Status", "probes through the distribution"],
     fix: "Enable the distribution (DistributionConfig.Enabled = true), or wait for Status Deployed before judging a change.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::OriginError, SymptomClass::RedirectLoop]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -37,7 +39,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }
-        let built = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
+        let finding = META.finding(Severity::Critical, Confidence::High)
             .summary(format!("Distribution {} is disabled: CloudFront refuses every viewer request.", d.id))
             .observed(failing.is_some())
             .evidence(evidence)
@@ -46,16 +48,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 steps: vec![],
                 cli: vec![update_cli(d)],
             })
-            .resource("distribution", &d.id)
-            .build();
-        out.push(&META, built);
+            .resource("distribution", &d.id);
+        out.push(finding);
     } else if !d.status.eq_ignore_ascii_case("Deployed") {
         let mut evidence =
             vec![EvidenceItem::new(Source::Config, "Distribution.Status", &d.status).expected("Deployed")];
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }
-        let built = FindingBuilder::new(&META, Severity::Medium, Confidence::Medium)
+        let finding = META.finding(Severity::Medium, Confidence::Medium)
             .summary(format!(
                 "Distribution {} is {}: edge locations may still serve the previous configuration, so what was probed may not match what was read.",
                 d.id, d.status
@@ -66,9 +67,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 steps: vec![],
                 cli: vec![format!("aws cloudfront wait distribution-deployed --id {}", d.id)],
             })
-            .resource("distribution", &d.id)
-            .build();
-        out.push(&META, built);
+            .resource("distribution", &d.id);
+        out.push(finding);
     }
     out
 }

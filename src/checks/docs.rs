@@ -2,7 +2,6 @@
 //! `cf-origin-doctor checks --markdown > docs/findings.md` regenerates it).
 
 use super::ALL;
-use crate::verdict::explains;
 use std::fmt::Write;
 
 pub fn findings_markdown() -> String {
@@ -10,7 +9,7 @@ pub fn findings_markdown() -> String {
     let _ = writeln!(o, "# Findings\n");
     let _ = writeln!(
         o,
-        "Every finding cf-origin-doctor reports, by its stable id (the names of the failure catalog). \
+        "Every finding cf-origin-doctor reports, by its stable id. \
          Generated from the checks' metadata by `cf-origin-doctor checks --markdown`; do not edit by hand.\n"
     );
     let mut checks: Vec<_> = ALL.iter().collect();
@@ -28,7 +27,9 @@ pub fn findings_markdown() -> String {
         for e in m.evidence_used {
             let _ = writeln!(o, "  - {e}");
         }
-        let symptoms: Vec<String> = explains(m.id)
+        let symptoms: Vec<String> = m
+            .explains
+            .symptoms()
             .iter()
             .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
             .collect();

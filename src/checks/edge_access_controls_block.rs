@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html>
 
 use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HttpResponse};
 
 /// The error code CloudFront answers for a request without the signature a trusted key group requires.
@@ -30,6 +30,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Find what refused the request: the WAF rule (sampled requests or WAF logs) to exempt or set to Count, the country to add to the allow list, or the path to move to a behavior without TrustedKeyGroups (or sign the URLs).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
+    module: module_path!(),
 };
 
 /// Which control refused a response, when one is recognisable.
@@ -166,15 +168,14 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 )
             }
         };
-        let built = FindingBuilder::new(&META, Severity::High, confidence)
+        let finding = META.finding(Severity::High, confidence)
             .summary(summary)
             .observed(confidence == Confidence::High)
             .evidence([seen, config])
             .remediation(remediation)
             .resource("distribution", &d.id)
-            .resource("behavior", b.label())
-            .build();
-        out.push(&META, built);
+            .resource("behavior", b.label());
+        out.push(finding);
     }
     let controls_in_use = d.web_acl_id.is_some()
         || geo.is_some()

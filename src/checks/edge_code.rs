@@ -3,7 +3,7 @@
 //! through the distribution point at that code rather than at the origin. Pure.
 
 use super::probe_view::{behavior_of, behaviors_in_use, edge, is_success, last_response};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
 use crate::evidence::{Behavior, Evidence, HttpResponse, ProbeRecord, RequestShape};
 
 /// Which kind of edge code a check is about.
@@ -176,7 +176,7 @@ pub fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
                 if origin_ok.is_some() { " while the origin answers CloudFront's request directly" } else { "" }
             ),
         };
-        let built = FindingBuilder::new(meta, severity, confidence)
+        let finding = meta.finding(severity, confidence)
             .summary(summary)
             .observed(named.is_some())
             .evidence(evidence)
@@ -194,9 +194,8 @@ pub fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
                 cli: (t.cli)(&d.id),
             })
             .resource("distribution", &d.id)
-            .resource("behavior", b.label())
-            .build();
-        out.push(meta, built);
+            .resource("behavior", b.label());
+        out.push(finding);
     }
     // Behaviors with such code that no probe through the distribution reached.
     let probed: Vec<String> = edge(ev).map(|p| behavior_of(d, p).label()).collect();

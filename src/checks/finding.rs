@@ -1,5 +1,6 @@
 //! Findings, their metadata and the builder that refuses an incomplete finding.
 
+use super::symptom::Explains;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,10 +44,13 @@ pub enum Confidence {
     High,
 }
 
-/// What a check is about; the docs page of findings is generated from this.
+/// Everything about a check, declared once in its module as `pub static META`: the docs page
+/// of findings is generated from this, findings start from it ([`CheckMeta::finding`]) and the
+/// ranking of findings reads from it which symptoms a finding explains.
 #[derive(Debug)]
 pub struct CheckMeta {
-    /// Stable kebab-case id: reports, evidence files and `docs/findings.md` name the finding by it.
+    /// Stable kebab-case id: reports, evidence files and `docs/findings.md` name the finding by
+    /// it; the module is named after it (`-` becomes `_`).
     pub id: &'static str,
     pub title: &'static str,
     /// What breaks, for a person.
@@ -58,6 +62,26 @@ pub struct CheckMeta {
     /// The usual fix.
     pub fix: &'static str,
     pub docs_url: &'static str,
+    /// What viewers see when this check's finding is the cause, or that it is a latent risk.
+    pub explains: Explains,
+    /// `module_path!()` of the check's module, so a test can hold the module name to the id.
+    pub module: &'static str,
+}
+
+impl CheckMeta {
+    /// Starts a finding of this check.
+    pub fn finding(&'static self, severity: Severity, confidence: Confidence) -> FindingBuilder {
+        FindingBuilder {
+            meta: self,
+            severity,
+            confidence,
+            summary: None,
+            observed: false,
+            evidence: Vec::new(),
+            remediation: None,
+            resources: Vec::new(),
+        }
+    }
 }
 
 /// Where an evidence item comes from.
@@ -145,9 +169,11 @@ impl CheckOutput {
         self.unverified.push(Unverified { what: what.into(), reason: reason.into(), check: meta.id.to_string() });
     }
 
-    /// Adds a built finding; an invalid one (a bug in a check) becomes a "could not verify" note.
-    pub fn push(&mut self, meta: &CheckMeta, built: Result<Finding, FindingError>) {
-        match built {
+    /// Builds and adds a finding; an invalid one (a bug in a check) becomes a "could not verify"
+    /// note of its check.
+    pub fn push(&mut self, finding: FindingBuilder) {
+        let meta = finding.meta;
+        match finding.build() {
             Ok(f) => self.findings.push(f),
             Err(e) => self.unverified(meta, format!("check {}", meta.id), format!("internal error: {e}")),
         }
@@ -166,7 +192,8 @@ pub enum FindingError {
     NoResource,
 }
 
-/// Builds a [`Finding`]; `build()` refuses one without summary, evidence, remediation or resource.
+/// Builds a [`Finding`] from [`CheckMeta::finding`]; `build()` refuses one without summary,
+/// evidence, remediation or resource.
 pub struct FindingBuilder {
     meta: &'static CheckMeta,
     severity: Severity,
@@ -179,19 +206,6 @@ pub struct FindingBuilder {
 }
 
 impl FindingBuilder {
-    pub fn new(meta: &'static CheckMeta, severity: Severity, confidence: Confidence) -> Self {
-        FindingBuilder {
-            meta,
-            severity,
-            confidence,
-            summary: None,
-            observed: false,
-            evidence: Vec::new(),
-            remediation: None,
-            resources: Vec::new(),
-        }
-    }
-
     pub fn summary(mut self, s: impl Into<String>) -> Self {
         self.summary = Some(s.into());
         self
@@ -257,11 +271,13 @@ mod tests {
         evidence_used: &[],
         fix: "f",
         docs_url: "https://example.invalid",
+        explains: Explains::Latent,
+        module: module_path!(),
     };
 
     #[test]
     fn builder_refuses_incomplete_findings() {
-        let base = || FindingBuilder::new(&META, Severity::High, Confidence::High);
+        let base = || META.finding(Severity::High, Confidence::High);
         assert_eq!(base().build().unwrap_err(), FindingError::NoSummary);
         assert_eq!(base().summary("s").build().unwrap_err(), FindingError::NoEvidence);
         let ev = EvidenceItem::new(Source::Config, "a", "b");

@@ -17,7 +17,7 @@ use super::net_common::{
     nacl_decision, net_origins, network_of, sg_admission,
 };
 use super::probe_view::{edge, last_response};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CloudFrontReason, Evidence, HttpResponse, OriginResource, ProbeRecord, ProbeTarget,
     Scheme,
@@ -36,6 +36,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Allow CloudFront's origin-facing ranges (managed prefix list com.amazonaws.global.cloudfront.origin-facing) in the host firewall, the application's allowlist and the load balancer's web ACL IP sets; key rate limits on the viewer address (X-Forwarded-For), not the source address.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 const LOG_NOTE: &str = "A host firewall is invisible from outside the host: CloudFront's logs (x-edge-detailed-result-type OriginConnectError / OriginCommError) and the host's firewall counters would show the drops.";
@@ -259,7 +261,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     answer.status
                 )
             };
-            let mut b = FindingBuilder::new(&META, Severity::High, confidence)
+            let mut b = META.finding(Severity::High, confidence)
                 .summary(summary)
                 .observed(false)
                 .evidence(evidence)
@@ -274,7 +276,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     b = b.resource("security-group", g);
                 }
             }
-            out.push(&META, b.build());
+            out.push(b);
             break;
         }
     }

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior>
 
 use super::probe_view::{behavior_of, describe, edge, first, is_success, last_response, shape_pairs, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 use crate::forwarding;
 
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Forward the viewer's Host (origin request policy AllViewer or HostHeaderOnly, with an origin certificate that covers the viewer hostnames), or make the origin domain name the hostname the origin routes on, or route the origin's default on its own DNS name.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -126,7 +128,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         } else {
             summary
         };
-        let built = FindingBuilder::new(&META, severity, confidence)
+        let finding = META.finding(severity, confidence)
         .summary(summary)
         .observed(observed)
         .evidence(evidence)
@@ -146,11 +148,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         })
         .resource("distribution", &d.id)
         .resource("origin", pair.origin_id)
-        .resource("behavior", b.label())
-        .build();
+        .resource("behavior", b.label());
         // Listener-rule evidence (ALB host-header conditions) will plug in here once the
         // inventory reads DescribeRules.
-        out.push(&META, built);
+        out.push(finding);
     }
     out
 }

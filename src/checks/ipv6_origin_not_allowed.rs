@@ -15,7 +15,7 @@
 use super::net_common::{
     Admission, Family, acl_problems, acl_samples, describe_rules, net_origins, network_of, sg_context,
 };
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -31,6 +31,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Set IpAddressType to ipv4, or make the origin dual-stack and admit com.amazonaws.global.ipv6.cloudfront.origin-facing in its security groups.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginIPAddressType",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -126,7 +128,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         let severity = if mode == "ipv6" { Severity::Critical } else { Severity::Medium };
-        let b = FindingBuilder::new(&META, severity, Confidence::Medium)
+        let b = META.finding(severity, Confidence::Medium)
             .summary(format!(
                 "Origin {} has IpAddressType {mode}, but it does not accept CloudFront over IPv6{}.",
                 o.origin.id,
@@ -150,7 +152,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         for a in &acl_ids {
             b = b.resource("network-acl", a);
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

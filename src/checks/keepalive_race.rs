@@ -8,7 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +22,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Make the origin's keep-alive timeout longer than OriginKeepaliveTimeout (and than the load balancer's idle timeout for targets behind one), or lower OriginKeepaliveTimeout.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 fn keepalive_timeout(header: &str) -> Option<u32> {
@@ -45,8 +47,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 continue;
             }
             out.push(
-                &META,
-                FindingBuilder::new(&META, Severity::Medium, Confidence::Medium)
+                META.finding(Severity::Medium, Confidence::Medium)
                     .summary(format!(
                         "Origin {} closes idle connections after {origin_timeout} s but CloudFront keeps them for {cf} s: expect occasional 502s.",
                         o.id
@@ -63,8 +64,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         cli: vec![],
                     })
                     .resource("distribution", &d.id)
-                    .resource("origin", &o.id)
-                    .build(),
+                    .resource("origin", &o.id),
             );
             break;
         }

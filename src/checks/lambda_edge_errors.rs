@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-testing-debugging.html>
 
 use super::edge_code::{EdgeCode, EdgeCodeText};
-use super::{CheckMeta, CheckOutput};
+use super::{CheckMeta, CheckOutput, Explains, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Read the function's logs (/aws/cloudfront/LambdaEdge/<DistributionId> for validation errors, /aws/lambda/us-east-1.<function> for its own, in the Region where it ran), fix the function and publish a new numbered version, or detach it.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-testing-debugging.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront503]),
+    module: module_path!(),
 };
 
 fn cli(id: &str) -> Vec<String> {

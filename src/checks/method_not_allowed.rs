@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods>
 
 use super::probe_view::{behaviors_in_use, edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Set the behavior's AllowedMethods to GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE (or GET, HEAD, OPTIONS for CORS only), and protect the origin from methods it should not receive.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
+    module: module_path!(),
 };
 
 fn set_for(method: &str) -> &'static str {
@@ -89,9 +91,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             b.allowed_methods.join(", "),
             names.join(", ")
         );
-        let built = FindingBuilder::new(
-            &META,
-            if observed { Severity::Critical } else { Severity::High },
+        let finding = META.finding(if observed { Severity::Critical } else { Severity::High },
             if observed { Confidence::High } else { Confidence::Medium },
         )
         .summary(summary)
@@ -107,9 +107,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             cli: vec![update_cli(d)],
         })
         .resource("distribution", &d.id)
-        .resource("behavior", b.label())
-        .build();
-        out.push(&META, built);
+        .resource("behavior", b.label());
+        out.push(finding);
     }
     out
 }

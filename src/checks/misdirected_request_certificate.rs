@@ -14,7 +14,7 @@
 
 use super::origin_answers::origin_first_hops;
 use super::probe_view::edge;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Hop, HttpResponse, ProbeTarget, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -30,6 +30,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Serve hostnames that share a certificate from one distribution, or give each distribution a certificate that covers only its own aliases (no wildcard spanning distributions).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
+    explains: Explains::Symptoms(&[SymptomClass::MisdirectedRequest, SymptomClass::ViewerTls]),
+    module: module_path!(),
 };
 
 fn by_cloudfront(r: &HttpResponse) -> bool {
@@ -107,7 +109,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         EvidenceItem::new(Source::Config, "ViewerCertificate", cert),
     ];
     if !cloudfront_421.is_empty() {
-        let built = FindingBuilder::new(&META, Severity::High, Confidence::High)
+        let finding = META.finding(Severity::High, Confidence::High)
             .summary(format!(
                 "CloudFront answers 421 Misdirected Request for distribution {}: the request's Host belongs to another distribution than the certificate its TLS connection was set up with.",
                 d.id
@@ -125,12 +127,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     d.id
                 )],
             })
-            .resource("distribution", &d.id)
-            .build();
-        out.push(&META, built);
+            .resource("distribution", &d.id);
+        out.push(finding);
     }
     if !origin_421.is_empty() {
-        let built = FindingBuilder::new(&META, Severity::High, Confidence::Medium)
+        let finding = META.finding(Severity::High, Confidence::Medium)
             .summary(
                 "The origin answers 421 Misdirected Request to CloudFront's request: the TLS server name and the Host it receives lead to different virtual hosts."
                     .to_string(),
@@ -142,9 +143,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 steps: vec!["nginx and Caddy answer 421 when the server name and Host select different server blocks.".into()],
                 cli: vec![],
             })
-            .resource("distribution", &d.id)
-            .build();
-        out.push(&META, built);
+            .resource("distribution", &d.id);
+        out.push(finding);
     }
     out
 }

@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html>
 
 use super::net_common::{Family, acl_problems, acl_samples, edge_gateway_error, net_origins, network_of};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch};
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Allow inbound tcp on the origin port from 0.0.0.0/0 (or CloudFront's ranges) and outbound tcp 1024-65535 to 0.0.0.0/0, with rule numbers below any deny that matches them.",
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -90,7 +92,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let acl = acl_ids.first().cloned().unwrap_or_default();
         let port = connections.first().map(|c| c.1).unwrap_or(443);
-        let mut b = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
+        let mut b = META.finding(Severity::Critical, Confidence::High)
             .summary(format!(
                 "The network ACL {} on origin {}'s subnets drops CloudFront's traffic ({}).",
                 acl_ids.join(", "),
@@ -114,7 +116,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         for a in &acl_ids {
             b = b.resource("network-acl", a);
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

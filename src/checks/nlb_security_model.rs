@@ -13,7 +13,7 @@
 //! Docs: <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html>
 
 use super::net_common::{Admission, Family, describe_rules, edge_gateway_error, net_origins, network_of, sg_context};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource, SecurityGroup, TargetGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -29,6 +29,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Allow the CloudFront prefix list on the target port in the targets' security groups (or recreate the NLB with a security group that admits CloudFront and let the targets admit that group).",
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// One target whose groups do not admit CloudFront.
@@ -189,7 +191,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let first = &blocked[0];
         let group = first.groups.first().cloned().unwrap_or_else(|| "<target-sg>".into());
         let port = first.port;
-        let mut b = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
+        let mut b = META.finding(Severity::Critical, Confidence::High)
             .summary(format!(
                 "Network load balancer {} has no security groups, so its targets see CloudFront's addresses, but the groups of {} do not admit CloudFront on tcp {port}.",
                 lb.name,
@@ -220,7 +222,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 listed.push(g);
             }
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

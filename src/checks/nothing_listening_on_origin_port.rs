@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort>
 
 use super::net_common::{edge_gateway_error, net_origins};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HopResult, OriginResource, ProbeStage, ProbeTarget};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Point HTTPPort/HTTPSPort (and the protocol policy) at a port with a listener, or add the listener.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -105,7 +107,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ),
             (_, None) => format!("Add a listener on {} to {}.", missing[0].1, lb.name),
         };
-        let b = FindingBuilder::new(&META, if all { Severity::Critical } else { Severity::High }, Confidence::High)
+        let b = META.finding(if all { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
                 "CloudFront connects to origin {} on {} but load balancer {} has no listener there.",
                 o.origin.id,
@@ -127,7 +129,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn);
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

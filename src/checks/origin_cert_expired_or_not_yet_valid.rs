@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["TLS probe: notBefore/notAfter of each served certificate", "the evidence collection time"],
     fix: "Renew the certificate (or the intermediate bundle) on the origin and serve the new full chain.",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// A leaf expiring within this many days is reported as a latent risk.
@@ -96,7 +98,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         ],
                         cli: vec!["aws acm describe-certificate --certificate-arn <certificate-arn> --query Certificate.NotAfter".into()],
                     });
-                out.push(&META, b.build());
+                out.push(b);
             }
         }
     }
@@ -133,7 +135,7 @@ fn listener_certificate_dates(ev: &Evidence, out: &mut CheckOutput, seen_not_aft
             } else {
                 "ACM renews it only while its DNS validation records stay in place; check its renewal status."
             };
-            let b = super::FindingBuilder::new(&META, severity, Confidence::Medium)
+            let b = META.finding(severity, Confidence::Medium)
                 .summary(format!(
                     "A certificate on origin {}'s HTTPS listener (port {}) {state} ({}); CloudFront gets a 502 whenever the listener serves it.",
                     origin.id,
@@ -160,7 +162,7 @@ fn listener_certificate_dates(ev: &Evidence, out: &mut CheckOutput, seen_not_aft
                 })
                 .resource("certificate", &c.arn)
                 .resource("origin", &origin.id);
-            out.push(&META, b.build());
+            out.push(b);
         }
     }
 }

@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, SniRole};
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Stop forwarding Host (origin request policy AllViewerExceptHostHeader) so CloudFront checks the origin's own name, or add every alias to the origin certificate.",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -127,7 +129,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "DefaultCacheBehavior/CacheBehaviors[].OriginRequestPolicyId to b689b0a8-53d0-40ab-baf2-68738e2966ac",
                 ),
             });
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, SniRole};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Point the origin at a hostname the certificate covers (e.g. origin.example.com as a CNAME/alias of the load balancer), or add the origin's name to the certificate; forwarding Host is the other way (the certificate must then cover every viewer hostname).",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -107,7 +109,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 steps,
                 cli: update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
             });
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

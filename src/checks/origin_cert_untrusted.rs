@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["TLS probe: the presented chain, validated against Mozilla's roots plus --ca-file anchors"],
     fix: "Install a certificate from a publicly trusted CA on the origin (ACM public certificate on a load balancer, or a public CA such as Let's Encrypt on an instance).",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -92,7 +94,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "aws elbv2 modify-listener --listener-arn <https-listener-arn> --certificates CertificateArn=<certificate-arn>".into(),
                 ],
             });
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["TLS probe: the served chain, its order, and validation without fetching"],
     fix: "Serve the full chain in order: the leaf, then each intermediate (the root is not needed).",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -89,7 +91,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         t.sni.as_deref().unwrap_or(&t.host)
                     )],
                 });
-            out.push(&META, b.build());
+            out.push(b);
             break;
         }
     }

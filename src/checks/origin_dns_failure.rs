@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html#http-502-dns-error>
 
 use super::probe_view::{edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Publish a public DNS record for the origin's name (or use the load balancer's public DNS name), fix the delegation, or correct the typo.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html#http-502-dns-error",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -90,9 +92,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
         }
         let observed = edge_dns.is_some();
-        let built = FindingBuilder::new(
-            &META,
-            if observed || obs.error.is_some() { Severity::Critical } else { Severity::High },
+        let finding = META.finding(if observed || obs.error.is_some() { Severity::Critical } else { Severity::High },
             if observed { Confidence::High } else { Confidence::Medium },
         )
         .summary(format!("{problem}; CloudFront answers 502 for requests to origin {}.", origin.id))
@@ -110,9 +110,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             cli: vec![update_cli(d)],
         })
         .resource("distribution", &d.id)
-        .resource("origin", &origin.id)
-        .build();
-        out.push(&META, built);
+        .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

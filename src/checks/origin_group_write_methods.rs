@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html>
 
 use super::probe_view::{behaviors_in_use, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 use crate::request::is_write_method;
 
@@ -20,6 +20,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["the behavior's TargetOriginId (not a single origin)", "expected write methods"],
     fix: "Route the write paths to a single origin through their own cache behavior (e.g. /api/*) and keep the origin group for reads.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -34,7 +36,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if d.origin(&b.target_origin_id).is_some() {
             continue;
         }
-        let built = FindingBuilder::new(&META, Severity::High, Confidence::Medium)
+        let finding = META.finding(Severity::High, Confidence::Medium)
             .summary(format!(
                 "Behavior {} targets {}, which is not a single origin (an origin group): {} cannot be allowed there.",
                 b.label(),
@@ -52,9 +54,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![update_cli(d)],
             })
             .resource("distribution", &d.id)
-            .resource("behavior", b.label())
-            .build();
-        out.push(&META, built);
+            .resource("behavior", b.label());
+        out.push(finding);
     }
     out
 }

@@ -10,7 +10,7 @@
 use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
 use super::tls_support::edge_502;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Enable HTTP/1.1 on the origin (or put a proxy or load balancer that speaks HTTP/1.1 in front of it); for a gRPC service, turn on gRPC for the behavior instead.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 fn version_status(status: u16) -> bool {
@@ -90,7 +92,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .expected("viewer side only: CloudFront still uses HTTP/1.1 toward custom origins"),
         );
         let grpc_needs_http2 = !d.http_version.contains('2');
-        let built = FindingBuilder::new(&META, if observed { Severity::Critical } else { Severity::High }, if frames { Confidence::High } else { Confidence::Medium })
+        let finding = META.finding(if observed { Severity::Critical } else { Severity::High }, if frames { Confidence::High } else { Confidence::Medium })
             .summary(format!(
                 "Origin {} does not answer HTTP/1.1, the only version CloudFront uses toward it: requests through CloudFront fail.",
                 origin.id
@@ -112,9 +114,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![format!("curl --http1.1 -sv -o /dev/null https://{}/", origin.domain_name)],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &origin.id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

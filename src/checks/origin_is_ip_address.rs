@@ -8,7 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, OriginProtocolPolicy};
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["Origins.Items[].DomainName", "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy"],
     fix: "Give the origin a DNS name you own (an A record to an Elastic IP, or the load balancer's name) with a certificate that covers it.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 const IP_DNS_SERVICES: &[&str] = &[".nip.io", ".sslip.io", ".xip.io", ".traefik.me", ".localtest.me"];
@@ -51,8 +53,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         };
         out.push(
-            &META,
-            FindingBuilder::new(&META, severity, if is_ip { Confidence::High } else { Confidence::Medium })
+            META.finding(severity, if is_ip { Confidence::High } else { Confidence::Medium })
                 .summary(summary)
                 .evidence([EvidenceItem::new(Source::Config, field.clone(), &o.domain_name)
                     .expected("a DNS name you own, publicly resolvable")])
@@ -62,8 +63,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],
                 })
                 .resource("distribution", &d.id)
-                .resource("origin", &o.id)
-                .build(),
+                .resource("origin", &o.id),
         );
     }
     out

@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistS3AndCustomOrigins.html#concept_CustomOrigin>
 
 use super::net_common::{edge_gateway_error, net_origins, network_of};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Use an internet-facing load balancer in public subnets (route 0.0.0.0/0 to an internet gateway), or make the origin a CloudFront VPC origin.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistS3AndCustomOrigins.html#concept_CustomOrigin",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -128,7 +130,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some((subject, what)) = &seen {
             evidence.push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()));
         }
-        let mut b = FindingBuilder::new(&META, if certain { Severity::Critical } else { Severity::High }, Confidence::High)
+        let mut b = META.finding(if certain { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
                 "Origin {} ({}) cannot be reached from the internet, so CloudFront cannot connect to it.",
                 o.origin.id, o.origin.domain_name
@@ -147,7 +149,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         for (kind, id) in resources {
             b = b.resource(kind, id);
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

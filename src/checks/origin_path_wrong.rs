@@ -7,7 +7,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath>
 
 use super::probe_view::{describe, first, is_success, shape_pairs, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -21,6 +21,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Correct or clear Origins[].OriginPath (it must start with / and not end with /).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -44,8 +46,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let same_host = pair.cf.hops.first().map(|h| &h.host_header)
             == pair.viewer.and_then(|p| p.hops.first()).map(|h| &h.host_header);
         let field = format!("Origins[Id={}].OriginPath", origin.id);
-        let built =
-            FindingBuilder::new(&META, Severity::High, if same_host { Confidence::High } else { Confidence::Medium })
+        let finding =
+            META.finding(Severity::High, if same_host { Confidence::High } else { Confidence::Medium })
                 .summary(format!(
                     "Origin {} answers {} under OriginPath {} but {} without it: the prefix is wrong.",
                     origin.id, cf.status, origin.origin_path, v.status
@@ -66,9 +68,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     cli: vec![update_cli(d)],
                 })
                 .resource("distribution", &d.id)
-                .resource("origin", &origin.id)
-                .build();
-        out.push(&META, built);
+                .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout>
 
 use super::probe_view::{edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -128,7 +130,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             )
         };
         let suggested = (ms / 1000 + 10).clamp(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5, 60);
-        let built = FindingBuilder::new(&META, severity, if exceeded { Confidence::High } else { Confidence::Medium })
+        let finding = META.finding(severity, if exceeded { Confidence::High } else { Confidence::Medium })
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
@@ -145,9 +147,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![update_cli(d)],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &origin.id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

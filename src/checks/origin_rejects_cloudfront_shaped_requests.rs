@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-user-agent-header>
 
 use super::probe_view::{describe, edge, first, is_success, last_response, shape_pairs};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +23,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Allow CloudFront's User-Agent and address ranges in the origin's bot/WAF rules, forward User-Agent if the app needs it, and read the client address from X-Forwarded-For / CloudFront-Viewer-Address.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-user-agent-header",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -62,7 +64,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(s) = &seen {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
         }
-        let built = FindingBuilder::new(&META, if seen.is_some() { Severity::Critical } else { Severity::High }, Confidence::Medium)
+        let finding = META.finding(if seen.is_some() { Severity::Critical } else { Severity::High }, Confidence::Medium)
             .summary(format!(
                 "Origin {} answers {} to CloudFront's request shape (User-Agent: Amazon CloudFront, Via, X-Forwarded-For) and {} to a viewer's with the same Host.",
                 pair.origin_id, cf.status, v.status
@@ -78,9 +80,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![],
             })
             .resource("distribution", &d.id)
-            .resource("origin", pair.origin_id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", pair.origin_id);
+        out.push(finding);
     }
     out
 }

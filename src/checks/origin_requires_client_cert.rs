@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +19,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["TLS probe: CertificateRequest received, handshake outcome without a certificate"],
     fix: "Make client-certificate verification optional for CloudFront's requests (authenticate CloudFront with a secret custom origin header instead), or configure origin mutual TLS on the distribution.",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -86,7 +88,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 steps: vec!["Or configure origin mutual TLS for this origin in the distribution (OriginMtlsConfig) with a certificate the origin trusts.".into()],
                 cli: vec![],
             });
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -11,7 +11,7 @@
 
 use super::origin_answers::{origin_first_hops, tls_not_observed, why_no_answer};
 use super::tls_support::edge_502;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, ResponseDefect};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Make the origin (or the proxy in front of it) send a plain HTTP/1.1 response: a valid status line, small headers, chunked or Content-Length framing with the real length, at most one 100 Continue.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// CloudFront publishes 20,480 bytes as its limit for a request's line and headers; its limit
@@ -142,7 +144,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             what.join("; "),
             if severity >= Severity::High { "502" } else { "errors or truncated bodies" }
         );
-        let built = FindingBuilder::new(&META, severity, confidence)
+        let finding = META.finding(severity, confidence)
             .summary(summary)
             .observed(observed.is_some())
             .evidence(evidence)
@@ -165,9 +167,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![format!("curl --http1.1 -sv -o /dev/null http://{}/", origin.domain_name)],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &origin.id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html>
 
 use super::probe_view::{describe, edge, first, last_response, shape_pairs, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Make the custom origin header value equal to what the origin's rule accepts (during rotation, let the rule accept both values first).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -82,7 +84,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         // Listener-rule evidence (ALB http-header conditions and their values' fingerprints)
         // will plug in here once the inventory reads DescribeRules; until then the match is
         // inferred from the origin's answers.
-        let built = FindingBuilder::new(&META, if observed { Severity::Critical } else { Severity::High }, Confidence::Medium)
+        let finding = META.finding(if observed { Severity::Critical } else { Severity::High }, Confidence::Medium)
             .summary(format!(
                 "Origin {} answers 403 to requests carrying CloudFront's custom header{} {}: the secret CloudFront sends is probably not the one the origin accepts.",
                 origin.id,
@@ -107,9 +109,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &origin.id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

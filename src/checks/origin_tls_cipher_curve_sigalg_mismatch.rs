@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, TlsFailureKind};
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +22,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["TLS probes: CloudFront's hello failing, TLS 1.2 with any suite succeeding"],
     fix: "Enable at least one of CloudFront's suites on the origin; ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256) is the safe choice.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -103,7 +105,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     ],
                     cli: vec!["aws elbv2 modify-listener --listener-arn <https-listener-arn> --ssl-policy ELBSecurityPolicy-TLS13-1-2-2021-06".into()],
                 });
-            out.push(&META, b.build());
+            out.push(b);
             break;
         }
     }

@@ -12,7 +12,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, TlsFailureKind, TlsObservation};
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Let the origin accept TLS 1.2 (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06 on a load balancer) and keep TLSv1.2 in OriginSslProtocols.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -126,7 +128,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .observed(observed.is_some())
                 .evidence(evidence)
                 .remediation(Remediation { summary: fix, steps, cli });
-            out.push(&META, b.build());
+            out.push(b);
             continue;
         }
         // Latent: old protocols allowed toward an origin that works.
@@ -171,7 +173,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     EvidenceItem::new(Source::Probe, subject(t), describe_result(&t.result)),
                 ])
                 .remediation(Remediation { summary: fix, steps: vec![], cli: set_tls12 });
-            out.push(&META, b.build());
+            out.push(b);
         }
     }
     out

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html>
 
 use super::probe_view::{behaviors_in_use, describe, first, shape_pairs, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 use crate::forwarding;
 
@@ -26,6 +26,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Attach an origin request policy that forwards them (AllViewer / AllViewerExceptHostHeader, or a custom one listing them), or add them to the cache policy if they change the response.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -111,9 +113,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(s) = &seen {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
         }
-        let built = FindingBuilder::new(
-            &META,
-            if seen.is_some() { Severity::Critical } else { Severity::High },
+        let finding = META.finding(if seen.is_some() { Severity::Critical } else { Severity::High },
             if observed_diff { Confidence::High } else { Confidence::Medium },
         )
         .observed(seen.is_some())
@@ -133,9 +133,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![update_cli(d)],
             })
             .resource("distribution", &d.id)
-            .resource("behavior", b.label())
-            .build();
-        out.push(&META, built);
+            .resource("behavior", b.label());
+        out.push(finding);
     }
     out
 }

@@ -8,7 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginProtocolPolicy>
 
 use super::net_common::{edge_gateway_error, net_origins};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +22,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Set the port that matches the listener's protocol (HTTPSPort → the HTTPS listener, HTTPPort → the HTTP listener) or change the protocol policy.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginProtocolPolicy",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::OriginError]),
+    module: module_path!(),
 };
 
 /// Whether a listener protocol carries TLS (`None` when it cannot serve CloudFront at all).
@@ -110,7 +112,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ),
         };
         let all = bad.len() == connections.len();
-        let b = FindingBuilder::new(&META, if all { Severity::Critical } else { Severity::High }, Confidence::High)
+        let b = META.finding(if all { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
                 "CloudFront uses {} on port {port} of origin {}, but {}'s listener there is {}.",
                 if scheme == Scheme::Https { "TLS" } else { "plain HTTP" },
@@ -129,7 +131,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn)
             .resource("listener", &bad[0].2.arn);
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustomRedirects>
 
 use super::probe_view::update_cli;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, ProbeTarget, RequestShape};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Forward the viewer's Host to the origin (origin request policy AllViewer / HostHeaderOnly), or configure the application's public base URL, or set the ALB redirect's Host explicitly.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustomRedirects",
+    explains: Explains::Symptoms(&[SymptomClass::RedirectEscape]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -74,9 +76,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             &origin.domain_name,
         ));
         let observed = seen.is_some();
-        let built = FindingBuilder::new(
-            &META,
-            if observed { Severity::High } else { Severity::Medium },
+        let finding = META.finding(if observed { Severity::High } else { Severity::Medium },
             if observed { Confidence::High } else { Confidence::Medium },
         )
         .summary(format!(
@@ -93,9 +93,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             cli: vec![update_cli(d), format!("aws cloudfront create-invalidation --distribution-id {} --paths '/*'", d.id)],
         })
         .resource("distribution", &d.id)
-        .resource("origin", &origin.id)
-        .build();
-        out.push(&META, built);
+        .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

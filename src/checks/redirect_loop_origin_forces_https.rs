@@ -10,7 +10,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{
     Distribution, Evidence, Fetch, ListenerAction, OriginProtocolPolicy, OriginResource, ProbeTarget, RedirectOutcome,
     Scheme, ViewerProtocolPolicy,
@@ -30,6 +30,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Set the origin protocol policy to https-only (the origin needs a publicly trusted certificate for the name CloudFront sends), or stop redirecting on the origin and let the behavior's viewer protocol policy redirect-to-https do it; then invalidate the cached redirects.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html",
+    explains: Explains::Symptoms(&[SymptomClass::RedirectLoop]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -231,7 +233,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             cli.push(format!("aws elbv2 modify-listener --listener-arn {arn} --default-actions Type=forward,TargetGroupArn=<target-group-arn>"));
         }
         cli.push(format!("aws cloudfront create-invalidation --distribution-id {} --paths '/*'", d.id));
-        let mut b = FindingBuilder::new(&META, severity, confidence)
+        let mut b = META.finding(severity, confidence)
             .summary(summary)
             .observed(loop_observed)
             .evidence(evidence)
@@ -254,7 +256,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(arn) = listener_arn {
             b = b.resource("listener", arn);
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -11,7 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html>
 
 use super::probe_view::{edge, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, HttpResponse, ProbeRecord, ProbeTarget};
 
 /// CloudFront's maximum URL length, in bytes.
@@ -31,6 +31,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Shrink what viewers send (fewer or smaller cookies, shorter URLs), forward only the cookies and headers the origin needs, and raise the origin's header limits (e.g. nginx large_client_header_buffers) where it is the one refusing.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html",
+    explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront4xx]),
+    module: module_path!(),
 };
 
 const TOO_LARGE_WORDS: &[&str] = &[
@@ -129,7 +131,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         (false, true) => "The origin refuses the request as too large: with the headers CloudFront adds, viewers' requests exceed the origin's header limit.".to_string(),
         (false, false) => format!("A probed URL is longer than CloudFront's {MAX_URL_BYTES}-byte limit: CloudFront answers 413."),
     };
-    let built = FindingBuilder::new(&META, if observed { Severity::Critical } else { Severity::High }, Confidence::High)
+    let finding = META.finding(if observed { Severity::Critical } else { Severity::High }, Confidence::High)
         .summary(summary)
         .observed(observed)
         .evidence(evidence)
@@ -145,9 +147,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ],
             cli: vec![update_cli(d)],
         })
-        .resource("distribution", &d.id)
-        .build();
-    out.push(&META, built);
+        .resource("distribution", &d.id);
+    out.push(finding);
     out
 }
 

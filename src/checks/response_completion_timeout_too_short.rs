@@ -10,7 +10,7 @@
 
 use super::origin_answers::{origin_first_hops, reached_http};
 use super::probe_view::{edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, Hop, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Raise Origins.Items[].ResponseCompletionTimeout above the slowest complete response (or unset it), or make the responses smaller or faster.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#response-completion-timeout",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
+    module: module_path!(),
 };
 
 /// The time the whole response takes, in ms, and whether that is measured or extrapolated.
@@ -145,7 +147,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             evidence.extend(edge_504);
         }
         let suggested = (ms / 1000) * 3 / 2 + 10;
-        let built = FindingBuilder::new(&META, severity, confidence)
+        let finding = META.finding(severity, confidence)
             .summary(if exceeded {
                 format!(
                     "A full response from origin {} takes about {:.1} s, longer than its {limit_s} s ResponseCompletionTimeout: CloudFront abandons it with a 504.",
@@ -170,9 +172,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![update_cli(d)],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &origin.id)
-            .build();
-        out.push(&META, built);
+            .resource("origin", &origin.id);
+        out.push(finding);
     }
     out
 }

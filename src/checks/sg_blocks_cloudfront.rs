@@ -18,7 +18,7 @@ use super::net_common::{
     Admission, Family, describe_rules, edge_gateway_error, group_only_sources, net_origins, network_of,
     origin_answered, sg_context,
 };
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -34,6 +34,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -128,7 +130,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let target_group = net.security_group_ids[0].clone();
         let ports: Vec<String> = blocked.iter().map(|(_, p)| p.to_string()).collect();
-        let mut b = FindingBuilder::new(&META, if all_blocked { Severity::Critical } else { Severity::High }, Confidence::High)
+        let mut b = META.finding(if all_blocked { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
                 "No inbound rule of {} admits CloudFront on tcp {} for origin {}: CloudFront's connections are dropped{}.{}",
                 net.security_group_ids.join(", "),
@@ -171,7 +173,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             Some(OriginResource::Ec2Instance(i)) => b = b.resource("instance", &i.instance_id),
             _ => {}
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html#managed-prefix-lists-weight>
 
 use super::net_common::{Family, SgContext, net_origins, network_of, sg_admission, sg_context};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, PrefixList, SecurityGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Put the CloudFront prefix-list rule in a security group of its own (one rule with a port range covering both ports if needed), or raise the rules-per-group quota.",
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html#managed-prefix-lists-weight",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// The default quota of inbound rules per security group.
@@ -85,7 +87,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if w + cf_weight <= DEFAULT_QUOTA {
             continue;
         }
-        let b = FindingBuilder::new(&META, Severity::High, Confidence::Medium)
+        let b = META.finding(Severity::High, Confidence::Medium)
             .summary(format!(
                 "Security group {} already weighs {w} of the default {DEFAULT_QUOTA} inbound rules, so the CloudFront prefix list (weight {cf_weight}) cannot be added for tcp {}: CloudFront is left out.",
                 g.group_id,
@@ -112,7 +114,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("security-group", &g.group_id);
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::tls_support::*;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, SniRole};
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +22,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Add a certificate for the name CloudFront sends to the origin's certificate list (or make it the default), or change the origin domain / Host forwarding to a name the origin has a certificate for.",
     docs_url: CF_TLS_DOCS,
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -67,7 +69,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     steps: vec!["On an ALB: aws elbv2 add-listener-certificates adds a certificate chosen by SNI.".into()],
                     cli: vec!["aws elbv2 add-listener-certificates --listener-arn <https-listener-arn> --certificates CertificateArn=<certificate-arn>".into()],
                 });
-            out.push(&META, b.build());
+            out.push(b);
             break;
         }
     }

@@ -7,7 +7,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html>
 
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +18,8 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &["Origins.Items[].DomainName", "direct origin probe: Via / X-Amz-Cf-Id / Server headers"],
     fix: "Point the origin at the real origin behind the other distribution, or merge the two distributions' behaviors into one.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -60,10 +62,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         out.push(
-            &META,
-            FindingBuilder::new(
-                &META,
-                Severity::High,
+            META.finding(Severity::High,
                 if evidence.len() > 1 { Confidence::High } else { Confidence::Medium },
             )
             .summary(format!(
@@ -78,8 +77,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],
             })
             .resource("distribution", &d.id)
-            .resource("origin", &o.id)
-            .build(),
+            .resource("origin", &o.id),
         );
     }
     out

@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html>
 
 use super::net_common::{Admission, Family, SgContext, net_origins, network_of, sg_context};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +24,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Replace the CIDR rules with one rule referencing the managed prefix list com.amazonaws.global.cloudfront.origin-facing.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -45,7 +47,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             let pl = cf.v4_id().unwrap_or("<pl-id>").to_string();
             let group = net.security_group_ids.first().cloned().unwrap_or_default();
             let shown: Vec<String> = missing.iter().take(8).cloned().collect();
-            let mut b = FindingBuilder::new(&META, Severity::High, Confidence::High)
+            let mut b = META.finding(Severity::High, Confidence::High)
                 .summary(format!(
                     "The security groups of origin {} admit only {covered} of CloudFront's {total} origin-facing ranges on tcp {port}: connections from the other edge locations are dropped.",
                     o.origin.id
@@ -76,7 +78,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             for g in &net.security_group_ids {
                 b = b.resource("security-group", g);
             }
-            out.push(&META, b.build());
+            out.push(b);
         }
     }
     out

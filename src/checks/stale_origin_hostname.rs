@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesDomainName>
 
 use super::probe_view::{behavior_of, edge, last_response, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HopResult, Origin, OriginResource, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Point the origin at something stable: an Elastic IP (with a DNS name of your own), or a load balancer; update Origins.Items[].DomainName to the current resource.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesDomainName",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// `ec2-a-b-c-d.…compute…amazonaws.com` (or `compute-1`): the address the name spells.
@@ -87,7 +89,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
         });
         let base = |sev: Severity, conf: Confidence| {
-            FindingBuilder::new(&META, sev, conf).resource("distribution", &d.id).resource("origin", &origin.id)
+            META.finding(sev, conf).resource("distribution", &d.id).resource("origin", &origin.id)
         };
         match &inv.resource {
             Fetch::NotFound { action, message } => {
@@ -144,7 +146,6 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     )
                 };
                 out.push(
-                    &META,
                     base(sev, conf)
                         .summary(format!("Origin {} ({}) {what}. {tail}", origin.id, origin.domain_name))
                         .observed(observed)
@@ -157,8 +158,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             } else {
                                 "aws ec2 allocate-address && aws ec2 associate-address --instance-id <instance-id> --allocation-id <eipalloc-id>".into()
                             }, update_cli(d)],
-                        })
-                        .build(),
+                        }),
                 );
             }
             Fetch::Fetched { value: OriginResource::Ec2Instance(i) }
@@ -183,7 +183,6 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     continue;
                 }
                 out.push(
-                    &META,
                     base(Severity::Low, Confidence::High)
                         .summary(format!(
                             "Origin {} is instance {}'s public DNS name on an auto-assigned address ({}): it changes at the next stop/start and CloudFront will then connect to an address the instance no longer holds.",
@@ -212,8 +211,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                                 i.instance_id
                             )],
                         })
-                        .resource("instance", &i.instance_id)
-                        .build(),
+                        .resource("instance", &i.instance_id),
                 );
             }
             Fetch::Fetched { value: OriginResource::OutsideAws { .. } } => {
@@ -222,7 +220,6 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     continue;
                 };
                 out.push(
-                    &META,
                     base(Severity::Low, Confidence::Medium)
                         .summary(format!(
                             "Origin {}'s name {} is a CNAME to the EC2 public DNS name {ec2}, which follows an address that changes when the instance stops and starts (unless it is an Elastic IP).",
@@ -237,8 +234,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             summary: format!("Point {} at an Elastic IP (A record) or a load balancer instead of {ec2}.", origin.domain_name),
                             steps: vec![],
                             cli: vec![],
-                        })
-                        .build(),
+                        }),
                 );
             }
             Fetch::Denied { .. } | Fetch::Failed { .. } if spelled.is_some() => {

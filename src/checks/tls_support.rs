@@ -109,7 +109,8 @@ pub fn builder(
     origin: &Origin,
     obs: &[&TlsObservation],
 ) -> FindingBuilder {
-    let mut b = FindingBuilder::new(meta, severity, confidence)
+    let mut b = meta
+        .finding(severity, confidence)
         .resource("distribution", &ev.inventory.distribution.id)
         .resource("origin", &origin.id);
     for t in obs {

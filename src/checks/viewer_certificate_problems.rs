@@ -10,7 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html>
 
 use super::acm_support::describe_acm;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HopResult, ProbeStage, ProbeTarget, Scheme, TlsErrorKind};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Attach an ACM certificate in us-east-1 that covers every alias (exact name or same-level wildcard), keep it renewed, and choose a security policy your clients support.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html",
+    explains: Explains::Symptoms(&[SymptomClass::ViewerTls]),
+    module: module_path!(),
 };
 
 fn cause(kind: Option<&TlsErrorKind>) -> &'static str {
@@ -93,7 +95,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .expected(format!("{hostname} listed, and covered by the certificate")),
             );
         }
-        let mut b = FindingBuilder::new(&META, Severity::Critical, Confidence::High)
+        let mut b = META.finding(Severity::Critical, Confidence::High)
             .summary(format!("HTTPS viewers of {hostname} fail before any HTTP status: {why}."))
             .observed(true)
             .evidence(evidence)
@@ -114,7 +116,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(arn) = cert.and_then(|c| c.acm_certificate_arn.clone()) {
             b = b.resource("certificate", arn);
         }
-        out.push(&META, b.build());
+        out.push(b);
     }
     acm_viewer_certificate(ev, &mut out, &seen);
     out
@@ -162,7 +164,7 @@ fn acm_viewer_certificate(ev: &Evidence, out: &mut CheckOutput, probed_failing: 
     }
     let Some(severity) = problems.iter().map(|(s, _)| *s).max() else { return };
     let whats: Vec<String> = problems.into_iter().map(|(_, w)| w).collect();
-    let b = FindingBuilder::new(&META, severity, Confidence::Medium)
+    let b = META.finding(severity, Confidence::Medium)
         .summary(format!(
             "The viewer certificate {} will fail viewers: {} (from ACM; not seen failing by a probe).",
             acm.arn,
@@ -187,7 +189,7 @@ fn acm_viewer_certificate(ev: &Evidence, out: &mut CheckOutput, probed_failing: 
         })
         .resource("distribution", &d.id)
         .resource("certificate", &acm.arn);
-    out.push(&META, b.build());
+    out.push(b);
 }
 
 /// A viewer certificate expiring within this many days is reported as a latent risk.

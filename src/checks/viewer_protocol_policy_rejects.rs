@@ -9,7 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html>
 
 use super::probe_view::{behavior_of, edge, update_cli};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, ProbeTarget, Scheme, ViewerProtocolPolicy};
 use crate::request::is_write_method;
 
@@ -25,6 +25,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Use redirect-to-https (so HTTP GETs are upgraded) and have clients that write use https:// directly.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
+    module: module_path!(),
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -67,7 +69,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             _ => continue,
         };
         done.push(b.label());
-        let built = FindingBuilder::new(&META, severity, Confidence::High)
+        let finding = META.finding(severity, Confidence::High)
             .summary(summary)
             .observed(observed)
             .evidence([
@@ -84,9 +86,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![update_cli(d)],
             })
             .resource("distribution", &d.id)
-            .resource("behavior", b.label())
-            .build();
-        out.push(&META, built);
+            .resource("behavior", b.label());
+        out.push(finding);
     }
     out
 }

@@ -14,7 +14,7 @@
 use super::net_common::edge_gateway_error;
 use super::net_common::routes_to;
 use super::vpc_common::{VpcOriginView, vpc_origins};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -30,6 +30,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Set the VPC origin's protocol policy and ports to a listener the endpoint has (http-only to an HTTP listener, https-only to an HTTPS one whose certificate covers the origin domain), and move unsupported endpoints to a supported setup.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
+    module: module_path!(),
 };
 
 /// One problem: (what is wrong, its evidence).
@@ -209,9 +211,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             evidence
                 .push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()).expected("the origin's answer"));
         }
-        let b = FindingBuilder::new(
-            &META,
-            if observed.is_some() { Severity::Critical } else { Severity::High },
+        let b = META.finding(if observed.is_some() { Severity::Critical } else { Severity::High },
             Confidence::High,
         )
         .summary(format!("VPC origin {} cannot work as configured: {}.", v.origin.id, whats.join("; ")))
@@ -235,7 +235,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         })
         .resource("vpc-origin", &v.vpc.id)
         .resource("origin", &v.inv.origin_id);
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }

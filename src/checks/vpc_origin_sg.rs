@@ -11,7 +11,7 @@
 
 use super::net_common::{describe_rules, edge_gateway_error};
 use super::vpc_common::{VpcOriginView, vpc_origins};
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, FindingBuilder, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, SecurityGroup, VPC_ORIGINS_SERVICE_SG,
 };
@@ -28,6 +28,8 @@ pub static META: CheckMeta = CheckMeta {
     ],
     fix: "Add an inbound rule to the endpoint's security group for the port CloudFront uses, with source CloudFront-VPCOrigins-Service-SG (or the com.amazonaws.global.cloudfront.origin-facing prefix list).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
+    explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
+    module: module_path!(),
 };
 
 /// How the endpoint's groups treat CloudFront on one port.
@@ -137,9 +139,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let group = v.network.security_group_ids.first().cloned().unwrap_or_default();
         let ports: Vec<String> = blocked.iter().map(u16::to_string).collect();
-        let b = FindingBuilder::new(
-            &META,
-            if observed.is_some() { Severity::Critical } else { Severity::High },
+        let b = META.finding(if observed.is_some() { Severity::Critical } else { Severity::High },
             Confidence::High,
         )
         .summary(format!(
@@ -172,7 +172,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         })
         .resource("vpc-origin", &v.vpc.id)
         .resource("security-group", group);
-        out.push(&META, b.build());
+        out.push(b);
     }
     out
 }
