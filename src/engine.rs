@@ -4,11 +4,10 @@
 use crate::error::DiagnoseError;
 use crate::evidence::{EVIDENCE_SCHEMA_VERSION, Evidence, RequestEcho, Scrubber};
 use crate::inventory::{self, AwsApi};
+use crate::plan;
 use crate::probe::{self, TlsConfigs};
-use crate::report::ReportV1;
 use crate::request::{DiagnoseRequest, ProbeSettings};
-use crate::verdict::{self, Verdict};
-use crate::{checks, plan};
+pub use cf_origin_doctor_diagnosis::{Diagnosis, evaluate};
 use std::time::SystemTime;
 
 /// Receives one-line progress messages (the CLI prints them on a terminal's stderr).
@@ -20,13 +19,6 @@ pub struct Engine<A> {
     tls: TlsConfigs,
     probed_from: String,
     progress: Option<Progress>,
-}
-
-/// Everything a run produced: the evidence (recordable), the verdict and the public report.
-pub struct Diagnosis {
-    pub evidence: Evidence,
-    pub verdict: Verdict,
-    pub report: ReportV1,
 }
 
 impl<A: AwsApi> Engine<A> {
@@ -126,14 +118,6 @@ impl<A: AwsApi> Engine<A> {
     ) -> Result<Diagnosis, DiagnoseError> {
         Ok(evaluate(self.collect_with(request, settings).await?))
     }
-}
-
-/// Checks and verdict over recorded evidence: pure, offline.
-pub fn evaluate(evidence: Evidence) -> Diagnosis {
-    let outputs = checks::run_all(&evidence);
-    let verdict = verdict::decide(&evidence, outputs);
-    let report = ReportV1::build(&evidence, &verdict);
-    Diagnosis { evidence, verdict, report }
 }
 
 /// RFC 3339 in UTC with microseconds when there are any (`2026-11-26T19:35:14.500978Z`); a

@@ -1,25 +1,20 @@
 //! cf-origin-doctor: finds why a site that works on its origin fails through Amazon CloudFront.
 //!
-//! One pipeline, each stage reading only what the previous one produced:
-//! request → [`inventory`] (AWS, read-only) → [`plan`] → [`probe`] → [`checks`] → [`verdict`] →
-//! [`report`] (returned, or published). The [`engine`] runs it; the CLI and the Lambda are thin
-//! front ends on the engine.
+//! One pipeline, each stage reading only what the previous one produced, each stage a crate so
+//! that the direction is the compiler's to hold:
+//! request → [`inventory`] (AWS, read-only; this crate) → [`plan`] → [`probe`] (the probe
+//! crate) → [`checks`] → [`verdict`] → [`report`] (the diagnosis crate, pure). The [`engine`]
+//! runs it; the CLI and the Lambda are thin front ends on the engine.
 
-pub mod checks;
 pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod event;
-pub mod evidence;
-pub mod forwarding;
 pub mod inventory;
 pub mod lambda;
-pub mod plan;
-pub mod plan_tls;
-pub mod probe;
-pub mod report;
-pub mod request;
 pub mod sweep;
+
 #[cfg(test)]
-pub(crate) mod testing;
-pub mod verdict;
+pub(crate) use cf_origin_doctor_diagnosis::testing;
+pub use cf_origin_doctor_diagnosis::{checks, evidence, forwarding, report, request, verdict};
+pub use cf_origin_doctor_probe::{plan, plan_tls, probe};

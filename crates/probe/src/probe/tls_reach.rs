@@ -213,7 +213,7 @@ mod tests {
 
     /// Checks and verdict over such evidence: a TLS 1.0 origin that CloudFront may use, the HTTPS
     /// probe straight to it not observed, and what CloudFront answered.
-    fn verdict_with_edge(edge_ok: bool) -> crate::verdict::Verdict {
+    fn verdict_with_edge(edge_ok: bool) -> cf_origin_doctor_diagnosis::verdict::Verdict {
         use crate::evidence::OriginKind;
         use crate::testing::{add_edge_502, push_edge_get, response, tls_evidence};
         let mut ev = tls_evidence(HOST, &[HOST]);
@@ -235,16 +235,16 @@ mod tests {
         } else {
             add_edge_502(&mut ev);
         }
-        crate::engine::evaluate(ev).verdict
+        cf_origin_doctor_diagnosis::evaluate(ev).verdict
     }
 
     #[test]
     fn the_unobserved_exchange_hides_nothing_when_cloudfront_answers_and_may_hide_the_cause_when_it_fails() {
-        use crate::verdict::Status;
+        use cf_origin_doctor_diagnosis::verdict::Status;
         let v = verdict_with_edge(true);
         assert_eq!(v.primary, None, "{:#?}", v.findings);
         assert!(matches!(v.status, Status::Warn | Status::Pass), "{:?}: {:#?}", v.status, v.findings);
-        let named = |v: &crate::verdict::Verdict| {
+        let named = |v: &cf_origin_doctor_diagnosis::verdict::Verdict| {
             v.unverified
                 .iter()
                 .filter(|u| u.what.starts_with("HTTP over TLSv1 with ") && u.what.ends_with("not observed"))
@@ -252,7 +252,7 @@ mod tests {
         };
         assert_eq!(named(&v), 1, "{:#?}", v.unverified);
         assert!(
-            v.findings.iter().all(|f| f.severity <= crate::checks::Severity::Low),
+            v.findings.iter().all(|f| f.severity <= cf_origin_doctor_diagnosis::checks::Severity::Low),
             "nothing reads the probe's limit as a failure: {:#?}",
             v.findings
         );

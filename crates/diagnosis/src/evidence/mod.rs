@@ -4,6 +4,7 @@
 //! recorded with `--record` and replayed offline, and test fixtures are such files.
 
 mod bound;
+pub mod cloudfront_page;
 mod inventory;
 mod network;
 mod observation;

@@ -465,7 +465,7 @@ mod tests {
     /// what serde writes.
     #[test]
     fn wire_names_are_the_schemas_enums() {
-        let schema: Value = serde_json::from_str(include_str!("../../../schema/report-v1.schema.json")).unwrap();
+        let schema: Value = serde_json::from_str(include_str!("../../../../../schema/report-v1.schema.json")).unwrap();
         let cases = [
             ("/properties/status", names(StatusV1::ALL, StatusV1::as_str)),
             ("/$defs/severity", names(SeverityV1::ALL, SeverityV1::as_str)),

@@ -203,7 +203,7 @@ mod tests {
                 let mut r =
                     response(403, &[("Server", "CloudFront"), ("X-Amz-Cf-Id", "abc"), ("Content-Type", "text/xml")]);
                 r.body_sample = x.into();
-                r.cloudfront_error = crate::probe::cloudfront_page::recognise_error_page(x);
+                r.cloudfront_error = crate::evidence::cloudfront_page::recognise_error_page(x);
                 r
             }
             (None, None) => response(403, &[("Server", "CloudFront"), ("X-Amz-Cf-Id", "abc")]),

@@ -2,7 +2,7 @@
 //! by hand and recording every hop.
 
 mod body;
-pub mod cloudfront_page;
+pub use crate::evidence::cloudfront_page;
 pub mod dns;
 pub mod http;
 pub mod network;

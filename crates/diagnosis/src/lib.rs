@@ -1,0 +1,34 @@
+//! The diagnosis of cf-origin-doctor: what the evidence is, how CloudFront forwards requests,
+//! the checks, the verdict and the report.
+//!
+//! Pure and offline: no network, no clock, no AWS SDK. Everything here reads [`evidence`] that
+//! the probe and inventory stages (other crates) gathered, or that a file recorded, so a
+//! replayed run decides exactly as the live one did.
+
+pub mod checks;
+pub mod evidence;
+pub mod forwarding;
+pub mod report;
+pub mod request;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod verdict;
+
+use evidence::Evidence;
+use report::ReportV1;
+use verdict::Verdict;
+
+/// Everything a run produced: the evidence (recordable), the verdict and the public report.
+pub struct Diagnosis {
+    pub evidence: Evidence,
+    pub verdict: Verdict,
+    pub report: ReportV1,
+}
+
+/// Checks and verdict over gathered or recorded evidence.
+pub fn evaluate(evidence: Evidence) -> Diagnosis {
+    let outputs = checks::run_all(&evidence);
+    let verdict = verdict::decide(&evidence, outputs);
+    let report = ReportV1::build(&evidence, &verdict);
+    Diagnosis { evidence, verdict, report }
+}
