@@ -5,7 +5,7 @@ use super::{EvidenceItem, Source};
 use crate::evidence::{AcmCertificate, Evidence, OriginResource};
 
 /// One line about an ACM certificate: names, status, type, issuer, key and dates.
-pub fn describe_acm(c: &AcmCertificate) -> String {
+pub(super) fn describe_acm(c: &AcmCertificate) -> String {
     let date = |t: Option<i64>| t.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
     format!(
         "{} [{}]: status {}, {} by {}, key {}, valid {} to {} (unix seconds)",
@@ -22,7 +22,7 @@ pub fn describe_acm(c: &AcmCertificate) -> String {
 
 /// The ACM certificates (default and SNI) of the load balancer listener of `origin_id` on
 /// `port`, as far as they were described.
-pub fn listener_acm<'a>(ev: &'a Evidence, origin_id: &str, port: u16) -> Vec<&'a AcmCertificate> {
+pub(super) fn listener_acm<'a>(ev: &'a Evidence, origin_id: &str, port: u16) -> Vec<&'a AcmCertificate> {
     let Some(OriginResource::LoadBalancer(lb)) = ev.inventory.origin(origin_id).and_then(|o| o.resource.value()) else {
         return Vec::new();
     };
@@ -35,7 +35,7 @@ pub fn listener_acm<'a>(ev: &'a Evidence, origin_id: &str, port: u16) -> Vec<&'a
 }
 
 /// Config evidence: the listener's ACM certificates and whether any covers `name`.
-pub fn listener_names_evidence(ev: &Evidence, origin_id: &str, port: u16, name: &str) -> Option<EvidenceItem> {
+pub(super) fn listener_names_evidence(ev: &Evidence, origin_id: &str, port: u16, name: &str) -> Option<EvidenceItem> {
     let certs = listener_acm(ev, origin_id, port);
     if certs.is_empty() {
         return None;

@@ -8,7 +8,7 @@ use crate::evidence::{Behavior, Evidence, HttpResponse, ProbeRecord, RequestShap
 
 /// Which kind of edge code a check is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeCode {
+pub(super) enum EdgeCode {
     LambdaEdge,
     CloudFrontFunctions,
 }
@@ -29,7 +29,7 @@ impl EdgeCode {
     }
 
     /// The behavior's associations of this kind, one line each.
-    pub fn associations(self, b: &Behavior) -> Vec<String> {
+    pub(super) fn associations(self, b: &Behavior) -> Vec<String> {
         match self {
             EdgeCode::LambdaEdge => b
                 .lambda_associations
@@ -45,7 +45,7 @@ impl EdgeCode {
     /// The signal in a response that names this kind of code: CloudFront's `X-Cache` value
     /// (`LambdaExecutionError from cloudfront`, `FunctionExecutionError from cloudfront`, …, the
     /// detailed result types of CloudFront's logs) or the sentence of its error page.
-    pub fn named_by(self, r: &HttpResponse) -> Option<String> {
+    pub(super) fn named_by(self, r: &HttpResponse) -> Option<String> {
         let (xcache_prefix, page_words) = match self {
             EdgeCode::LambdaEdge => ("lambda", "lambda function"),
             EdgeCode::CloudFrontFunctions => ("function", "cloudfront function"),
@@ -79,7 +79,7 @@ fn generated_by_cloudfront(r: &HttpResponse) -> bool {
 }
 
 /// What the check knows about the code's role, for its summary and remediation.
-pub struct EdgeCodeText {
+pub(super) struct EdgeCodeText {
     pub meta: &'static CheckMeta,
     pub kind: EdgeCode,
     /// Where the code's errors are logged, one sentence.
@@ -100,7 +100,7 @@ fn origin_works_for(ev: &Evidence, p: &ProbeRecord) -> Option<String> {
     })
 }
 
-pub fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
+pub(super) fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
     let mut out = CheckOutput::default();
     let d = &ev.inventory.distribution;
     let meta = t.meta;

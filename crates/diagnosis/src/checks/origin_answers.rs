@@ -5,12 +5,12 @@ use crate::evidence::{Evidence, Hop, HopResult, ProbeRecord, ProbeStage};
 
 /// The first hop of every CloudFront-shaped probe straight to `origin_id` (later hops are
 /// redirects followed as a viewer would, not CloudFront's request).
-pub fn origin_first_hops<'a>(ev: &'a Evidence, origin_id: &'a str) -> Vec<(&'a ProbeRecord, &'a Hop)> {
+pub(super) fn origin_first_hops<'a>(ev: &'a Evidence, origin_id: &'a str) -> Vec<(&'a ProbeRecord, &'a Hop)> {
     ev.observations.origin_probes(origin_id).filter_map(|p| p.hops.first().map(|h| (p, h))).collect()
 }
 
 /// True when the hop reached the HTTP exchange (a response, or a failure while reading it).
-pub fn reached_http(h: &Hop) -> bool {
+pub(super) fn reached_http(h: &Hop) -> bool {
     match &h.result {
         HopResult::Response(_) => true,
         HopResult::Error(e) => matches!(e.stage, ProbeStage::Http | ProbeStage::FirstByteTimeout),
@@ -20,7 +20,7 @@ pub fn reached_http(h: &Hop) -> bool {
 /// When no CloudFront-shaped probe reached the HTTP exchange with `origin_id` and one of them
 /// stopped at the probe's own TLS limit ([`ProbeStage::TlsNotSpokenByProbe`]: CloudFront's raw
 /// hello succeeds with TLS 1.0/1.1 or a CBC suite), what was not observed and why.
-pub fn tls_not_observed(ev: &Evidence, origin_id: &str) -> Option<(String, String)> {
+pub(super) fn tls_not_observed(ev: &Evidence, origin_id: &str) -> Option<(String, String)> {
     let hops = origin_first_hops(ev, origin_id);
     if hops.iter().any(|(_, h)| reached_http(h)) {
         return None;
@@ -36,7 +36,7 @@ pub fn tls_not_observed(ev: &Evidence, origin_id: &str) -> Option<(String, Strin
 /// Why nothing can be said about the origin's answers, when no CloudFront-shaped probe reached
 /// the HTTP exchange: `None` when one did, or when the origin was not probed at all and nothing
 /// was skipped for it (nothing to report).
-pub fn why_no_answer(ev: &Evidence, origin_id: &str) -> Option<String> {
+pub(super) fn why_no_answer(ev: &Evidence, origin_id: &str) -> Option<String> {
     let hops = origin_first_hops(ev, origin_id);
     if hops.iter().any(|(_, h)| reached_http(h)) {
         return None;

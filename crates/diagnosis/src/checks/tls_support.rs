@@ -6,11 +6,11 @@ use crate::evidence::{
     TlsObservation,
 };
 
-pub const CF_TLS_DOCS: &str =
+pub(super) const CF_TLS_DOCS: &str =
     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html";
 
 /// Custom origins CloudFront reaches over HTTPS, with their TLS observations.
-pub fn https_origins(ev: &Evidence) -> Vec<(&Origin, &CustomOriginConfig, Vec<&TlsObservation>)> {
+pub(super) fn https_origins(ev: &Evidence) -> Vec<(&Origin, &CustomOriginConfig, Vec<&TlsObservation>)> {
     ev.inventory
         .distribution
         .origins
@@ -24,12 +24,18 @@ pub fn https_origins(ev: &Evidence) -> Vec<(&Origin, &CustomOriginConfig, Vec<&T
 }
 
 /// The observations whose SNI CloudFront sends (or may send, when forwarding is unknown).
-pub fn sent<'a>(obs: &[&'a TlsObservation]) -> Vec<&'a TlsObservation> {
+pub(super) fn sent<'a>(obs: &[&'a TlsObservation]) -> Vec<&'a TlsObservation> {
     obs.iter().copied().filter(|t| t.cloudfront_sends != Some(false)).collect()
 }
 
 /// Notes an origin whose TLS could not be observed at all.
-pub fn note_unobserved(out: &mut CheckOutput, meta: &CheckMeta, origin: &Origin, obs: &[&TlsObservation], what: &str) {
+pub(super) fn note_unobserved(
+    out: &mut CheckOutput,
+    meta: &CheckMeta,
+    origin: &Origin,
+    obs: &[&TlsObservation],
+    what: &str,
+) {
     if obs.is_empty() {
         out.unverified(meta, format!("{what} of origin {}", origin.id), "no TLS probe of this origin was recorded");
     } else if !obs.iter().any(|t| t.server_spoke_tls()) {
@@ -42,7 +48,7 @@ pub fn note_unobserved(out: &mut CheckOutput, meta: &CheckMeta, origin: &Origin,
 }
 
 /// How a probe is named in evidence.
-pub fn subject(t: &TlsObservation) -> String {
+pub(super) fn subject(t: &TlsObservation) -> String {
     format!(
         "TLS handshake to {}:{} ({}), CloudFront's hello",
         t.host,
@@ -51,7 +57,7 @@ pub fn subject(t: &TlsObservation) -> String {
     )
 }
 
-pub fn describe_cert(c: &CertificateInfo) -> String {
+pub(super) fn describe_cert(c: &CertificateInfo) -> String {
     let names = if c.dns_names.is_empty() {
         format!("CN={}", c.common_name.as_deref().unwrap_or("?"))
     } else {
@@ -60,7 +66,7 @@ pub fn describe_cert(c: &CertificateInfo) -> String {
     format!("{} issued by {}", names, c.issuer)
 }
 
-pub fn describe_result(r: &TlsHandshakeResult) -> String {
+pub(super) fn describe_result(r: &TlsHandshakeResult) -> String {
     match r {
         TlsHandshakeResult::Established(e) => format!("{} {}", e.version, e.cipher_suite),
         TlsHandshakeResult::Failed(f) => format!("failed ({:?}): {}", f.kind, f.message),
@@ -68,7 +74,7 @@ pub fn describe_result(r: &TlsHandshakeResult) -> String {
 }
 
 /// Config evidence: the origin's protocol policy and domain.
-pub fn origin_config(origin: &Origin, c: &CustomOriginConfig) -> EvidenceItem {
+pub(super) fn origin_config(origin: &Origin, c: &CustomOriginConfig) -> EvidenceItem {
     EvidenceItem::new(
         Source::Config,
         format!("Origins[Id={}]", origin.id),
@@ -83,7 +89,7 @@ pub fn origin_config(origin: &Origin, c: &CustomOriginConfig) -> EvidenceItem {
 }
 
 /// True when a viewer request through CloudFront came back as CloudFront's own 502.
-pub fn edge_502(ev: &Evidence) -> Option<EvidenceItem> {
+pub(super) fn edge_502(ev: &Evidence) -> Option<EvidenceItem> {
     ev.observations.edge_probes().find_map(|p| {
         let hop = p.hops.last()?;
         let HopResult::Response(r) = &hop.result else {
@@ -101,7 +107,7 @@ pub fn edge_502(ev: &Evidence) -> Option<EvidenceItem> {
 }
 
 /// A finding builder with the distribution, origin and behaviors as resources.
-pub fn builder(
+pub(super) fn builder(
     meta: &'static CheckMeta,
     severity: Severity,
     confidence: Confidence,
@@ -121,7 +127,7 @@ pub fn builder(
     b
 }
 
-pub fn update_cli(dist: &str, field: &str) -> Vec<String> {
+pub(super) fn update_cli(dist: &str, field: &str) -> Vec<String> {
     vec![
         format!("aws cloudfront get-distribution-config --id {dist} > dist.json  # note the ETag"),
         format!("# in dist.json set {field}, then:"),
@@ -131,6 +137,6 @@ pub fn update_cli(dist: &str, field: &str) -> Vec<String> {
     ]
 }
 
-pub fn days(secs: i64) -> i64 {
+pub(super) fn days(secs: i64) -> i64 {
     secs.div_euclid(86_400)
 }

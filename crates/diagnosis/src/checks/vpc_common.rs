@@ -8,7 +8,7 @@ use crate::evidence::{
 };
 
 /// A VPC origin that receives traffic and whose facts were read.
-pub struct VpcOriginView<'a> {
+pub(super) struct VpcOriginView<'a> {
     pub origin: &'a Origin,
     pub inv: &'a OriginInventory,
     pub facts: &'a VpcOriginFacts,
@@ -19,13 +19,13 @@ pub struct VpcOriginView<'a> {
 
 impl VpcOriginView<'_> {
     /// The (scheme, port) pairs CloudFront uses toward this VPC origin.
-    pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
+    pub(super) fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
         used_connections(ev, &self.origin.id, self.vpc.protocol_policy, self.vpc.connections())
     }
 }
 
 /// The used VPC origins; what could not be read is noted as unverified for `meta`.
-pub fn vpc_origins<'a>(ev: &'a Evidence, out: &mut CheckOutput, meta: &CheckMeta) -> Vec<VpcOriginView<'a>> {
+pub(super) fn vpc_origins<'a>(ev: &'a Evidence, out: &mut CheckOutput, meta: &CheckMeta) -> Vec<VpcOriginView<'a>> {
     let d = &ev.inventory.distribution;
     let mut views = Vec::new();
     for origin in d.origins.iter().filter(|o| matches!(o.kind, OriginKind::Vpc { .. })) {

@@ -3,7 +3,7 @@
 // Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
 #![warn(clippy::arithmetic_side_effects)]
 
-pub struct BodyReader {
+pub(super) struct BodyReader {
     cap: u64,
     sample_cap: usize,
     sample: Vec<u8>,
@@ -30,7 +30,7 @@ enum ChunkState {
 }
 
 impl BodyReader {
-    pub fn new(cap: u64, sample_cap: usize, chunked: bool, length: Option<u64>) -> Self {
+    pub(super) fn new(cap: u64, sample_cap: usize, chunked: bool, length: Option<u64>) -> Self {
         let framing = if chunked {
             Framing::Chunked(ChunkState::Size(Vec::new()))
         } else if let Some(n) = length {
@@ -41,16 +41,16 @@ impl BodyReader {
         BodyReader { cap, sample_cap, sample: Vec::new(), read: 0, wire: 0, framing }
     }
 
-    pub fn done(&self) -> bool {
+    pub(super) fn done(&self) -> bool {
         matches!(self.framing, Framing::Length { remaining: 0 } | Framing::Chunked(ChunkState::Done))
     }
 
     /// True when the body ends only when the connection closes (no length, not chunked).
-    pub fn until_close(&self) -> bool {
+    pub(super) fn until_close(&self) -> bool {
         matches!(self.framing, Framing::UntilClose)
     }
 
-    pub fn over_cap(&self) -> bool {
+    pub(super) fn over_cap(&self) -> bool {
         self.wire >= self.cap
     }
 
@@ -60,7 +60,7 @@ impl BodyReader {
         self.sample.extend_from_slice(&data[..data.len().min(room)]);
     }
 
-    pub fn feed(&mut self, mut data: &[u8]) {
+    pub(super) fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() && !self.done() {
             let before = data.len();
             match &mut self.framing {
@@ -145,7 +145,7 @@ impl BodyReader {
     }
 
     /// The kept sample and the number of body bytes read.
-    pub fn finish(self) -> (Vec<u8>, u64) {
+    pub(super) fn finish(self) -> (Vec<u8>, u64) {
         (self.sample, self.read)
     }
 }
