@@ -6,7 +6,7 @@
 //! the healthy world whose origin answers every ClientHello with a Certificate message of
 //! 85,000 empty certificates, the worst hostile origin for memory).
 
-// A panic here is a failed an example, not a crash of the tool.
+// A panic here is a failed example, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use lab::{flood, hostile};

@@ -11,7 +11,7 @@
 //!
 //! `cargo run --release --example inventory_bench -- [delay_ms (default 50)] [runs (default 3)]`
 
-// A panic here is a failed an example, not a crash of the tool.
+// A panic here is a failed example, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use cf_origin_doctor::inventory::{self, aws::SdkApi, observed_depth};

@@ -15,7 +15,7 @@
 //! `lab-output/events/*.json` (every sample of `events/` aimed at the lab's distribution), and
 //! waits for Enter.
 
-// A panic here is a failed an example, not a crash of the tool.
+// A panic here is a failed example, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, ExitCode};

@@ -2,7 +2,7 @@
 //! verdict, report) depends on no network stack, no TLS stack and no AWS SDK, and the probe
 //! crate on no AWS SDK. Read from `cargo tree`, so a dependency added by any route fails here.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `docs/findings.md` is generated from the checks' metadata; this fails when it is stale.
 //! Regenerate with `cargo run --bin cf-origin-doctor -- checks --markdown > docs/findings.md`.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 #[test]

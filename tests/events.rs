@@ -1,7 +1,7 @@
 //! Every sample in `events/` parses to what it says, and malformed events get typed errors,
 //! never a panic.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use cf_origin_doctor::event::{Action, AlarmState, EventError, EventSource, Invocation, ParseOptions, parse};

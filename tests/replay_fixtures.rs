@@ -2,7 +2,7 @@
 //! `tests/fixtures/evidence/` were recorded from lab scenarios with `--record`; a user's
 //! recorded evidence can become a test the same way (add it with its expected verdict below).
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use cf_origin_doctor::engine::evaluate;

@@ -1,7 +1,7 @@
 //! `template.yaml` grants the function exactly the AWS actions the code calls, plus `sns:Publish`
 //! on its own topic and `sts:AssumeRole` only on the role ARNs given as a parameter.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;

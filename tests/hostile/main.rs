@@ -3,7 +3,7 @@
 //! redirects and addresses), and hostile event shapes for the Lambda front end. Each test asserts
 //! the bound that held, the error recorded, and that no secret value appears in any output.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 mod addresses;

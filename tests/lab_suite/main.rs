@@ -2,7 +2,7 @@
 //! the CloudFront edge stand-in), in one binary so that the lab and the AWS SDK are linked once.
 //! One module per former test file; filter with `cargo test --test lab_suite lab_tls::`.
 
-// A panic here is a failed a test, not a crash of the tool.
+// A panic here is a failed test, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
 
 mod inventory_faults;
