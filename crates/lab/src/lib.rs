@@ -2,7 +2,7 @@
 //! real TLS from a test CA, and a stand-in for the CloudFront edge. Used by the integration
 //! tests and by `cargo run --example lab` (the README demo).
 
-// A panic here is a failed test equipment, not a crash of the tool.
+// A panic here fails the test that staged the lab, not the tool.
 #![allow(clippy::unwrap_used)]
 
 pub mod aws_proxy;
