@@ -9,6 +9,8 @@ use crate::probe::{self, TlsConfigs};
 use crate::request::{DiagnoseRequest, ProbeSettings};
 pub use cf_origin_doctor_diagnosis::{Diagnosis, evaluate};
 use std::time::SystemTime;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// Receives one-line progress messages (the CLI prints them on a terminal's stderr).
 pub type Progress = Box<dyn Fn(&str) + Send + Sync>;
@@ -120,37 +122,17 @@ impl<A: AwsApi> Engine<A> {
     }
 }
 
-/// RFC 3339 in UTC with microseconds when there are any (`2026-11-26T19:35:14.500978Z`); a
-/// clock before 1970 gives the epoch.
+/// RFC 3339 in UTC with microseconds when there are any (`2026-11-26T19:35:14.500978Z`, the
+/// trailing zeros of the fraction dropped); digits below the microsecond are cut, not rounded.
+/// A clock before 1970, or past year 9999 (beyond RFC 3339's four-digit year), gives the epoch.
 fn rfc3339(t: SystemTime) -> String {
     let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, in_day) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    let mut out =
-        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", in_day / 3600, in_day % 3600 / 60, in_day % 60);
-    let micros = since.subsec_micros();
-    if micros > 0 {
-        out.push('.');
-        out.push_str(format!("{micros:06}").trim_end_matches('0'));
-    }
-    out.push('Z');
-    out
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01, counted in 400-year eras of
-/// 146 097 days that start on 1 March (so the leap day ends a year).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let days = days + 719_468; // 0000-03-01 to 1970-01-01
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
+    i64::try_from(since.as_secs())
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .and_then(|at| at.replace_nanosecond(since.subsec_micros() * 1000).ok())
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
 #[cfg(test)]
@@ -171,6 +153,9 @@ mod tests {
         assert_eq!(rfc3339(at(1_700_000_000, 500_000)), "2023-11-14T22:13:20.5Z");
         assert_eq!(rfc3339(at(1_700_000_000, 978)), "2023-11-14T22:13:20.000978Z");
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH - Duration::from_secs(1)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(at(1_700_000_000, 0) + Duration::from_nanos(999)), "2023-11-14T22:13:20Z", "cut");
+        assert_eq!(rfc3339(at(253_402_300_799, 999_999)), "9999-12-31T23:59:59.999999Z");
+        assert_eq!(rfc3339(at(253_402_300_800, 0)), "1970-01-01T00:00:00Z", "year 10000");
     }
 
     /// Same text as the SDK's formatter (which the engine used before the `aws` feature existed),

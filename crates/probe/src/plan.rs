@@ -1,13 +1,63 @@
 //! Stage 2: from the inventory and the request, the probes to run, shaped as CloudFront (toward
 //! the origin) and as a viewer (toward the distribution) would send them. Pure: no I/O.
 
-use crate::evidence::{DnsRole, Expectations, Inventory, OriginKind, ProbeTarget, RequestShape, Scheme, SkippedProbe};
+use crate::evidence::{
+    DnsRole, Expectations, Header, Inventory, OriginKind, ProbeTarget, RequestShape, Scheme, SkippedProbe,
+};
 use crate::forwarding;
-use crate::probe::http::Exchange;
 use crate::request::{DiagnoseRequest, is_write_method};
 
 /// The stand-in viewer address CloudFront would append to `X-Forwarded-For` (TEST-NET-3).
 pub const PROBE_VIEWER_IP: &str = "203.0.113.10";
+
+/// One planned request: what the probe stage sends, byte for byte, and how the evidence records
+/// it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub scheme: Scheme,
+    /// Name (or address) to connect to; resolved through overrides and DNS.
+    pub connect_host: String,
+    pub port: u16,
+    pub method: String,
+    pub path_and_query: String,
+    pub host_header: String,
+    /// TLS server name; `None` sends no SNI.
+    pub sni: Option<String>,
+    /// Headers after Host, with their real values (secrets included: they go on the wire).
+    pub headers: Vec<(String, String)>,
+    /// Header names whose values are replaced by `<redacted>` in the evidence.
+    pub redact: Vec<String>,
+    /// A request body, sent with its `Content-Length` (which is also recorded in the evidence).
+    pub body: Option<Vec<u8>>,
+}
+
+impl Exchange {
+    pub fn url(&self) -> String {
+        let default_port = match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        let authority = if self.port == default_port {
+            self.connect_host.clone()
+        } else {
+            format!("{}:{}", self.connect_host, self.port)
+        };
+        format!("{}://{}{}", self.scheme.as_str(), authority, self.path_and_query)
+    }
+
+    /// The headers as recorded in the evidence: secrets redacted.
+    pub fn recorded_headers(&self) -> Vec<Header> {
+        let mut out = vec![Header { name: "Host".into(), value: self.host_header.clone() }];
+        out.extend(self.headers.iter().map(|(n, v)| Header {
+            name: n.clone(),
+            value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) { "<redacted>".into() } else { v.clone() },
+        }));
+        if let Some(b) = &self.body {
+            out.push(Header { name: "Content-Length".into(), value: b.len().to_string() });
+        }
+        out
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct PlannedProbe {

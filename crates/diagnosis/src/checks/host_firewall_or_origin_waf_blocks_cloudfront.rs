@@ -94,7 +94,7 @@ fn network_admits(ev: &Evidence, o: &NetOrigin<'_>, port: u16) -> Result<Vec<Evi
             return Err(Some(format!("the network ACL of subnet {subnet} is unknown")));
         };
         for s in &samples {
-            let host = Cidr { len: if s.v6 { 128 } else { 32 }, ..*s };
+            let host = s.first_host();
             if !nacl_decision(acl, false, &host, port).0 || !nacl_decision(acl, true, &host, 49152).0 {
                 return Err(None);
             }

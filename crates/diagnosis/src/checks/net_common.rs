@@ -6,75 +6,78 @@ use crate::evidence::{
     Origin, OriginInventory, OriginProtocolPolicy, PrefixList, ProbeTarget, Scheme, SecurityGroup, SgRule,
     VPC_ORIGINS_SERVICE_GROUP, ViewerProtocolPolicy,
 };
+use ipnet::IpNet;
+use std::net::IpAddr;
 
-/// An IPv4 or IPv6 network, both held in 128 bits.
+/// An IPv4 or IPv6 network with its host bits cleared (`10.1.2.3/16` is `10.1.0.0/16`): an
+/// [`IpNet`] read the way AWS writes CIDR blocks in security-group rules, prefix lists and
+/// network ACL entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    pub addr: u128,
-    pub len: u8,
-    pub v6: bool,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
+    /// `address/length`, or a bare address as a host route. The address goes through the
+    /// standard library's parser, not ipnet's own (a copy of an older one that accepts IPv4
+    /// octets with leading zeros), and the length is a decimal up to the family's width.
     pub fn parse(s: &str) -> Option<Cidr> {
-        let (ip, len) = match s.trim().split_once('/') {
+        let s = s.trim();
+        let (ip, len) = match s.split_once('/') {
             Some((ip, len)) => (ip, Some(len.parse::<u8>().ok()?)),
-            None => (s.trim(), None),
+            None => (s, None),
         };
-        let ip: std::net::IpAddr = ip.parse().ok()?;
-        let (addr, v6, bits) = match ip {
-            std::net::IpAddr::V4(a) => (u128::from(u32::from(a)), false, 32u8),
-            std::net::IpAddr::V6(a) => (u128::from(a), true, 128u8),
+        let ip: IpAddr = ip.parse().ok()?;
+        let net = match len {
+            Some(len) => IpNet::new(ip, len).ok()?,
+            None => IpNet::from(ip),
         };
-        let len = len.unwrap_or(bits);
-        if len > bits {
-            return None;
-        }
-        let c = Cidr { addr, len, v6 };
-        Some(Cidr { addr: addr & c.mask(), ..c })
+        Some(Cidr(net.trunc()))
     }
 
+    pub fn is_v6(&self) -> bool {
+        matches!(self.0, IpNet::V6(_))
+    }
+
+    /// The width of the family's addresses: 32 or 128.
     pub fn bits(&self) -> u8 {
-        if self.v6 { 128 } else { 32 }
+        self.0.max_prefix_len()
     }
 
-    fn mask(&self) -> u128 {
-        if self.len == 0 {
-            return 0;
-        }
-        (u128::MAX << (128 - u32::from(self.len))) >> (128 - u32::from(self.bits()))
+    /// The network's first address as a host route (`/32` or `/128`).
+    pub fn first_host(&self) -> Cidr {
+        Cidr(IpNet::from(self.0.network()))
     }
 
     /// Whether `other` lies entirely inside this network (same family).
     pub fn contains(&self, other: &Cidr) -> bool {
-        self.v6 == other.v6 && self.len <= other.len && (other.addr & self.mask()) == self.addr
+        self.0.contains(&other.0)
     }
 
-    /// The two halves of this network, or `None` for a single address.
-    fn halves(&self) -> Option<(Cidr, Cidr)> {
-        if self.len >= self.bits() {
-            return None;
-        }
-        let len = self.len + 1;
-        let bit = 1u128 << (u32::from(self.bits()) - u32::from(len));
-        Some((Cidr { addr: self.addr, len, v6: self.v6 }, Cidr { addr: self.addr | bit, len, v6: self.v6 }))
-    }
-}
-
-impl Cidr {
     /// The network's first address, without the length.
     pub fn address(&self) -> String {
-        if self.v6 {
-            std::net::Ipv6Addr::from(self.addr).to_string()
-        } else {
-            std::net::Ipv4Addr::from(u32::try_from(self.addr).unwrap_or(0)).to_string()
-        }
+        self.0.network().to_string()
     }
 }
 
 impl std::fmt::Display for Cidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.address(), self.len)
+        write!(f, "{}/{}", self.address(), self.0.prefix_len())
+    }
+}
+
+/// The union of a set of networks, aggregated once (overlapping and adjacent networks joined
+/// into the fewest CIDRs, each family apart) so that many targets are tested against it. A
+/// network lies inside the union exactly when it lies inside one aggregated network: any
+/// aligned block inside a merged range is inside one block of that range's CIDR split.
+pub struct CidrUnion(Vec<IpNet>);
+
+impl CidrUnion {
+    pub fn of(set: &[Cidr]) -> CidrUnion {
+        CidrUnion(IpNet::aggregate(&set.iter().map(|c| c.0).collect()))
+    }
+
+    /// Whether the union covers every address of `target`.
+    pub fn covers(&self, target: &Cidr) -> bool {
+        self.0.iter().any(|n| n.contains(&target.0))
     }
 }
 
@@ -122,16 +125,7 @@ impl Family {
 
 /// Whether the union of `set` covers every address of `target`.
 pub fn covers(set: &[Cidr], target: &Cidr) -> bool {
-    if set.iter().any(|s| s.contains(target)) {
-        return true;
-    }
-    if !set.iter().any(|s| target.contains(s)) {
-        return false;
-    }
-    match target.halves() {
-        Some((a, b)) => covers(set, &a) && covers(set, &b),
-        None => false,
-    }
+    CidrUnion::of(set).covers(target)
 }
 
 /// A custom origin that receives traffic, with what the inventory knows about it.
@@ -310,7 +304,7 @@ pub fn sg_admission(
             }
         }
     }
-    cidrs.retain(|c| c.v6 == (family == Family::V6));
+    cidrs.retain(|c| c.is_v6() == (family == Family::V6));
     if cidrs.is_empty() && unreadable.is_empty() {
         // No source of this family at all: blocked, whatever CloudFront's list holds.
         return Admission::Blocked;
@@ -324,7 +318,8 @@ pub fn sg_admission(
     if entries.is_empty() {
         return Admission::Unknown(format!("{} has no entries", family.cloudfront_list_name()));
     }
-    let missing: Vec<String> = entries.iter().filter(|e| !covers(&cidrs, e)).map(Cidr::to_string).collect();
+    let union = CidrUnion::of(&cidrs);
+    let missing: Vec<String> = entries.iter().filter(|e| !union.covers(e)).map(Cidr::to_string).collect();
     let total = entries.len();
     if missing.is_empty() {
         Admission::CidrSet { total }
@@ -480,7 +475,7 @@ pub fn describe_rules(net: &NetworkPath, groups: &[SecurityGroup], port: u16) ->
 /// `None` as the rule is the final implicit deny.
 pub fn nacl_decision(acl: &NetworkAcl, egress: bool, address: &Cidr, port: u16) -> (bool, Option<i32>) {
     for e in acl.ordered(egress) {
-        let cidr = if address.v6 { e.ipv6_cidr_block.as_deref() } else { e.cidr_block.as_deref() };
+        let cidr = if address.is_v6() { e.ipv6_cidr_block.as_deref() } else { e.cidr_block.as_deref() };
         let Some(c) = cidr.and_then(Cidr::parse) else {
             continue;
         };
@@ -520,12 +515,12 @@ const EPHEMERAL_SAMPLE: &[u16] = &[1024, 32768, 49152, 65535];
 /// Where a network ACL drops CloudFront's connections to `port` from `samples` (one family),
 /// each direction's entries evaluated in rule order: (subject, observed, expected).
 pub fn acl_problems(acl: &NetworkAcl, subnet: &str, samples: &[Cidr], port: u16) -> Vec<(String, String, String)> {
-    let world = if samples.first().is_some_and(|s| s.v6) { Family::V6 } else { Family::V4 }.world();
+    let world = if samples.first().is_some_and(Cidr::is_v6) { Family::V6 } else { Family::V4 }.world();
     let rule = |r: Option<i32>| r.map_or("*".to_string(), |r| r.to_string());
     let mut in_denied = Vec::new();
     let mut out_denied = Vec::new();
     for s in samples {
-        let host = Cidr { len: s.bits(), ..*s };
+        let host = s.first_host();
         let (ok, r) = nacl_decision(acl, false, &host, port);
         if !ok {
             in_denied.push(format!("{s} (rule {})", rule(r)));
@@ -534,7 +529,7 @@ pub fn acl_problems(acl: &NetworkAcl, subnet: &str, samples: &[Cidr], port: u16)
             let (ok, r) = nacl_decision(acl, true, &host, *p);
             (!ok).then_some((*p, r))
         }) {
-            let host = if s.v6 { format!("[{}]", s.address()) } else { s.address() };
+            let host = if s.is_v6() { format!("[{}]", s.address()) } else { s.address() };
             out_denied.push(format!("{host}:{p} (rule {})", rule(r)));
         }
     }
@@ -627,6 +622,31 @@ mod tests {
         assert!(!covers(&[c("::/0")], &c("130.176.0.0/18")), "families do not mix");
         assert!(c("2600:9000::/28").contains(&c("2600:9000:1::/48")));
         assert!(Cidr::parse("10.0.0.0/33").is_none());
+    }
+
+    #[test]
+    fn union_coverage_joins_overlaps_and_neighbours_family_by_family() {
+        // Adjacent, overlapping and out-of-order networks join; a /24 split in /25s is covered.
+        assert!(covers(&[c("192.0.2.128/25"), c("192.0.2.0/25")], &c("192.0.2.0/24")));
+        assert!(covers(
+            &[c("192.0.2.0/26"), c("192.0.2.0/25"), c("192.0.2.64/26"), c("192.0.2.128/25")],
+            &c("192.0.2.0/24")
+        ));
+        // Three quarters are not the whole, nor is a range that crosses the block's boundary.
+        assert!(!covers(&[c("192.0.2.0/25"), c("192.0.2.128/26")], &c("192.0.2.0/24")));
+        assert!(!covers(&[c("192.0.2.128/25"), c("192.0.3.0/25")], &c("192.0.2.0/24")));
+        // /0 covers its family only; a mixed set covers each family with its own members.
+        assert!(covers(&[c("0.0.0.0/0")], &c("203.0.113.7")));
+        assert!(!covers(&[c("0.0.0.0/0")], &c("2600:9000::/28")));
+        let mixed = [c("2600:9000::/29"), c("130.176.0.0/17"), c("2600:9008::/29")];
+        assert!(covers(&mixed, &c("2600:9000::/28")));
+        assert!(covers(&mixed, &c("130.176.64.0/18")));
+        assert!(!covers(&mixed, &c("130.177.0.0/24")));
+        // Host bits are cleared as AWS does, and a bare address is a host route.
+        assert_eq!(c("10.1.2.3/16").to_string(), "10.1.0.0/16");
+        assert_eq!(c("10.1.2.3").to_string(), "10.1.2.3/32");
+        assert!(Cidr::parse("010.1.2.3/32").is_none(), "octets with leading zeros are refused");
+        assert!(Cidr::parse("::/129").is_none());
     }
 
     use crate::evidence::{GroupRef, NaclEntry};

@@ -1,5 +1,13 @@
 //! One HTTP/1.1 exchange over TCP or TLS, written by hand so that every byte sent is the one
 //! CloudFront would send (Host, headers, no normalisation) and every stage is timed and bounded.
+//!
+//! Why not an HTTP client library (hyper, reqwest): they normalise what this probe must control
+//! (header case and order, a Host that differs from the connect address and the SNI, a GET with
+//! a body, no added `Accept`/`User-Agent`/`Accept-Encoding`), follow or refuse redirects by their
+//! own rules, and time a request as a whole, while a diagnosis needs the connect, TLS, first
+//! byte and body stages timed apart, 1xx heads, framing defects (a `Content-Length` that lies, a
+//! chunk size that overflows) recorded as observations rather than errors, and every read capped
+//! in bytes. The response head is parsed by `httparse`; only the framing and the bounds are ours.
 
 // Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
 #![warn(clippy::arithmetic_side_effects)]
@@ -11,6 +19,7 @@ use crate::evidence::{
     ALERT_RECEIVED, CERTIFICATE_REJECTED, Header, Hop, HopResult, HttpResponse, INVALID_SERVER_NAME, ProbeError,
     ProbeStage, ResponseDefect, Scheme, TLS_TIMED_OUT, Timings, TlsErrorKind,
 };
+pub use crate::plan::Exchange;
 use crate::request::{ConnectTo, ProbeLimits};
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
@@ -18,26 +27,6 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant as TokioInstant, timeout, timeout_at};
-
-/// One request to send.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    pub scheme: Scheme,
-    /// Name (or address) to connect to; resolved through overrides and DNS.
-    pub connect_host: String,
-    pub port: u16,
-    pub method: String,
-    pub path_and_query: String,
-    pub host_header: String,
-    /// TLS server name; `None` sends no SNI.
-    pub sni: Option<String>,
-    /// Headers after Host, with their real values (secrets included: they go on the wire).
-    pub headers: Vec<(String, String)>,
-    /// Header names whose values are replaced by `<redacted>` in the evidence.
-    pub redact: Vec<String>,
-    /// A request body, sent with its `Content-Length` (which is also recorded in the evidence).
-    pub body: Option<Vec<u8>>,
-}
 
 /// What the exchange needs from its surroundings.
 pub struct Context<'a> {
@@ -52,32 +41,8 @@ pub struct Context<'a> {
 }
 
 impl Exchange {
-    pub fn url(&self) -> String {
-        let default_port = match self.scheme {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        };
-        let authority = if self.port == default_port {
-            self.connect_host.clone()
-        } else {
-            format!("{}:{}", self.connect_host, self.port)
-        };
-        format!("{}://{}{}", self.scheme.as_str(), authority, self.path_and_query)
-    }
-
-    /// The headers as recorded in the evidence: secrets redacted.
-    pub fn recorded_headers(&self) -> Vec<Header> {
-        let mut out = vec![Header { name: "Host".into(), value: self.host_header.clone() }];
-        out.extend(self.headers.iter().map(|(n, v)| Header {
-            name: n.clone(),
-            value: if self.redact.iter().any(|r| r.eq_ignore_ascii_case(n)) { "<redacted>".into() } else { v.clone() },
-        }));
-        if let Some(b) = &self.body {
-            out.push(Header { name: "Content-Length".into(), value: b.len().to_string() });
-        }
-        out
-    }
-
+    /// The request as it goes on the wire: Host first, the headers in their planned order and
+    /// case, the body's length, then `Connection: close`.
     fn request_bytes(&self) -> Vec<u8> {
         let mut s = format!("{} {} HTTP/1.1\r\nHost: {}\r\n", self.method, self.path_and_query, self.host_header);
         for (n, v) in &self.headers {
