@@ -628,6 +628,62 @@ pub fn with_listener_certs(ev: &mut Evidence, dns: &str, certs: Vec<AcmCertifica
     ev.inventory.origins[0].resource = Fetch::fetched(load_balancer(dns, vec![l]));
 }
 
+/// One rung of a request ladder toward `o1` on http:80 unless `conn` says otherwise: a status, or
+/// a refused connection (`Err(ProbeStage::Connect)`) or another failed stage.
+pub fn rung(
+    label: &str,
+    base: bool,
+    conn: (Scheme, u16),
+    host: &str,
+    cf: &[Change],
+    answer: Result<u16, ProbeStage>,
+) -> Rung {
+    let (scheme, port) = conn;
+    let url = format!("{}://origin.example:{port}/", scheme.as_str());
+    let result = match answer {
+        Ok(status) => HopResult::Response(response(status, &[])),
+        Err(stage) => HopResult::Error(ProbeError { stage, message: "failed".into(), tls: None }),
+    };
+    Rung {
+        label: label.into(),
+        base,
+        request: RungRequest {
+            scheme,
+            port,
+            host: host.into(),
+            sni: (scheme == Scheme::Https).then(|| host.to_string()),
+            cloudfront: cf.to_vec(),
+        },
+        path_and_query: "/".into(),
+        request_headers: vec![],
+        hop: Some(hop(&url, result)),
+        not_run: None,
+    }
+}
+
+/// A ladder toward origin `o1` for `/`: the differences are the changes named by the rungs.
+pub fn ladder(rungs: Vec<Rung>, differences: &[Change]) -> Ladder {
+    let cloudfront_rung = rungs.iter().position(|r| r.label == "CloudFront's request").unwrap_or(0);
+    let (scheme, port) =
+        rungs.get(cloudfront_rung).map(|r| (r.request.scheme, r.request.port)).unwrap_or((Scheme::Http, 80));
+    Ladder {
+        origin_id: "o1".into(),
+        viewer_path: "/".into(),
+        scheme,
+        port,
+        differences: differences
+            .iter()
+            .map(|c| Difference {
+                change: *c,
+                direct: format!("direct {}", c.id()),
+                cloudfront: format!("cloudfront {}", c.id()),
+            })
+            .collect(),
+        rungs,
+        cloudfront_rung,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

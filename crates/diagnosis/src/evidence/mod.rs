@@ -6,6 +6,7 @@
 mod bound;
 pub mod cloudfront_page;
 mod inventory;
+mod ladder;
 mod network;
 mod observation;
 mod secret;
@@ -13,6 +14,7 @@ mod tls;
 
 pub use bound::*;
 pub use inventory::*;
+pub use ladder::*;
 pub use network::*;
 pub use observation::*;
 pub use secret::{FingerprintKey, REDACTED, Scrubber, SecretValue};

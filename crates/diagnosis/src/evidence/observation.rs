@@ -23,6 +23,10 @@ pub struct Observations {
     /// TLS handshakes toward each HTTPS origin, shaped as CloudFront's hello.
     #[serde(default)]
     pub tls: Vec<super::TlsObservation>,
+    /// The request ladders: from the request that works directly to CloudFront's, one
+    /// difference at a time, per origin and viewer path.
+    #[serde(default)]
+    pub ladders: Vec<super::Ladder>,
 }
 
 impl Observations {
