@@ -67,9 +67,10 @@ impl<A: AwsApi> Engine<A> {
         let plan = plan::plan(&inventory, request);
         let tls_plan = crate::plan_tls::plan(&inventory);
         self.say(&format!(
-            "{} AWS call(s) done; probing {} target(s) and {} TLS handshake(s) (budget {} s)",
+            "{} AWS call(s) done; probing {} target(s), {} request ladder(s) and {} TLS handshake(s) (budget {} s)",
             inventory.calls.len(),
             plan.probes.len(),
+            plan.ladders.len(),
             tls_plan.len(),
             settings.limits.phase_budget.as_secs()
         ));

@@ -5,6 +5,7 @@
 //! The plan reads the evidence types of the diagnosis crate; the probes record what they saw in
 //! them. Nothing here decides what a failure means: that is the diagnosis crate's part.
 
+pub mod ladder;
 pub mod plan;
 pub mod plan_tls;
 pub mod probe;

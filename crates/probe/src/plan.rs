@@ -93,9 +93,11 @@ pub struct ProbePlan {
     pub dns_names: Vec<(String, DnsRole)>,
     /// TCP connects to observe, once per origin host and port.
     pub tcp_targets: Vec<TcpTarget>,
+    /// The request ladders: from the direct request to CloudFront's, per origin and path.
+    pub ladders: Vec<crate::ladder::LadderSpec>,
 }
 
-fn user_agent() -> String {
+pub(crate) fn user_agent() -> String {
     format!("cf-origin-doctor/{}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -103,7 +105,7 @@ fn user_agent() -> String {
 pub const PROBE_VALUE: &str = "cf-origin-doctor-probe";
 
 /// Keeps only the query-string parameters the behavior forwards.
-fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
+pub(crate) fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
     let Some((p, q)) = path.split_once('?') else {
         return path.to_string();
     };
@@ -112,7 +114,7 @@ fn forwarded_query(path: &str, qs: &forwarding::NameSet) -> String {
 }
 
 /// Adds the expected query-string parameters the path does not already carry.
-fn with_expected_query(path: &str, names: &[String], keep: impl Fn(&str) -> bool) -> String {
+pub(crate) fn with_expected_query(path: &str, names: &[String], keep: impl Fn(&str) -> bool) -> String {
     let present: Vec<String> = path
         .split_once('?')
         .map(|(_, q)| q.split('&').map(|kv| kv.split('=').next().unwrap_or("").to_string()).collect())
@@ -130,7 +132,7 @@ fn with_expected_query(path: &str, names: &[String], keep: impl Fn(&str) -> bool
 }
 
 /// The expected headers and cookies, as request headers, filtered by `keep_header`/`keep_cookie`.
-fn expected_headers(
+pub(crate) fn expected_headers(
     expect: &Expectations,
     keep_header: impl Fn(&str) -> bool,
     keep_cookie: impl Fn(&str) -> bool,
@@ -409,6 +411,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             &new_probe,
         ));
     }
+    out.ladders = crate::ladder::plan(inventory, request);
     out
 }
 

@@ -25,9 +25,10 @@ pub use tls::{TlsConfigs, TlsSetupError};
 /// Runs a plan. `probed_from` says where this process runs (the report shows it).
 pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, probed_from: &str) -> Observations {
     let deadline = TokioInstant::now() + settings.limits.phase_budget;
-    let (records, (dns, tcp)) = tokio::join!(
+    let (records, (dns, tcp), ladders) = tokio::join!(
         join_all(plan.probes.iter().map(|p| run_probe(p, settings, tls, deadline))),
-        network::observe(plan, settings, deadline)
+        network::observe(plan, settings, deadline),
+        crate::ladder::run(&plan.ladders, settings, tls, deadline)
     );
     let mut overrides: Vec<String> = records
         .iter()
@@ -45,6 +46,7 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         dns,
         tcp,
         tls: Vec::new(),
+        ladders,
     }
 }
 
