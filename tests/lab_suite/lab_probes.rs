@@ -211,7 +211,10 @@ async fn redirect_loop_is_detected() {
     let p = find(&obs, "origin:o1:http:/");
     assert_eq!(p.redirects, RedirectOutcome::Loop { repeated_url: format!("http://{ORIGIN}/") });
     assert_eq!(p.hops.len(), 1);
-    assert!(o.log.lock().unwrap().len() <= 3);
+    // The loop is cut at once: besides the request ladder's rungs (each one request, redirects
+    // never followed), the origin saw at most three requests.
+    let rungs: usize = obs.ladders.iter().map(|l| l.rungs.len()).sum();
+    assert!(o.log.lock().unwrap().len() <= 3 + rungs, "{} requests, {rungs} rungs", o.log.lock().unwrap().len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,4 +509,73 @@ async fn answers_cloudfront_cannot_use_are_recorded_as_defects() {
         "{:?}",
         big.response_defects
     );
+}
+
+/// The request ladder against real servers: the first change that breaks a working request is
+/// found from the origin's answers alone (the inventory says nothing about the origin).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_ladder_isolates_a_forwarded_host_the_app_does_not_serve() {
+    let app = origin::start(Behavior::RequireHost(vec![ORIGIN.into()]), None).await;
+    let mut inv =
+        inventory(vec![origin_def("o1", ORIGIN, OriginProtocolPolicy::HttpOnly)], vec!["www.lab.test".into()]);
+    // AllViewer: the viewer's Host goes to the origin.
+    inv.distribution.default_behavior.origin_request_policy_id = Some("216adef6-5c7f-47e4-b989-5492eafa07d3".into());
+    let s = settings(
+        vec![(ORIGIN, 80, app.server.addr), (ORIGIN, 443, server::refused_addr()), (DIST, 80, server::refused_addr())],
+        None,
+        limits(),
+    );
+    let obs = run(&inv, &req(), &s).await;
+    assert_eq!(obs.ladders.len(), 1);
+    let l = &obs.ladders[0];
+    let Conclusion::Breaks { changes, working, failing } = l.conclusion() else {
+        panic!(
+            "{:?}: {:#?}",
+            l.conclusion(),
+            l.rungs.iter().map(|r| (&r.label, r.describe_answer())).collect::<Vec<_>>()
+        )
+    };
+    assert_eq!(changes, vec![Change::Host]);
+    assert_eq!(l.rungs[working].response().map(|r| r.status), Some(200));
+    assert_eq!(l.rungs[failing].response().map(|r| r.status), Some(404));
+    assert_eq!(l.rungs[failing].request.host, "www.lab.test");
+    // One round was enough: the origin saw each rung once, and no rung followed a redirect.
+    let sent = l.rungs.iter().filter(|r| r.hop.is_some()).count();
+    let to_80 = l.rungs.iter().filter(|r| r.request.port == 80).count();
+    assert!(sent <= 8, "{sent} rungs");
+    assert!(app.log.lock().unwrap().iter().filter(|q| q.header("via").is_some()).count() >= 1);
+    assert!(to_80 >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_ladder_finds_where_the_app_answers_when_cloudfronts_port_refuses() {
+    let app = origin::start(Behavior::App, None).await;
+    let mut o = origin_def("o1", ORIGIN, OriginProtocolPolicy::HttpOnly);
+    if let OriginKind::Custom(c) = &mut o.kind {
+        c.http_port = 8080;
+    }
+    let inv = inventory(vec![o], vec![]);
+    let s = settings(
+        vec![
+            (ORIGIN, 8080, server::refused_addr()),
+            (ORIGIN, 80, app.server.addr),
+            (ORIGIN, 443, server::refused_addr()),
+            (DIST, 80, server::refused_addr()),
+            (DIST, 443, server::refused_addr()),
+        ],
+        None,
+        limits(),
+    );
+    let obs = run(&inv, &req(), &s).await;
+    let l = &obs.ladders[0];
+    assert_eq!((l.scheme, l.port), (Scheme::Http, 8080));
+    let Conclusion::Breaks { changes, working, failing } = l.conclusion() else { panic!("{:?}", l.conclusion()) };
+    assert_eq!(changes, vec![Change::Connection]);
+    assert_eq!((l.rungs[working].request.scheme, l.rungs[working].request.port), (Scheme::Http, 80));
+    assert_eq!(l.rungs[failing].transport_failure(), Some(TransportFailure::Refused));
+    assert_eq!(l.differences[0].change, Change::Connection);
+    assert!(l.differences[0].direct.starts_with("http:80"));
+    // Only the origin's own host was asked, on CloudFront's port and the alternates.
+    let ports: Vec<u16> = l.rungs.iter().map(|r| r.request.port).collect();
+    assert!(ports.iter().all(|p| [8080, 80, 443].contains(p)), "{ports:?}");
 }

@@ -193,9 +193,36 @@ pub fn symptom(ev: &Evidence) -> Symptom {
     Symptom { description: healthy.join("; "), class: SymptomClass::Healthy, failing: false, seen }
 }
 
-fn rank_key(f: &Finding, class: SymptomClass) -> (bool, bool, Severity, Confidence) {
+/// Findings that explain the symptom first, then those seen failing, then those with a live
+/// observation among their evidence (a cause the probes proved outranks one read from the
+/// configuration alone), then severity and confidence.
+fn rank_key(f: &Finding, class: SymptomClass) -> (bool, bool, bool, Severity, Confidence) {
     let explains_symptom = f.severity >= Severity::High && explains(f).contains(&class);
-    (explains_symptom, f.observed, f.severity, f.confidence)
+    let probed = f.evidence.iter().any(|e| e.source == crate::checks::Source::Probe);
+    (explains_symptom, f.observed, probed, f.severity, f.confidence)
+}
+
+/// For a failure no finding explains: the one observation that would decide it, from what the
+/// request ladders and the unread configuration say.
+fn deciding_observation(ev: &Evidence, unverified: &[Unverified]) -> String {
+    use crate::evidence::Conclusion;
+    let ladders = &ev.observations.ladders;
+    if let Some((l, answer)) = ladders.iter().find_map(|l| match l.conclusion() {
+        Conclusion::DirectFails { direct } => l.rungs.get(direct).map(|r| (l, r.describe_answer())),
+        _ => None,
+    }) {
+        return format!(
+            " The origin {} answers {answer} even to the direct request for {}: the origin itself fails; its own logs decide it.",
+            l.origin_id, l.viewer_path
+        );
+    }
+    if !ladders.is_empty() && ladders.iter().all(|l| l.conclusion() == Conclusion::CloudfrontRequestWorks) {
+        return " CloudFront's own request works when sent from here, so what differs is the path from CloudFront's addresses to the origin (security groups, network ACLs, host firewalls admitting only some addresses); CloudFront's access logs (x-edge-detailed-result-type) or a connection from its origin-facing range would decide it.".into();
+    }
+    match unverified.first() {
+        Some(u) => format!(" Reading {} ({}) would decide it.", u.what, u.reason),
+        None => String::new(),
+    }
 }
 
 pub fn decide(ev: &Evidence, checks: CheckOutput) -> Verdict {
@@ -239,10 +266,11 @@ pub fn decide(ev: &Evidence, checks: CheckOutput) -> Verdict {
         ),
         Some(f) => format!("{} Fix: {}", f.summary, f.remediation.summary),
         None if symptom.failing => format!(
-            "Through CloudFront: {}, but no check explains it{}; {}.{could_not}",
+            "Through CloudFront: {}, but no check explains it{}; {}.{could_not}{}",
             symptom.description,
             if unverified.is_empty() { "" } else { " with the evidence that could be read" },
-            hint(symptom.class)
+            hint(symptom.class),
+            deciding_observation(ev, &unverified)
         ),
         None if !symptom.seen => format!("The distribution could not be probed.{could_not}"),
         None => match findings.iter().find(|f| f.severity >= Severity::Low) {

@@ -30,6 +30,13 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = from_config(ev);
+    super::ladder_view::add(ev, &META, &mut out);
+    out
+}
+
+/// What the configuration and the paired probes show, before the request ladder's word.
+fn from_config(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
     let d = &ev.inventory.distribution;
     let declared = ev.request.expect.headers.iter().any(|h| h.eq_ignore_ascii_case("authorization"));

@@ -31,6 +31,13 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = from_config(ev);
+    super::ladder_view::add(ev, &META, &mut out);
+    out
+}
+
+/// What the configuration and the paired probes show, before the request ladder's word.
+fn from_config(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
     let d = &ev.inventory.distribution;
     let mut reported: Vec<String> = Vec::new();

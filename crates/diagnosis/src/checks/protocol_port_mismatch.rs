@@ -37,6 +37,13 @@ fn listener_tls(protocol: &str) -> Option<bool> {
 }
 
 pub fn run(ev: &Evidence) -> CheckOutput {
+    let mut out = from_config(ev);
+    super::ladder_view::add(ev, &META, &mut out);
+    out
+}
+
+/// What the configuration and the paired probes show, before the request ladder's word.
+fn from_config(ev: &Evidence) -> CheckOutput {
     let mut out = CheckOutput::default();
     let d = &ev.inventory.distribution;
     for o in net_origins(ev) {

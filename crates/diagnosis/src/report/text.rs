@@ -67,6 +67,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
             let _ = writeln!(o, "   docs: {}", f.docs_url);
         }
     }
+    for line in ladder_lines(&r.observations) {
+        let _ = writeln!(o, "{line}");
+    }
     if !r.unverified.is_empty() {
         let _ = writeln!(o, "\nCould not verify:");
         for u in &r.unverified {
@@ -101,6 +104,33 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         let _ = writeln!(o, "- {line}");
     }
     o
+}
+
+/// The request ladders, one rung a line: what worked (✔), what failed (✘), and the first
+/// failing change.
+pub fn ladder_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in &obs.ladders {
+        out.push(format!(
+            "\nRequest ladder to {} for {} (CloudFront connects on {}):",
+            l.origin_id, l.viewer_path, l.connection
+        ));
+        for r in &l.rungs {
+            let mark = match r.works {
+                Some(true) => "✔",
+                Some(false) => "✘",
+                None => "·",
+            };
+            let note = match r.role.as_deref() {
+                Some("failing") => "  ← first failing change",
+                Some("working") => "  ← works",
+                _ => "",
+            };
+            out.push(format!("  {mark} {} {} (Host: {}){note}", r.answer, r.label, r.host));
+        }
+        out.push(format!("  → {}", l.conclusion));
+    }
+    out
 }
 
 /// One line per DNS answer, TCP connect and TLS hello, for a person reading the report.
@@ -277,6 +307,18 @@ pub fn render_markdown(r: &ReportV1) -> String {
                     writeln!(o, "   - _{}_ {}: {}{expected}", md(e.source.as_str()), code(&e.subject), md(&e.observed));
             }
             let _ = writeln!(o, "   - docs: <{}>", f.docs_url.replace(['<', '>', ' '], ""));
+        }
+        let _ = writeln!(o);
+    }
+    if !r.observations.ladders.is_empty() {
+        let _ = writeln!(o, "### Request ladders\n");
+        for line in ladder_lines(&r.observations) {
+            let line = line.trim_start_matches('\n');
+            if let Some(rung) = line.strip_prefix("  ") {
+                let _ = writeln!(o, "- {}", md(rung));
+            } else {
+                let _ = writeln!(o, "\n{}\n", md(line));
+            }
         }
         let _ = writeln!(o);
     }

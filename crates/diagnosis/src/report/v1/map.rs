@@ -5,9 +5,9 @@
 use super::*;
 use crate::checks::{Confidence, EvidenceItem, Finding, Remediation, Resource, Severity, Source, Unverified};
 use crate::evidence::{
-    ChainError, ChainValidation, DnsObservation, DnsRole, Evidence, Hop, HopResult, ProbeRecord, ProbeStage,
-    ProbeTarget, RedirectOutcome, Scheme, TcpObservation, TcpOutcome, Timings, TlsFailureKind, TlsHandshakeResult,
-    TlsObservation,
+    Answer, ChainError, ChainValidation, Conclusion, DnsObservation, DnsRole, Evidence, Hop, HopResult, Ladder,
+    ProbeRecord, ProbeStage, ProbeTarget, RedirectOutcome, Scheme, TcpObservation, TcpOutcome, Timings, TlsFailureKind,
+    TlsHandshakeResult, TlsObservation,
 };
 use crate::verdict::{Status, SymptomClass, Verdict};
 
@@ -178,6 +178,7 @@ impl ReportV1 {
                 dns: ev.observations.dns.iter().map(dns).collect(),
                 tcp: ev.observations.tcp.iter().map(tcp).collect(),
                 tls: ev.observations.tls.iter().map(tls).collect(),
+                ladders: ev.observations.ladders.iter().map(ladder).collect(),
             },
             aws_calls: ev
                 .inventory
@@ -318,6 +319,82 @@ fn dns(d: &DnsObservation) -> DnsV1 {
         error: d.error.clone(),
         notes: d.notes.clone(),
         points_to_distribution: d.points_to_distribution,
+    }
+}
+
+fn ladder(l: &Ladder) -> LadderV1 {
+    let conclusion = l.conclusion();
+    let (cause, working, failing) = match &conclusion {
+        Conclusion::Breaks { changes, working, failing } => {
+            (changes.iter().map(|c| c.id().to_string()).collect(), Some(*working), Some(*failing))
+        }
+        Conclusion::NotIsolated { working } => (vec![], Some(*working), None),
+        _ => (vec![], None, None),
+    };
+    let rung_answer = |i: usize| l.rungs.get(i).map(|r| r.describe_answer()).unwrap_or_default();
+    let rung_label = |i: usize| l.rungs.get(i).map(|r| r.label.clone()).unwrap_or_default();
+    let sentence = match &conclusion {
+        Conclusion::Unverified { reason } => format!("not decided: {reason}"),
+        Conclusion::CloudfrontRequestWorks => "CloudFront's request works when sent from here".to_string(),
+        Conclusion::DirectFails { direct } => {
+            format!("the direct request fails too ({}): the origin itself fails", rung_answer(*direct))
+        }
+        Conclusion::Breaks { changes, working, failing } => {
+            let names: Vec<&str> = changes.iter().map(|c| c.as_str()).collect();
+            format!(
+                "{} → {} works; {} → {} fails: the first failing change is {}",
+                rung_label(*working),
+                rung_answer(*working),
+                rung_label(*failing),
+                rung_answer(*failing),
+                names.join(" + ")
+            )
+        }
+        Conclusion::NotIsolated { working } => format!(
+            "{} works and CloudFront's request fails, but no change was isolated within the ladder's bound",
+            rung_label(*working)
+        ),
+    };
+    LadderV1 {
+        origin_id: l.origin_id.clone(),
+        viewer_path: l.viewer_path.clone(),
+        connection: format!("{}:{}", l.scheme.as_str(), l.port),
+        conclusion: sentence,
+        cause,
+        differences: l
+            .differences
+            .iter()
+            .map(|d| LadderDifferenceV1 {
+                change: d.change.id().to_string(),
+                direct: d.direct.clone(),
+                cloudfront: d.cloudfront.clone(),
+            })
+            .collect(),
+        rungs: l
+            .rungs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RungV1 {
+                label: r.label.clone(),
+                url: r.hop.as_ref().map(|h| h.url.clone()),
+                host: r.request.host.clone(),
+                answer: r.describe_answer(),
+                works: match r.answer() {
+                    Answer::Works => Some(true),
+                    Answer::Fails => Some(false),
+                    Answer::Unknown => None,
+                },
+                role: if Some(i) == failing {
+                    Some("failing".into())
+                } else if Some(i) == working {
+                    Some("working".into())
+                } else if i == l.cloudfront_rung {
+                    Some("cloudfront".into())
+                } else {
+                    None
+                },
+            })
+            .collect(),
     }
 }
 

@@ -301,6 +301,45 @@ pub struct ObservationsV1 {
     pub tcp: Vec<TcpV1>,
     /// CloudFront's TLS hello toward each HTTPS origin, per server name.
     pub tls: Vec<TlsV1>,
+    /// The request ladders: from the request that works directly to CloudFront's.
+    #[serde(default)]
+    pub ladders: Vec<LadderV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LadderV1 {
+    pub origin_id: String,
+    pub viewer_path: String,
+    /// CloudFront's scheme and port toward the origin, e.g. `https:443`.
+    pub connection: String,
+    /// What the ladder shows, one sentence.
+    pub conclusion: String,
+    /// The differences that turn the working request into a failing one (snake_case names).
+    pub cause: Vec<String>,
+    pub differences: Vec<LadderDifferenceV1>,
+    pub rungs: Vec<RungV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LadderDifferenceV1 {
+    pub change: String,
+    pub direct: String,
+    pub cloudfront: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RungV1 {
+    pub label: String,
+    /// The URL sent (None when the rung was not sent).
+    pub url: Option<String>,
+    pub host: String,
+    /// The answer: a status, or what failed.
+    pub answer: String,
+    /// True when it worked, false when it failed, None when not sent or not observable.
+    pub works: Option<bool>,
+    /// `working` or `failing` for the two rungs that isolate the cause, `cloudfront` for
+    /// CloudFront's own request.
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -487,6 +526,7 @@ mod tests {
             ("/$defs/probe/properties/target", names(ProbeTargetV1::ALL, ProbeTargetV1::as_str)),
             ("/$defs/probe/properties/redirects", names(RedirectsV1::ALL, RedirectsV1::as_str)),
             ("/$defs/hop/properties/error_stage", names(ProbeStageV1::ALL, ProbeStageV1::as_str)),
+            ("/$defs/ladder_change", names(&crate::evidence::Change::ALL, |c| c.id())),
         ];
         for (pointer, mut ours) in cases {
             let allowed = schema.pointer(&format!("{pointer}/enum")).and_then(Value::as_array).expect(pointer);

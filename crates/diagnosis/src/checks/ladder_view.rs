@@ -1,0 +1,441 @@
+//! What the request ladder proved, for the checks whose failure mode is one of its differences.
+//!
+//! The ladder (see [`crate::evidence::Ladder`]) sends the request that works directly, then
+//! CloudFront's side of one difference at a time. A difference that turns the working answer
+//! into a failing one is proven by the origin's own answers, whatever stands behind the origin
+//! and whether or not its AWS configuration could be read. Each such check calls [`add`] after
+//! its own reasoning: the ladder adds the finding the check could not conclude from
+//! configuration, confirms one it did (with the ladder's evidence), and demotes a request-shape
+//! finding that the ladder contradicts.
+
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Finding, Remediation, Severity, Source};
+use crate::evidence::{Change, Conclusion, Evidence, Ladder, Rung, Scheme, TransportFailure};
+
+/// The finding a change proves, judged by how CloudFront's side failed.
+pub fn finding_id(change: Change, failing: &Rung) -> Option<&'static str> {
+    Some(match change {
+        Change::Connection => match failing.transport_failure()? {
+            TransportFailure::Refused => "nothing-listening-on-origin-port",
+            TransportFailure::PlainHttpOnTlsPort | TransportFailure::TlsOnPlainPort => "protocol-port-mismatch",
+            TransportFailure::TimedOut | TransportFailure::Dns | TransportFailure::Tls => return None,
+        },
+        Change::Sni => match failing.transport_failure()? {
+            TransportFailure::Tls => "origin-cert-name-mismatch-forwarded-host",
+            _ => return None,
+        },
+        Change::Host => "host-header-routing-mismatch",
+        Change::OriginPath => "origin-path-wrong",
+        Change::QueryStrings | Change::Cookies | Change::Headers => "params-not-forwarded",
+        Change::Authorization => "authorization-stripped",
+        Change::CloudfrontHeaders => "origin-rejects-cloudfront-shaped-requests",
+        Change::CustomHeaders => "origin-secret-header-mismatch",
+    })
+}
+
+/// The checks whose finding is about the shape of CloudFront's request: the ladder decides them.
+const REQUEST_SHAPE: &[&str] = &[
+    "host-header-routing-mismatch",
+    "origin-path-wrong",
+    "params-not-forwarded",
+    "authorization-stripped",
+    "origin-rejects-cloudfront-shaped-requests",
+    "origin-secret-header-mismatch",
+];
+
+/// One ladder's proof: the changes, the rung that works and the one that fails.
+pub struct Proof<'a> {
+    pub ladder: &'a Ladder,
+    pub changes: Vec<Change>,
+    pub working: &'a Rung,
+    pub failing: &'a Rung,
+}
+
+/// The ladders that prove `id`, in evidence order.
+pub fn proofs<'a>(ev: &'a Evidence, id: &str) -> Vec<Proof<'a>> {
+    let mut out = Vec::new();
+    for l in &ev.observations.ladders {
+        let Conclusion::Breaks { changes, working, failing } = l.conclusion() else { continue };
+        let (Some(w), Some(f)) = (l.rungs.get(working), l.rungs.get(failing)) else { continue };
+        if changes.iter().any(|c| finding_id(*c, f) == Some(id)) {
+            out.push(Proof { ladder: l, changes, working: w, failing: f });
+        }
+    }
+    out
+}
+
+/// True when the ladders toward this origin decided its request-shape question otherwise: every
+/// ladder sent CloudFront's request and either it worked from here or another difference broke it.
+pub fn contradicts(ev: &Evidence, id: &str, origin_id: &str) -> Option<String> {
+    if !REQUEST_SHAPE.contains(&id) {
+        return None;
+    }
+    let ladders: Vec<&Ladder> = ev.observations.ladders.iter().filter(|l| l.origin_id == origin_id).collect();
+    if ladders.is_empty() {
+        return None;
+    }
+    let mut reasons = Vec::new();
+    for l in ladders {
+        match l.conclusion() {
+            Conclusion::CloudfrontRequestWorks => {
+                reasons.push(format!("CloudFront's request for {} works when sent from here", l.viewer_path))
+            }
+            Conclusion::Breaks { changes, failing, .. } => {
+                let f = l.rungs.get(failing)?;
+                if changes.iter().any(|c| finding_id(*c, f) == Some(id)) {
+                    return None;
+                }
+                let names: Vec<&str> = changes.iter().map(|c| c.as_str()).collect();
+                reasons.push(format!("for {} the difference that breaks it is {}", l.viewer_path, names.join(" + ")));
+            }
+            _ => return None,
+        }
+    }
+    Some(reasons.join("; "))
+}
+
+fn ladder_evidence(p: &Proof<'_>) -> Vec<EvidenceItem> {
+    let l = p.ladder;
+    let subject = format!("request ladder to {} for {}", l.origin_id, l.viewer_path);
+    let mut items = vec![
+        EvidenceItem::new(
+            Source::Probe,
+            subject.clone(),
+            format!("{} ({}) → {}", p.working.label, describe(p.working), p.working.describe_answer()),
+        ),
+        EvidenceItem::new(
+            Source::Probe,
+            subject,
+            format!("{} ({}) → {}", p.failing.label, describe(p.failing), p.failing.describe_answer()),
+        )
+        .expected(format!("{} like the request that works", p.working.describe_answer())),
+    ];
+    for d in l.differences.iter().filter(|d| p.changes.contains(&d.change)) {
+        items.push(
+            EvidenceItem::new(Source::Probe, format!("difference: {}", d.change.as_str()), d.cloudfront.clone())
+                .expected(d.direct.clone()),
+        );
+    }
+    items
+}
+
+/// `GET http://host:port/path (Host: h)`.
+fn describe(r: &Rung) -> String {
+    let default = match r.request.scheme {
+        Scheme::Http => 80,
+        Scheme::Https => 443,
+    };
+    let port = if r.request.port == default { String::new() } else { format!(":{}", r.request.port) };
+    let url = r
+        .hop
+        .as_ref()
+        .map(|h| h.url.clone())
+        .unwrap_or_else(|| format!("{}://…{port}{}", r.request.scheme.as_str(), r.path_and_query));
+    format!("GET {url}, Host: {}", r.request.host)
+}
+
+fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
+    let d = &ev.inventory.distribution;
+    let o = &p.ladder.origin_id;
+    let behavior = d.behavior_for_path(&p.ladder.viewer_path).label();
+    let update = super::probe_view::update_cli(d);
+    let first = p.changes.first().copied().unwrap_or(Change::CloudfrontHeaders);
+    let summary = match first {
+        Change::Connection => {
+            let (scheme, port) = (p.working.request.scheme, p.working.request.port);
+            let field = match scheme {
+                Scheme::Http => "HTTPPort",
+                Scheme::Https => "HTTPSPort",
+            };
+            if scheme == p.ladder.scheme {
+                format!(
+                    "Set Origins[Id={o}].CustomOriginConfig.{field} to {port}: the origin answers {} on {port}, CloudFront connects on {}.",
+                    scheme.as_str(),
+                    p.ladder.port
+                )
+            } else {
+                format!(
+                    "Set Origins[Id={o}].CustomOriginConfig.OriginProtocolPolicy to {}-only and {field} to {port}: the origin answers {} on {port}, not {} on {}.",
+                    scheme.as_str(),
+                    scheme.as_str(),
+                    p.ladder.scheme.as_str(),
+                    p.ladder.port
+                )
+            }
+        }
+        Change::Sni => format!(
+            "Give the origin a certificate that covers {} (the name CloudFront sends), or stop forwarding Host on behavior {behavior}.",
+            p.failing.request.host
+        ),
+        Change::Host if d.origin(o).is_some_and(|x| x.domain_name.eq_ignore_ascii_case(&p.failing.request.host)) => {
+            format!(
+                "Forward the viewer's Host on behavior {behavior} (origin request policy AllViewer), or make the origin answer its own name {}.",
+                p.failing.request.host
+            )
+        }
+        Change::Host => format!(
+            "Stop forwarding Host on behavior {behavior} (origin request policy AllViewerExceptHostHeader), or make the origin serve {}.",
+            p.failing.request.host
+        ),
+        Change::OriginPath => format!(
+            "Correct Origins[Id={o}].OriginPath: the origin answers {} but not with the origin path in front.",
+            p.ladder.viewer_path
+        ),
+        Change::QueryStrings | Change::Cookies | Change::Headers => {
+            let what: Vec<String> = p
+                .ladder
+                .differences
+                .iter()
+                .filter(|x| p.changes.contains(&x.change))
+                .map(|x| format!("{} ({} directly)", x.change.as_str(), x.direct))
+                .collect();
+            format!(
+                "Forward what the origin needs on behavior {behavior} (its cache policy or origin request policy): {}.",
+                what.join("; ")
+            )
+        }
+        Change::Authorization => format!(
+            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers (an origin request policy cannot forward it)."
+        ),
+        Change::CloudfrontHeaders => format!(
+            "Make the origin (or the firewall or WAF in front of it) accept CloudFront's requests to {o}: User-Agent: Amazon CloudFront, Via, X-Forwarded-For."
+        ),
+        Change::CustomHeaders => format!(
+            "Set Origins[Id={o}].CustomHeaders to the values the origin expects (the values CloudFront sends are refused)."
+        ),
+    };
+    Remediation { summary, steps: vec![], cli: vec![update] }
+}
+
+fn summary(p: &Proof<'_>, meta: &CheckMeta) -> String {
+    let names: Vec<&str> = p.changes.iter().map(|c| c.as_str()).collect();
+    let together = if p.changes.len() > 1 { " (only together)" } else { "" };
+    format!(
+        "{}: the request to origin {} for {} works as sent directly ({}) and fails with CloudFront's {}{together} ({}); the request ladder isolates it.",
+        meta.title,
+        p.ladder.origin_id,
+        p.ladder.viewer_path,
+        p.working.describe_answer(),
+        names.join(" + "),
+        p.failing.describe_answer()
+    )
+}
+
+/// Adds the ladder's word on `meta`'s failure mode to a check's output: a finding where the check
+/// found none for that origin, the ladder's evidence (and high confidence) where it found one,
+/// and a demotion where the ladder contradicts it.
+pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
+    for f in out.findings.iter_mut().filter(|f| f.id == meta.id) {
+        let Some(origin) = origin_of(f) else { continue };
+        if let Some(why) = contradicts(ev, meta.id, &origin) {
+            demote(f, why);
+        }
+    }
+    let mut done: Vec<String> = Vec::new();
+    for p in proofs(ev, meta.id) {
+        let origin = p.ladder.origin_id.clone();
+        if done.contains(&origin) {
+            continue;
+        }
+        done.push(origin.clone());
+        if let Some(f) = out.findings.iter_mut().find(|f| f.id == meta.id && origin_of(f).as_deref() == Some(&origin)) {
+            f.evidence.extend(ladder_evidence(&p));
+            f.confidence = Confidence::High;
+            f.observed = true;
+            continue;
+        }
+        let everywhere = ev
+            .observations
+            .ladders
+            .iter()
+            .filter(|l| l.origin_id == origin)
+            .all(|l| matches!(l.conclusion(), Conclusion::Breaks { .. }));
+        let severity = if everywhere { Severity::Critical } else { Severity::High };
+        let b = meta
+            .finding(severity, Confidence::High)
+            .summary(summary(&p, meta))
+            .observed(true)
+            .evidence(ladder_evidence(&p))
+            .remediation(remediation(ev, &p))
+            .resource("distribution", &ev.inventory.distribution.id)
+            .resource("origin", &origin);
+        out.push(b);
+    }
+}
+
+fn origin_of(f: &Finding) -> Option<String> {
+    f.resources.iter().find(|r| r.kind == "origin").map(|r| r.id.clone())
+}
+
+fn demote(f: &mut Finding, why: String) {
+    f.severity = f.severity.min(Severity::Low);
+    f.confidence = Confidence::Low;
+    f.observed = false;
+    f.evidence.push(EvidenceItem::new(Source::Probe, "request ladder", format!("contradicts this finding: {why}")));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Severity, run_all};
+    use crate::evidence::{Fetch, HopResult, OriginProtocolPolicy, ProbeStage};
+    use crate::testing::*;
+
+    const HTTP80: (Scheme, u16) = (Scheme::Http, 80);
+
+    /// An origin outside AWS: no resource, so only the ladder can tell.
+    fn outside() -> Evidence {
+        evidence(
+            custom_origin("o1", "origin.example", OriginProtocolPolicy::HttpOnly),
+            Fetch::NotApplicable { reason: "outside AWS".into() },
+        )
+    }
+
+    fn ids(out: &CheckOutput) -> Vec<&str> {
+        out.findings.iter().map(|f| f.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_dropped_query_string_is_params_not_forwarded_and_not_the_user_agent() {
+        let mut ev = outside();
+        ev.observations.ladders.push(ladder(
+            vec![
+                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung(
+                    "direct + query strings dropped",
+                    false,
+                    HTTP80,
+                    "origin.example",
+                    &[Change::QueryStrings],
+                    Ok(400),
+                ),
+                rung(
+                    "direct + CloudFront's own headers",
+                    false,
+                    HTTP80,
+                    "origin.example",
+                    &[Change::CloudfrontHeaders],
+                    Ok(200),
+                ),
+                rung(
+                    "CloudFront's request",
+                    false,
+                    HTTP80,
+                    "origin.example",
+                    &[Change::QueryStrings, Change::CloudfrontHeaders],
+                    Ok(400),
+                ),
+            ],
+            &[Change::QueryStrings, Change::CloudfrontHeaders],
+        ));
+        let out = run_all(&ev);
+        let f: Vec<&Finding> = out.findings.iter().filter(|f| f.severity >= Severity::Medium).collect();
+        assert_eq!(f.len(), 1, "{:?}", ids(&out));
+        assert_eq!(f[0].id, "params-not-forwarded");
+        assert_eq!(f[0].confidence, Confidence::High);
+        assert!(f[0].observed);
+        assert!(f[0].evidence.iter().any(|e| e.observed.contains("→ 400")));
+    }
+
+    #[test]
+    fn a_refused_port_with_the_app_elsewhere_is_nothing_listening_with_the_port_to_use() {
+        let mut ev = outside();
+        ev.observations.ladders.push(ladder(
+            vec![
+                rung("direct", true, (Scheme::Http, 8080), "origin.example", &[], Err(ProbeStage::Connect)),
+                rung("direct on http:80", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung(
+                    "CloudFront's request",
+                    false,
+                    (Scheme::Http, 8080),
+                    "origin.example",
+                    &[Change::CloudfrontHeaders],
+                    Err(ProbeStage::Connect),
+                ),
+            ],
+            &[Change::Connection, Change::CloudfrontHeaders],
+        ));
+        let out = crate::checks::nothing_listening_on_origin_port::run(&ev);
+        assert_eq!(ids(&out), vec!["nothing-listening-on-origin-port"]);
+        assert!(
+            out.findings[0].remediation.summary.contains("HTTPPort to 80"),
+            "{}",
+            out.findings[0].remediation.summary
+        );
+        assert!(crate::checks::protocol_port_mismatch::run(&ev).findings.is_empty());
+    }
+
+    #[test]
+    fn plain_http_on_the_tls_port_is_a_protocol_port_mismatch() {
+        let mut ev = outside();
+        let mut failing = rung("direct", true, (Scheme::Https, 443), "origin.example", &[], Err(ProbeStage::Tls));
+        if let Some(h) = failing.hop.as_mut() {
+            if let HopResult::Error(e) = &mut h.result {
+                e.tls = Some(crate::evidence::TlsErrorKind::NotTls);
+            }
+        }
+        let mut cf = failing.clone();
+        cf.label = "CloudFront's request".into();
+        cf.base = false;
+        cf.request.cloudfront = vec![Change::CloudfrontHeaders];
+        ev.observations.ladders.push(ladder(
+            vec![failing, rung("direct on http:80", true, HTTP80, "origin.example", &[], Ok(200)), cf],
+            &[Change::Connection, Change::CloudfrontHeaders],
+        ));
+        let out = crate::checks::protocol_port_mismatch::run(&ev);
+        assert_eq!(ids(&out), vec!["protocol-port-mismatch"]);
+        assert!(out.findings[0].remediation.summary.contains("http-only"), "{}", out.findings[0].remediation.summary);
+    }
+
+    #[test]
+    fn a_forwarded_host_the_app_does_not_serve_is_host_routing_and_healthy_ladders_say_nothing() {
+        let mut ev = outside();
+        let l = ladder(
+            vec![
+                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung("direct + Host", false, HTTP80, "www.example.com", &[], Ok(404)),
+                rung("CloudFront's request", false, HTTP80, "www.example.com", &[Change::CloudfrontHeaders], Ok(404)),
+            ],
+            &[Change::Host, Change::CloudfrontHeaders],
+        );
+        ev.observations.ladders.push(l.clone());
+        let out = crate::checks::host_header_routing_mismatch::run(&ev);
+        assert_eq!(ids(&out), vec!["host-header-routing-mismatch"]);
+        assert!(out.findings[0].remediation.summary.contains("Stop forwarding Host"));
+
+        // The same ladder where CloudFront's request works: nothing at medium or above.
+        let mut healthy = outside();
+        let mut l = l;
+        for r in &mut l.rungs {
+            r.hop = Some(hop("http://origin.example/", HopResult::Response(response(200, &[]))));
+        }
+        healthy.observations.ladders.push(l);
+        let out = run_all(&healthy);
+        assert!(out.findings.iter().all(|f| f.severity < Severity::Medium), "{:?}", ids(&out));
+    }
+
+    #[test]
+    fn a_request_shape_finding_the_ladder_contradicts_is_demoted() {
+        let mut ev = outside();
+        ev.observations.ladders.push(ladder(
+            vec![
+                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung("CloudFront's request", false, HTTP80, "origin.example", &[Change::CloudfrontHeaders], Ok(200)),
+            ],
+            &[Change::CloudfrontHeaders],
+        ));
+        let mut out = CheckOutput::default();
+        out.push(
+            crate::checks::origin_rejects_cloudfront_shaped_requests::META
+                .finding(Severity::Critical, Confidence::High)
+                .summary("s")
+                .evidence(vec![EvidenceItem::new(Source::Probe, "p", "o")])
+                .remediation(Remediation { summary: "r".into(), steps: vec![], cli: vec![] })
+                .resource("origin", "o1"),
+        );
+        add(&ev, &crate::checks::origin_rejects_cloudfront_shaped_requests::META, &mut out);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].severity, Severity::Low);
+        assert_eq!(out.findings[0].confidence, Confidence::Low);
+        assert!(out.findings[0].evidence.iter().any(|e| e.observed.contains("works when sent from here")));
+    }
+}
