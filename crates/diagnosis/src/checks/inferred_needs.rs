@@ -356,7 +356,10 @@ pub(super) fn evidence_item(kind: &str, needs: &[&Inferred<'_>]) -> EvidenceItem
 /// `--expect-method POST --expect-method PUT`.
 pub(super) fn declare_hint(flag: &str, needs: &[&Inferred<'_>]) -> String {
     let flags: Vec<String> = needs.iter().map(|n| format!("--expect-{flag} {}", n.name)).collect();
-    format!("inferred from the application's answers, not declared: declare it with {} to test it directly", flags.join(" "))
+    format!(
+        "inferred from the application's answers, not declared: declare it with {} to test it directly",
+        flags.join(" ")
+    )
 }
 
 #[cfg(test)]
@@ -420,7 +423,13 @@ mod tests {
         e.observations.probes.push(answered(RequestShape::Cloudfront, "/x", 405, &[]));
         let mut page = cloudfront_page(403, crate::evidence::CloudFrontReason::MethodNotAllowed);
         page.headers.push(Header { name: "Allow".into(), value: "POST".into() });
-        e.observations.probes.push(edge_probe("d111.cloudfront.net", Scheme::Https, "POST", "/", HopResult::Response(page)));
+        e.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "POST",
+            "/",
+            HopResult::Response(page),
+        ));
         assert!(methods(&e).is_empty());
     }
 
