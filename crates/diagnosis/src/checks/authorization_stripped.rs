@@ -68,12 +68,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         let mut evidence = vec![
-            EvidenceItem::new(
-                Source::Config,
-                format!("{}.CachePolicyId / OriginRequestPolicyId", b.field_path()),
-                "Authorization is not forwarded",
-            )
-            .expected("Authorization in the cache policy's headers or forwarded by the origin request policy"),
+            not_forwarded(b),
         ];
         if declared {
             evidence.push(EvidenceItem::new(
@@ -106,6 +101,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     out
 }
 
+fn not_forwarded(b: &Behavior) -> EvidenceItem {
+    EvidenceItem::new(
+        Source::Config,
+        format!("{}.CachePolicyId / OriginRequestPolicyId", b.field_path()),
+        "Authorization is not forwarded",
+    )
+    .expected("Authorization in the cache policy's headers or forwarded by the origin request policy")
+}
+
 fn remediation(d: &Distribution, b: &Behavior) -> Remediation {
     Remediation {
         summary: format!(
@@ -136,12 +140,7 @@ fn inferred(ev: &Evidence) -> CheckOutput {
             }
         }
         let evidence = vec![
-            EvidenceItem::new(
-                Source::Config,
-                format!("{}.CachePolicyId / OriginRequestPolicyId", b.field_path()),
-                "Authorization is not forwarded",
-            )
-            .expected("Authorization in the cache policy's headers or forwarded by the origin request policy"),
+            not_forwarded(b),
             inferred_needs::evidence_item("header", &[&need]),
         ];
         let finding = META

@@ -193,21 +193,6 @@ impl Dropped {
     pub(super) fn is_empty(&self) -> bool {
         self.query_strings.is_empty() && self.cookies.is_empty() && self.headers.is_empty()
     }
-
-    /// e.g. `query strings q, page; header Accept`.
-    pub(super) fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        for (one, many, names) in [
-            ("query string", "query strings", &self.query_strings),
-            ("cookie", "cookies", &self.cookies),
-            ("header", "headers", &self.headers),
-        ] {
-            if !names.is_empty() {
-                parts.push(format!("{} {}", if names.len() == 1 { one } else { many }, names.join(", ")));
-            }
-        }
-        parts.join("; ")
-    }
 }
 
 /// What the pair's viewer-shaped request carried that the CloudFront-shaped one did not, read
@@ -336,7 +321,7 @@ pub(super) fn varied(ev: &Evidence) -> Vec<Inferred<'_>> {
     out
 }
 
-/// The evidence item of inferred needs: what is needed and the answer that says so.
+/// The evidence item of inferred needs: what is needed and what says so.
 pub(super) fn evidence_item(kind: &str, needs: &[&Inferred<'_>]) -> EvidenceItem {
     let names: Vec<&str> = needs.iter().map(|n| n.name.as_str()).collect();
     let mut clues: Vec<&str> = Vec::new();
@@ -348,18 +333,22 @@ pub(super) fn evidence_item(kind: &str, needs: &[&Inferred<'_>]) -> EvidenceItem
     EvidenceItem::new(
         Source::Probe,
         INFERRED_SUBJECT,
-        format!("{kind} {}, inferred from the application's answers: {}", names.join(", "), clues.join("; ")),
+        format!("{kind} {}, inferred from: {}", names.join(", "), clues.join("; ")),
     )
 }
 
 /// How to declare the needs so that the next run tests them directly, e.g.
-/// `--expect-method POST --expect-method PUT`.
+/// `--expect-method POST --expect-method PUT`; `flag` is `method`, `header` or `query` (a
+/// `Cookie` header need is declared by cookie name).
 pub(super) fn declare_hint(flag: &str, needs: &[&Inferred<'_>]) -> String {
-    let flags: Vec<String> = needs.iter().map(|n| format!("--expect-{flag} {}", n.name)).collect();
-    format!(
-        "inferred from the application's answers, not declared: declare it with {} to test it directly",
-        flags.join(" ")
-    )
+    let flags: Vec<String> = needs
+        .iter()
+        .map(|n| match flag {
+            "header" if n.name.eq_ignore_ascii_case("cookie") => "--expect-cookie <name>".to_string(),
+            _ => format!("--expect-{flag} {}", n.name),
+        })
+        .collect();
+    format!("inferred, not declared: declare it with {} to test it directly", flags.join(" "))
 }
 
 #[cfg(test)]
@@ -475,7 +464,7 @@ mod tests {
         pair(&mut e, "/search?q=x&lang=en", 400, 200);
         assert_eq!(names(&query_strings(&e)), ["q!", "lang!"]);
         let p = shape_pairs(&e);
-        assert_eq!(dropped_by_cloudfront(&p[0]).describe(), "query strings q, lang");
+        assert_eq!(dropped_by_cloudfront(&p[0]).query_strings, ["q", "lang"]);
 
         let mut e = ev();
         pair(&mut e, "/search?q=x", 200, 200);
@@ -553,6 +542,9 @@ mod tests {
         ];
         e.observations.probes.extend([cf, v]);
         let d = dropped_by_cloudfront(&shape_pairs(&e)[0]);
-        assert_eq!(d.describe(), "cookie session; header X-Tenant");
+        assert_eq!(
+            (d.cookies, d.headers, d.query_strings.len()),
+            (vec!["session".to_string()], vec!["X-Tenant".to_string()], 0)
+        );
     }
 }

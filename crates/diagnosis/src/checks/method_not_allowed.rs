@@ -12,7 +12,7 @@
 use super::inferred_needs::{self, Inferred};
 use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
-use crate::evidence::{Behavior, CloudFrontReason, Evidence};
+use crate::evidence::{Behavior, CloudFrontReason, Distribution, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
     id: "method-not-allowed",
@@ -30,11 +30,19 @@ pub static META: CheckMeta = CheckMeta {
     module: module_path!(),
 };
 
-fn set_for(method: &str) -> &'static str {
-    match method {
-        "OPTIONS" => "GET, HEAD, OPTIONS",
-        _ => "GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE",
+/// The smallest AllowedMethods set CloudFront offers that includes `methods`.
+fn set_for(methods: &[&str]) -> &'static str {
+    if methods.iter().all(|m| *m == "OPTIONS") {
+        "GET, HEAD, OPTIONS"
+    } else {
+        "GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE"
     }
+}
+
+/// The behavior's AllowedMethods, expected to include `missing`.
+fn allowed_item(b: &Behavior, missing: &[&str]) -> EvidenceItem {
+    EvidenceItem::new(Source::Config, format!("{}.AllowedMethods", b.field_path()), b.allowed_methods.join(", "))
+        .expected(format!("to include {}", missing.join(", ")))
 }
 
 pub fn run(ev: &Evidence) -> CheckOutput {
@@ -75,14 +83,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             rejected.iter().filter(|(m, _, _)| missing.iter().any(|x| x.as_str() == *m)).map(|(_, _, s)| s).collect();
         let observed = !seen.is_empty();
         let names: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
-        let needed = if names.iter().any(|m| *m != "OPTIONS") { set_for("POST") } else { set_for("OPTIONS") };
+        let needed = set_for(&names);
         let mut evidence = vec![
-            EvidenceItem::new(
-                Source::Config,
-                format!("{}.AllowedMethods", b.field_path()),
-                b.allowed_methods.join(", "),
-            )
-            .expected(format!("to include {}", names.join(", "))),
+            allowed_item(b, &names),
             EvidenceItem::new(Source::Config, "request.expect.methods", ev.request.expect.methods.join(", ")),
         ];
         for s in &seen {
@@ -100,20 +103,32 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .summary(summary)
         .observed(observed)
         .evidence(evidence)
-        .remediation(Remediation {
-            summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
-            steps: vec![
-                "CachedMethods can stay GET, HEAD; only AllowedMethods must include the write methods.".into(),
-                "Make sure the origin rejects methods it should not receive (CloudFront forwards all allowed methods)."
-                    .into(),
-            ],
-            cli: vec![update_cli(d)],
-        })
+        .remediation(remediation(d, b, needed, false))
         .resource("distribution", &d.id)
         .resource("behavior", b.label());
         out.push(finding);
     }
     out
+}
+
+/// Set AllowedMethods to `needed`; for an inferred need, also how to test it directly.
+fn remediation(d: &Distribution, b: &Behavior, needed: &str, inferred: bool) -> Remediation {
+    let mut steps = vec![
+        "CachedMethods can stay GET, HEAD; only AllowedMethods must include the write methods.".to_string(),
+        "Make sure the origin rejects methods it should not receive (CloudFront forwards all allowed methods)."
+            .to_string(),
+    ];
+    if inferred {
+        steps.push(
+            "To see CloudFront's answer to a write method, declare it with --expect-method and give --method-probe-path, a path where sending it is safe."
+                .to_string(),
+        );
+    }
+    Remediation {
+        summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
+        steps,
+        cli: vec![update_cli(d)],
+    }
 }
 
 /// Without declared methods: the methods the application's answers say it takes and each
@@ -153,14 +168,9 @@ fn inferred(ev: &Evidence, rejected: &[(&str, &Behavior, String)], out: &mut Che
             (true, false) | (false, true) => Severity::High,
             (false, false) => Severity::Low,
         };
-        let needed = if names.iter().any(|m| *m != "OPTIONS") { set_for("POST") } else { set_for("OPTIONS") };
+        let needed = set_for(&names);
         let mut evidence = vec![
-            EvidenceItem::new(
-                Source::Config,
-                format!("{}.AllowedMethods", b.field_path()),
-                b.allowed_methods.join(", "),
-            )
-            .expected(format!("to include {}", names.join(", "))),
+            allowed_item(b, &names),
             inferred_needs::evidence_item("methods", &missing),
         ];
         for s in &seen {
@@ -184,17 +194,7 @@ fn inferred(ev: &Evidence, rejected: &[(&str, &Behavior, String)], out: &mut Che
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
-                summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
-                steps: vec![
-                    "CachedMethods can stay GET, HEAD; only AllowedMethods must include the write methods.".into(),
-                    "Make sure the origin rejects methods it should not receive (CloudFront forwards all allowed methods)."
-                        .into(),
-                    "To see CloudFront's answer to a write method, declare it with --expect-method and give --method-probe-path, a path where sending it is safe."
-                        .into(),
-                ],
-                cli: vec![update_cli(d)],
-            })
+            .remediation(remediation(d, b, needed, true))
             .resource("distribution", &d.id)
             .resource("behavior", b.label());
         out.push(finding);
