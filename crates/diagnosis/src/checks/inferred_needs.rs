@@ -15,7 +15,7 @@
 //! than a declared one: its findings carry a lower confidence, mark their evidence as inferred
 //! and say how to declare the need to test it directly.
 
-use super::probe_view::{ShapePair, behavior_of, describe, first, is_success, shape_pairs};
+use super::probe_view::{ShapePair, behavior_of, first, is_success, shape_pairs};
 use super::{EvidenceItem, Source};
 use crate::evidence::{Behavior, Distribution, Evidence, HttpResponse, ProbeRecord, ProbeTarget, RequestShape};
 use crate::request::KNOWN_METHODS;
@@ -109,7 +109,7 @@ fn method_list(value: &str) -> impl Iterator<Item = &'static str> + '_ {
 /// the `Allow` or `Access-Control-Allow-Methods` of an answer to `OPTIONS`. `OPTIONS` itself
 /// counts only from an answer to a CORS preflight (`Access-Control-Allow-Methods`): frameworks
 /// list it in every `Allow` whether or not browsers ever preflight there. Refused when the
-/// application answered the probe's own method with 405.
+/// application answered a GET or HEAD with 405.
 pub(super) fn methods(ev: &Evidence) -> Vec<Inferred<'_>> {
     let mut out = Vec::new();
     for a in answers(ev) {
@@ -118,8 +118,10 @@ pub(super) fn methods(ev: &Evidence) -> Vec<Inferred<'_>> {
         if r.status == 405 {
             let Some(allow) = allow else { continue };
             let clue = a.line("Allow", allow);
+            // A viewer's plain request refused: the path is served by the methods named only.
+            let refused = matches!(a.probe.method.as_str(), "GET" | "HEAD");
             for m in method_list(allow).filter(|m| *m != "OPTIONS") {
-                add(&mut out, a.behavior, m, &clue, true);
+                add(&mut out, a.behavior, m, &clue, refused);
             }
         } else if a.probe.method == "OPTIONS" && is_success(r) {
             let preflight = r.header("access-control-allow-methods");
@@ -263,18 +265,14 @@ pub(super) fn query_strings(ev: &Evidence) -> Vec<Inferred<'_>> {
         if dropped.is_empty() {
             continue;
         }
-        let failed = fails_only_as_cloudfront(ev, &pair);
-        let clue = match (failed, pair.viewer) {
-            (Some(_), Some(v)) => format!(
-                "{} carries them; the origin answers CloudFront's request without them: {}; the viewer's with them: {}",
-                path,
-                describe(pair.cf),
-                describe(v)
-            ),
-            _ => format!("{path} carries them; CloudFront's request went without them: {}", describe(pair.cf)),
-        };
+        let failed = fails_only_as_cloudfront(ev, &pair).is_some();
+        let sent_url = pair.cf.hops.first().map(|h| h.url.as_str()).unwrap_or("?");
+        let clue = format!(
+            "the probed path {path} carries {}; CloudFront's request went without (GET {sent_url})",
+            dropped.join(", ")
+        );
         for name in dropped {
-            add(&mut out, behavior_of(d, pair.cf), name, &clue, failed.is_some());
+            add(&mut out, behavior_of(d, pair.cf), name, &clue, failed);
         }
     }
     out
@@ -420,6 +418,12 @@ mod tests {
             HopResult::Response(page),
         ));
         assert!(methods(&e).is_empty());
+        // A 405 to an OPTIONS probe names methods without refusing a viewer's plain request.
+        let mut e = ev();
+        let mut options = answered(RequestShape::Cloudfront, "/", 405, &[("Allow", "GET, POST")]);
+        options.method = "OPTIONS".into();
+        e.observations.probes.push(options);
+        assert_eq!(names(&methods(&e)), ["GET", "POST"]);
     }
 
     #[test]
@@ -546,5 +550,52 @@ mod tests {
             (d.cookies, d.headers, d.query_strings.len()),
             (vec!["session".to_string()], vec!["X-Tenant".to_string()], 0)
         );
+    }
+
+    /// The whole evaluation (checks, verdict, report) over one scenario's evidence: the
+    /// behavior forwards nothing (CachingOptimized alone), the distribution answers as the
+    /// origin does to CloudFront's request.
+    fn evaluated(path: &str, cf: HttpResponseFixture, viewer: HttpResponseFixture) -> crate::Diagnosis {
+        let mut e = ev();
+        e.inventory.distribution.default_behavior.origin_request_policy_id = None;
+        e.inventory.distribution.behaviors.clear();
+        e.request.paths = vec![path.into()];
+        let mut p = answered(RequestShape::Cloudfront, path, cf.0, cf.1);
+        p.hops[0].url = format!("http://app-1.us-east-1.elb.amazonaws.com{}", path.split('?').next().unwrap());
+        e.observations.probes.push(p);
+        e.observations.probes.push(answered(RequestShape::Viewer, path, viewer.0, viewer.1));
+        e.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "GET",
+            path,
+            HopResult::Response(response(cf.0, cf.1)),
+        ));
+        let d = crate::evaluate(e);
+        eprintln!("{}", crate::report::text::render(&d.report, crate::report::text::Style { color: false }));
+        d
+    }
+
+    type HttpResponseFixture<'a> = (u16, &'a [(&'a str, &'a str)]);
+
+    #[test]
+    fn each_inferred_need_is_the_verdict_of_its_scenario_and_a_vary_hint_keeps_a_healthy_pass() {
+        use crate::verdict::Status;
+        let d = evaluated("/search?q=x", (400, &[("Server", "app")]), (200, &[]));
+        assert_eq!(d.verdict.primary.as_deref(), Some("params-not-forwarded"), "{}", d.verdict.summary);
+        assert!(d.verdict.findings.iter().all(|f| f.id != "origin-rejects-cloudfront-shaped-requests"));
+
+        let allow: &[(&str, &str)] = &[("Allow", "POST, OPTIONS")];
+        let d = evaluated("/api/orders", (405, allow), (405, allow));
+        assert_eq!(d.verdict.primary.as_deref(), Some("method-not-allowed"), "{}", d.verdict.summary);
+
+        let challenge: &[(&str, &str)] = &[("WWW-Authenticate", "Basic realm=\"staff\"")];
+        let d = evaluated("/", (401, challenge), (401, challenge));
+        assert_eq!(d.verdict.primary.as_deref(), Some("authorization-stripped"), "{}", d.verdict.summary);
+
+        let d = evaluated("/", (200, &[("Vary", "Accept-Language, Cookie")]), (200, &[]));
+        assert_eq!(d.verdict.status, Status::Pass, "{}", d.verdict.summary);
+        assert_eq!(d.verdict.findings.len(), 1);
+        assert_eq!(d.verdict.findings[0].severity, super::super::Severity::Info);
     }
 }

@@ -272,8 +272,9 @@ fn inferred_finding(
         if let Some(v) = pair.viewer {
             evidence.push(EvidenceItem::new(Source::Probe, "origin, as the viewer sends it", describe(v)));
         }
+        let them = if queries.len() + headers.len() == 1 { "it" } else { "them" };
         answers = format!(
-            ": origin {} answers {cf_status} to CloudFront's request without them and {v_status} to the viewer's with them",
+            ": origin {} answers {cf_status} to CloudFront's request without {them} and {v_status} to the viewer's with {them}",
             pair.origin_id
         );
     }
@@ -398,7 +399,7 @@ mod tests {
         let f = &out.findings[0];
         assert_eq!((f.severity, f.confidence, f.observed), (Severity::High, Confidence::Medium, false));
         assert!(f.summary.contains("query string q "), "{}", f.summary);
-        assert!(f.summary.contains("answers 400 to CloudFront's request without them and 200"), "{}", f.summary);
+        assert!(f.summary.contains("answers 400 to CloudFront's request without it and 200"), "{}", f.summary);
         assert!(f.summary.contains("declare it with --expect-query q"), "{}", f.summary);
         assert!(f.evidence.iter().any(|x| x.subject == inferred_needs::INFERRED_SUBJECT && x.observed.contains("/search?q=x")));
         assert_eq!(out.unverified.len(), 1, "what the probes lacked is said");
