@@ -31,8 +31,8 @@ pub(super) struct Inferred<'a> {
     pub name: String,
     /// The answer that implies it, one line.
     pub clue: String,
-    /// True when a request without it was refused: a 405 to the probe's method, a 401
-    /// challenge, or a CloudFront-shaped request that failed where the viewer's succeeded.
+    /// True when a request without it was refused: a 405 to a GET or HEAD, a 401 challenge,
+    /// or a CloudFront-shaped request that failed where the viewer's succeeded.
     pub refused: bool,
 }
 
@@ -289,9 +289,11 @@ fn vary_names(r: &HttpResponse) -> impl Iterator<Item = &str> {
         .filter(|n| !n.is_empty() && *n != "*" && !n.eq_ignore_ascii_case("accept-encoding"))
 }
 
-/// The request headers (`Cookie` for cookies) the application's `Vary` names. Refused when a
-/// pair under the same behavior fails only as CloudFront sends it and the viewer's request
-/// carried that header (or a cookie) where CloudFront's did not.
+/// The request headers (`Cookie` for cookies) the application's `Vary` names, read from the
+/// answers straight from the origin (through the distribution, `Vary` may be CloudFront's own,
+/// e.g. from a response headers policy). Refused when a pair under the same behavior fails only
+/// as CloudFront sends it and the viewer's request carried that header (or a cookie) where
+/// CloudFront's did not.
 pub(super) fn varied(ev: &Evidence) -> Vec<Inferred<'_>> {
     let d = &ev.inventory.distribution;
     let failing: Vec<(&Behavior, Dropped)> = shape_pairs(ev)
@@ -300,7 +302,7 @@ pub(super) fn varied(ev: &Evidence) -> Vec<Inferred<'_>> {
         .map(|pair| (behavior_of(d, pair.cf), dropped_by_cloudfront(pair)))
         .collect();
     let mut out = Vec::new();
-    for a in answers(ev) {
+    for a in answers(ev).into_iter().filter(|a| matches!(a.probe.target, ProbeTarget::Origin { .. })) {
         let Some(value) = a.response.header("vary") else { continue };
         let clue = a.line("Vary", value);
         for name in vary_names(a.response) {
@@ -512,6 +514,9 @@ mod tests {
             &[("Vary", "Accept-Encoding, Accept-Language"), ("vary", "cookie, *")],
         ));
         assert_eq!(names(&varied(&e)), ["Accept-Language", "Cookie"]);
+        let through = HopResult::Response(response(200, &[("Vary", "Origin")]));
+        e.observations.probes.push(edge_probe("d111.cloudfront.net", Scheme::Https, "GET", "/", through));
+        assert_eq!(names(&varied(&e)), ["Accept-Language", "Cookie"], "a Vary through CloudFront may be its own");
 
         // CloudFront's request lacks Accept and fails; the viewer's has it and succeeds.
         let mut e = ev();
