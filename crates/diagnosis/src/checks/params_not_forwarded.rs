@@ -297,7 +297,7 @@ fn inferred_finding(
     );
     out.unverified(
         &META,
-        format!("that the {dropped}, not CloudFront's User-Agent or Via, make the origin's answer differ"),
+        format!("which difference the origin refuses: the missing {dropped}, or CloudFront's User-Agent and Via"),
         "no probe sent CloudFront's request shape with them kept",
     );
 }
