@@ -69,14 +69,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let mut evidence = vec![
             not_forwarded(b),
+            EvidenceItem::new(Source::Config, "request.expect.headers", "Authorization (declared needed)"),
         ];
-        if declared {
-            evidence.push(EvidenceItem::new(
-                Source::Config,
-                "request.expect.headers",
-                "Authorization (declared needed)",
-            ));
-        }
         if let Some(c) = &challenge {
             evidence.push(EvidenceItem::new(Source::Probe, "origin", c.clone()));
         }
@@ -85,7 +79,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let observed = edge_401.is_some();
         let finding = META.finding(if observed { Severity::Critical } else { Severity::High },
-            if declared || observed { Confidence::High } else { Confidence::Medium },
+            Confidence::High,
         )
         .summary(format!(
             "Behavior {} does not forward Authorization: the origin receives no credentials through CloudFront and answers 401.",
