@@ -258,6 +258,28 @@ async fn authorization_stripped_is_the_primary_cause_and_forwarding_it_passes() 
     assert_pass(&diagnose_with(&twin, needs(&twin, &["Authorization"], &[])).await);
 }
 
+/// Nothing declared: the origin's 401 challenge to CloudFront's request stands in for the
+/// declaration, with a lower confidence and the flag that would test it; where the behavior
+/// forwards Authorization, the same challenge is not this finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_is_inferred_from_the_origins_challenge_when_not_declared() {
+    let lab = Lab::start(Scenario::AuthorizationStripped).await;
+    let r = diagnose(&lab).await;
+    let f = assert_primary(&r, "authorization-stripped");
+    assert_eq!((f["severity"].as_str(), f["confidence"].as_str()), (Some("high"), Some("medium")), "{f:#}");
+    assert!(f["summary"].as_str().unwrap().contains("--expect-header Authorization"), "{f:#}");
+    let evidence = f["evidence"].as_array().unwrap();
+    assert!(
+        evidence.iter().any(|e| e["subject"] == "inferred need (not declared)"
+            && e["observed"].as_str().unwrap().contains("WWW-Authenticate: Bearer")),
+        "{f:#}"
+    );
+
+    let twin = Lab::start(Scenario::AuthorizationForwarded).await;
+    let r = diagnose(&twin).await;
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["id"] != "authorization-stripped"), "{r:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn params_not_forwarded_is_the_primary_cause_and_forwarding_cookies_passes() {
     let lab = Lab::start(Scenario::ParamsNotForwarded).await;

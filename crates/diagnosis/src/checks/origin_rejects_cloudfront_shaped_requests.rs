@@ -8,6 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-user-agent-header>
 
+use super::inferred_needs::dropped_by_cloudfront;
 use super::probe_view::{describe, edge, first, is_success, last_response, shape_pairs};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
@@ -52,6 +53,9 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         let host_cleared = same_host || pair.viewer_cf_host.and_then(first).is_some_and(is_success);
         if !host_cleared || !origin_path.is_empty() || done.contains(&pair.origin_id) {
             continue; // Host or OriginPath differ: other checks explain it.
+        }
+        if !dropped_by_cloudfront(&pair).is_empty() {
+            continue; // It also went without query strings, cookies or headers: params-not-forwarded.
         }
         done.push(pair.origin_id);
         let seen = edge(ev).find_map(|p| {
@@ -134,6 +138,18 @@ mod tests {
             HopResult::Response(response(200, &[])),
         ));
         assert_eq!(run(&e).findings.len(), 1);
+    }
+
+    #[test]
+    fn a_request_that_also_dropped_what_the_viewer_kept_cannot_blame_the_user_agent() {
+        let mut e = ev(400, "www.example.com");
+        for p in &mut e.observations.probes {
+            p.viewer_path = Some("/search?q=x".into());
+        }
+        e.observations.probes[1].hops[0].url.push_str("search?q=x");
+        assert!(run(&e).findings.is_empty(), "the dropped query string may be the cause");
+        e.observations.probes[0].hops[0].url.push_str("search?q=x");
+        assert_eq!(run(&e).findings.len(), 1, "kept by both: the shape is what differs");
     }
 
     #[test]
