@@ -234,6 +234,14 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             origin_paths.push((m.clone(), p.clone()));
         }
     }
+    // With no method declared, one OPTIONS to the origin still asks what the application accepts
+    // (its Allow, or a CORS preflight's Access-Control-Allow-Methods): a safe method, answered
+    // by the origin only, from which the diagnosis infers methods the behavior refuses.
+    if expect.methods.is_empty() {
+        if let Some(first) = request.paths.first() {
+            origin_paths.push(("OPTIONS".into(), first.clone()));
+        }
+    }
 
     for (method, path) in &origin_paths {
         let behavior = d.behavior_for_path(path);
@@ -292,6 +300,11 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
             ];
             if let Ok(f) = &fwd {
                 headers.extend(expected_headers(expect, |h| f.headers.contains(h), |c| f.cookies.contains(c)));
+            }
+            if method == "OPTIONS" {
+                // Shaped as a browser's CORS preflight, so that CORS middleware answers it.
+                headers.push(("Origin".into(), format!("https://{viewer_host}")));
+                headers.push(("Access-Control-Request-Method".into(), "POST".into()));
             }
             let mut redact = Vec::new();
             let mut secrets = Vec::new();
@@ -555,9 +568,12 @@ mod tests {
         assert_eq!(post.len(), 1);
         assert!(post[0].id.starts_with("edge:") && post[0].exchange.path_and_query.starts_with("/api/echo"));
         assert_eq!(header(post[0], "Content-Length"), Some("0"));
-        // No expectations: GET only, as before.
+        // No expectations: GET, and one OPTIONS to the origin (what the application accepts).
         let p = plan(&i, &DiagnoseRequest::new("EABC", &[]).unwrap());
-        assert!(p.probes.iter().all(|x| x.exchange.method == "GET"));
+        let options: Vec<_> = p.probes.iter().filter(|x| x.exchange.method != "GET").collect();
+        assert_eq!(options.len(), 1);
+        assert!(options[0].exchange.method == "OPTIONS" && options[0].id.starts_with("origin:"));
+        assert_eq!(header(options[0], "Access-Control-Request-Method"), Some("POST"));
     }
 
     #[test]

@@ -225,7 +225,7 @@ fn summary(p: &Proof<'_>, meta: &CheckMeta) -> String {
 /// and a demotion where the ladder contradicts it.
 pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
     for f in out.findings.iter_mut().filter(|f| f.id == meta.id) {
-        let Some(origin) = origin_of(f) else { continue };
+        let Some(origin) = origin_of(ev, f) else { continue };
         if let Some(why) = contradicts(ev, meta.id, &origin) {
             demote(f, why);
         }
@@ -237,7 +237,9 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             continue;
         }
         done.push(origin.clone());
-        if let Some(f) = out.findings.iter_mut().find(|f| f.id == meta.id && origin_of(f).as_deref() == Some(&origin)) {
+        if let Some(f) =
+            out.findings.iter_mut().find(|f| f.id == meta.id && origin_of(ev, f).as_deref() == Some(&origin))
+        {
             f.evidence.extend(ladder_evidence(&p));
             f.confidence = Confidence::High;
             f.observed = true;
@@ -262,8 +264,27 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
     }
 }
 
-fn origin_of(f: &Finding) -> Option<String> {
-    f.resources.iter().find(|r| r.kind == "origin").map(|r| r.id.clone())
+/// The origin a finding is about: named, or reached by the behavior it names.
+fn origin_of(ev: &Evidence, f: &Finding) -> Option<String> {
+    if let Some(r) = f.resources.iter().find(|r| r.kind == "origin") {
+        return Some(r.id.clone());
+    }
+    let d = &ev.inventory.distribution;
+    let label = &f.resources.iter().find(|r| r.kind == "behavior")?.id;
+    std::iter::once(&d.default_behavior)
+        .chain(&d.behaviors)
+        .find(|b| &b.label() == label)
+        .map(|b| b.target_origin_id.clone())
+}
+
+/// True when a ladder toward this origin decided the request-shape question: it isolated the
+/// change that breaks CloudFront's request, or showed that request working.
+pub fn decided(ev: &Evidence, origin_id: &str) -> bool {
+    ev.observations
+        .ladders
+        .iter()
+        .filter(|l| l.origin_id == origin_id)
+        .any(|l| matches!(l.conclusion(), Conclusion::Breaks { .. } | Conclusion::CloudfrontRequestWorks))
 }
 
 fn demote(f: &mut Finding, why: String) {

@@ -302,11 +302,14 @@ fn inferred_finding(
             .resource("distribution", &d.id)
             .resource("behavior", b.label()),
     );
-    out.unverified(
-        &META,
-        format!("which difference the origin refuses: the missing {dropped}, or CloudFront's User-Agent and Via"),
-        "no probe sent CloudFront's request shape with them kept",
-    );
+    // The request ladder, where it ran, sends CloudFront's request with each difference apart.
+    if !super::ladder_view::decided(ev, &b.target_origin_id) {
+        out.unverified(
+            &META,
+            format!("which difference the origin refuses: the missing {dropped}, or CloudFront's User-Agent and Via"),
+            "no probe sent CloudFront's request shape with them kept",
+        );
+    }
 }
 
 /// The origin's `Vary` names headers or cookies the behavior does not forward, and nothing
