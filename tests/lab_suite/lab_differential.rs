@@ -298,10 +298,23 @@ async fn denied_origin_reads_are_refused_and_cloudfront_reads_work() {
     let d = cf.get_distribution().id(&lab.distribution_id).send().await.unwrap();
     assert_eq!(d.distribution().unwrap().domain_name(), lab.domain_name);
     // The instance is there for whoever may read it: the seeding reads the emulator directly.
-    let direct = aws_sdk_ec2::Client::new(&lab.sdk).describe_instances().send().await.unwrap();
-    let names: Vec<&str> =
-        direct.reservations().iter().flat_map(|r| r.instances()).filter_map(|i| i.public_dns_name()).collect();
-    assert!(names.contains(&lab.origin_domain.as_str()), "{names:?} {}", lab.origin_domain);
+    let ec2 = aws_sdk_ec2::Client::new(&lab.sdk);
+    let direct = ec2.describe_instances().send().await.unwrap();
+    let instance = direct
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.public_dns_name() == Some(lab.origin_domain.as_str()))
+        .unwrap_or_else(|| panic!("no instance named {}", lab.origin_domain));
+    // Its security group admits every port the scenario lists, the one nothing listens on too:
+    // the connection is refused by the host, not dropped by the group.
+    let groups: Vec<String> =
+        instance.security_groups().iter().filter_map(|g| g.group_id()).map(String::from).collect();
+    let sgs = ec2.describe_security_groups().set_group_ids(Some(groups)).send().await.unwrap();
+    let mut admitted: Vec<i32> =
+        sgs.security_groups().iter().flat_map(|g| g.ip_permissions()).filter_map(|p| p.from_port()).collect();
+    admitted.sort_unstable();
+    assert_eq!(admitted, vec![80, 8080]);
     // And the CLI's environment points at the same proxy.
     let env = lab.aws_env();
     let endpoint = env.iter().find(|(k, _)| k == "AWS_ENDPOINT_URL").unwrap();
