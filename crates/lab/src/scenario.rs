@@ -1,7 +1,7 @@
 //! The named situations the lab can stage, each declared once in [`SCENARIOS`]: its name (the
-//! id of the finding it stages), its passing twin, the world to stage (load balancer listeners,
-//! network, distribution, alias, origin behaviour and TLS) and what the CloudFront edge
-//! stand-in can reach. [`crate::Lab::start`] reads the entry; nothing else matches on a scenario.
+//! id of the finding it stages), its passing twin, the world to stage (what stands behind the
+//! origin and on which ports, a second origin, load balancer listeners, network, distribution,
+//! alias, origin behaviour and TLS) and what the CloudFront edge stand-in can reach. [`crate::Lab::start`] reads the entry; nothing else matches on a scenario.
 
 use crate::origin::Behavior;
 use crate::pki::{self, TestCa, Validity};
