@@ -3,7 +3,8 @@
 //! `cf-origin-doctor` CLI against them, prints its report and tears everything down.
 //!
 //! `cargo run --example lab -- [scenario] [extra CLI flags, e.g. --format json]` (default
-//! scenario: redirect-loop-origin-forces-https; `list` prints every scenario's name)
+//! scenario: redirect-loop-origin-forces-https; `list` prints every scenario's name): the CLI
+//! runs with the flags the scenario's entry names, then the extra ones.
 //!
 //! `cargo run --example lab -- record <scenario> <file>` runs the diagnosis with the flags the
 //! scenario's entry names, `--format json` and `--record <file>`: what `scripts/record-fixtures`
@@ -48,14 +49,14 @@ async fn main() -> ExitCode {
         (name, args.collect::<Vec<String>>())
     };
     let Some(scenario) = parse(&name) else { return ExitCode::from(2) };
-    if recording {
-        extra.splice(0..0, scenario.def().flags.iter().map(|f| f.to_string()));
-    }
+    // The flags the scenario's entry names (the paths to probe, the application's declared
+    // needs) come first; flags given here follow.
+    extra.splice(0..0, scenario.def().flags.iter().map(|f| f.to_string()));
     eprintln!("lab: starting the AWS API emulator, origins and edge stand-in for scenario {name:?}…");
     let lab = lab::Lab::start(scenario).await;
     eprintln!(
-        "lab: distribution {} ({}) in front of load balancer {}",
-        lab.distribution_id, lab.domain_name, lab.alb.dns_name
+        "lab: distribution {} ({}) in front of origin {}",
+        lab.distribution_id, lab.domain_name, lab.origin_domain
     );
     let cli = std::env::var("CF_ORIGIN_DOCTOR_BIN").unwrap_or_else(|_| {
         let exe = std::env::current_exe().expect("current exe");

@@ -1,6 +1,7 @@
 //! A loopback proxy in front of the AWS API emulator that can delay every call and inject what
 //! the emulator cannot produce: AccessDenied, throttling (then success), and multi-page
-//! answers. Faults are chosen per API action (`DescribeSecurityGroups`, `GetDistribution`).
+//! answers. Faults are chosen per API action (`DescribeSecurityGroups`, `GetDistribution`), or
+//! for every action of a query-protocol service (`ec2:*`, `elasticloadbalancing:*`).
 
 use super::server::{self, BoxFuture, Handler, Request, Response, Server};
 use std::collections::HashMap;
@@ -52,7 +53,16 @@ pub fn action_of(req: &Request) -> String {
 }
 
 fn is_ec2(req: &Request) -> bool {
-    form_value(&String::from_utf8_lossy(&req.body), "Version") == Some("2016-11-15")
+    service_of(req) == Some("ec2")
+}
+
+/// The service of a query-protocol request, from its API version.
+pub fn service_of(req: &Request) -> Option<&'static str> {
+    match form_value(&String::from_utf8_lossy(&req.body), "Version")? {
+        "2016-11-15" => Some("ec2"),
+        "2015-12-01" => Some("elasticloadbalancing"),
+        _ => None,
+    }
 }
 
 fn error(req: &Request, status: u16, code: &str, message: &str) -> Response {
@@ -167,7 +177,8 @@ async fn start_inner(upstream: &str, delay: Duration, faults: Vec<(&str, Fault)>
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            match faults.get(&action) {
+            let fault = faults.get(&action).or_else(|| faults.get(&format!("{}:*", service_of(&req)?)));
+            match fault {
                 Some(Fault::Deny) => {
                     let code = if is_ec2(&req) { "UnauthorizedOperation" } else { "AccessDenied" };
                     error(&req, 403, code, &format!("lab: not authorized to perform {action}"))

@@ -30,6 +30,7 @@ use cf_origin_doctor::engine::Engine;
 use cf_origin_doctor::inventory::aws::{SdkApi, config_loader};
 use cf_origin_doctor::request::{ConnectTo, ProbeLimits, ProbeSettings};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The custom origin header every lab distribution sends, and its secret value.
@@ -58,6 +59,24 @@ pub struct Lab {
     pub black_hole: Option<server::BlackHole>,
     /// A legacy TLS origin (`openssl s_server`) on the HTTPS port, for scenarios that need one.
     pub legacy_origin: Option<openssl_origin::OpensslOrigin>,
+    /// The origin's domain name: the load balancer's, an EC2 instance's public DNS name, or a
+    /// name outside AWS, as the scenario's kind says (the NLB's in the NLB scenarios).
+    pub origin_domain: String,
+    /// What the diagnosis reads AWS through: the emulator, or the proxy in front of it that
+    /// denies the origin's reads ([`Options::deny_origin_reads`]).
+    pub diagnosis_sdk: SdkConfig,
+    /// The proxy that denies the origin's reads, where the lab was staged so.
+    pub aws_proxy: Option<aws_proxy::AwsProxy>,
+}
+
+/// How to stage a scenario, beyond what its entry says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Every ELBv2 and EC2 call of the diagnosis (what stands behind the origin: load balancer,
+    /// listeners, instances, security groups, network ACLs) is denied, as for a role without
+    /// those permissions; its CloudFront reads work. The seeding and the edge stand-in read the
+    /// emulator directly.
+    pub deny_origin_reads: bool,
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -75,6 +94,11 @@ pub async fn emulator_config(endpoint: &str) -> SdkConfig {
 impl Lab {
     /// Stages `scenario` as its entry in [`SCENARIOS`] says.
     pub async fn start(scenario: Scenario) -> Lab {
+        Lab::start_with(scenario, Options::default()).await
+    }
+
+    /// Stages `scenario` as its entry in [`SCENARIOS`] says, with `options`.
+    pub async fn start_with(scenario: Scenario, options: Options) -> Lab {
         let def = scenario.def();
         let moto = tokio::task::spawn_blocking(moto::Moto::start).await.expect("start emulator");
         let sdk = emulator_config(&moto.endpoint).await;
@@ -96,7 +120,19 @@ impl Lab {
         let alb_dns = alb.dns_name.to_ascii_lowercase();
         net_scenarios::apply(&sdk, def.network, &alb).await;
 
-        let mut spec = seed::DistributionSpec::new(&alb.dns_name);
+        // What stands behind each origin of the distribution, by its domain name.
+        let main_domain = stage_origin_host(&sdk, def.kind, def.short, "app", 60, &alb).await;
+        let mut spec = seed::DistributionSpec::new(&main_domain);
+        if let Some(second) = &def.second_origin {
+            spec.path_origins.push(seed::PathOrigin {
+                path_pattern: second.path_pattern.to_string(),
+                origin_id: format!("{}-origin", second.label),
+                origin_domain: stage_origin_host(&sdk, second.kind, def.short, second.label, 61, &alb).await,
+                protocol_policy: second.protocol_policy,
+                http_port: second.http_port,
+                https_port: second.https_port,
+            });
+        }
         // A shared secret CloudFront sends to the origin: it must never show up in evidence.
         spec.custom_headers = vec![(LAB_SECRET_HEADER.to_string(), LAB_SECRET_VALUE.to_string())];
         (def.distribution)(&mut spec);
@@ -110,13 +146,18 @@ impl Lab {
             spec.aliases = vec![a.clone()];
         }
         let (distribution_id, domain_name) = seed::create_distribution(&sdk, &spec).await;
-        let names = scenario::Names { alb: &alb_dns, domain: &domain_name, alias: alias.as_deref() };
+        let origin_domain = spec.origin_domain.clone();
+        let origin_lc = origin_domain.to_ascii_lowercase();
+        let names =
+            scenario::Names { alb: &alb_dns, origin: &origin_lc, domain: &domain_name, alias: alias.as_deref() };
 
         // Origin stand-ins that do what the seeded listeners say.
         let mut origins = Vec::new();
         let mut connect_to = Vec::new();
         let mut legacy_origin = None;
-        for (l, _arn) in &alb.listeners {
+        let alb_is_origin = def.kind == scenario::OriginKind::Alb
+            || def.second_origin.is_some_and(|s| s.kind == scenario::OriginKind::Alb);
+        for (l, _arn) in alb.listeners.iter().filter(|_| alb_is_origin) {
             if let (true, scenario::OriginTls::Openssl(args)) = (l.https, def.origin_tls) {
                 let o = openssl_origin::start(&ca.leaf(&[alb_dns.as_str()]), args);
                 connect_to.push(ConnectTo { host: alb_dns.clone(), port: l.port, target: o.addr });
@@ -140,15 +181,44 @@ impl Lab {
             }
             origins.push((l.port, o));
         }
+        // Ports nothing listens on are refused, to the prober and the edge alike.
+        if alb_is_origin {
+            for port in closed_ports {
+                connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: server::refused_addr() });
+            }
+        }
+        // The listeners of EC2 and outside-AWS origins.
+        if let (scenario::OriginKind::Ec2(ports) | scenario::OriginKind::OutsideAws(ports), None) = (def.kind, &nlb_dns)
+        {
+            let tls = match def.origin_tls {
+                scenario::OriginTls::Standard => tls_origin::TlsSetup::Standard(ca.leaf(&[origin_lc.as_str()])),
+                scenario::OriginTls::Setup(setup) => setup(&ca, &names),
+                scenario::OriginTls::Openssl(_) => panic!("{}: the lab runs openssl s_server for ALBs only", def.name),
+            };
+            let behavior = || def.origin.map_or(origin::Behavior::App, |o| o(&names));
+            let used = [spec.http_port, spec.https_port];
+            let staged = start_host_listeners(&origin_lc, ports, &used, behavior, &tls).await;
+            if def.origin_resolves {
+                connect_to.extend(staged.1);
+            }
+            origins.extend(staged.0);
+        }
+        for p in &spec.path_origins {
+            let Some(second) = def.second_origin else { continue };
+            if let scenario::OriginKind::Ec2(ports) | scenario::OriginKind::OutsideAws(ports) = second.kind {
+                let host = p.origin_domain.to_ascii_lowercase();
+                let tls = tls_origin::TlsSetup::Standard(ca.leaf(&[host.as_str()]));
+                let used = [p.http_port, p.https_port];
+                let (o, c) = start_host_listeners(&host, ports, &used, || origin::Behavior::App, &tls).await;
+                origins.extend(o);
+                connect_to.extend(c);
+            }
+        }
 
         if let Some(dns) = &nlb_dns {
             let o = origin::start(origin::Behavior::App, None).await;
             connect_to.push(ConnectTo { host: dns.to_ascii_lowercase(), port: 80, target: o.server.addr });
             origins.push((80, o));
-        }
-        // Ports nothing listens on are refused, to the prober and the edge alike.
-        for port in closed_ports {
-            connect_to.push(ConnectTo { host: alb_dns.clone(), port, target: server::refused_addr() });
         }
         // CloudFront's view of the origin: ports the network blocks for CloudFront are refused,
         // or time out where a security group or network ACL drops the packets silently.
@@ -215,6 +285,21 @@ impl Lab {
         }
         // Every name without an override gets NXDOMAIN from the lab's DNS.
         let dns = dns::start(vec![]).await;
+        let aws_proxy = match options.deny_origin_reads {
+            true => Some(
+                aws_proxy::start(
+                    &moto.endpoint,
+                    Duration::ZERO,
+                    vec![("ec2:*", aws_proxy::Fault::Deny), ("elasticloadbalancing:*", aws_proxy::Fault::Deny)],
+                )
+                .await,
+            ),
+            false => None,
+        };
+        let diagnosis_sdk = match &aws_proxy {
+            Some(p) => emulator_config(&p.endpoint).await,
+            None => sdk.clone(),
+        };
 
         Lab {
             moto,
@@ -232,7 +317,44 @@ impl Lab {
             other_edge,
             black_hole,
             legacy_origin,
+            origin_domain,
+            diagnosis_sdk,
+            aws_proxy,
         }
+    }
+
+    /// One viewer request to this distribution's edge stand-in over HTTPS (SNI and Host the
+    /// distribution's name), as a browser or curl sends it: the status and the body, or `None`
+    /// where the exchange fails. For asserting that a world is staged as declared.
+    pub async fn through_edge(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
+        use http_body_util::{BodyExt, Full};
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_pki_types::CertificateDer::pem_slice_iter(self.ca.pem().as_bytes()) {
+            roots.add(c.ok()?).ok()?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::try_from(self.domain_name.to_ascii_lowercase()).ok()?;
+        let tcp = tokio::net::TcpStream::connect(self.edge.https.addr).await.ok()?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls)).connect(name, tcp).await.ok()?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.ok()?;
+        tokio::spawn(conn);
+        let mut req = hyper::Request::builder().method(method).uri(path).header("Host", self.domain_name.as_str());
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        let fetch = async {
+            let resp = sender.send_request(req.body(Full::new(bytes::Bytes::new())).ok()?).await.ok()?;
+            let status = resp.status().as_u16();
+            let body = resp.into_body().collect().await.ok()?.to_bytes();
+            Some((status, String::from_utf8_lossy(&body).into_owned()))
+        };
+        tokio::time::timeout(Duration::from_secs(20), fetch).await.ok()?
     }
 
     /// Probe settings that reach the lab: overrides, the lab CA, loopback allowed, short bounds.
@@ -254,7 +376,8 @@ impl Lab {
     }
 
     pub fn engine(&self) -> Engine<SdkApi> {
-        Engine::new(SdkApi::new(self.sdk.clone()), self.probe_settings(), "the lab host (loopback)").expect("engine")
+        Engine::new(SdkApi::new(self.diagnosis_sdk.clone()), self.probe_settings(), "the lab host (loopback)")
+            .expect("engine")
     }
 
     /// The CLI flags that point a diagnosis at this lab.
@@ -270,9 +393,10 @@ impl Lab {
         args
     }
 
-    /// The standard AWS environment that points the SDK at the emulator.
+    /// The standard AWS environment that points the diagnosis's SDK at the emulator (through
+    /// the proxy that denies the origin's reads, where the lab has one).
     pub fn aws_env(&self) -> Vec<(String, String)> {
-        aws_env_for(&self.moto.endpoint)
+        aws_env_for(self.aws_proxy.as_ref().map_or(&self.moto.endpoint, |p| &p.endpoint))
     }
 
     /// The same settings as the Lambda function reads them from its environment.
@@ -288,6 +412,62 @@ impl Lab {
         env.push(("CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS".into(), "true".into()));
         env
     }
+}
+
+/// The domain name of an origin of kind `kind`: the load balancer's; the public DNS name of an EC2
+/// instance seeded for it (in VPC `10.<octet>.0.0/16`); or `<label>.<short>.origin.lab.test`,
+/// which no AWS resource holds.
+async fn stage_origin_host(
+    sdk: &SdkConfig,
+    kind: scenario::OriginKind,
+    short: &str,
+    label: &str,
+    octet: u8,
+    alb: &seed::Alb,
+) -> String {
+    match kind {
+        scenario::OriginKind::Alb => alb.dns_name.clone(),
+        scenario::OriginKind::Ec2(listeners) => {
+            let ports: Vec<u16> = listeners.iter().map(|l| l.port).collect();
+            seed_net::instance_origin(sdk, octet, &format!("lab-{short}-{label}"), &ports).await.1
+        }
+        scenario::OriginKind::OutsideAws(_) => format!("{label}.{short}.origin.lab.test"),
+    }
+}
+
+/// Starts what answers on each listed port of `host` and the overrides that lead there; the
+/// ports CloudFront may use (`used`, 80 and 443) that the origin does not list are refused.
+async fn start_host_listeners(
+    host: &str,
+    listeners: &[scenario::Listener],
+    used: &[u16],
+    behavior: impl Fn() -> origin::Behavior,
+    tls: &tls_origin::TlsSetup,
+) -> (Vec<(u16, origin::Origin)>, Vec<ConnectTo>) {
+    use scenario::Serves;
+    let mut origins = Vec::new();
+    let mut connect_to = Vec::new();
+    for l in listeners {
+        let o = match l.serves {
+            Serves::Http => origin::start(behavior(), None).await,
+            Serves::Https => origin::start_tls(behavior(), tls).await,
+            Serves::HttpsNginx => origin::start_tls_nginx(behavior(), tls).await,
+            Serves::Refused => {
+                connect_to.push(ConnectTo { host: host.to_string(), port: l.port, target: server::refused_addr() });
+                continue;
+            }
+        };
+        connect_to.push(ConnectTo { host: host.to_string(), port: l.port, target: o.server.addr });
+        origins.push((l.port, o));
+    }
+    let mut unlisted: Vec<u16> =
+        [80, 443].iter().chain(used).copied().filter(|p| !listeners.iter().any(|l| l.port == *p)).collect();
+    unlisted.sort_unstable();
+    unlisted.dedup();
+    for port in unlisted {
+        connect_to.push(ConnectTo { host: host.to_string(), port, target: server::refused_addr() });
+    }
+    (origins, connect_to)
 }
 
 /// The standard AWS environment that points the SDK at `endpoint`, with dummy credentials, the

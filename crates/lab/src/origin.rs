@@ -44,6 +44,13 @@ pub enum Behavior {
     RequireCookie(String),
     /// These bytes as the whole answer (HTTP/2 frames, a malformed or oversized head, ...).
     Verbatim(Vec<u8>),
+    /// A web server's name-based virtual hosts (nginx `server_name`): the application for these
+    /// Hosts, the default server's 404 for any other.
+    VirtualHosts(Vec<String>),
+    /// The application, but 400 unless the query string carries this parameter.
+    RequireQuery(String),
+    /// `then` on this path (the target without its query), the application on every other.
+    OnPath { path: String, then: Box<Behavior> },
 }
 
 /// Every request an origin received, for assertions.
@@ -55,19 +62,8 @@ pub struct Origin {
 }
 
 pub async fn start(behavior: Behavior, tls: Option<Leaf>) -> Origin {
-    let log: Log = Arc::new(Mutex::new(Vec::new()));
-    let seen = log.clone();
-    let server = server::start(
-        tls,
-        server::handler(move |req: Request| {
-            if let Ok(mut l) = seen.lock() {
-                l.push(req.clone());
-            }
-            respond(&behavior, &req)
-        }),
-    )
-    .await;
-    Origin { server, log }
+    let (log, handler) = logged(behavior);
+    Origin { server: server::start(tls, handler).await, log }
 }
 
 fn respond(behavior: &Behavior, req: &Request) -> Response {
@@ -159,22 +155,71 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
                 Response::new(400, "Bad Request").header("Server", "lab-app").body("missing session cookie")
             }
         }
+        Behavior::VirtualHosts(hosts) => {
+            let h = req.host();
+            let h = h.split(':').next().unwrap_or("");
+            if hosts.iter().any(|x| x.eq_ignore_ascii_case(h)) {
+                respond(&Behavior::App, req)
+            } else {
+                let body = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+                Response::new(404, "Not Found").header("Server", "nginx").header("Content-Type", "text/html").body(body)
+            }
+        }
+        Behavior::RequireQuery(name) => {
+            let query = req.target.split_once('?').map_or("", |(_, q)| q);
+            if query.split('&').any(|kv| kv.split('=').next() == Some(name.as_str())) {
+                respond(&Behavior::App, req)
+            } else {
+                Response::new(400, "Bad Request")
+                    .header("Server", "lab-app")
+                    .header("Content-Type", "application/json")
+                    .body(format!("{{\"error\":\"missing query parameter {name}\"}}"))
+            }
+        }
+        Behavior::OnPath { path, then } => {
+            let here = req.target.split(['?', '#']).next() == Some(path.as_str());
+            respond(if here { then } else { &Behavior::App }, req)
+        }
     }
+}
+
+/// What nginx answers a plain-HTTP request that arrives on its TLS port (`listen 443 ssl`):
+/// 400 with its own page, instead of failing a handshake.
+pub fn nginx_plain_http_on_tls_port() -> Response {
+    let body = "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS port</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    Response::new(400, "Bad Request").header("Server", "nginx").header("Content-Type", "text/html").body(body)
 }
 
 /// As [`start`], behind a TLS listener set up as `setup` (misbehaving TLS origins).
 pub async fn start_tls(behavior: Behavior, setup: &super::tls_origin::TlsSetup) -> Origin {
+    let (log, handler) = logged(behavior);
+    Origin { server: super::tls_origin::start(setup, handler).await, log }
+}
+
+/// As [`start_tls`], and a plain-HTTP request on the TLS port gets nginx's 400
+/// ([`nginx_plain_http_on_tls_port`]); such requests are logged too.
+pub async fn start_tls_nginx(behavior: Behavior, setup: &super::tls_origin::TlsSetup) -> Origin {
+    let (log, handler) = logged(behavior);
+    let seen = log.clone();
+    let plain = server::handler(move |req: Request| {
+        if let Ok(mut l) = seen.lock() {
+            l.push(req);
+        }
+        nginx_plain_http_on_tls_port()
+    });
+    let config = super::tls_origin::server_config(setup);
+    Origin { server: server::start_tls_with_plain(config, handler, plain).await, log }
+}
+
+/// A handler that logs each request and answers as `behavior` says.
+fn logged(behavior: Behavior) -> (Log, server::Handler) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let seen = log.clone();
-    let server = super::tls_origin::start(
-        setup,
-        server::handler(move |req: Request| {
-            if let Ok(mut l) = seen.lock() {
-                l.push(req.clone());
-            }
-            respond(&behavior, &req)
-        }),
-    )
-    .await;
-    Origin { server, log }
+    let handler = server::handler(move |req: Request| {
+        if let Ok(mut l) = seen.lock() {
+            l.push(req.clone());
+        }
+        respond(&behavior, &req)
+    });
+    (log, handler)
 }

@@ -1,7 +1,7 @@
 //! The named situations the lab can stage, each declared once in [`SCENARIOS`]: its name (the
-//! id of the finding it stages), its passing twin, the world to stage (load balancer listeners,
-//! network, distribution, alias, origin behaviour and TLS) and what the CloudFront edge
-//! stand-in can reach. [`crate::Lab::start`] reads the entry; nothing else matches on a scenario.
+//! id of the finding it stages), its passing twin, the world to stage (what stands behind the
+//! origin and on which ports, a second origin, load balancer listeners, network, distribution,
+//! alias, origin behaviour and TLS) and what the CloudFront edge stand-in can reach. [`crate::Lab::start`] reads the entry; nothing else matches on a scenario.
 
 use crate::origin::Behavior;
 use crate::pki::{self, TestCa, Validity};
@@ -33,6 +33,11 @@ pub struct Def {
     pub twin: Option<Scenario>,
     /// CLI flags the diagnosis needs to see the problem (the application's declared needs).
     pub flags: &'static [&'static str],
+    /// What stands behind the origin's domain name: the load balancer (whose listeners the next
+    /// two fields say), an EC2 instance, or a host outside AWS, each with its own listeners.
+    pub kind: OriginKind,
+    /// A second origin, the target of a path behavior, where the scenario has one.
+    pub second_origin: Option<SecondOrigin>,
     /// What the load balancer's HTTP:80 listener does.
     pub http_listener: HttpListener,
     /// Whether the load balancer has its HTTPS:443 listener.
@@ -51,6 +56,64 @@ pub struct Def {
     pub origin_resolves: bool,
     /// What CloudFront (the edge stand-in) can reach of the origin; the prober reaches it all.
     pub edge: Edge,
+}
+
+/// What stands behind an origin's domain name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginKind {
+    /// The seeded Application Load Balancer, its name the origin's domain; its listeners are
+    /// [`Def::http_listener`] (port 80) and [`Def::https_listener`] (port 443).
+    Alb,
+    /// An EC2 instance with a public address, seeded in the emulator: the origin's domain is the
+    /// public DNS name the emulator gives it (`ec2-….compute-1.amazonaws.com`) and its security
+    /// group admits every listed port from anywhere.
+    Ec2(&'static [Listener]),
+    /// A host no AWS resource stands behind (`<label>.<short>.origin.lab.test`).
+    OutsideAws(&'static [Listener]),
+}
+
+/// One port of an EC2 or outside-AWS origin and what answers there. Ports an origin does not
+/// list are refused, to the prober and the edge alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listener {
+    pub port: u16,
+    pub serves: Serves,
+}
+
+/// What answers on an origin's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    /// Plain HTTP: the scenario's origin behaviour (the application by default).
+    Http,
+    /// TLS ([`Def::origin_tls`]; by default a lab-CA certificate for the origin's name), then
+    /// the scenario's origin behaviour.
+    Https,
+    /// As `Https`, and a plain-HTTP request gets nginx's 400 "The plain HTTP request was sent to
+    /// HTTPS port" instead of a failed handshake.
+    HttpsNginx,
+    /// Nothing listens: connections are refused.
+    Refused,
+}
+
+/// Shorthand for a listener in the table.
+const fn on(port: u16, serves: Serves) -> Listener {
+    Listener { port, serves }
+}
+
+/// The second origin of a scenario with two behaviors: the default behavior goes to the
+/// scenario's origin, `path_pattern` to this one, with the default behavior's methods and
+/// policies. It serves the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondOrigin {
+    /// The path pattern of the cache behavior that targets it (`/api/*`).
+    pub path_pattern: &'static str,
+    /// Its first label outside AWS (`<label>.<short>.origin.lab.test`) and its origin id.
+    pub label: &'static str,
+    /// What stands behind it ([`OriginKind::Alb`]: the scenario's load balancer).
+    pub kind: OriginKind,
+    pub protocol_policy: &'static str,
+    pub http_port: u16,
+    pub https_port: u16,
 }
 
 /// The load balancer's HTTP:80 listener.
@@ -102,10 +165,11 @@ pub enum Alias {
     LeadsElsewhere,
 }
 
-/// The origin's TLS listener on the load balancer's HTTPS port.
+/// The origin's TLS listener on the load balancer's HTTPS port (and on every TLS port of an EC2
+/// or outside-AWS origin).
 #[derive(Clone, Copy)]
 pub enum OriginTls {
-    /// rustls defaults with a lab-CA certificate for the load balancer's name.
+    /// rustls defaults with a lab-CA certificate for the origin's name.
     Standard,
     /// This set-up.
     Setup(fn(&TestCa, &Names) -> TlsSetup),
@@ -139,6 +203,8 @@ impl Edge {
 pub struct Names<'a> {
     /// The load balancer's DNS name, lower case.
     pub alb: &'a str,
+    /// The origin's domain name, lower case (the load balancer's for ALB origins).
+    pub origin: &'a str,
     /// The distribution's own name (`d….cloudfront.net`).
     pub domain: &'a str,
     /// The alias, where the scenario has one.
@@ -160,6 +226,8 @@ const DEFAULT: Def = Def {
     primary: None,
     twin: None,
     flags: &[],
+    kind: OriginKind::Alb,
+    second_origin: None,
     http_listener: HttpListener::Forward,
     https_listener: true,
     network: Network::Open,
@@ -352,7 +420,7 @@ scenarios! {
         name: "method-not-allowed-fixed",
         short: "method-ok",
         flags: &["--expect-method", "POST"],
-        distribution: |d| d.allowed_methods = vec!["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+        distribution: |d| d.allowed_methods = ALL_METHODS.to_vec(),
     }
     HostHeaderRouting {
         about: "The origin serves the site only under its alias (and the distribution's name); \
@@ -649,6 +717,182 @@ scenarios! {
         short: "tls-cipher-ok",
         origin_tls: OriginTls::Setup(|ca, n| TlsSetup::Tls12GcmOnly(ca.leaf(&[n.alb]))),
     }
+    NothingListeningEc2 {
+        about: "An EC2 origin, http-only with HTTPPort 8080, where nothing listens (its security \
+                group admits 8080; the app is on 80): CloudFront's connections are refused.",
+        name: "nothing-listening-on-origin-port-ec2",
+        short: "no-listener-ec2",
+        primary: Some("nothing-listening-on-origin-port"),
+        twin: Some(Scenario::NothingListeningEc2Fixed),
+        kind: OriginKind::Ec2(APP_ON_80_NOTHING_ON_8080),
+        distribution: |d| http_only(d, 8080),
+    }
+    NothingListeningEc2Fixed {
+        about: "HTTPPort 80, where the app listens.",
+        name: "nothing-listening-on-origin-port-ec2-fixed",
+        short: "no-listener-ec2-ok",
+        kind: OriginKind::Ec2(APP_ON_80_NOTHING_ON_8080),
+        distribution: |d| http_only(d, 80),
+    }
+    ProtocolMismatchTlsToPlainPort {
+        about: "An origin outside AWS, https-only with HTTPSPort 8080, where a plain-HTTP app \
+                listens: CloudFront's TLS handshake fails.",
+        name: "protocol-port-mismatch-tls-to-plain-port",
+        short: "port-tls-to-plain",
+        primary: Some("protocol-port-mismatch"),
+        twin: Some(Scenario::ProtocolMismatchTlsToPlainPortFixed),
+        kind: OriginKind::OutsideAws(PLAIN_ON_8080),
+        distribution: |d| d.https_port = 8080,
+    }
+    ProtocolMismatchTlsToPlainPortFixed {
+        about: "http-only with HTTPPort 8080.",
+        name: "protocol-port-mismatch-tls-to-plain-port-fixed",
+        short: "port-tls-to-plain-ok",
+        kind: OriginKind::OutsideAws(PLAIN_ON_8080),
+        distribution: |d| http_only(d, 8080),
+    }
+    ProtocolMismatchPlainToTlsPort {
+        about: "An origin outside AWS, http-only with HTTPPort 8443, where nginx serves TLS: it \
+                answers CloudFront's plain request with 400 \"The plain HTTP request was sent to \
+                HTTPS port\".",
+        name: "protocol-port-mismatch-plain-to-tls-port",
+        short: "port-plain-to-tls",
+        primary: Some("protocol-port-mismatch"),
+        twin: Some(Scenario::ProtocolMismatchPlainToTlsPortFixed),
+        kind: OriginKind::OutsideAws(NGINX_TLS_ON_8443),
+        distribution: |d| http_only(d, 8443),
+    }
+    ProtocolMismatchPlainToTlsPortFixed {
+        about: "https-only with HTTPSPort 8443, the certificate covering the origin's name.",
+        name: "protocol-port-mismatch-plain-to-tls-port-fixed",
+        short: "port-plain-to-tls-ok",
+        kind: OriginKind::OutsideAws(NGINX_TLS_ON_8443),
+        distribution: |d| d.https_port = 8443,
+    }
+    HostRoutingForwardedHost {
+        about: "An EC2 origin whose app serves only its own name (the origin's domain) and 404s \
+                every other Host; the behavior forwards Host (AllViewer), so CloudFront's requests \
+                carry the distribution's name.",
+        name: "host-header-routing-mismatch-forwarded-host",
+        short: "host-fwd-ec2",
+        primary: Some("host-header-routing-mismatch"),
+        twin: Some(Scenario::HostRoutingForwardedHostFixed),
+        kind: OriginKind::Ec2(PLAIN_ON_80),
+        distribution: |d| host_routing_distribution(d, ALL_VIEWER),
+        origin: Some(require_origin_name),
+    }
+    HostRoutingForwardedHostFixed {
+        about: "Host not forwarded (AllViewerExceptHostHeader): CloudFront sends the origin's name.",
+        name: "host-header-routing-mismatch-forwarded-host-fixed",
+        short: "host-fwd-ec2-ok",
+        kind: OriginKind::Ec2(PLAIN_ON_80),
+        distribution: |d| host_routing_distribution(d, ALL_VIEWER_EXCEPT_HOST),
+        origin: Some(require_origin_name),
+    }
+    QueryStringDropped {
+        about: "An origin outside AWS whose `/search` answers 400 without its `q` query string; \
+                the behavior forwards none (CachingOptimized, no origin request policy).",
+        name: "params-not-forwarded-query-string",
+        short: "params-qs",
+        primary: Some("params-not-forwarded"),
+        twin: Some(Scenario::QueryStringForwarded),
+        flags: &["--path", "/search?q=x"],
+        kind: OriginKind::OutsideAws(TLS_ON_443),
+        distribution: |d| d.origin_request_policy_id = None,
+        origin: Some(search_needs_q),
+    }
+    QueryStringForwarded {
+        about: "AllViewerExceptHostHeader forwards every query string.",
+        name: "params-not-forwarded-query-string-fixed",
+        short: "params-qs-ok",
+        flags: &["--path", "/search?q=x"],
+        kind: OriginKind::OutsideAws(TLS_ON_443),
+        origin: Some(search_needs_q),
+    }
+    MethodNotAllowedByAllow {
+        about: "The app answers GET on `/api/orders` with 405 and `Allow: POST, OPTIONS`; the \
+                behavior allows GET and HEAD only, so CloudFront refuses the methods the app takes.",
+        name: "method-not-allowed-allow-header",
+        short: "method-allow",
+        primary: Some("method-not-allowed"),
+        twin: Some(Scenario::MethodAllowedByAllow),
+        flags: &["--path", "/api/orders"],
+        origin: Some(orders_take_post),
+    }
+    MethodAllowedByAllow {
+        about: "All seven methods allowed.",
+        name: "method-not-allowed-allow-header-fixed",
+        short: "method-allow-ok",
+        flags: &["--path", "/api/orders"],
+        distribution: |d| d.allowed_methods = ALL_METHODS.to_vec(),
+        origin: Some(orders_take_post),
+    }
+    AuthorizationStrippedBearer {
+        about: "An origin outside AWS whose `/account` answers 401 `WWW-Authenticate: Bearer` \
+                without an Authorization header; the behavior forwards none (CachingOptimized \
+                alone), so signed-in viewers get the 401 too.",
+        name: "authorization-stripped-bearer",
+        short: "auth-bearer",
+        primary: Some("authorization-stripped"),
+        twin: Some(Scenario::AuthorizationForwardedBearer),
+        flags: &["--path", "/account"],
+        kind: OriginKind::OutsideAws(PLAIN_ON_80),
+        distribution: |d| authorization_distribution(d, None),
+        origin: Some(account_needs_authorization),
+    }
+    AuthorizationForwardedBearer {
+        about: "AllViewerExceptHostHeader forwards Authorization.",
+        name: "authorization-stripped-bearer-fixed",
+        short: "auth-bearer-ok",
+        flags: &["--path", "/account"],
+        kind: OriginKind::OutsideAws(PLAIN_ON_80),
+        distribution: |d| authorization_distribution(d, Some(ALL_VIEWER_EXCEPT_HOST)),
+        origin: Some(account_needs_authorization),
+    }
+    NothingListeningApiBehavior {
+        about: "Two behaviors: the default goes to the load balancer, which works; `/api/*` goes \
+                to a second origin outside AWS, http-only with HTTPPort 8080, where nothing \
+                listens (the API is on 80).",
+        name: "nothing-listening-on-origin-port-api-behavior",
+        short: "no-listener-api",
+        primary: Some("nothing-listening-on-origin-port"),
+        twin: Some(Scenario::NothingListeningApiBehaviorFixed),
+        flags: &["--path", "/api/status"],
+        second_origin: Some(api_origin(8080)),
+    }
+    NothingListeningApiBehaviorFixed {
+        about: "The second origin's HTTPPort is 80, where the API listens.",
+        name: "nothing-listening-on-origin-port-api-behavior-fixed",
+        short: "no-listener-api-ok",
+        flags: &["--path", "/api/status"],
+        second_origin: Some(api_origin(80)),
+    }
+    ProtocolMismatchAndQueryDropped {
+        about: "Two problems at once on an origin outside AWS: http-only to its nginx TLS port \
+                8443 (400 to whatever CloudFront sends), and `/search` needs its `q` query string, \
+                which the behavior does not forward (seen once the port is fixed).",
+        name: "protocol-port-mismatch-and-params-not-forwarded",
+        short: "port-and-params",
+        primary: Some("protocol-port-mismatch"),
+        twin: Some(Scenario::ProtocolMismatchAndQueryDroppedFixed),
+        flags: &["--path", "/search?q=x"],
+        kind: OriginKind::OutsideAws(NGINX_TLS_ON_8443),
+        distribution: |d| {
+            http_only(d, 8443);
+            d.origin_request_policy_id = None;
+        },
+        origin: Some(search_needs_q),
+    }
+    ProtocolMismatchAndQueryDroppedFixed {
+        about: "Both fixed: https-only to 8443, and AllViewerExceptHostHeader forwards the query \
+                strings.",
+        name: "protocol-port-mismatch-and-params-not-forwarded-fixed",
+        short: "port-and-params-ok",
+        flags: &["--path", "/search?q=x"],
+        kind: OriginKind::OutsideAws(NGINX_TLS_ON_8443),
+        distribution: |d| d.https_port = 8443,
+        origin: Some(search_needs_q),
+    }
 }
 
 impl Scenario {
@@ -702,6 +946,61 @@ fn authorization_distribution(d: &mut DistributionSpec, origin_request_policy: O
     d.protocol_policy = "http-only";
     d.viewer_protocol_policy = "allow-all";
     d.origin_request_policy_id = origin_request_policy;
+}
+
+/// Plain HTTP to the origin on `port`.
+fn http_only(d: &mut DistributionSpec, port: u16) {
+    d.protocol_policy = "http-only";
+    d.http_port = port;
+}
+
+/// Every method a behavior can allow.
+const ALL_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
+
+/// The application on plain HTTP:80.
+const PLAIN_ON_80: &[Listener] = &[on(80, Serves::Http)];
+/// The application on plain HTTP:8080 (nothing on 80 or 443).
+const PLAIN_ON_8080: &[Listener] = &[on(8080, Serves::Http)];
+/// The application on TLS:443.
+const TLS_ON_443: &[Listener] = &[on(443, Serves::Https)];
+/// nginx with `listen 8443 ssl` in front of the application.
+const NGINX_TLS_ON_8443: &[Listener] = &[on(8443, Serves::HttpsNginx)];
+/// An origin whose application is on 80 and where nothing listens on 8080.
+const APP_ON_80_NOTHING_ON_8080: &[Listener] = &[on(80, Serves::Http), on(8080, Serves::Refused)];
+
+/// The API origin of the two-behavior scenarios: outside AWS, the API on 80, nothing on 8080.
+const fn api_origin(http_port: u16) -> SecondOrigin {
+    SecondOrigin {
+        path_pattern: "/api/*",
+        label: "api",
+        kind: OriginKind::OutsideAws(APP_ON_80_NOTHING_ON_8080),
+        protocol_policy: "http-only",
+        http_port,
+        https_port: 443,
+    }
+}
+
+/// Name-based routing on the origin's own name (a virtual host for `server_name <origin>`).
+fn require_origin_name(n: &Names) -> Behavior {
+    Behavior::VirtualHosts(vec![n.origin.to_string()])
+}
+
+/// A search endpoint that cannot answer without its query.
+fn search_needs_q(_: &Names) -> Behavior {
+    Behavior::OnPath { path: "/search".into(), then: Box::new(Behavior::RequireQuery("q".into())) }
+}
+
+/// An order API that takes POST (and OPTIONS) only, and says so in `Allow`.
+fn orders_take_post(_: &Names) -> Behavior {
+    Behavior::OnPath {
+        path: "/api/orders".into(),
+        then: Box::new(Behavior::AllowOnly(vec!["POST".into(), "OPTIONS".into()])),
+    }
+}
+
+/// An account page behind bearer-token authentication.
+fn account_needs_authorization(_: &Names) -> Behavior {
+    Behavior::OnPath { path: "/account".into(), then: Box::new(Behavior::RequireAuthorization) }
 }
 
 /// Name-based routing: the site under the alias and the distribution's name only.

@@ -137,6 +137,20 @@ pub struct DistributionSpec {
     pub custom_headers: Vec<(String, String)>,
     /// `OriginReadTimeout` in seconds.
     pub read_timeout_s: i32,
+    /// Further custom origins, each the target of a cache behavior with the default behavior's
+    /// viewer protocol policy, methods, policies and the same custom headers.
+    pub path_origins: Vec<PathOrigin>,
+}
+
+/// A custom origin reached through a path behavior.
+#[derive(Debug, Clone)]
+pub struct PathOrigin {
+    pub path_pattern: String,
+    pub origin_id: String,
+    pub origin_domain: String,
+    pub protocol_policy: &'static str,
+    pub http_port: u16,
+    pub https_port: u16,
 }
 
 impl DistributionSpec {
@@ -157,6 +171,7 @@ impl DistributionSpec {
             enabled: true,
             custom_headers: vec![],
             read_timeout_s: 30,
+            path_origins: vec![],
         }
     }
 }
@@ -165,12 +180,12 @@ fn methods(list: &[&str]) -> Vec<cft::Method> {
     list.iter().map(|m| cft::Method::from(*m)).collect()
 }
 
-pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (String, String) {
-    let cf = aws_sdk_cloudfront::Client::new(cfg);
+/// A custom origin as the spec says, with these id, domain, protocol policy and ports.
+fn custom_origin(spec: &DistributionSpec, id: &str, domain: &str, policy: &str, http: u16, https: u16) -> cft::Origin {
     let custom = cft::CustomOriginConfig::builder()
-        .http_port(i32::from(spec.http_port))
-        .https_port(i32::from(spec.https_port))
-        .origin_protocol_policy(cft::OriginProtocolPolicy::from(spec.protocol_policy))
+        .http_port(i32::from(http))
+        .https_port(i32::from(https))
+        .origin_protocol_policy(cft::OriginProtocolPolicy::from(policy))
         .origin_ssl_protocols(
             cft::OriginSslProtocols::builder()
                 .quantity(spec.ssl_protocols.len() as i32)
@@ -194,64 +209,87 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
         ))
         .build()
         .expect("custom headers");
-    let origin = cft::Origin::builder()
-        .id(&spec.origin_id)
-        .domain_name(&spec.origin_domain)
+    cft::Origin::builder()
+        .id(id)
+        .domain_name(domain)
         .custom_origin_config(custom)
         .custom_headers(headers)
         .connection_attempts(3)
         .connection_timeout(10)
         .build()
-        .expect("origin");
-    let allowed = cft::AllowedMethods::builder()
-        .quantity(spec.allowed_methods.len() as i32)
-        .set_items(Some(methods(&spec.allowed_methods)))
-        .cached_methods(
-            cft::CachedMethods::builder()
-                .quantity(2)
-                .set_items(Some(methods(&["GET", "HEAD"])))
+        .expect("origin")
+}
+
+/// The legacy `ForwardedValues` of a behavior without a cache policy.
+fn forwarded_values(spec: &DistributionSpec) -> cft::ForwardedValues {
+    cft::ForwardedValues::builder()
+        .query_string(false)
+        .cookies(cft::CookiePreference::builder().forward(cft::ItemSelection::None).build().expect("cookies"))
+        .headers(
+            cft::Headers::builder()
+                .quantity(spec.legacy_headers.len() as i32)
+                .set_items(Some(spec.legacy_headers.iter().map(|h| h.to_string()).collect()))
                 .build()
-                .expect("cached"),
+                .expect("headers"),
         )
         .build()
-        .expect("allowed methods");
-    let mut behavior = cft::DefaultCacheBehavior::builder()
+        .expect("forwarded values")
+}
+
+pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (String, String) {
+    let cf = aws_sdk_cloudfront::Client::new(cfg);
+    let origin = custom_origin(
+        spec,
+        &spec.origin_id,
+        &spec.origin_domain,
+        spec.protocol_policy,
+        spec.http_port,
+        spec.https_port,
+    );
+    let allowed = || {
+        cft::AllowedMethods::builder()
+            .quantity(spec.allowed_methods.len() as i32)
+            .set_items(Some(methods(&spec.allowed_methods)))
+            .cached_methods(
+                cft::CachedMethods::builder()
+                    .quantity(2)
+                    .set_items(Some(methods(&["GET", "HEAD"])))
+                    .build()
+                    .expect("cached"),
+            )
+            .build()
+            .expect("allowed methods")
+    };
+    // Every behavior forwards as the spec says: a cache policy (and an origin request policy),
+    // or the legacy ForwardedValues where it has no cache policy.
+    let cache_policy = spec.cache_policy_id.map(str::to_string);
+    let origin_request_policy = spec.cache_policy_id.and(spec.origin_request_policy_id).map(str::to_string);
+    let legacy = spec.cache_policy_id.is_none().then(|| forwarded_values(spec));
+    let legacy_min_ttl = legacy.is_some().then_some(0);
+    #[allow(deprecated)]
+    let behavior = cft::DefaultCacheBehavior::builder()
         .target_origin_id(&spec.origin_id)
         .viewer_protocol_policy(cft::ViewerProtocolPolicy::from(spec.viewer_protocol_policy))
-        .allowed_methods(allowed);
-    match spec.cache_policy_id {
-        Some(id) => {
-            behavior = behavior.cache_policy_id(id);
-            if let Some(orp) = spec.origin_request_policy_id {
-                behavior = behavior.origin_request_policy_id(orp);
-            }
-        }
-        None => {
-            #[allow(deprecated)]
-            {
-                behavior = behavior
-                    .forwarded_values(
-                        cft::ForwardedValues::builder()
-                            .query_string(false)
-                            .cookies(
-                                cft::CookiePreference::builder()
-                                    .forward(cft::ItemSelection::None)
-                                    .build()
-                                    .expect("cookies"),
-                            )
-                            .headers(
-                                cft::Headers::builder()
-                                    .quantity(spec.legacy_headers.len() as i32)
-                                    .set_items(Some(spec.legacy_headers.iter().map(|h| h.to_string()).collect()))
-                                    .build()
-                                    .expect("headers"),
-                            )
-                            .build()
-                            .expect("forwarded values"),
-                    )
-                    .min_ttl(0);
-            }
-        }
+        .allowed_methods(allowed())
+        .set_cache_policy_id(cache_policy.clone())
+        .set_origin_request_policy_id(origin_request_policy.clone())
+        .set_forwarded_values(legacy.clone())
+        .set_min_ttl(legacy_min_ttl);
+    let mut origins = vec![origin];
+    let mut path_behaviors = Vec::new();
+    for p in &spec.path_origins {
+        origins.push(custom_origin(spec, &p.origin_id, &p.origin_domain, p.protocol_policy, p.http_port, p.https_port));
+        #[allow(deprecated)]
+        let b = cft::CacheBehavior::builder()
+            .path_pattern(&p.path_pattern)
+            .target_origin_id(&p.origin_id)
+            .viewer_protocol_policy(cft::ViewerProtocolPolicy::from(spec.viewer_protocol_policy))
+            .allowed_methods(allowed())
+            .set_cache_policy_id(cache_policy.clone())
+            .set_origin_request_policy_id(origin_request_policy.clone())
+            .set_forwarded_values(legacy.clone())
+            .set_min_ttl(legacy_min_ttl);
+        path_behaviors.push(b.build().expect("path behavior"));
     }
     let config = cft::DistributionConfig::builder()
         .caller_reference({
@@ -266,8 +304,18 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
                 .build()
                 .expect("aliases"),
         )
-        .origins(cft::Origins::builder().quantity(1).items(origin).build().expect("origins"))
+        .origins(
+            cft::Origins::builder().quantity(origins.len() as i32).set_items(Some(origins)).build().expect("origins"),
+        )
         .default_cache_behavior(behavior.build().expect("default behavior"))
+        // Only where there are some: the one-behavior distributions stay as they were seeded.
+        .set_cache_behaviors((!path_behaviors.is_empty()).then(|| {
+            cft::CacheBehaviors::builder()
+                .quantity(path_behaviors.len() as i32)
+                .set_items(Some(path_behaviors))
+                .build()
+                .expect("cache behaviors")
+        }))
         .comment("cf-origin-doctor lab")
         .enabled(spec.enabled)
         .build()

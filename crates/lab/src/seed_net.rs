@@ -143,6 +143,32 @@ pub async fn instance(cfg: &SdkConfig, subnet: &str, groups: &[String], public_i
     )
 }
 
+/// An EC2 instance standing behind an origin: in its own VPC (`10.<cidr_second_octet>.0.0/16`,
+/// internet gateway), with a public address, and a security group `name` that admits each of
+/// `ports` from anywhere. Returns the instance id and its public DNS name.
+pub async fn instance_origin(cfg: &SdkConfig, cidr_second_octet: u8, name: &str, ports: &[u16]) -> (String, String) {
+    let net = vpc(cfg, cidr_second_octet, true).await;
+    let sg = security_group(cfg, &net.vpc_id, name, 0, 0, Source::Nothing).await;
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    for port in ports {
+        ec2.authorize_security_group_ingress()
+            .group_id(&sg)
+            .ip_permissions(
+                ec2t::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(i32::from(*port))
+                    .to_port(i32::from(*port))
+                    .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("ingress");
+    }
+    let (id, dns) = instance(cfg, &net.subnets[0], &[sg], true).await;
+    (id, dns.expect("an instance with a public address has a public DNS name"))
+}
+
 /// Allocates an Elastic IP and associates it with the instance; returns the address.
 pub async fn elastic_ip(cfg: &SdkConfig, instance_id: &str) -> String {
     let ec2 = aws_sdk_ec2::Client::new(cfg);

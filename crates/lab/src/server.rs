@@ -126,6 +126,19 @@ pub async fn start(tls: Option<Leaf>, handler: Handler) -> Server {
 
 /// Starts a server on 127.0.0.1 (random port) with any TLS server configuration (or plain).
 pub async fn start_with_config(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler) -> Server {
+    start_inner(tls, handler, None).await
+}
+
+/// A TLS server that, like nginx on its `ssl` port, also reads a plain-HTTP request (the
+/// connection's first byte is not a TLS handshake record) and hands it to `plain`.
+pub async fn start_tls_with_plain(tls: Arc<rustls::ServerConfig>, handler: Handler, plain: Handler) -> Server {
+    start_inner(Some(tls), handler, Some(plain)).await
+}
+
+/// The first byte of a TLS handshake record (RFC 8446 5.1, ContentType handshake).
+const TLS_HANDSHAKE: u8 = 22;
+
+async fn start_inner(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler, plain: Option<Handler>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -136,7 +149,14 @@ pub async fn start_with_config(tls: Option<Arc<rustls::ServerConfig>>, handler: 
             };
             let handler = handler.clone();
             let acceptor = acceptor.clone();
+            let plain = plain.clone();
             tokio::spawn(async move {
+                if let (Some(plain), Some(_)) = (plain, &acceptor) {
+                    let mut first = [0u8; 1];
+                    if matches!(tcp.peek(&mut first).await, Ok(1) if first[0] != TLS_HANDSHAKE) {
+                        return serve(tcp, peer, false, None, plain).await;
+                    }
+                }
                 match acceptor {
                     None => serve(tcp, peer, false, None, handler).await,
                     Some(acc) => {
