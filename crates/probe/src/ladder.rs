@@ -6,9 +6,9 @@
 //! ladder costs about one origin round trip; a second round (CloudFront's request with one
 //! difference reverted at a time) runs only when no single change explains the failure.
 //!
-//! Where the origin's connection fails on CloudFront's scheme and port, the direct request is
-//! also sent over the origin's other configured port and the standard ports of each scheme, to
-//! the same host only: that tells where the application answers.
+//! The direct request is also sent with the other protocol on CloudFront's port, over the
+//! origin's other configured port and the standard port of each scheme, to the same host only:
+//! where CloudFront's connection fails, that tells where the application answers.
 //!
 //! What CloudFront changes in the request: AWS "Request and response behavior for custom
 //! origins" (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html>).
@@ -261,7 +261,14 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> Vec<LadderSpec>
                 custom: custom_headers.clone(),
                 differences: Vec::new(),
             };
+            let other = match scheme {
+                Scheme::Http => Scheme::Https,
+                Scheme::Https => Scheme::Http,
+            };
+            // The other protocol on CloudFront's own port first: a port that speaks the other
+            // protocol is the commonest mismatch.
             for alt in [
+                (other, port),
                 match scheme {
                     Scheme::Http => (Scheme::Https, custom.https_port),
                     Scheme::Https => (Scheme::Http, custom.http_port),
@@ -527,8 +534,9 @@ mod tests {
         assert_eq!(header(&cf, "User-Agent"), Some("Amazon CloudFront"));
         assert_eq!(header(&cf, "X-Origin-Verify"), Some("s3cr3t"));
         assert!(cf.recorded_headers().iter().all(|h| h.value != "s3cr3t"));
-        // The alternates: the other configured port and the standard ports, not CloudFront's.
-        assert_eq!(s.alternates, vec![(Scheme::Https, 443)]);
+        // The alternates: the other protocol on CloudFront's port, the other configured port and
+        // the standard ports, not CloudFront's own.
+        assert_eq!(s.alternates, vec![(Scheme::Https, 80), (Scheme::Https, 443)]);
         assert!(!s.alternates.contains(&s.connection));
     }
 
@@ -540,10 +548,11 @@ mod tests {
         let changes: Vec<Change> = s.differences.iter().map(|d| d.change).collect();
         assert_eq!(changes, vec![Change::Sni, Change::Host, Change::CloudfrontHeaders, Change::CustomHeaders]);
         let round = first_round(s);
-        // direct, direct on http:80 (the HTTPPort and the standard one coincide), the four
-        // singles, CloudFront's request; the viewer's Host is CloudFront's, so no extra base.
-        assert_eq!(round.len(), 7, "{round:#?}");
-        assert_eq!(round.iter().filter(|(_, base)| *base).count(), 2);
+        // direct, direct on http:443 and on http:80 (the HTTPPort and the standard one
+        // coincide), the four singles, CloudFront's request; the viewer's Host is CloudFront's,
+        // so no extra base.
+        assert_eq!(round.len(), 8, "{round:#?}");
+        assert_eq!(round.iter().filter(|(_, base)| *base).count(), 3);
         assert_eq!(round.last().map(|(r, _)| r), Some(&s.cloudfront()));
         let cf = s.exchange(&s.cloudfront());
         assert_eq!(cf.host_header, "www.example.com");
