@@ -20,6 +20,7 @@ mod acm_support;
 mod edge_code;
 pub mod net_common;
 mod origin_answers;
+mod probe_ports;
 pub mod probe_view;
 mod tls_support;
 mod vpc_common;
