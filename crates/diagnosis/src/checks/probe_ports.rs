@@ -321,6 +321,7 @@ pub(super) fn push_probe_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Severity;
     use crate::evidence::{OriginProtocolPolicy, ProbeError, TcpObservation};
     use crate::testing::*;
 
@@ -384,5 +385,35 @@ mod tests {
         assert_eq!(probe_confidence(true, true), Confidence::Medium);
         assert_eq!(probe_confidence(false, false), Confidence::Medium);
         assert_eq!(probe_confidence(false, true), Confidence::Low);
+    }
+
+    #[test]
+    fn healthy_probes_give_no_finding_of_medium_or_above_whatever_stands_behind_the_origin() {
+        for resource in [
+            Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
+            Fetch::fetched(ec2_instance("i-0abc", Some("54.214.10.2"), &[])),
+            Fetch::Denied { action: "elasticloadbalancing:DescribeLoadBalancers".into(), message: "x".into() },
+        ] {
+            for policy in [OriginProtocolPolicy::HttpsOnly, OriginProtocolPolicy::HttpOnly] {
+                let mut e = tls_evidence(HOST, &[HOST]);
+                e.inventory.distribution.origins[0] = custom_origin("o1", HOST, policy);
+                e.inventory.origins[0].resource = resource.clone();
+                let (scheme, port) = match policy {
+                    OriginProtocolPolicy::HttpOnly => (Scheme::Http, 80),
+                    _ => (Scheme::Https, 443),
+                };
+                for p in [80, 443, 8080] {
+                    e.observations.tcp.push(tcp_observation("o1", HOST, p, TcpOutcome::Connected));
+                }
+                let mut r = response(200, &[("Content-Type", "text/html")]);
+                r.body_sample = "<!DOCTYPE html><html>ok</html>".into();
+                r.body_bytes_read = 30;
+                e.observations.probes.push(origin_probe_to("o1", HOST, scheme, port, HopResult::Response(r.clone())));
+                push_edge_get(&mut e, r);
+                let out = crate::checks::run_all(&e);
+                let loud: Vec<_> = out.findings.iter().filter(|f| f.severity >= Severity::Medium).collect();
+                assert!(loud.is_empty(), "{policy:?}: {loud:#?}");
+            }
+        }
     }
 }
