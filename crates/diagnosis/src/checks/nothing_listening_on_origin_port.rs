@@ -12,7 +12,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort>
 
 use super::net_common::{NetOrigin, edge_gateway_error, net_origins};
-use super::probe_ports::{ProbeConclusion, Reach, accepting_ports, port_reach, push_probe_finding};
+use super::probe_ports::{ProbeConclusion, Reach, port_for, port_reach, push_probe_finding};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HopResult, Listener, LoadBalancer, OriginResource, ProbeStage, ProbeTarget, Scheme};
 
@@ -152,13 +152,15 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, out: &mut CheckOutput) {
     };
     let direct = refused.iter().all(|r| r.3);
     let refused_ports: Vec<u16> = refused.iter().map(|r| r.1).collect();
-    let open: Vec<u16> = accepting_ports(ev, host).into_iter().filter(|p| !refused_ports.contains(p)).collect();
     let field = if scheme == Scheme::Https { "HTTPSPort" } else { "HTTPPort" };
-    let fix = match open.first() {
-        Some(q) => format!(
-            "The origin accepts connections on {}: if the application serves {} there, set Origins[Id={}].CustomOriginConfig.{field} to {q}; otherwise start the application on port {port} of {host} (or open that port).",
-            list(&open),
-            if scheme == Scheme::Https { "HTTPS" } else { "HTTP" },
+    let protocol = if scheme == Scheme::Https { "HTTPS" } else { "HTTP" };
+    let fix = match port_for(ev, host, scheme, &refused_ports) {
+        Some((q, true)) => format!(
+            "The origin answers {protocol} on port {q}: set Origins[Id={}].CustomOriginConfig.{field} to {q}, or start the application on port {port} of {host} (or open that port).",
+            o.origin.id
+        ),
+        Some((q, false)) => format!(
+            "The origin accepts connections on port {q}: if the application serves {protocol} there, set Origins[Id={}].CustomOriginConfig.{field} to {q}; otherwise start the application on port {port} of {host} (or open that port).",
             o.origin.id
         ),
         None => format!(
@@ -182,10 +184,6 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, out: &mut CheckOutput) {
         ],
     };
     push_probe_finding(&META, ev, o, conclusion, out);
-}
-
-fn list(ports: &[u16]) -> String {
-    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -314,7 +312,7 @@ mod tests {
         let f = &out.findings[0];
         assert_eq!(f.confidence, Confidence::Medium);
         assert!(f.summary.contains("listeners of load balancer app-1 could not be read"), "{}", f.summary);
-        assert!(f.remediation.summary.contains("accepts connections on 80"), "{}", f.remediation.summary);
+        assert!(f.remediation.summary.contains("accepts connections on port 80"), "{}", f.remediation.summary);
         assert!(out.unverified.iter().any(|u| u.reason.contains("DescribeListeners")));
         // A denied read of the resource itself: the same, named as such.
         let mut ev2 = evidence(
@@ -359,5 +357,25 @@ mod tests {
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].severity, Severity::High);
         assert!(out.findings[0].remediation.summary.contains("443"), "{}", out.findings[0].remediation.summary);
+    }
+
+    #[test]
+    fn the_fix_prefers_a_port_seen_speaking_the_protocol_then_the_standard_one_never_one_speaking_the_other() {
+        let mut ev = evidence(with_ports(EXT, OriginProtocolPolicy::HttpsOnly, 80, 8443), outside());
+        tcp(&mut ev, EXT, 8443, TcpOutcome::Refused);
+        for p in [80, 443, 9443] {
+            tcp(&mut ev, EXT, p, TcpOutcome::Connected);
+        }
+        // Port 80 answers plain HTTP: never the HTTPS port to suggest.
+        let ok = HopResult::Response(response(200, &[]));
+        ev.observations.probes.push(origin_probe_to("o1", EXT, crate::evidence::Scheme::Http, 80, ok));
+        let fix = run(&ev).findings[0].remediation.summary.clone();
+        assert!(fix.contains("accepts connections on port 443") && fix.contains("HTTPSPort to 443"), "{fix}");
+        // A port seen completing TLS is named as answering HTTPS.
+        let mut t = tls_observation("o1", EXT, Some(EXT), crate::evidence::SniRole::OriginDomain, true, &[EXT]);
+        t.port = 9443;
+        ev.observations.tls.push(t);
+        let fix = run(&ev).findings[0].remediation.summary.clone();
+        assert!(fix.contains("answers HTTPS on port 9443") && fix.contains("HTTPSPort to 9443"), "{fix}");
     }
 }

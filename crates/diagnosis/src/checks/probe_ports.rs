@@ -115,7 +115,7 @@ pub(super) fn port_reach(ev: &Evidence, host: &str, port: u16) -> Reach {
 }
 
 /// The ports of `host` where the probes saw something accept a connection, ascending.
-pub(super) fn accepting_ports(ev: &Evidence, host: &str) -> Vec<u16> {
+fn accepting_ports(ev: &Evidence, host: &str) -> Vec<u16> {
     let obs = &ev.observations;
     let d = &ev.inventory.distribution;
     let mut ports: Vec<u16> = obs
@@ -217,16 +217,39 @@ pub(super) fn tls_answers_plain_http(ev: &Evidence, host: &str, port: u16) -> Ve
 
 /// Whether the probes saw `host:port` complete TLS (a certificate, a finished handshake, or an
 /// HTTPS answer).
-pub(super) fn serves_tls(ev: &Evidence, host: &str, port: u16) -> bool {
+fn serves_tls(ev: &Evidence, host: &str, port: u16) -> bool {
     ev.observations.tls.iter().any(|t| t.port == port && same_host(&t.host, host) && t.server_spoke_tls())
         || first_hops_on(ev, host, port).iter().any(|(_, h, s)| *s == Scheme::Https && h.response().is_some())
 }
 
 /// Whether the probes saw `host:port` answer plain HTTP with HTTP (not a TLS record, not a
 /// server saying it expected TLS).
-pub(super) fn serves_plain_http(ev: &Evidence, host: &str, port: u16) -> bool {
+fn serves_plain_http(ev: &Evidence, host: &str, port: u16) -> bool {
     tls_answers_plain_http(ev, host, port).is_empty()
         && first_hops_on(ev, host, port).iter().any(|(_, h, s)| *s == Scheme::Http && h.response().is_some())
+}
+
+/// The port of `host` (outside `exclude`) to point CloudFront's `scheme` at, with whether the
+/// probes saw it speak that protocol: first a port seen speaking it, then the standard port
+/// (443, 80), then any port seen accepting connections; never one seen speaking the other
+/// protocol.
+pub(super) fn port_for(ev: &Evidence, host: &str, scheme: Scheme, exclude: &[u16]) -> Option<(u16, bool)> {
+    let speaks = |p: u16, s: Scheme| match s {
+        Scheme::Https => serves_tls(ev, host, p),
+        Scheme::Http => serves_plain_http(ev, host, p),
+    };
+    let (other, standard) = match scheme {
+        Scheme::Https => (Scheme::Http, 443),
+        Scheme::Http => (Scheme::Https, 80),
+    };
+    let ports: Vec<u16> =
+        accepting_ports(ev, host).into_iter().filter(|p| !exclude.contains(p) && !speaks(*p, other)).collect();
+    ports
+        .iter()
+        .find(|p| speaks(**p, scheme))
+        .map(|p| (*p, true))
+        .or_else(|| ports.iter().find(|p| **p == standard).map(|p| (*p, false)))
+        .or_else(|| ports.first().map(|p| (*p, false)))
 }
 
 /// Why the AWS configuration that would confirm a probe-based conclusion about an origin is

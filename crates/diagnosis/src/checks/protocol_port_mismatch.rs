@@ -12,10 +12,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginProtocolPolicy>
 
 use super::net_common::{NetOrigin, edge_gateway_error, net_origins};
-use super::probe_ports::{
-    ProbeConclusion, accepting_ports, plaintext_answers_tls, push_probe_finding, serves_plain_http, serves_tls,
-    tls_answers_plain_http,
-};
+use super::probe_ports::{ProbeConclusion, plaintext_answers_tls, port_for, push_probe_finding, tls_answers_plain_http};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Listener, LoadBalancer, OriginResource, Scheme};
 
@@ -180,24 +177,28 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, ports: &[(Scheme, u16)], used: 
         return;
     };
     let tls = scheme == Scheme::Https;
-    // A port of the same host where the probes saw the protocol CloudFront speaks answered.
-    let right_port = accepting_ports(ev, host)
-        .into_iter()
-        .filter(|p| *p != port)
-        .find(|p| if tls { serves_tls(ev, host, *p) } else { serves_plain_http(ev, host, *p) });
     let field = if tls { "HTTPSPort" } else { "HTTPPort" };
-    let fix = match right_port {
-        Some(p) => format!(
-            "Set Origins[Id={}].CustomOriginConfig.{field} to {p} (the origin answers {} there).",
-            o.origin.id,
-            if tls { "TLS" } else { "plain HTTP" }
+    let protocol = if tls { "TLS" } else { "plain HTTP" };
+    let other_port = port_for(ev, host, scheme, &[port]);
+    let policy_fix = if tls {
+        format!("set OriginProtocolPolicy to http-only with HTTPPort {port} (what the origin speaks there)")
+    } else {
+        format!("set OriginProtocolPolicy to https-only with HTTPSPort {port} (the origin speaks TLS there)")
+    };
+    let fix = match other_port {
+        Some((p, true)) => {
+            format!("Set Origins[Id={}].CustomOriginConfig.{field} to {p} (the origin answers {protocol} there).", o.origin.id)
+        }
+        Some((p, false)) => format!(
+            "Set Origins[Id={}].CustomOriginConfig.{field} to {p} if the origin serves {protocol} there (it accepts connections; the protocol was not observed), or make port {port} speak {protocol}.",
+            o.origin.id
         ),
         None if tls => format!(
-            "Enable TLS on port {port} of {host} (a certificate CloudFront trusts for the name it sends), or set Origins[Id={}].CustomOriginConfig.OriginProtocolPolicy to http-only with HTTPPort {port} (what the origin speaks there).",
+            "Enable TLS on port {port} of {host} (a certificate CloudFront trusts for the name it sends), or in Origins[Id={}].CustomOriginConfig {policy_fix}.",
             o.origin.id
         ),
         None => format!(
-            "Set Origins[Id={}].CustomOriginConfig.OriginProtocolPolicy to https-only with HTTPSPort {port} (the origin speaks TLS there), or point HTTPPort at a port that serves plain HTTP.",
+            "In Origins[Id={}].CustomOriginConfig {policy_fix}, or point HTTPPort at a port that serves plain HTTP.",
             o.origin.id
         ),
     };
@@ -218,7 +219,7 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, ports: &[(Scheme, u16)], used: 
         summary,
         evidence: bad.into_iter().flat_map(|b| b.2).collect(),
         fix,
-        steps: vec![],
+        steps: other_port.map(|_| format!("Or {policy_fix}.")).into_iter().collect(),
     };
     push_probe_finding(&META, ev, o, conclusion, out);
 }
