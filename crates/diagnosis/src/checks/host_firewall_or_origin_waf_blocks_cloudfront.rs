@@ -16,6 +16,7 @@ use super::net_common::{
     Admission, CfLists, Cidr, Family, NetOrigin, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, describe_rules,
     nacl_decision, net_origins, network_of, sg_admission,
 };
+use super::probe_ports::tls_answers_plain_http;
 use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{
@@ -181,7 +182,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             let first_byte = direct.hops.first().and_then(|h| h.timings.first_byte_ms).unwrap_or(0);
             let read_timeout_ms = u64::try_from(o.custom.read_timeout_s.max(1)).unwrap_or(30) * 1000;
             let prompt = first_byte < read_timeout_ms;
-            let direct_ok = (200..500).contains(&answer.status) && !matches!(answer.status, 403 | 429);
+            // A 400 saying plain HTTP reached a TLS port is protocol-port-mismatch's, not an answer.
+            let direct_ok = (200..500).contains(&answer.status)
+                && !matches!(answer.status, 403 | 429)
+                && tls_answers_plain_http(ev, &o.origin.domain_name, port).is_empty();
             let (observed_item, kind) = match (&gateway, &refused) {
                 (Some((url, status, reason)), _) if prompt && direct_ok => {
                     if *status == 502 && scheme == Scheme::Https && tls_failed(ev, &o.origin.id) {
@@ -397,5 +401,17 @@ mod tests {
         let out = run(&e);
         assert!(out.findings.is_empty());
         assert!(!out.unverified.is_empty());
+    }
+
+    #[test]
+    fn a_400_saying_plain_http_reached_a_tls_port_is_not_an_answer_that_points_at_a_firewall() {
+        let mut e = ev(vec![]);
+        e.inventory.origins[0].resource = Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() });
+        e.inventory.origins[0].network = None;
+        let mut r = response(400, &[("Server", "nginx")]);
+        r.body_sample = "<center>The plain HTTP request was sent to HTTPS port</center>".into();
+        e.observations.probes[0].hops[0].result = HopResult::Response(r);
+        add_edge_error(&mut e, 502);
+        assert!(run(&e).findings.is_empty());
     }
 }
