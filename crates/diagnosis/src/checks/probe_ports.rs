@@ -88,22 +88,25 @@ pub(super) fn port_reach(ev: &Evidence, host: &str, port: u16) -> Reach {
             .expected("a listening application accepts the connection"),
         );
     }
-    let direct = !evidence.is_empty();
-    // An HTTP probe whose connect failed after an address was chosen (not "no address").
+    // An HTTP probe whose connect was refused (direct), or failed otherwise after an address was
+    // chosen (not "no address"; a refusal or an unreachable host).
+    let mut refused_connect = false;
     for (p, h, _) in &hops {
         if let HopResult::Error(e) = &h.result {
             if e.stage == ProbeStage::Connect && h.address.is_some() {
+                refused_connect = e.refused;
                 evidence.push(EvidenceItem::new(
                     Source::Probe,
                     format!("{} {} (as CloudFront connects)", p.method, h.url),
-                    format!("the TCP connection failed: {}", e.message),
+                    format!("the TCP connection {}: {}", if e.refused { "was refused" } else { "failed" }, e.message),
                 ));
                 break;
             }
         }
     }
+    let direct = refused_connect || tcp.iter().any(|t| t.outcome == TcpOutcome::Refused);
     if let Some(t) = tls.iter().find(|t| t.failure().is_some_and(|f| f.kind == TlsFailureKind::Connect)) {
-        if !direct && evidence.is_empty() {
+        if evidence.is_empty() {
             evidence.push(EvidenceItem::new(
                 Source::Probe,
                 format!("TLS handshake to {}:{port}", t.host),
@@ -397,6 +400,10 @@ mod tests {
         );
         e.observations.probes.push(p.clone());
         assert!(matches!(port_reach(&e, HOST, 80), Reach::Refused { direct: false, .. }));
+        // The same connect typed as refused by the socket error proves it.
+        e.observations.probes[0].hops[0].result =
+            HopResult::Error(ProbeError::connect_refused("192.0.2.1:80: Connection refused (os error 111)"));
+        assert!(matches!(port_reach(&e, HOST, 80), Reach::Refused { direct: true, .. }));
         p.hops[0].result = HopResult::Error(ProbeError::new(ProbeStage::ConnectTimeout, "no answer"));
         e.observations.probes = vec![p];
         assert_eq!(port_reach(&e, HOST, 80), Reach::Unknown);
