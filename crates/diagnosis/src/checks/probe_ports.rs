@@ -44,9 +44,9 @@ fn first_hops_on<'a>(ev: &'a Evidence, host: &'a str, port: u16) -> Vec<(&'a Pro
 pub(super) enum Reach {
     /// Something accepted a connection on the port.
     Accepted,
-    /// Connections were refused (`direct`: a TCP connect was answered with a reset, which proves
-    /// nothing listens; otherwise only an HTTP or TLS probe's connect failed, which may also be
-    /// an unreachable host).
+    /// Connections were refused (`direct`: a TCP connect, or the HTTP probe's, was answered with
+    /// a reset, which proves nothing listens; otherwise only a probe's connect failed, which may
+    /// also be an unreachable host).
     Refused { evidence: Vec<EvidenceItem>, direct: bool },
     /// No probe tried the port, or none got far enough to tell.
     Unknown,
