@@ -285,3 +285,42 @@ fn inventory_holds_the_facts_behind_every_kind_of_origin() {
     let back: Inventory = serde_json::from_str(&json).unwrap();
     assert_eq!(back.origins.len(), 6);
 }
+
+/// An EC2 public DNS name spelling an address no instance, Elastic IP or interface of the account
+/// holds. The emulator answers 500 to `DescribeNetworkInterfaces` filtered by
+/// `association.public-ip` (EC2 itself supports the filter): the adapter then reads the
+/// interfaces unfiltered and matches them itself, so the origin is "not found in this account"
+/// (what `stale-origin-hostname` reads), not left unverified by a failed call.
+#[test]
+fn an_ec2_name_whose_address_the_account_does_not_hold_is_not_found_even_where_the_filter_fails() {
+    run(async {
+        let moto = tokio::task::spawn_blocking(Moto::start).await.expect("emulator");
+        let sdk = emulator_config(&moto.endpoint).await;
+        // An instance with a public address of its own: the unfiltered read has an interface to skip.
+        let vpc = seed_net::vpc(&sdk, 30, true).await;
+        let sg = seed_net::security_group(&sdk, &vpc.vpc_id, "web", 80, 80, Source::Cidr("0.0.0.0/0".into())).await;
+        let (_, dns) = seed_net::instance(&sdk, &vpc.subnets[0], std::slice::from_ref(&sg), true).await;
+        let held = dns.expect("the instance has a public DNS name");
+        let gone = seed_net::ec2_public_name("54.214.10.2");
+        assert_ne!(held, gone);
+        let origins = vec![OriginSpec { id: "gone".into(), domain: gone, protocol_policy: Some("http-only") }];
+        let id = seed_net::multi_origin_distribution(&sdk, &origins).await;
+        let req = DiagnoseRequest::new(&id, &[]).unwrap();
+        let inv = inventory::gather(&SdkApi::new(sdk.clone()), &req).await.expect("inventory");
+        let eni_calls: Vec<_> = inv
+            .calls
+            .iter()
+            .filter(|c| c.action == "ec2:DescribeNetworkInterfaces")
+            .map(|c| c.outcome.as_str())
+            .collect();
+        assert_eq!(eni_calls, ["ok"], "{:#?}", inv.calls);
+        match &inv.origin("gone").unwrap().resource {
+            Fetch::NotFound { action, message } => {
+                assert_eq!(action, "ec2:DescribeInstances");
+                assert!(message.contains("54.214.10.2") && message.contains("another account"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(moto);
+    })
+}

@@ -297,3 +297,46 @@ fn ipv6_acl_entries_and_rule_sources_reach_the_ipv6_check() {
         out.unverified
     );
 }
+
+/// A scenario diagnosed with these AWS actions denied (by a loopback proxy in front of the
+/// emulator).
+async fn diagnose_denied(scenario: Scenario, denied: &[&'static str]) -> Value {
+    let lab = Lab::start(scenario).await;
+    let faults = denied.iter().map(|a| (*a, lab::aws_proxy::Fault::Deny)).collect();
+    let proxy = lab::aws_proxy::start(&lab.moto.endpoint, std::time::Duration::ZERO, faults).await;
+    let api = cf_origin_doctor::inventory::aws::SdkApi::new(lab::emulator_config(&proxy.endpoint).await);
+    let engine =
+        cf_origin_doctor::engine::Engine::new(api, lab.probe_settings(), "the lab host (loopback)").expect("engine");
+    let req = DiagnoseRequest::new(&lab.distribution_id, &[]).unwrap();
+    let d = Box::pin(engine.diagnose(&req)).await.expect("diagnosis completes");
+    serde_json::to_value(&d.report).unwrap()
+}
+
+/// The probes still name a cause they see when the listeners cannot be read: with less
+/// confidence than with them, saying what was not read.
+fn assert_primary_from_probes(r: &Value, id: &str) -> Value {
+    assert_eq!(r["status"], "fail", "{r:#}");
+    assert_eq!(r["verdict"]["primary"], id, "{r:#}");
+    let f = r["findings"].as_array().unwrap().iter().find(|f| f["id"] == id).expect("the finding").clone();
+    assert_eq!(f["observed"], true, "{f:#}");
+    assert_eq!(f["confidence"], "medium", "{f:#}");
+    assert!(f["summary"].as_str().unwrap().contains("DescribeListeners"), "{f:#}");
+    let sources: Vec<&str> = f["evidence"].as_array().unwrap().iter().filter_map(|e| e["source"].as_str()).collect();
+    assert!(sources.contains(&"probe") && sources.contains(&"config"), "{f:#}");
+    let unverified = r["unverified"].as_array().unwrap();
+    assert!(unverified.iter().any(|u| u["reason"].as_str().unwrap_or("").contains("DescribeListeners")), "{r:#}");
+    f
+}
+
+#[test]
+fn missing_https_listener_with_the_listeners_denied_is_named_from_the_refused_port() {
+    let r = run(diagnose_denied(Scenario::NothingListening, &["DescribeListeners"]));
+    let f = assert_primary_from_probes(&r, "nothing-listening-on-origin-port");
+    assert!(f["summary"].as_str().unwrap().contains("https:443"), "{f:#}");
+}
+
+#[test]
+fn https_port_on_the_http_listener_with_the_listeners_denied_is_named_from_the_plain_answer() {
+    let r = run(diagnose_denied(Scenario::ProtocolPortMismatch, &["DescribeListeners"]));
+    assert_primary_from_probes(&r, "protocol-port-mismatch");
+}

@@ -401,9 +401,12 @@ async fn refused_and_black_holed_ports_are_told_apart_within_the_connect_bound()
     let https = obs.tcp.iter().find(|t| t.port == 443).unwrap();
     assert_eq!(https.outcome, TcpOutcome::TimedOut, "{https:?}");
     assert!(https.message.as_deref().unwrap().contains("no answer"));
-    assert_eq!(error_of(&find(&obs, "origin:o1:http:/").hops[0]).stage, ProbeStage::Connect);
+    let refused_hop = error_of(&find(&obs, "origin:o1:http:/").hops[0]);
+    assert_eq!(refused_hop.stage, ProbeStage::Connect);
+    assert!(refused_hop.refused, "the socket error types the refusal: {refused_hop:?}");
     let hole_hop = &find(&obs, "origin:o1:https:/").hops[0];
     assert_eq!(error_of(hole_hop).stage, ProbeStage::ConnectTimeout);
+    assert!(!error_of(hole_hop).refused);
     assert!(hole_hop.timings.total_ms >= 700 && hole_hop.timings.total_ms < 2500, "{:?}", hole_hop.timings);
     // The origin's name came from an override, and the DNS observation says so.
     let d = obs.dns_for(ORIGIN).unwrap();

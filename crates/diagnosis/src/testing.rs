@@ -217,6 +217,44 @@ pub fn origin_probe(shape: RequestShape, host: &str, path: &str, result: HopResu
     p
 }
 
+/// A CloudFront-shaped GET of `/` straight to origin `origin_id` at `host`, over `scheme` on `port`.
+pub fn origin_probe_to(origin_id: &str, host: &str, scheme: Scheme, port: u16, result: HopResult) -> ProbeRecord {
+    let mut h = hop(&format!("{}://{host}:{port}/", scheme.as_str()), result);
+    h.address = Some(format!("192.0.2.1:{port}"));
+    h.sni = (scheme == Scheme::Https).then(|| host.to_string());
+    probe(
+        &format!("origin:{origin_id}:{}:{port}:/", scheme.as_str()),
+        ProbeTarget::Origin {
+            origin_id: origin_id.into(),
+            behavior: "default (*)".into(),
+            scheme,
+            port,
+            host_header: host.into(),
+        },
+        vec![h],
+        RedirectOutcome::Final,
+    )
+}
+
+/// A TCP connect from the prober to `host:port` (an origin's port) with this outcome.
+pub fn tcp_observation(origin_id: &str, host: &str, port: u16, outcome: TcpOutcome) -> TcpObservation {
+    let address = format!("192.0.2.1:{port}");
+    TcpObservation {
+        origin_id: origin_id.into(),
+        host: host.into(),
+        port,
+        scheme: if port == 443 { Scheme::Https } else { Scheme::Http },
+        message: match outcome {
+            TcpOutcome::Refused => Some(format!("{address}: connection refused (nothing listening)")),
+            _ => None,
+        },
+        address: Some(address),
+        from_override: false,
+        outcome,
+        connect_ms: Some(1),
+    }
+}
+
 /// A probe through the distribution to `hostname` with `method`.
 pub fn edge_probe(hostname: &str, scheme: Scheme, method: &str, path: &str, result: HopResult) -> ProbeRecord {
     let url = format!("{}://{hostname}{path}", scheme.as_str());

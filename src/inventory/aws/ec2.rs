@@ -112,41 +112,79 @@ pub(super) async fn network_interfaces(
         InterfaceQuery::Ids(ids) => ec2_filter("network-interface-id", ids),
         InterfaceQuery::PrivateIps(ips) => ec2_filter("addresses.private-ip-address", ips),
     };
+    let found = match describe_network_interfaces(client, max_pages, Some(filter)).await {
+        Ok(found) => found,
+        // A server that cannot apply the filter answers a service error (the emulator answers
+        // 500 to `association.public-ip`): the interfaces are then read unfiltered, page by page
+        // under the same bound, and matched here, rather than leaving the origin unresolved.
+        // Denied, throttled or timed-out calls are not retried this way.
+        Err(ApiError::Failed { .. }) => describe_network_interfaces(client, max_pages, None)
+            .await?
+            .into_iter()
+            .filter(|n| interface_matches(n, query))
+            .collect(),
+        Err(e) => return Err(e),
+    };
+    Ok(found.iter().map(map_interface).collect())
+}
+
+async fn describe_network_interfaces(
+    client: &ec2::Client,
+    max_pages: usize,
+    filter: Option<ec2::types::Filter>,
+) -> Result<Vec<ec2::types::NetworkInterface>, ApiError> {
     paginate(
         max_pages,
         |token| {
             bounded(
                 client
                     .describe_network_interfaces()
-                    .filters(filter.clone())
+                    .set_filters(filter.clone().map(|f| vec![f]))
                     .set_next_token(token)
                     .max_results(1000)
                     .send(),
             )
         },
         |page| page.next_token(),
-        |page, out| {
-            for n in page.network_interfaces() {
-                out.push(NetworkInterface {
-                    network_interface_id: n.network_interface_id().unwrap_or_default().to_string(),
-                    interface_type: n.interface_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                    description: n.description().unwrap_or_default().to_string(),
-                    public_ip: n.association().and_then(|a| non_empty(a.public_ip())),
-                    private_ip: non_empty(n.private_ip_address()),
-                    vpc_id: non_empty(n.vpc_id()),
-                    subnet_id: non_empty(n.subnet_id()),
-                    security_groups: group_ids(n.groups()),
-                    attached_instance_id: n.attachment().and_then(|a| non_empty(a.instance_id())),
-                    private_ips: n
-                        .private_ip_addresses()
-                        .iter()
-                        .filter_map(|a| non_empty(a.private_ip_address()))
-                        .collect(),
-                });
-            }
-        },
+        |page, out| out.extend(page.network_interfaces().iter().cloned()),
     )
     .await
+}
+
+/// What the query's EC2 filter selects, applied to an interface read unfiltered.
+fn interface_matches(n: &ec2::types::NetworkInterface, query: &InterfaceQuery) -> bool {
+    match query {
+        // `association.public-ip`: the public address of the interface's primary private
+        // address; a secondary private address's association is matched too.
+        InterfaceQuery::PublicIp(ip) => {
+            n.association().and_then(|a| a.public_ip()) == Some(ip.as_str())
+                || n.private_ip_addresses()
+                    .iter()
+                    .any(|a| a.association().and_then(|x| x.public_ip()) == Some(ip.as_str()))
+        }
+        InterfaceQuery::Ids(ids) => n.network_interface_id().is_some_and(|id| ids.iter().any(|i| i == id)),
+        InterfaceQuery::PrivateIps(ips) => {
+            n.private_ip_address().is_some_and(|a| ips.iter().any(|i| i == a))
+                || n.private_ip_addresses()
+                    .iter()
+                    .any(|a| a.private_ip_address().is_some_and(|a| ips.iter().any(|i| i == a)))
+        }
+    }
+}
+
+fn map_interface(n: &ec2::types::NetworkInterface) -> NetworkInterface {
+    NetworkInterface {
+        network_interface_id: n.network_interface_id().unwrap_or_default().to_string(),
+        interface_type: n.interface_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        description: n.description().unwrap_or_default().to_string(),
+        public_ip: n.association().and_then(|a| non_empty(a.public_ip())),
+        private_ip: non_empty(n.private_ip_address()),
+        vpc_id: non_empty(n.vpc_id()),
+        subnet_id: non_empty(n.subnet_id()),
+        security_groups: group_ids(n.groups()),
+        attached_instance_id: n.attachment().and_then(|a| non_empty(a.instance_id())),
+        private_ips: n.private_ip_addresses().iter().filter_map(|a| non_empty(a.private_ip_address())).collect(),
+    }
 }
 
 pub(super) async fn security_groups(

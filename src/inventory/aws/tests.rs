@@ -68,11 +68,13 @@ mod mocked {
     use aws_smithy_types::body::SdkBody;
     use cf::types::*;
 
+    /// An interceptor answering from `rules`, the first matching rule each time.
+    fn answers(rules: &[&Rule]) -> MockResponseInterceptor {
+        rules.iter().fold(MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny), |i, r| i.with_rule(r))
+    }
+
     fn api(rules: &[&Rule]) -> SdkApi {
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for r in rules {
-            interceptor = interceptor.with_rule(r);
-        }
+        let interceptor = answers(rules);
         let conf = cf::Config::builder()
             .behavior_version(cf::config::BehaviorVersion::latest())
             .region(cf::config::Region::new("us-east-1"))
@@ -268,5 +270,97 @@ mod mocked {
         assert_eq!(v.protocol_policy, crate::evidence::OriginProtocolPolicy::MatchViewer);
         assert_eq!(v.ssl_protocols, ["TLSv1.2"]);
         assert_eq!(v.endpoint_region(), Some("eu-west-1"));
+    }
+
+    /// An EC2 client whose answers come from `rules`, without retries (a 500 is answered once).
+    fn ec2_api(rules: &[&Rule]) -> SdkApi {
+        let interceptor = answers(rules);
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        let api = api(&[]);
+        api.ec2.insert("us-east-1", aws_sdk_ec2::Client::from_conf(conf));
+        api
+    }
+
+    fn ec2_error(status: u16, code: &str) -> HttpResponse {
+        let body = format!(
+            "<Response><Errors><Error><Code>{code}</Code><Message>filter not implemented</Message></Error></Errors><RequestID>r</RequestID></Response>"
+        );
+        let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+        r.headers_mut().insert("Content-Type", "text/xml");
+        r
+    }
+
+    fn interface(id: &str, primary: Option<&str>, secondary: Option<&str>) -> aws_sdk_ec2::types::NetworkInterface {
+        use aws_sdk_ec2::types::{NetworkInterfaceAssociation, NetworkInterfacePrivateIpAddress};
+        let assoc = |ip: &str| NetworkInterfaceAssociation::builder().public_ip(ip).build();
+        let mut b = aws_sdk_ec2::types::NetworkInterface::builder()
+            .network_interface_id(id)
+            .private_ip_address("10.0.0.5")
+            .vpc_id("vpc-1")
+            .subnet_id("subnet-1")
+            .private_ip_addresses(
+                NetworkInterfacePrivateIpAddress::builder().private_ip_address("10.0.0.5").primary(true).build(),
+            );
+        if let Some(ip) = primary {
+            b = b.association(assoc(ip));
+        }
+        if let Some(ip) = secondary {
+            b = b.private_ip_addresses(
+                NetworkInterfacePrivateIpAddress::builder()
+                    .private_ip_address("10.0.0.6")
+                    .association(assoc(ip))
+                    .build(),
+            );
+        }
+        b.build()
+    }
+
+    #[tokio::test]
+    async fn a_filter_the_server_cannot_apply_falls_back_to_an_unfiltered_read_matched_here() {
+        let filtered = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+            .match_requests(|r| !r.filters().is_empty())
+            .then_http_response(|| ec2_error(500, "InternalFailure"));
+        let all = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+            .match_requests(|r| r.filters().is_empty())
+            .then_output(|| {
+                aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput::builder()
+                    .network_interfaces(interface("eni-other", Some("198.51.100.9"), None))
+                    .network_interfaces(interface("eni-primary", Some("203.0.113.7"), None))
+                    .network_interfaces(interface("eni-secondary", None, Some("203.0.113.8")))
+                    .build()
+            });
+        let api = ec2_api(&[&filtered, &all]);
+        let found = api.network_interfaces("us-east-1", &InterfaceQuery::PublicIp("203.0.113.7".into())).await.unwrap();
+        assert_eq!(found.iter().map(|n| n.network_interface_id.as_str()).collect::<Vec<_>>(), ["eni-primary"]);
+        assert_eq!(found[0].public_ip.as_deref(), Some("203.0.113.7"));
+        let found = api.network_interfaces("us-east-1", &InterfaceQuery::PublicIp("203.0.113.8".into())).await.unwrap();
+        assert_eq!(found[0].network_interface_id, "eni-secondary", "a secondary address's association counts");
+        let none = api.network_interfaces("us-east-1", &InterfaceQuery::PublicIp("192.0.2.1".into())).await.unwrap();
+        assert!(none.is_empty());
+        let by_private =
+            api.network_interfaces("us-east-1", &InterfaceQuery::PrivateIps(vec!["10.0.0.6".into()])).await.unwrap();
+        assert_eq!(by_private[0].network_interface_id, "eni-secondary");
+        assert_eq!((filtered.num_calls(), all.num_calls()), (4, 4));
+    }
+
+    #[tokio::test]
+    async fn a_denied_filtered_read_is_not_retried_unfiltered() {
+        let filtered = mock!(aws_sdk_ec2::Client::describe_network_interfaces)
+            .match_requests(|r| !r.filters().is_empty())
+            .then_http_response(|| ec2_error(403, "UnauthorizedOperation"));
+        let all = mock!(aws_sdk_ec2::Client::describe_network_interfaces).then_output(|| {
+            aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput::builder().build()
+        });
+        let api = ec2_api(&[&filtered, &all]);
+        let e = api.network_interfaces("us-east-1", &InterfaceQuery::PublicIp("203.0.113.7".into())).await;
+        assert!(matches!(e, Err(ApiError::Denied { .. })), "{e:?}");
+        assert_eq!(all.num_calls(), 0);
     }
 }

@@ -16,6 +16,7 @@ use super::net_common::{
     Admission, CfLists, Cidr, Family, NetOrigin, SAMPLE_CLOUDFRONT_RANGES, cloudfront_lists, describe_rules,
     nacl_decision, net_origins, network_of, sg_admission,
 };
+use super::probe_ports::tls_answers_plain_http;
 use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{
@@ -181,7 +182,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             let first_byte = direct.hops.first().and_then(|h| h.timings.first_byte_ms).unwrap_or(0);
             let read_timeout_ms = u64::try_from(o.custom.read_timeout_s.max(1)).unwrap_or(30) * 1000;
             let prompt = first_byte < read_timeout_ms;
-            let direct_ok = (200..500).contains(&answer.status) && !matches!(answer.status, 403 | 429);
+            // A 400 saying plain HTTP reached a TLS port is protocol-port-mismatch's, not an answer.
+            let direct_ok = (200..500).contains(&answer.status)
+                && !matches!(answer.status, 403 | 429)
+                && tls_answers_plain_http(ev, &o.origin.domain_name, port).is_empty();
             let (observed_item, kind) = match (&gateway, &refused) {
                 (Some((url, status, reason)), _) if prompt && direct_ok => {
                     if *status == 502 && scheme == Scheme::Https && tls_failed(ev, &o.origin.id) {
@@ -211,8 +215,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ),
                 _ => continue,
             };
+            // Outside AWS no security group or ACL stands between CloudFront and the origin:
+            // the elimination needs no AWS read, and the firewall is the origin's own.
+            let outside = matches!(o.inv.resource.value(), Some(OriginResource::OutsideAws { .. }));
             let network = match network_admits(ev, &o, port) {
                 Ok(facts) => Some(facts),
+                Err(_) if outside => None,
                 Err(None) => continue,
                 Err(Some(reason)) if kind == "gateway" => {
                     out.unverified(
@@ -247,7 +255,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             if let Some(facts) = network {
                 evidence.extend(facts);
             }
-            let summary = if kind == "gateway" {
+            let summary = if kind == "gateway" && outside {
+                format!(
+                    "CloudFront gets {} from origin {} on tcp {port} although the origin answers the prober in {first_byte} ms, and the origin is outside AWS (no security group or network ACL in the way): a firewall or allowlist at the origin refuses CloudFront's addresses.",
+                    gateway.as_ref().map(|g| g.1).unwrap_or(0),
+                    o.origin.id
+                )
+            } else if kind == "gateway" {
                 format!(
                     "CloudFront gets {} from origin {} on tcp {port} although the security groups and network ACLs admit CloudFront and the origin answers the prober in {first_byte} ms: a host firewall (or a device past the VPC) refuses CloudFront's addresses.",
                     gateway.as_ref().map(|g| g.1).unwrap_or(0),
@@ -365,5 +379,39 @@ mod tests {
         let out = run(&e);
         assert_eq!(out.findings.len(), 1);
         assert!(out.findings[0].summary.contains("WAF"));
+    }
+
+    #[test]
+    fn outside_aws_nothing_stands_in_the_way_so_the_origins_own_firewall_is_named_with_low_confidence() {
+        let mut e = ev(vec![]);
+        e.inventory.origins[0].resource =
+            Fetch::fetched(OriginResource::OutsideAws { reason: "no AWS resource has this name".into() });
+        e.inventory.origins[0].network = None;
+        assert!(run(&e).findings.is_empty(), "no failure through CloudFront");
+        add_edge_error(&mut e, 504);
+        let out = run(&e);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.unverified);
+        let f = &out.findings[0];
+        assert_eq!((f.severity, f.confidence), (Severity::High, Confidence::Low));
+        assert!(f.summary.contains("outside AWS"), "{}", f.summary);
+        assert!(out.unverified.is_empty());
+        // An instance whose network path is unknown is not outside AWS: its security groups may
+        // be the cause.
+        e.inventory.origins[0].resource = Fetch::fetched(ec2_instance("i-0abc", Some("54.214.10.2"), &["sg-1"]));
+        let out = run(&e);
+        assert!(out.findings.is_empty());
+        assert!(!out.unverified.is_empty());
+    }
+
+    #[test]
+    fn a_400_saying_plain_http_reached_a_tls_port_is_not_an_answer_that_points_at_a_firewall() {
+        let mut e = ev(vec![]);
+        e.inventory.origins[0].resource = Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() });
+        e.inventory.origins[0].network = None;
+        let mut r = response(400, &[("Server", "nginx")]);
+        r.body_sample = "<center>The plain HTTP request was sent to HTTPS port</center>".into();
+        e.observations.probes[0].hops[0].result = HopResult::Response(r);
+        add_edge_error(&mut e, 502);
+        assert!(run(&e).findings.is_empty());
     }
 }

@@ -22,6 +22,7 @@ mod inferred_needs;
 pub mod ladder_view;
 pub mod net_common;
 mod origin_answers;
+mod probe_ports;
 pub mod probe_view;
 mod tls_support;
 mod vpc_common;

@@ -1,6 +1,7 @@
 //! Shared reasoning of the network checks: CIDR math, whether security groups admit CloudFront
 //! on a port, network ACL evaluation in rule order, and the probe facts they cite. Pure.
 
+use super::{EvidenceItem, Source};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, CustomOriginConfig, Evidence, Fetch, NetworkAcl, NetworkPath,
     Origin, OriginInventory, OriginProtocolPolicy, PrefixList, ProbeTarget, Scheme, SecurityGroup, SgRule,
@@ -186,6 +187,20 @@ impl NetOrigin<'_> {
     /// The (scheme, port) pairs CloudFront actually uses toward this origin.
     pub fn connections(&self, ev: &Evidence) -> Vec<(Scheme, u16)> {
         used_connections(ev, &self.origin.id, self.custom.protocol_policy, self.custom.origin_connections())
+    }
+
+    /// Config evidence: the protocol policy and the two ports.
+    pub fn ports_evidence(&self) -> EvidenceItem {
+        EvidenceItem::new(
+            Source::Config,
+            format!("Origins[Id={}].CustomOriginConfig", self.origin.id),
+            format!(
+                "OriginProtocolPolicy {}, HTTPPort {}, HTTPSPort {}",
+                self.custom.protocol_policy.as_api(),
+                self.custom.http_port,
+                self.custom.https_port
+            ),
+        )
     }
 }
 

@@ -117,6 +117,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::Fetch;
     use crate::testing::*;
 
     const ALB: &str = "app-1.us-east-1.elb.amazonaws.com";
@@ -178,5 +179,18 @@ mod tests {
         let acm = f.evidence.iter().find(|e| e.subject.contains("acm:DescribeCertificate")).expect("ACM evidence");
         assert_eq!(acm.source, Source::Config);
         assert!(acm.observed.contains("app.example.com") && acm.observed.contains("none covers"), "{}", acm.observed);
+    }
+
+    #[test]
+    fn the_finding_needs_no_load_balancer_an_instance_or_a_failed_read_give_it_too() {
+        for resource in [
+            Fetch::fetched(ec2_instance("i-0abc", Some("54.214.10.2"), &[])),
+            Fetch::Denied { action: "elasticloadbalancing:DescribeLoadBalancers".into(), message: "x".into() },
+            Fetch::Failed { action: "ec2:DescribeNetworkInterfaces".into(), code: "500".into(), message: "x".into() },
+        ] {
+            let mut ev = tls_evidence(ALB, &["app.example.com"]);
+            ev.inventory.origins[0].resource = resource;
+            assert_eq!(run(&ev).findings.len(), 1);
+        }
     }
 }

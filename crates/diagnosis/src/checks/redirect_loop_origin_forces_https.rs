@@ -171,7 +171,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
         }
 
-        if !listener_redirects && !probe_redirects {
+        // With no answer of the origin to CloudFront's HTTP request (the probe did not run or
+        // failed) and no listener that redirects, a loop through the distribution toward an
+        // origin reached over HTTP is still this failure's signature, inferred.
+        let loop_only = loop_observed && !probe_seen && !listener_redirects;
+        if !listener_redirects && !probe_redirects && !loop_only {
             if !network_known && !probe_seen && policy == OriginProtocolPolicy::HttpOnly {
                 out.unverified(
                     &META,
@@ -181,8 +185,22 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
             continue;
         }
+        if loop_only {
+            out.unverified(
+                &META,
+                format!("whether origin {} itself redirects CloudFront's HTTP requests to HTTPS", origin.id),
+                "no direct HTTP probe of the origin got an answer; the loop was seen through the distribution only",
+            );
+        }
 
         let (severity, summary) = match policy {
+            OriginProtocolPolicy::HttpOnly if loop_only => (
+                Severity::High,
+                format!(
+                    "Viewers loop through CloudFront and origin {} is reached over HTTP (http-only): an origin that redirects HTTP to HTTPS is the likely cause (its own answer to CloudFront's HTTP request was not observed).",
+                    origin.id
+                ),
+            ),
             OriginProtocolPolicy::HttpOnly => (
                 if loop_observed || probe_redirects { Severity::Critical } else { Severity::High },
                 format!(
@@ -201,6 +219,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         };
         let confidence =
             match (listener_redirects || probe_redirects, loop_observed, probe_redirects && listener_redirects) {
+                (false, _, _) => Confidence::Low,
                 (_, true, _) | (_, _, true) => Confidence::High,
                 _ => Confidence::Medium,
             };
@@ -380,5 +399,58 @@ mod tests {
         assert!(out.findings.is_empty());
         assert!(out.unverified.iter().any(|u| u.reason.contains("DescribeLoadBalancers")));
         assert!(out.unverified.iter().any(|u| u.what.contains("redirects HTTP to HTTPS")));
+    }
+
+    fn outside() -> Fetch<OriginResource> {
+        Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() })
+    }
+
+    #[test]
+    fn an_instance_or_unreadable_listeners_conclude_from_the_origin_probe() {
+        let mut ev = evidence(
+            custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly),
+            Fetch::fetched(ec2_instance("i-0abc", Some("54.214.10.2"), &[])),
+        );
+        add_origin_redirect_probe(&mut ev);
+        add_edge_loop(&mut ev);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!((out.findings[0].severity, out.findings[0].confidence), (Severity::Critical, Confidence::High));
+        assert!(out.findings[0].observed);
+        assert!(out.unverified.is_empty(), "{:?}", out.unverified);
+
+        let mut ev = loop_evidence(OriginProtocolPolicy::HttpOnly, forward());
+        if let Some(Fetch::Fetched { value: OriginResource::LoadBalancer(lb) }) =
+            ev.inventory.origins.first_mut().map(|o| &mut o.resource)
+        {
+            lb.listeners =
+                Fetch::Denied { action: "elasticloadbalancing:DescribeListeners".into(), message: "x".into() };
+        }
+        add_origin_redirect_probe(&mut ev);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].confidence, Confidence::Medium);
+        assert!(out.unverified.iter().any(|u| u.reason.contains("DescribeListeners")));
+    }
+
+    #[test]
+    fn a_loop_seen_only_through_the_distribution_is_a_low_confidence_inference() {
+        let mut ev = evidence(custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly), outside());
+        add_edge_loop(&mut ev);
+        let out = run(&ev);
+        assert_eq!(out.findings.len(), 1);
+        let f = &out.findings[0];
+        assert_eq!((f.severity, f.confidence), (Severity::High, Confidence::Low));
+        assert!(f.observed);
+        assert!(out.unverified.iter().any(|u| u.what.contains("itself redirects")));
+        // An origin seen answering CloudFront's HTTP request without a redirect: the loop is
+        // not this.
+        let ok = HopResult::Response(response(200, &[]));
+        ev.observations.probes.push(origin_probe_to("o1", ALB, Scheme::Http, 80, ok));
+        assert!(run(&ev).findings.is_empty());
+        // https-only origins are not reached over HTTP.
+        let mut ev = evidence(custom_origin("o1", ALB, OriginProtocolPolicy::HttpsOnly), outside());
+        add_edge_loop(&mut ev);
+        assert!(run(&ev).findings.is_empty());
     }
 }

@@ -410,6 +410,10 @@ pub struct ProbeError {
     /// For a [`ProbeStage::Tls`] failure: what kind of failure, as the TLS stack typed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsErrorKind>,
+    /// For a [`ProbeStage::Connect`] failure: the peer refused the connection (answered with a
+    /// reset: nothing listens on the port, or a firewall rejects), as the socket error typed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
 }
 
 /// A [`ProbeError`] as recorded, before the TLS kind of an older recording is derived.
@@ -420,13 +424,15 @@ struct RecordedProbeError {
     message: String,
     #[serde(default)]
     tls: Option<TlsErrorKind>,
+    #[serde(default)]
+    refused: bool,
 }
 
 impl From<RecordedProbeError> for ProbeError {
     fn from(r: RecordedProbeError) -> Self {
         let tls =
             r.tls.or_else(|| (r.stage == ProbeStage::Tls).then(|| TlsErrorKind::from_recorded_message(&r.message)));
-        ProbeError { stage: r.stage, message: r.message, tls }
+        ProbeError { stage: r.stage, message: r.message, tls, refused: r.refused && r.stage == ProbeStage::Connect }
     }
 }
 
@@ -521,12 +527,17 @@ pub const NOT_OBSERVED: &str = " not observed: ";
 impl ProbeError {
     /// A failure that is not a TLS handshake's.
     pub fn new(stage: ProbeStage, message: impl Into<String>) -> Self {
-        ProbeError { stage, message: message.into(), tls: None }
+        ProbeError { stage, message: message.into(), tls: None, refused: false }
     }
 
     /// A failed TLS handshake ([`ProbeStage::Tls`]) of this kind.
     pub fn tls(kind: TlsErrorKind, message: impl Into<String>) -> Self {
-        ProbeError { stage: ProbeStage::Tls, message: message.into(), tls: Some(kind) }
+        ProbeError { stage: ProbeStage::Tls, message: message.into(), tls: Some(kind), refused: false }
+    }
+
+    /// A TCP connect the peer refused ([`ProbeStage::Connect`]).
+    pub fn connect_refused(message: impl Into<String>) -> Self {
+        ProbeError { stage: ProbeStage::Connect, message: message.into(), tls: None, refused: true }
     }
 
     /// For a [`ProbeStage::TlsNotSpokenByProbe`] error: what was not observed (e.g. `HTTP over
@@ -773,6 +784,11 @@ mod tests {
         assert_eq!(written.unwrap(), r#"{"stage":"tls","message":"certificate rejected: Expired","tls":"expired"}"#);
         let written = serde_json::to_string(&ProbeError::new(ProbeStage::Connect, "refused")).unwrap();
         assert_eq!(written, r#"{"stage":"connect","message":"refused"}"#);
+        // A refused connect is written as such and read back; older recordings read as not refused.
+        let written = serde_json::to_string(&ProbeError::connect_refused("x: Connection refused")).unwrap();
+        assert_eq!(written, r#"{"stage":"connect","message":"x: Connection refused","refused":true}"#);
+        assert!(serde_json::from_str::<ProbeError>(&written).unwrap().refused);
+        assert!(!load("connect", "x: Connection refused").refused);
         assert!(serde_json::from_str::<ProbeError>(r#"{"stage":"tls","message":"x","other":1}"#).is_err());
     }
 }

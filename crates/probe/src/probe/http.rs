@@ -145,6 +145,9 @@ async fn run_inner(
                 stream = Some(s);
                 break;
             }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last_error = Some(HopResult::Error(ProbeError::connect_refused(format!("{addr}: {e}"))))
+            }
             Ok(Err(e)) => last_error = Some(err(ProbeStage::Connect, format!("{addr}: {e}"))),
             Err(_) => {
                 last_error = Some(err(
