@@ -94,6 +94,7 @@ fn the_sweep_state_machine_has_only_what_it_needs() {
         "cloudfront:ListDistributions",
         "lambda:InvokeFunction",
         "sns:Publish",
+        "s3:PutObject",
         "states:StartExecution",
         "states:DescribeExecution",
         "states:StopExecution",
@@ -104,12 +105,18 @@ fn the_sweep_state_machine_has_only_what_it_needs() {
     for needle in [
         "aws-sdk:cloudfront:listDistributions",
         "Mode: DISTRIBUTED",
-        "MaxConcurrency:",
+        "MaxConcurrencyPath:",
         "- ErrorEquals: [Throttled, AwsUnavailable]",
         "arn:aws:states:::sns:publish",
     ] {
         assert!(text.contains(needle), "the state machine lacks {needle}");
     }
+    // It writes only into its own bucket, whose objects expire.
+    let write: Vec<&(String, String)> = sweep.iter().filter(|(a, _)| a == "s3:PutObject").collect();
+    assert_eq!(write[0].1, "!Sub '${SweepResultBucket.Arn}/*'");
+    let bucket = resource("SweepResultBucket").join("\n");
+    assert!(bucket.contains("ExpirationInDays: !Ref SweepResultRetentionDays"), "{bucket}");
+    assert!(bucket.contains("RestrictPublicBuckets: true"), "{bucket}");
 }
 
 #[test]
