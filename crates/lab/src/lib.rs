@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod seed;
 pub mod seed_net;
 pub mod server;
+pub mod sweep_sizes;
 pub mod tls_origin;
 
 pub use scenario::{SCENARIOS, Scenario};
