@@ -4,7 +4,8 @@
 //! `cargo run --example bench_sweep [-- DISTRIBUTIONS [RATE [/path/to/cf-origin-doctor]]]`
 //! (defaults: 1000 distributions, a rate of 100 diagnoses a second, the CLI built next to this
 //! example). The lab is the redirect-loop scenario; every distribution stands in front of its
-//! load balancer and is routed to its edge stand-in, one in five over HTTP (the loop).
+//! load balancer and is routed to its edge stand-in (which plays only the lab's distribution and
+//! answers the others with CloudFront's 403), one in five over HTTP (the loop).
 
 // A panic here is a failed example, not a crash of the tool.
 #![allow(clippy::unwrap_used)]
