@@ -13,12 +13,6 @@ use lab::{flood, hostile};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let bin = std::env::args().nth(1).unwrap_or_else(|| {
@@ -65,7 +59,7 @@ async fn main() -> ExitCode {
     };
     let wall = started.elapsed();
     // The runtime now waits for a second event that never comes: its peak is final.
-    let hwm = vm_hwm_kib(pid);
+    let hwm = lab::vm_hwm_kib(pid);
     let cpu = lab::cpu_time_ms(&pid.to_string());
     let _ = child.kill().await;
     let report: serde_json::Value = serde_json::from_str(&outcome.1).unwrap_or_default();

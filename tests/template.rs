@@ -94,6 +94,7 @@ fn the_sweep_state_machine_has_only_what_it_needs() {
         "cloudfront:ListDistributions",
         "lambda:InvokeFunction",
         "sns:Publish",
+        "s3:PutObject",
         "states:StartExecution",
         "states:DescribeExecution",
         "states:StopExecution",
@@ -104,12 +105,18 @@ fn the_sweep_state_machine_has_only_what_it_needs() {
     for needle in [
         "aws-sdk:cloudfront:listDistributions",
         "Mode: DISTRIBUTED",
-        "MaxConcurrency:",
+        "MaxConcurrencyPath:",
         "- ErrorEquals: [Throttled, AwsUnavailable]",
         "arn:aws:states:::sns:publish",
     ] {
         assert!(text.contains(needle), "the state machine lacks {needle}");
     }
+    // It writes only into its own bucket, whose objects expire.
+    let write: Vec<&(String, String)> = sweep.iter().filter(|(a, _)| a == "s3:PutObject").collect();
+    assert_eq!(write[0].1, "!Sub '${SweepResultBucket.Arn}/*'");
+    let bucket = resource("SweepResultBucket").join("\n");
+    assert!(bucket.contains("ExpirationInDays: !Ref SweepResultRetentionDays"), "{bucket}");
+    assert!(bucket.contains("RestrictPublicBuckets: true"), "{bucket}");
 }
 
 #[test]
@@ -170,4 +177,59 @@ fn the_alarm_description_carries_the_settings_parameter_to_the_diagnosis() {
     assert_eq!(d.request.paths, vec!["/", "/checkout"]);
     assert_eq!(d.request.expect.methods, vec!["POST"]);
     assert_eq!(d.request.method_probe_path.as_deref(), Some("/api/echo"));
+}
+
+/// No state of the fleet sweep holds more than Step Functions' 256 KiB for 5,000 distributions
+/// (the bounds are computed state by state in `lab::sweep_sizes`; the lab test checks that the
+/// engine's real payloads stay within them). The one size not ours, a ListDistributions page's
+/// summaries, is what the page size bounds: at the default page size, a page may average this
+/// much per summary.
+#[test]
+fn no_fleet_sweep_state_exceeds_the_payload_quota_for_5000_distributions() {
+    use lab::sweep_sizes::{self, PAYLOAD_LIMIT, Sizing};
+    let template = sweep_sizes::template();
+    let definition = &template["Resources"]["FleetSweep"]["Properties"]["Definition"];
+    let param = |k: &str| template["Parameters"]["SweepPageSize"][k].as_u64().unwrap() as usize;
+    let primary_len = cf_origin_doctor::checks::ALL.iter().map(|c| c.meta.id.len()).max().unwrap();
+    let sizing = |page_size: usize, summary_len: usize| Sizing {
+        distributions: 5_000,
+        page_size,
+        id_len: 15,
+        primary_len,
+        error_len: 256,
+        marker_len: 1024,
+        summary_len,
+        function_result_len: cf_origin_doctor::delivery::STEP_FUNCTIONS_BUDGET,
+    };
+    // Every state has a bound.
+    let bounds = sweep_sizes::bounds(&sizing(param("Default"), 0));
+    let mut states = sweep_sizes::state_names(definition);
+    states.sort();
+    assert_eq!(states, bounds.keys().map(|k| k.to_string()).collect::<Vec<_>>());
+    // Whatever the page size, the states that do not hold a raw page fit.
+    for page_size in [param("Default"), param("MaxValue")] {
+        for (name, b) in sweep_sizes::bounds(&sizing(page_size, 0)) {
+            if !b.holds_page {
+                assert!(b.bytes < PAYLOAD_LIMIT, "{name}: {} bytes at page size {page_size}", b.bytes);
+            }
+        }
+    }
+    // The largest average summary the default page size carries (a summary is 1-3 KB).
+    let fits = |summary_len: usize| {
+        sweep_sizes::bounds(&sizing(param("Default"), summary_len)).values().all(|b| b.bytes < PAYLOAD_LIMIT)
+    };
+    let (mut largest, mut over) = (0, 64 * 1024);
+    while over - largest > 1 {
+        let mid = (largest + over) / 2;
+        if fits(mid) { largest = mid } else { over = mid }
+    }
+    assert!(largest >= 8 * 1024, "a page of {} summaries of {largest} bytes fills a state", param("Default"));
+    let worst = bounds.iter().filter(|(_, b)| !b.holds_page).max_by_key(|(_, b)| b.bytes).unwrap();
+    eprintln!(
+        "fleet sweep, 5,000 distributions, page size {}: largest state without a page {} ({} bytes); \
+         pages fit while their summaries average under {largest} bytes",
+        param("Default"),
+        worst.0,
+        worst.1.bytes
+    );
 }

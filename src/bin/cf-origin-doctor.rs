@@ -110,6 +110,13 @@ enum Command {
         /// Diagnoses at once (CloudFront's API is rate limited; keep this small).
         #[arg(long, default_value_t = cf_origin_doctor::sweep::DEFAULT_CONCURRENCY)]
         concurrency: usize,
+        /// Diagnoses started per second at most (a token bucket; CloudFront throttles its
+        /// control-plane API per account).
+        #[arg(long, default_value_t = cf_origin_doctor::sweep::DEFAULT_RATE)]
+        rate: f64,
+        /// No progress lines on stderr.
+        #[arg(long)]
+        quiet: bool,
         /// curl-style HOST:PORT:ADDR:PORT: connect there instead of resolving HOST (repeatable).
         #[arg(long = "connect-to")]
         connect_to: Vec<String>,
@@ -224,7 +231,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep { paths, concurrency, connect_to, ca_file, allow_private_targets, output } => {
+        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, output } => {
+            let limits = cf_origin_doctor::sweep::SweepLimits::new(concurrency, rate)?;
             for p in &paths {
                 cf_origin_doctor::request::validate_path(p).map_err(DiagnoseError::from)?;
             }
@@ -244,7 +252,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "this host (cf-origin-doctor CLI), not a CloudFront address",
             )?;
             let mut failing = false;
-            let summary = cf_origin_doctor::sweep::sweep(&engine, &api, &paths, concurrency, |item| {
+            let summary = cf_origin_doctor::sweep::sweep(&engine, &api, &paths, limits, |item, progress| {
+                if !quiet {
+                    eprintln!("cf-origin-doctor: {}", progress.line());
+                }
                 failing |= match &item.result {
                     Ok(r) => r.highest_severity.is_some_and(|s| s >= SeverityV1::from(output.fail_on)),
                     Err(_) => true,

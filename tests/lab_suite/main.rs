@@ -8,6 +8,7 @@
 mod inventory_faults;
 mod lab_certificates;
 mod lab_differential;
+mod lab_fleet_sweep;
 mod lab_foundation;
 mod lab_http_scenarios;
 mod lab_inventory;

@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod seed;
 pub mod seed_net;
 pub mod server;
+pub mod sweep_sizes;
 pub mod tls_origin;
 
 pub use scenario::{SCENARIOS, Scenario};
@@ -540,4 +541,12 @@ pub fn cpu_time_ms(pid: &str) -> Option<u64> {
     // The fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     Some((fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?) * 10)
+}
+
+/// Peak resident set size in KiB of a process (`VmHWM` in Linux `/proc/<pid>/status`); None
+/// where there is no /proc or the process is gone. For the benchmarks.
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
