@@ -680,7 +680,12 @@ pub fn rung(
     let url = format!("{}://origin.example:{port}/", scheme.as_str());
     let result = match answer {
         Ok(status) => HopResult::Response(response(status, &[])),
-        Err(stage) => HopResult::Error(ProbeError { stage, message: "failed".into(), tls: None }),
+        Err(stage) => HopResult::Error(ProbeError {
+            stage,
+            message: "failed".into(),
+            tls: None,
+            refused: stage == ProbeStage::Connect,
+        }),
     };
     Rung {
         label: label.into(),

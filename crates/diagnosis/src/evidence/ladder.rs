@@ -178,7 +178,8 @@ impl Rung {
             None => self.not_run.clone().map(|r| format!("not sent ({r})")).unwrap_or_else(|| "not sent".into()),
             Some(HopResult::Response(r)) => format!("{} {}", r.status, r.reason).trim_end().to_string(),
             Some(HopResult::Error(e)) => match e.stage {
-                ProbeStage::Connect => "connection refused".into(),
+                ProbeStage::Connect if e.refused => "connection refused".into(),
+                ProbeStage::Connect => "connection failed".into(),
                 ProbeStage::ConnectTimeout => "connection timed out".into(),
                 ProbeStage::Dns => "name did not resolve".into(),
                 ProbeStage::Tls => match &e.tls {
@@ -200,7 +201,7 @@ impl Rung {
         let hop = self.hop.as_ref()?;
         match &hop.result {
             HopResult::Error(e) => match (&e.stage, &e.tls) {
-                (ProbeStage::Connect, _) => Some(TransportFailure::Refused),
+                (ProbeStage::Connect, _) if e.refused => Some(TransportFailure::Refused),
                 (ProbeStage::ConnectTimeout, _) => Some(TransportFailure::TimedOut),
                 (ProbeStage::Dns, _) => Some(TransportFailure::Dns),
                 (ProbeStage::Tls, Some(TlsErrorKind::NotTls)) => Some(TransportFailure::PlainHttpOnTlsPort),
