@@ -237,11 +237,11 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             continue;
         }
         done.push(origin.clone());
+        // The check's own confidence stands: it already weighed what it could read.
         if let Some(f) =
             out.findings.iter_mut().find(|f| f.id == meta.id && origin_of(ev, f).as_deref() == Some(&origin))
         {
             f.evidence.extend(ladder_evidence(&p));
-            f.confidence = Confidence::High;
             f.observed = true;
             continue;
         }
@@ -252,8 +252,11 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             .filter(|l| l.origin_id == origin)
             .all(|l| matches!(l.conclusion(), Conclusion::Breaks { .. }));
         let severity = if everywhere { Severity::Critical } else { Severity::High };
+        // Proven by the origin's answers; one step lower where the origin's AWS configuration
+        // could not be read, since what it holds (a listener, a rule) could say more.
+        let confidence = if reads_incomplete(ev, &origin) { Confidence::Medium } else { Confidence::High };
         let b = meta
-            .finding(severity, Confidence::High)
+            .finding(severity, confidence)
             .summary(summary(&p, meta))
             .observed(true)
             .evidence(ladder_evidence(&p))
@@ -261,6 +264,18 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             .resource("distribution", &ev.inventory.distribution.id)
             .resource("origin", &origin);
         out.push(b);
+    }
+}
+
+/// True when what stands behind the origin, or its load balancer's listeners, could not be read.
+fn reads_incomplete(ev: &Evidence, origin_id: &str) -> bool {
+    use crate::evidence::{Fetch, OriginResource};
+    match ev.inventory.origin(origin_id).map(|o| &o.resource) {
+        Some(Fetch::Denied { .. } | Fetch::Failed { .. }) => true,
+        Some(Fetch::Fetched { value: OriginResource::LoadBalancer(lb) }) => {
+            !matches!(lb.listeners, Fetch::Fetched { .. })
+        }
+        _ => false,
     }
 }
 
