@@ -78,3 +78,39 @@ fn recorded_tls10_origin_is_a_warning_with_the_unobserved_exchange_named() {
         d.report.unverified
     );
 }
+
+/// Worlds whose cause shows only in the origin's answers (an EC2 instance or a host outside AWS,
+/// any port, needs nobody declared): the request ladder and the inferred needs are in the
+/// evidence, so the replay reaches the same cause with no network.
+#[test]
+fn recorded_differential_worlds_replay_to_their_cause() {
+    for (name, primary, ladder_cause) in [
+        ("nothing-listening-on-origin-port-ec2", "nothing-listening-on-origin-port", Some("connection")),
+        ("protocol-port-mismatch-tls-to-plain-port", "protocol-port-mismatch", Some("connection")),
+        ("protocol-port-mismatch-plain-to-tls-port", "protocol-port-mismatch", Some("connection")),
+        ("params-not-forwarded-query-string", "params-not-forwarded", Some("query_strings")),
+        ("host-header-routing-mismatch-forwarded-host", "host-header-routing-mismatch", Some("host")),
+        ("method-not-allowed-allow-header", "method-not-allowed", None),
+        ("authorization-stripped-bearer", "authorization-stripped", None),
+    ] {
+        let d = replay(name);
+        assert_eq!(d.report.status, StatusV1::Fail, "{name}: {}", d.report.verdict.summary);
+        assert_eq!(d.report.verdict.primary.as_deref(), Some(primary), "{name}: {}", d.report.verdict.summary);
+        if let Some(cause) = ladder_cause {
+            assert!(
+                d.report.observations.ladders.iter().any(|l| l.cause.iter().any(|c| c == cause)),
+                "{name}: no ladder isolates {cause}: {:#?}",
+                d.report.observations.ladders.iter().map(|l| &l.conclusion).collect::<Vec<_>>()
+            );
+        }
+        // A wrong cause the probes' shapes alone would suggest is not named above low.
+        assert!(
+            d.report
+                .findings
+                .iter()
+                .filter(|f| f.id == "origin-rejects-cloudfront-shaped-requests")
+                .all(|f| f.severity == SeverityV1::Low || f.severity == SeverityV1::Info),
+            "{name}"
+        );
+    }
+}

@@ -158,7 +158,11 @@ impl LadderSpec {
             return "CloudFront's request".into();
         }
         let base_conn = (r.scheme, r.port) != self.connection;
-        if r.cloudfront.is_empty() && r.host != self.cloudfront_host || r.cloudfront.is_empty() && base_conn {
+        let direct_host = r.host.eq_ignore_ascii_case(&self.origin_name);
+        let direct_sni = r.sni.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(&self.origin_name));
+        let is_base =
+            r.cloudfront.is_empty() && direct_sni && (direct_host || base_conn || r.host != self.cloudfront_host);
+        if is_base {
             let mut s = "direct".to_string();
             if base_conn {
                 s.push_str(&format!(" on {}:{}", r.scheme.as_str(), r.port));
@@ -559,7 +563,20 @@ mod tests {
         assert_eq!(cf.sni.as_deref(), Some("www.example.com"));
         // With the viewer's User-Agent forwarded, CloudFront passes it on.
         assert_ne!(header(&cf, "User-Agent"), Some("Amazon CloudFront"));
-        assert!(round.iter().all(|(r, _)| !s.label(r).is_empty()));
+        let labels: Vec<String> = round.iter().map(|(r, _)| s.label(r)).collect();
+        assert_eq!(
+            labels,
+            [
+                "direct",
+                "direct on http:443",
+                "direct on http:80",
+                "direct + TLS server name",
+                "direct + Host",
+                "direct + CloudFront's own headers",
+                "direct + custom origin headers",
+                "CloudFront's request"
+            ]
+        );
     }
 
     #[test]

@@ -237,12 +237,18 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             continue;
         }
         done.push(origin.clone());
-        // The check's own confidence stands: it already weighed what it could read.
+        // Proven by the origin's answers: high confidence, unless the origin's AWS configuration
+        // could not be read (what it holds, a listener or a rule, could say more), where the
+        // check's own weighing stands.
+        let incomplete = reads_incomplete(ev, &origin);
         if let Some(f) =
             out.findings.iter_mut().find(|f| f.id == meta.id && origin_of(ev, f).as_deref() == Some(&origin))
         {
             f.evidence.extend(ladder_evidence(&p));
             f.observed = true;
+            if !incomplete {
+                f.confidence = Confidence::High;
+            }
             continue;
         }
         let everywhere = ev
@@ -252,9 +258,7 @@ pub fn add(ev: &Evidence, meta: &'static CheckMeta, out: &mut CheckOutput) {
             .filter(|l| l.origin_id == origin)
             .all(|l| matches!(l.conclusion(), Conclusion::Breaks { .. }));
         let severity = if everywhere { Severity::Critical } else { Severity::High };
-        // Proven by the origin's answers; one step lower where the origin's AWS configuration
-        // could not be read, since what it holds (a listener, a rule) could say more.
-        let confidence = if reads_incomplete(ev, &origin) { Confidence::Medium } else { Confidence::High };
+        let confidence = if incomplete { Confidence::Medium } else { Confidence::High };
         let b = meta
             .finding(severity, confidence)
             .summary(summary(&p, meta))
