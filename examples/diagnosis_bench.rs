@@ -110,7 +110,9 @@ async fn bench(scenario: Scenario, aws_delay: Duration, rtt: Duration, runs: usi
         std::iter::once(lab.domain_name.to_ascii_lowercase()).chain(lab.alias.clone()).collect();
     let mut connect_to = Vec::new();
     for c in &settings.connect_to {
-        let to_origin = !viewer_names.contains(&c.host) && c.target != lab::server::refused_addr();
+        // A port that refuses keeps refusing: a proxy in front would accept and then close.
+        let listening = TcpStream::connect(c.target).await.is_ok();
+        let to_origin = !viewer_names.contains(&c.host) && listening;
         let target = if to_origin { turn_delay_proxy(c.target, rtt).await } else { c.target };
         connect_to.push(ConnectTo { target, ..c.clone() });
     }
