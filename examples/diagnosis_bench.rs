@@ -156,27 +156,12 @@ async fn bench(scenario: Scenario, aws_delay: Duration, rtt: Duration, runs: usi
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let aws_ms = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let rtt_ms = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
+    let aws = Duration::from_millis(args.next().and_then(|a| a.parse().ok()).unwrap_or(100));
+    let rtt = Duration::from_millis(args.next().and_then(|a| a.parse().ok()).unwrap_or(300));
     let runs = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let result = std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(16 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(async move {
-                    for s in [Scenario::NothingListeningEc2Fixed, Scenario::NothingListeningEc2] {
-                        bench(s, Duration::from_millis(aws_ms), Duration::from_millis(rtt_ms), runs).await;
-                    }
-                })
-        })
-        .expect("thread")
-        .join();
-    if result.is_err() {
-        std::process::exit(1);
-    }
+    lab::run(async move {
+        for s in [Scenario::NothingListeningEc2Fixed, Scenario::NothingListeningEc2] {
+            bench(s, aws, rtt, runs).await;
+        }
+    });
 }
