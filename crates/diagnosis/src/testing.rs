@@ -711,6 +711,7 @@ pub fn ladder(rungs: Vec<Rung>, differences: &[Change]) -> Ladder {
         rungs.get(cloudfront_rung).map(|r| (r.request.scheme, r.request.port)).unwrap_or((Scheme::Http, 80));
     Ladder {
         origin_id: "o1".into(),
+        origin_name: rungs.iter().find(|r| r.base).map(|r| r.request.host.clone()).unwrap_or_default(),
         viewer_path: "/".into(),
         scheme,
         port,

@@ -13,7 +13,9 @@
 //! What CloudFront changes in the request: AWS "Request and response behavior for custom
 //! origins" (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html>).
 
-use crate::evidence::{Change, Conclusion, Difference, Inventory, Ladder, OriginKind, Rung, RungRequest, Scheme};
+use crate::evidence::{
+    Change, Conclusion, Difference, Inventory, Ladder, OriginKind, OriginProtocolPolicy, Rung, RungRequest, Scheme,
+};
 use crate::forwarding;
 use crate::plan::{Exchange, PROBE_VIEWER_IP, expected_headers, forwarded_query, user_agent, with_expected_query};
 use crate::probe::TlsConfigs;
@@ -123,7 +125,6 @@ impl LadderSpec {
             headers.push(("Accept-Encoding".to_string(), "gzip".to_string()));
         } else {
             headers.push(("User-Agent".to_string(), user_agent()));
-            headers.push(("Accept".to_string(), "*/*".to_string()));
         }
         headers.extend(if cf(Change::Headers) { self.cloudfront_headers.clone() } else { self.direct_headers.clone() });
         let auth = if cf(Change::Authorization) { &self.cloudfront_authorization } else { &self.direct_authorization };
@@ -236,7 +237,13 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> Vec<LadderSpec>
             .iter()
             .filter_map(|h| h.value.expose().map(|v| (h.name.clone(), v.to_string())))
             .collect();
-        for (scheme, port) in custom.origin_connections() {
+        // With match-viewer, CloudFront uses HTTP toward the origin only for viewers it lets in
+        // over HTTP (ViewerProtocolPolicy allow-all).
+        let viewers_use_http = behavior.viewer_protocol_policy == crate::evidence::ViewerProtocolPolicy::AllowAll;
+        let connections = custom.origin_connections().into_iter().filter(|(s, _)| {
+            custom.protocol_policy != OriginProtocolPolicy::MatchViewer || *s == Scheme::Https || viewers_use_http
+        });
+        for (scheme, port) in connections {
             if out.len() >= MAX_LADDERS {
                 return out;
             }
@@ -417,6 +424,7 @@ async fn run_one(
     let cloudfront = spec.cloudfront();
     let mut ladder = Ladder {
         origin_id: spec.origin_id.clone(),
+        origin_name: spec.origin_name.clone(),
         viewer_path: spec.viewer_path.clone(),
         scheme: spec.connection.0,
         port: spec.connection.1,
@@ -424,8 +432,11 @@ async fn run_one(
         cloudfront_rung: rungs.iter().position(|r| r.request == cloudfront).unwrap_or(0),
         rungs: std::mem::take(&mut rungs),
     };
-    // Where the application answers, when it is not on CloudFront's connection.
-    if let Some(alt) = ladder.rungs.iter().find(|r| {
+    // Where the application answers, when it does not on CloudFront's connection.
+    let direct_here = spec.base(spec.connection, &spec.origin_name);
+    let fails_here =
+        ladder.rungs.iter().any(|r| r.request == direct_here && r.answer() == crate::evidence::Answer::Fails);
+    if let Some(alt) = ladder.rungs.iter().filter(|_| fails_here).find(|r| {
         r.base && (r.request.scheme, r.request.port) != spec.connection && r.answer() == crate::evidence::Answer::Works
     }) {
         let (scheme, port) = (alt.request.scheme, alt.request.port);
@@ -616,5 +627,17 @@ mod tests {
         let auth_only = s
             .exchange(&RungRequest { cloudfront: vec![Change::Authorization], ..s.base(s.connection, &s.origin_name) });
         assert!(header(&auth_only, "Authorization").is_none() && header(&auth_only, "X-Tenant").is_some());
+    }
+
+    #[test]
+    fn match_viewer_climbs_over_http_only_for_viewers_let_in_over_http() {
+        use crate::evidence::ViewerProtocolPolicy;
+        let mut inv = inventory(CACHING_OPTIMIZED, None, OriginProtocolPolicy::MatchViewer);
+        let req = DiagnoseRequest::new("EABC", &["/".into()]).unwrap();
+        inv.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::RedirectToHttps;
+        let schemes: Vec<Scheme> = plan(&inv, &req).iter().map(|s| s.connection.0).collect();
+        assert_eq!(schemes, vec![Scheme::Https]);
+        inv.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
+        assert_eq!(plan(&inv, &req).len(), 2);
     }
 }

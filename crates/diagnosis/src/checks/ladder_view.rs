@@ -50,17 +50,30 @@ pub struct Proof<'a> {
     pub failing: &'a Rung,
 }
 
+/// What a ladder proves: every single change that breaks a working direct request (two causes
+/// at once are both proven), or the changes needed together.
+fn ladder_proofs(l: &Ladder) -> Vec<Proof<'_>> {
+    let proof = |changes: Vec<Change>, working: usize, failing: usize| {
+        Some(Proof { ladder: l, changes, working: l.rungs.get(working)?, failing: l.rungs.get(failing)? })
+    };
+    let singles: Vec<Proof<'_>> =
+        l.breaking_singles().into_iter().filter_map(|(c, w, f)| proof(vec![c], w, f)).collect();
+    if !singles.is_empty() {
+        return singles;
+    }
+    match l.conclusion() {
+        Conclusion::Breaks { changes, working, failing } => proof(changes, working, failing).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn proves(p: &Proof<'_>, id: &str) -> bool {
+    p.changes.iter().any(|c| finding_id(*c, p.failing) == Some(id))
+}
+
 /// The ladders that prove `id`, in evidence order.
 pub fn proofs<'a>(ev: &'a Evidence, id: &str) -> Vec<Proof<'a>> {
-    let mut out = Vec::new();
-    for l in &ev.observations.ladders {
-        let Conclusion::Breaks { changes, working, failing } = l.conclusion() else { continue };
-        let (Some(w), Some(f)) = (l.rungs.get(working), l.rungs.get(failing)) else { continue };
-        if changes.iter().any(|c| finding_id(*c, f) == Some(id)) {
-            out.push(Proof { ladder: l, changes, working: w, failing: f });
-        }
-    }
-    out
+    ev.observations.ladders.iter().flat_map(ladder_proofs).filter(|p| proves(p, id)).collect()
 }
 
 /// True when the ladders toward this origin decided its request-shape question otherwise: every
@@ -79,12 +92,12 @@ pub fn contradicts(ev: &Evidence, id: &str, origin_id: &str) -> Option<String> {
             Conclusion::CloudfrontRequestWorks => {
                 reasons.push(format!("CloudFront's request for {} works when sent from here", l.viewer_path))
             }
-            Conclusion::Breaks { changes, failing, .. } => {
-                let f = l.rungs.get(failing)?;
-                if changes.iter().any(|c| finding_id(*c, f) == Some(id)) {
+            Conclusion::Breaks { .. } => {
+                let proofs = ladder_proofs(l);
+                if proofs.iter().any(|p| proves(p, id)) {
                     return None;
                 }
-                let names: Vec<&str> = changes.iter().map(|c| c.as_str()).collect();
+                let names: Vec<&str> = proofs.iter().flat_map(|p| p.changes.iter().map(|c| c.as_str())).collect();
                 reasons.push(format!("for {} the difference that breaks it is {}", l.viewer_path, names.join(" + ")));
             }
             _ => return None,
@@ -477,5 +490,56 @@ mod tests {
         assert_eq!(out.findings[0].severity, Severity::Low);
         assert_eq!(out.findings[0].confidence, Confidence::Low);
         assert!(out.findings[0].evidence.iter().any(|e| e.observed.contains("works when sent from here")));
+    }
+
+    #[test]
+    fn two_single_changes_that_each_break_are_both_proven_and_neither_is_demoted() {
+        let mut ev = outside();
+        ev.observations.ladders.push(ladder(
+            vec![
+                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung("+ query", false, HTTP80, "origin.example", &[Change::QueryStrings], Ok(400)),
+                rung("+ cf headers", false, HTTP80, "origin.example", &[Change::CloudfrontHeaders], Ok(403)),
+                rung(
+                    "CloudFront's request",
+                    false,
+                    HTTP80,
+                    "origin.example",
+                    &[Change::QueryStrings, Change::CloudfrontHeaders],
+                    Ok(403),
+                ),
+            ],
+            &[Change::QueryStrings, Change::CloudfrontHeaders],
+        ));
+        let out = run_all(&ev);
+        for id in ["params-not-forwarded", "origin-rejects-cloudfront-shaped-requests"] {
+            let f = out.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("{id}: {:?}", ids(&out)));
+            assert!(f.severity >= Severity::High, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_certificate_for_the_origins_own_name_is_no_proof_against_the_forwarded_host() {
+        use crate::evidence::TlsErrorKind;
+        let https = (Scheme::Https, 443);
+        let mut ev = outside();
+        let mismatch = |label: &str, cf: &[Change]| {
+            let mut r = rung(label, false, https, "www.example.com", cf, Err(ProbeStage::Tls));
+            if let Some(HopResult::Error(e)) = r.hop.as_mut().map(|h| &mut h.result) {
+                e.tls = Some(TlsErrorKind::NameMismatch);
+            }
+            r
+        };
+        let l = ladder(
+            vec![
+                rung("direct", true, https, "origin.example", &[], Ok(200)),
+                mismatch("+ SNI", &[]),
+                mismatch("CloudFront's request", &[Change::CloudfrontHeaders]),
+            ],
+            &[Change::Sni, Change::Host, Change::CloudfrontHeaders],
+        );
+        assert!(matches!(l.conclusion(), Conclusion::Unverified { .. }), "{:?}", l.conclusion());
+        ev.observations.ladders.push(l);
+        assert!(run_all(&ev).findings.iter().all(|f| f.severity < Severity::Medium));
     }
 }

@@ -161,15 +161,40 @@ impl Rung {
     }
 
     pub fn answer(&self) -> Answer {
-        match self.hop.as_ref().map(|h| &h.result) {
-            None => Answer::Unknown,
-            Some(HopResult::Response(r)) if r.status < 400 && r.cloudfront_error.is_none() => Answer::Works,
-            Some(HopResult::Response(_)) => Answer::Fails,
-            Some(HopResult::Error(e)) => match e.stage {
+        let Some(hop) = &self.hop else { return Answer::Unknown };
+        match &hop.result {
+            HopResult::Response(r) if r.cloudfront_error.is_some() => Answer::Fails,
+            HopResult::Response(r) if (200..300).contains(&r.status) => Answer::Works,
+            // A redirect works as an answer only when it stays where it was sent (a trailing
+            // slash, a login page); one to another scheme or host proves neither way.
+            HopResult::Response(r) if (300..400).contains(&r.status) => {
+                if self.redirect_stays(hop, r) {
+                    Answer::Works
+                } else {
+                    Answer::Unknown
+                }
+            }
+            // Misdirected (an SNI-routed server given another Host than its TLS name, which
+            // CloudFront never sends), throttled or briefly unavailable: not the request's fault.
+            HopResult::Response(r)
+                if r.status == 421 || r.status == 429 || (r.status == 503 && r.header("retry-after").is_some()) =>
+            {
+                Answer::Unknown
+            }
+            HopResult::Response(_) => Answer::Fails,
+            HopResult::Error(e) => match e.stage {
                 ProbeStage::Budget | ProbeStage::Refused | ProbeStage::TlsNotSpokenByProbe => Answer::Unknown,
                 _ => Answer::Fails,
             },
         }
+    }
+
+    fn redirect_stays(&self, hop: &Hop, r: &HttpResponse) -> bool {
+        let (Some(location), Ok(base)) = (r.header("location"), url::Url::parse(&hop.url)) else { return false };
+        let Ok(next) = base.join(location) else { return false };
+        let host_sent = self.request.host.split(':').next().unwrap_or_default();
+        next.scheme() == base.scheme()
+            && next.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host_sent) || Some(h) == base.host_str())
     }
 
     /// A short description of the answer: `200`, `404`, `connection refused`, `TLS: not TLS`.
@@ -248,6 +273,9 @@ pub enum TransportFailure {
 #[serde(deny_unknown_fields)]
 pub struct Ladder {
     pub origin_id: String,
+    /// The origin's domain name: the direct request's Host and TLS server name.
+    #[serde(default)]
+    pub origin_name: String,
     pub viewer_path: String,
     /// CloudFront's scheme and port toward the origin.
     pub scheme: Scheme,
@@ -287,7 +315,7 @@ impl Ladder {
         let f = &self.cloudfront()?.request;
         let mut out = Vec::new();
         for c in Change::ALL {
-            let (wv, rv, fv) = (value(w, c), value(r, c), value(f, c));
+            let (wv, rv, fv) = (self.value(w, c), self.value(r, c), self.value(f, c));
             if wv == rv {
                 continue;
             }
@@ -295,10 +323,6 @@ impl Ladder {
                 return None;
             }
             out.push(c);
-        }
-        // Over another scheme the server name follows the connection.
-        if out.contains(&Change::Connection) {
-            out.retain(|c| *c != Change::Sni);
         }
         Some(out)
     }
@@ -316,7 +340,7 @@ impl Ladder {
         let Some(cf) = self.cloudfront() else {
             return Conclusion::Unverified { reason: "CloudFront's request is not in the ladder".into() };
         };
-        match cf.answer() {
+        match self.answer(cf) {
             Answer::Works => return Conclusion::CloudfrontRequestWorks,
             Answer::Unknown => {
                 return Conclusion::Unverified {
@@ -328,35 +352,23 @@ impl Ladder {
             }
             Answer::Fails => {}
         }
-        let working: Vec<usize> = (0..self.rungs.len()).filter(|&i| self.rungs[i].answer() == Answer::Works).collect();
+        let working: Vec<usize> = (0..self.rungs.len())
+            .filter(|&i| self.rungs.get(i).is_some_and(|r| self.answer(r) == Answer::Works))
+            .collect();
         let Some(&first_working) = working.first() else {
-            let direct = (0..self.rungs.len()).find(|&i| self.is_base(&self.rungs[i])).unwrap_or(self.cloudfront_rung);
+            let direct = self.rungs.iter().position(|r| self.is_base(r)).unwrap_or(self.cloudfront_rung);
             return Conclusion::DirectFails { direct };
         };
         // Single changes from a working base.
-        let mut best: Option<(Change, usize, usize)> = None;
-        for &w in working.iter().filter(|&&w| self.is_base(&self.rungs[w])) {
-            for (ri, r) in self.rungs.iter().enumerate() {
-                if r.answer() != Answer::Fails {
-                    continue;
-                }
-                if let Some(steps) = self.steps(&self.rungs[w].request, &r.request) {
-                    if let [c] = steps.as_slice() {
-                        if best.is_none_or(|(b, _, _)| *c < b) {
-                            best = Some((*c, w, ri));
-                        }
-                    }
-                }
-            }
-        }
-        if let Some((c, w, ri)) = best {
+        if let Some(&(c, w, ri)) = self.breaking_singles().first() {
             return Conclusion::Breaks { changes: vec![c], working: w, failing: ri };
         }
         // Changes each of which, reverted alone, makes CloudFront's request work.
         let mut needed = Vec::new();
         let mut witness = first_working;
         for &w in &working {
-            if let Some(steps) = self.steps(&self.rungs[w].request, &cf.request) {
+            let Some(wr) = self.rungs.get(w) else { continue };
+            if let Some(steps) = self.steps(&wr.request, &cf.request) {
                 if let [c] = steps.as_slice() {
                     if !needed.contains(c) {
                         needed.push(*c);
@@ -373,16 +385,56 @@ impl Ladder {
     }
 }
 
-/// A rung's side of one difference, as a comparable value.
-fn value(r: &RungRequest, c: Change) -> String {
-    match c {
-        Change::Connection => format!("{}:{}", r.scheme.as_str(), r.port),
-        Change::Host => r.host.to_ascii_lowercase(),
-        Change::Sni => r.sni.clone().unwrap_or_default().to_ascii_lowercase(),
-        other => {
-            debug_assert!(!other.is_value());
-            if r.cloudfront.contains(&other) { "cloudfront".into() } else { "direct".into() }
+impl Ladder {
+    /// A rung's side of one difference, as a comparable value. Without TLS the server name is
+    /// the origin's own (what a TLS connection would send on the direct side).
+    fn value(&self, r: &RungRequest, c: Change) -> String {
+        match c {
+            Change::Connection => format!("{}:{}", r.scheme.as_str(), r.port),
+            Change::Host => r.host.to_ascii_lowercase(),
+            Change::Sni => r.sni.as_deref().unwrap_or(&self.origin_name).to_ascii_lowercase(),
+            other => {
+                debug_assert!(!other.is_value());
+                if r.cloudfront.contains(&other) { "cloudfront".into() } else { "direct".into() }
+            }
         }
+    }
+
+    /// How a rung's answer reads here. CloudFront accepts an origin certificate that matches
+    /// either the origin's domain or the forwarded Host it sends as the server name (AWS
+    /// "HTTP 502 status code (Bad Gateway)": <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html>);
+    /// the probe verifies against the one name it sent, so its name mismatch on another name
+    /// than the origin's proves nothing.
+    pub fn answer(&self, r: &Rung) -> Answer {
+        let other_name = r.request.sni.as_deref().is_some_and(|s| !s.eq_ignore_ascii_case(&self.origin_name));
+        let name_mismatch = r
+            .hop
+            .as_ref()
+            .is_some_and(|h| matches!(&h.result, HopResult::Error(e) if e.tls == Some(TlsErrorKind::NameMismatch)));
+        if other_name && name_mismatch && !self.origin_name.is_empty() { Answer::Unknown } else { r.answer() }
+    }
+
+    /// Every single change that turns a working direct request (a base) into a failing one, with
+    /// the rungs that show it, in ladder order (the first is the conclusion's).
+    pub fn breaking_singles(&self) -> Vec<(Change, usize, usize)> {
+        let mut out: Vec<(Change, usize, usize)> = Vec::new();
+        for (w, wr) in self.rungs.iter().enumerate() {
+            if !self.is_base(wr) || self.answer(wr) != Answer::Works {
+                continue;
+            }
+            for (ri, r) in self.rungs.iter().enumerate() {
+                if self.answer(r) != Answer::Fails {
+                    continue;
+                }
+                if let Some([c]) = self.steps(&wr.request, &r.request).as_deref() {
+                    if !out.iter().any(|(x, _, _)| x == c) {
+                        out.push((*c, w, ri));
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|(c, _, _)| *c);
+        out
     }
 }
 
@@ -514,5 +566,24 @@ mod tests {
         assert!(says_plain_http_to_tls_port("<center>The plain HTTP request was sent to HTTPS port</center>"));
         assert!(says_plain_http_to_tls_port("You're speaking plain HTTP to an SSL-enabled server port."));
         assert!(!says_plain_http_to_tls_port("<h1>Bad Request</h1>"));
+    }
+
+    #[test]
+    fn a_redirect_works_only_when_it_stays_on_the_scheme_and_host_sent() {
+        use crate::evidence::Header;
+        let mut r = rung("direct", true, HTTP80, "origin.example", &[], Ok(301));
+        let set_location = |r: &mut Rung, to: &str| {
+            if let Some(HopResult::Response(resp)) = r.hop.as_mut().map(|h| &mut h.result) {
+                resp.headers = vec![Header { name: "Location".into(), value: to.into() }];
+            }
+        };
+        set_location(&mut r, "/login");
+        assert_eq!(r.answer(), Answer::Works);
+        set_location(&mut r, "https://origin.example/");
+        assert_eq!(r.answer(), Answer::Unknown, "to HTTPS: proves neither way");
+        set_location(&mut r, "http://elsewhere.example/");
+        assert_eq!(r.answer(), Answer::Unknown);
+        let throttled = rung("direct", true, HTTP80, "origin.example", &[], Ok(429));
+        assert_eq!(throttled.answer(), Answer::Unknown);
     }
 }

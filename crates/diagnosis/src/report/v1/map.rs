@@ -379,7 +379,7 @@ fn ladder(l: &Ladder) -> LadderV1 {
                 url: r.hop.as_ref().map(|h| h.url.clone()),
                 host: r.request.host.clone(),
                 answer: r.describe_answer(),
-                works: match r.answer() {
+                works: match l.answer(r) {
                     Answer::Works => Some(true),
                     Answer::Fails => Some(false),
                     Answer::Unknown => None,
