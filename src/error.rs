@@ -10,6 +10,10 @@ pub enum DiagnoseError {
     InvalidRequest(String),
     #[error("distribution {0} not found (check the id and the AWS account/credentials in use)")]
     DistributionNotFound(String),
+    #[error("{0}")]
+    NoDistributionFor(String),
+    #[error("{0}")]
+    AmbiguousTarget(String),
     #[error("access denied: {0}")]
     AccessDenied(String),
     #[error("no AWS credentials: {0}")]
@@ -30,6 +34,8 @@ impl DiagnoseError {
         match self {
             DiagnoseError::InvalidRequest(_) => "InvalidRequest",
             DiagnoseError::DistributionNotFound(_) => "DistributionNotFound",
+            DiagnoseError::NoDistributionFor(_) => "DistributionNotFound",
+            DiagnoseError::AmbiguousTarget(_) => "InvalidRequest",
             DiagnoseError::AccessDenied(_) => "AccessDenied",
             DiagnoseError::NoCredentials(_) => "NoCredentials",
             DiagnoseError::Throttled(_) => "Throttled",

@@ -1,4 +1,5 @@
-//! Command-line front end: `cf-origin-doctor diagnose <DISTRIBUTION_ID>` and `replay`.
+//! Command-line front end: `cf-origin-doctor diagnose <URL | HOSTNAME | DISTRIBUTION_ID>`,
+//! `sweep` and `replay`.
 //!
 //! Exit codes: 0 completed with nothing at or above `--fail-on`; 1 completed with such a
 //! finding; 2 could not diagnose (bad input, distribution not found, no credentials).
@@ -9,6 +10,7 @@ use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
 use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::evidence::{Evidence, Expectations};
 use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
+use cf_origin_doctor::locate::{Target, locate, parse_target};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::report::v1::SeverityV1;
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
@@ -74,8 +76,11 @@ struct ExpectArgs {
 enum Command {
     /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
     Diagnose {
-        /// The distribution id, e.g. E2QWRUHEXAMPLE.
-        distribution_id: String,
+        /// What to diagnose: the failing URL (https://www.example.com/checkout), a hostname
+        /// (www.example.com, d111111abcdef8.cloudfront.net) or a distribution id (E2QWRUHEXAMPLE).
+        /// A URL or hostname is matched against the account's distributions (ListDistributions);
+        /// a URL's path and query are probed first.
+        target: String,
         /// A viewer path to probe (repeatable; default "/").
         #[arg(long = "path")]
         paths: Vec<String>,
@@ -169,16 +174,7 @@ fn one_line(s: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Diagnose {
-            distribution_id,
-            paths,
-            connect_to,
-            ca_file,
-            allow_private_targets,
-            record,
-            expect,
-            output,
-        } => {
+        Command::Diagnose { target, mut paths, connect_to, ca_file, allow_private_targets, record, expect, output } => {
             let ExpectArgs {
                 expect_methods,
                 expect_headers,
@@ -194,8 +190,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 query_strings: expect_queries,
                 get_with_body: expect_get_body,
             };
-            let request = DiagnoseRequest::new(&distribution_id, &paths)
-                .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+            let target = parse_target(&target).map_err(DiagnoseError::from)?;
+            if let Target::Host { path: Some(p), .. } = &target {
+                paths.insert(0, p.clone());
+            }
+            // Everything the caller typed is checked before any AWS call.
+            DiagnoseRequest::new("E", &paths)
+                .and_then(|r| r.with_expectations(expect.clone(), method_probe_path.as_deref()))
                 .map_err(DiagnoseError::from)?;
             let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
@@ -205,12 +206,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.extra_roots_pem =
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
-            let config = load_sdk_config().await;
-            let mut engine = Engine::new(
-                SdkApi::new(config),
-                settings,
-                "this host (cf-origin-doctor CLI), not a CloudFront address",
-            )?;
+            let api = SdkApi::new(load_sdk_config().await);
+            let (distribution_id, located_by) = match target {
+                Target::Id(id) => (id, None),
+                Target::Host { host, .. } => {
+                    let (id, how) = locate(&api, &host).await?;
+                    eprintln!("cf-origin-doctor: diagnosing {id}, found {how}");
+                    (id, Some(how))
+                }
+            };
+            let mut request = DiagnoseRequest::new(&distribution_id, &paths)
+                .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+                .map_err(DiagnoseError::from)?;
+            if let Some(how) = located_by {
+                request = request.located_by(how);
+            }
+            let mut engine = Engine::new(api, settings, "this host (cf-origin-doctor CLI), not a CloudFront address")?;
             if std::io::stderr().is_terminal() {
                 engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));
             }

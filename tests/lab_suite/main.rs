@@ -13,6 +13,7 @@ mod lab_foundation;
 mod lab_http_scenarios;
 mod lab_inventory;
 mod lab_lambda;
+mod lab_locate;
 mod lab_network;
 mod lab_probes;
 mod lab_sweep;

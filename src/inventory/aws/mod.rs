@@ -11,7 +11,9 @@ mod elbv2;
 #[cfg(test)]
 mod tests;
 
-use super::{ApiError, AwsApi, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery};
+use super::{
+    ApiError, AwsApi, DistributionSummary, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery,
+};
 use crate::evidence::{
     AcmCertificate, Distribution, Ec2Instance, ElasticIp, Listener, ListenerCertificate, ListenerRule, NetworkAcl,
     NetworkInterface, PolicyDefinition, PrefixList, RouteTable, SecurityGroup, SslPolicy, Subnet, TargetGroup,
@@ -247,7 +249,11 @@ impl AwsApi for SdkApi {
         cloudfront::vpc_origin(&self.cloudfront, id).await
     }
     async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
-        cloudfront::list_distribution_ids(&self.cloudfront, self.pages.listing).await
+        let all = cloudfront::list_distributions(&self.cloudfront, self.pages.listing).await?;
+        Ok(all.into_iter().map(|d| d.id).collect())
+    }
+    async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, ApiError> {
+        cloudfront::list_distributions(&self.cloudfront, self.pages.listing).await
     }
 }
 

@@ -38,6 +38,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     };
     let status = r.status.as_str().to_uppercase();
     let _ = writeln!(o, "{} {} ({})", style.paint(status_code, &status), r.distribution_id, r.domain_name);
+    if let Some(how) = &r.located_by {
+        let _ = writeln!(o, "Found {how}");
+    }
     let _ = writeln!(o, "{}", r.verdict.summary);
     if let Some(primary) = &r.verdict.primary {
         if let Some(f) = r.findings.iter().find(|f| &f.id == primary) {
@@ -275,6 +278,9 @@ pub fn render_markdown(r: &ReportV1) -> String {
         code(&r.distribution_id),
         md(&r.domain_name)
     );
+    if let Some(how) = &r.located_by {
+        let _ = writeln!(o, "Found {}\n", md(how));
+    }
     let _ = writeln!(o, "{}\n", md(&r.verdict.summary));
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
     if let Some(f) = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p)) {
