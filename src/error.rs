@@ -16,11 +16,13 @@ pub enum DiagnoseError {
     AmbiguousTarget(String),
     #[error("access denied: {0}")]
     AccessDenied(String),
-    #[error("no AWS credentials: {0}")]
+    #[error(
+        "no AWS credentials found ({0}): set AWS_PROFILE or pass --profile, run `aws sso login` for an SSO profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
     NoCredentials(String),
     #[error("AWS API throttled: {0}")]
     Throttled(String),
-    #[error("AWS API unreachable: {0}")]
+    #[error("cannot reach the AWS API: {0}; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL")]
     AwsUnavailable(String),
     #[error("deadline exceeded: {0}")]
     DeadlineExceeded(String),

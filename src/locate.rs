@@ -171,7 +171,9 @@ pub async fn locate<A: AwsApi>(api: &A, host: &str) -> Result<(String, String), 
 /// A failed `ListDistributions`, as the error that ends the run.
 pub fn list_error(e: ApiError) -> DiagnoseError {
     match e {
-        ApiError::Denied { message } => DiagnoseError::AccessDenied(format!("cloudfront:ListDistributions: {message}")),
+        ApiError::Denied { message } => DiagnoseError::AccessDenied(format!(
+            "the identity in use may not call cloudfront:ListDistributions ({message}): grant it that action, or choose another identity with --profile or --role-arn"
+        )),
         ApiError::Throttled { message } => DiagnoseError::Throttled(message),
         ApiError::NoCredentials { message } => DiagnoseError::NoCredentials(message),
         other => DiagnoseError::AwsUnavailable(format!("cloudfront:ListDistributions: {other}")),

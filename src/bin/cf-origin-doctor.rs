@@ -8,8 +8,9 @@ use anyhow::Context as _;
 use cf_origin_doctor::checks::Severity;
 use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
 use cf_origin_doctor::error::DiagnoseError;
+use cf_origin_doctor::event::validate_role_arn;
 use cf_origin_doctor::evidence::{Evidence, Expectations};
-use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
+use cf_origin_doctor::inventory::aws::{AwsOptions, SdkApi, load_sdk_config_with};
 use cf_origin_doctor::locate::{Target, locate, parse_target};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::report::v1::SeverityV1;
@@ -72,6 +73,63 @@ struct ExpectArgs {
     method_probe_path: Option<String>,
 }
 
+/// Where the AWS settings come from, as the AWS CLI's global options say it: a flag outranks
+/// the environment, which outranks the config files.
+#[derive(clap::Args)]
+struct AwsArgs {
+    /// A profile of the shared config and credentials files (outranks AWS_PROFILE and
+    /// credentials in the environment).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The region of origin-side calls whose region the origin's name does not give (outranks
+    /// AWS_REGION and the profile's region); CloudFront is always read in us-east-1.
+    #[arg(long)]
+    region: Option<String>,
+    /// Read AWS through this IAM role (sts:AssumeRole), from the credentials the other settings give.
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[arg(long, requires = "role_arn")]
+    external_id: Option<String>,
+}
+
+impl AwsArgs {
+    /// Checks the flags, then loads the SDK configuration they describe.
+    async fn load(self) -> Result<aws_config::SdkConfig, DiagnoseError> {
+        if let Some(arn) = &self.role_arn {
+            validate_role_arn(arn).map_err(|e| DiagnoseError::InvalidRequest(format!("--role-arn: {e}")))?;
+        }
+        if let Some(region) = &self.region {
+            let ok = !region.is_empty()
+                && region.len() <= 32
+                && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(DiagnoseError::InvalidRequest(format!(
+                    "--region {:?} is not an AWS region name (like eu-west-1)",
+                    region.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+        if let Some(id) = &self.external_id {
+            // STS: 2 to 1224 characters of letters, digits and +=,.@:/-.
+            let ok = (2..=1224).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+            if !ok {
+                return Err(DiagnoseError::InvalidRequest(
+                    "--external-id must be 2 to 1224 characters of letters, digits and +=,.@:/-_".into(),
+                ));
+            }
+        }
+        let opts = AwsOptions {
+            profile: self.profile,
+            region: self.region,
+            role_arn: self.role_arn,
+            external_id: self.external_id,
+        };
+        Ok(load_sdk_config_with(&opts).await)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
@@ -98,6 +156,8 @@ enum Command {
         record: Option<PathBuf>,
         #[command(flatten)]
         expect: Box<ExpectArgs>,
+        #[command(flatten)]
+        aws: AwsArgs,
         #[command(flatten)]
         output: Output,
     },
@@ -131,6 +191,8 @@ enum Command {
         /// Allow probing private and loopback addresses (link-local and metadata stay refused).
         #[arg(long)]
         allow_private_targets: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
         #[command(flatten)]
         output: Output,
     },
@@ -174,7 +236,17 @@ fn one_line(s: &str) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Diagnose { target, mut paths, connect_to, ca_file, allow_private_targets, record, expect, output } => {
+        Command::Diagnose {
+            target,
+            mut paths,
+            connect_to,
+            ca_file,
+            allow_private_targets,
+            record,
+            expect,
+            aws,
+            output,
+        } => {
             let ExpectArgs {
                 expect_methods,
                 expect_headers,
@@ -206,7 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.extra_roots_pem =
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
-            let api = SdkApi::new(load_sdk_config().await);
+            let api = SdkApi::new(aws.load().await?);
             let (distribution_id, located_by) = match target {
                 Target::Id(id) => (id, None),
                 Target::Host { host, .. } => {
@@ -242,7 +314,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, output } => {
+        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, aws, output } => {
             let limits = cf_origin_doctor::sweep::SweepLimits::new(concurrency, rate)?;
             for p in &paths {
                 cf_origin_doctor::request::validate_path(p).map_err(DiagnoseError::from)?;
@@ -255,7 +327,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.extra_roots_pem =
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
-            let config = load_sdk_config().await;
+            let config = aws.load().await?;
             let api = SdkApi::new(config.clone());
             let engine = Engine::new(
                 SdkApi::new(config),

@@ -268,7 +268,9 @@ pub(crate) fn not_faked() -> ApiError {
 pub enum InventoryError {
     #[error("distribution {0} does not exist in this account")]
     DistributionNotFound(String),
-    #[error("access denied reading distribution {id}: {message}")]
+    #[error(
+        "the identity in use may not call cloudfront:GetDistribution on {id} ({message}): grant it that action, or choose another identity with --profile or --role-arn"
+    )]
     AccessDenied { id: String, message: String },
     #[error("no AWS credentials: {0}")]
     NoCredentials(String),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod inventory_faults;
+mod lab_aws_flags;
 mod lab_certificates;
 mod lab_differential;
 mod lab_fleet_sweep;
