@@ -210,6 +210,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let profile = match &cli.command {
+        Command::Diagnose { aws, .. } | Command::Sweep { aws, .. } => aws.profile.clone(),
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -224,6 +228,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // The SDK cannot tell a profile without credentials from none at all; the flag can.
+            let e = match (e.downcast::<DiagnoseError>(), profile) {
+                (Ok(DiagnoseError::NoCredentials(_)), Some(p)) => anyhow::Error::new(DiagnoseError::NoCredentials(
+                    format!("profile {p:?} is not in the config files or holds no usable credentials"),
+                )),
+                (Ok(d), _) => anyhow::Error::new(d),
+                (Err(e), _) => e,
+            };
             eprintln!("cf-origin-doctor: {}", one_line(&format!("{e:#}")));
             ExitCode::from(2)
         }

@@ -67,6 +67,11 @@ async fn profile_region_and_role_flags_as_the_aws_cli_reads_them() {
     assert_eq!(r["distribution_id"], lab.distribution_id.as_str());
     // Without the flag the environment's absent profile is used: no credentials.
     one_line_error(&diagnose(&lab, &env, &[]), &["no AWS credentials found", "--profile"]);
+    // A profile the files do not have, named by the flag: the error says which.
+    one_line_error(
+        &diagnose(&lab, &env, &["--profile", "absent"]),
+        &["no AWS credentials found", "profile \"absent\""],
+    );
     env.retain(|(k, _)| k != "AWS_PROFILE");
 
     // --region for the origin side; CloudFront is still read (in us-east-1).
