@@ -43,6 +43,11 @@ impl<A: AwsApi> Engine<A> {
         }
     }
 
+    /// The AWS API the engine reads through (to find a distribution by name on the same account).
+    pub fn api(&self) -> &A {
+        &self.api
+    }
+
     pub fn settings(&self) -> &ProbeSettings {
         &self.settings
     }
@@ -104,6 +109,7 @@ impl<A: AwsApi> Engine<A> {
                 paths: request.paths.clone(),
                 expect: request.expect.clone(),
                 method_probe_path: request.method_probe_path.clone(),
+                located_by: request.located_by.clone(),
             },
             inventory,
             observations,

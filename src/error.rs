@@ -10,13 +10,19 @@ pub enum DiagnoseError {
     InvalidRequest(String),
     #[error("distribution {0} not found (check the id and the AWS account/credentials in use)")]
     DistributionNotFound(String),
+    #[error("{0}")]
+    NoDistributionFor(String),
+    #[error("{0}")]
+    AmbiguousTarget(String),
     #[error("access denied: {0}")]
     AccessDenied(String),
-    #[error("no AWS credentials: {0}")]
+    #[error(
+        "no AWS credentials found ({0}): set AWS_PROFILE or pass --profile, run `aws sso login` for an SSO profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
     NoCredentials(String),
     #[error("AWS API throttled: {0}")]
     Throttled(String),
-    #[error("AWS API unreachable: {0}")]
+    #[error("cannot reach the AWS API: {0}; check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL")]
     AwsUnavailable(String),
     #[error("deadline exceeded: {0}")]
     DeadlineExceeded(String),
@@ -30,6 +36,8 @@ impl DiagnoseError {
         match self {
             DiagnoseError::InvalidRequest(_) => "InvalidRequest",
             DiagnoseError::DistributionNotFound(_) => "DistributionNotFound",
+            DiagnoseError::NoDistributionFor(_) => "DistributionNotFound",
+            DiagnoseError::AmbiguousTarget(_) => "InvalidRequest",
             DiagnoseError::AccessDenied(_) => "AccessDenied",
             DiagnoseError::NoCredentials(_) => "NoCredentials",
             DiagnoseError::Throttled(_) => "Throttled",

@@ -9,6 +9,7 @@
 //! looked at, and each wrong one is named by its JSON path in a typed [`EventError`].
 
 pub use crate::evidence::Expectations;
+use crate::locate::{Target, parse_target};
 use crate::report::v1::StatusV1;
 use crate::request::{DiagnoseRequest, InvalidRequest};
 use serde::Deserialize;
@@ -16,9 +17,12 @@ use serde_json::{Map, Value};
 
 /// The shapes the function accepts, quoted in every "unrecognised event" error.
 pub const ACCEPTED_SHAPES: &str = "accepted: a direct request {\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]} \
-(camelCase keys too; optional expect, method_probe_path, role_arn, publish), a CloudWatch alarm Lambda action \
+or {\"url\": \"https://www.example.com/checkout\"} (camelCase keys too; optional expect, method_probe_path, role_arn, publish), a CloudWatch alarm Lambda action \
 (source \"aws.cloudwatch\" with alarmData), an EventBridge \"CloudWatch Alarm State Change\" event, or an SNS \
 notification whose Message is a CloudWatch alarm or a direct request";
+
+/// The distribution id a request carries until the one behind its `url` is found.
+const LOCATE_PLACEHOLDER: &str = "ELOCATING";
 
 /// Longest SNS `Message` read (SNS itself caps messages at 256 KiB).
 const MAX_SNS_MESSAGE: usize = 256 * 1024;
@@ -140,6 +144,9 @@ pub struct PublishOverride {
 #[derive(Debug, Clone)]
 pub struct DiagnoseInput {
     pub request: DiagnoseRequest,
+    /// The hostname to find the distribution by (`ListDistributions`), when the request named a
+    /// URL instead of an id; `request.distribution_id` is then a placeholder until it is found.
+    pub locate_host: Option<String>,
     pub role_arn: Option<String>,
     pub publish: Option<PublishOverride>,
 }
@@ -231,7 +238,7 @@ pub fn parse(event: &Value, opts: ParseOptions) -> Result<Invocation, EventError
         let arn = opt_str_field(obj, "", "alarmArn")?.map(str::to_string);
         return alarm_from_data(data, "alarmData", arn, EventSource::AlarmAction, opts);
     }
-    if ["distribution_id", "distributionId", "DistributionId"].iter().any(|k| obj.contains_key(*k)) {
+    if DIRECT_KEYS.iter().any(|k| obj.contains_key(*k)) {
         return Ok(Invocation {
             source: EventSource::Direct,
             alarm: None,
@@ -241,12 +248,19 @@ pub fn parse(event: &Value, opts: ParseOptions) -> Result<Invocation, EventError
     Err(EventError::UnknownShape(key_list(obj)))
 }
 
+/// The keys that make an object a direct request: the distribution's id, or the failing URL.
+const DIRECT_KEYS: &[&str] = &["distribution_id", "distributionId", "DistributionId", "url"];
+
 /// The direct request as sent by `aws lambda invoke` or a Step Functions task.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DirectEvent {
-    #[serde(alias = "distributionId", alias = "DistributionId")]
-    distribution_id: String,
+    #[serde(default, alias = "distributionId", alias = "DistributionId")]
+    distribution_id: Option<String>,
+    /// The failing URL or hostname instead of the id: the distribution is found by its aliases
+    /// or domain name, and the URL's path and query are probed first.
+    #[serde(default, alias = "URL")]
+    url: Option<String>,
     #[serde(default)]
     paths: Vec<String>,
     #[serde(default)]
@@ -291,7 +305,25 @@ fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventErr
             }
         }
     }
-    let request = DiagnoseRequest::new(&d.distribution_id, &d.paths)?;
+    let mut paths = d.paths;
+    let (distribution_id, locate_host) = match (d.distribution_id, d.url.as_deref()) {
+        (Some(id), None) => (id, None),
+        (None, Some(url)) => match parse_target(bounded(url, "url")?)? {
+            Target::Id(id) => (id, None),
+            Target::Host { host, path } => {
+                if let Some(p) = path {
+                    paths.insert(0, p);
+                }
+                // Replaced by the located distribution's id before the run.
+                (LOCATE_PLACEHOLDER.to_string(), Some(host))
+            }
+        },
+        (Some(_), Some(_)) => {
+            return Err(EventError::BadRequest("give distribution_id or url, not both".into()));
+        }
+        (None, None) => return Err(EventError::BadRequest("missing field `distribution_id` (or `url`)".into())),
+    };
+    let request = DiagnoseRequest::new(&distribution_id, &paths)?;
     let request = with_expectations(request, d.expect, d.method_probe_path.as_deref(), "expect")?;
     check_write_probes(&request, authority, "Records[0].Sns.Message")?;
     if let Some(arn) = &d.role_arn {
@@ -314,7 +346,7 @@ fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventErr
             Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status })
         }
     };
-    Ok(DiagnoseInput { request, role_arn: d.role_arn, publish })
+    Ok(DiagnoseInput { request, locate_host, role_arn: d.role_arn, publish })
 }
 
 /// Adds what the application needs to a request; a refused name is an error at `at`.
@@ -535,7 +567,7 @@ fn request_for_alarm(
             let request = with_expectations(request, expect, settings.method_probe_path.as_deref(), description_path)?;
             let authority = Authority::AlarmOrTopic { write_methods: opts.alarm_write_methods };
             check_write_probes(&request, authority, description_path)?;
-            Ok(DiagnoseInput { request, role_arn: None, publish: None })
+            Ok(DiagnoseInput { request, locate_host: None, role_arn: None, publish: None })
         }
         _ => Err(EventError::SeveralDistributions {
             alarm: clip(alarm),
@@ -710,7 +742,7 @@ fn parse_sns(obj: &Map<String, Value>, opts: ParseOptions) -> Result<Invocation,
     })?;
     if !inner_obj.contains_key("AlarmName") {
         // Someone published a direct request to the topic (never another envelope: no nesting).
-        if ["distribution_id", "distributionId", "DistributionId"].iter().any(|k| inner_obj.contains_key(*k)) {
+        if DIRECT_KEYS.iter().any(|k| inner_obj.contains_key(*k)) {
             return Ok(Invocation {
                 source: EventSource::Sns,
                 alarm: None,

@@ -167,7 +167,7 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
         let deadline = remaining.map(|left| Instant::now() + left);
         let invocation = parse_event(&event, self.parse)?;
         let trigger = trigger_json(&invocation);
-        let input = match invocation.action {
+        let mut input = match invocation.action {
             Action::NothingToDiagnose { reason } => {
                 tracing::info!(source = invocation.source.as_str(), %reason, "nothing to diagnose");
                 return Ok(Handled::Skipped(
@@ -184,6 +184,13 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             None => None,
         };
         let engine = assumed.as_ref().unwrap_or(&self.engine);
+        if let Some(host) = input.locate_host.take() {
+            // Boxed, like the run below: inlined, the handler's future exceeds the layout depth.
+            let (id, how) = Box::pin(crate::locate::locate(engine.api(), &host)).await?;
+            tracing::info!(%host, distribution_id = %id, "found the distribution {how}");
+            input.request.distribution_id = crate::request::DistributionId::parse(&id)?;
+            input.request = input.request.located_by(how);
+        }
         let mut settings = engine.settings().clone();
         if let Some(left) = remaining {
             // The probe phase must end before the function is killed, leaving room to report.
@@ -463,6 +470,9 @@ mod tests {
             Err(inv::not_faked())
         }
         async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn list_distributions(&self) -> Result<Vec<inv::DistributionSummary>, ApiError> {
             Err(inv::not_faked())
         }
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod inventory;
 pub mod lambda;
+pub mod locate;
 pub mod sweep;
 
 #[cfg(test)]

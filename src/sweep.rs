@@ -154,14 +154,7 @@ pub async fn sweep<A: AwsApi>(
     limits: SweepLimits,
     mut each: impl FnMut(SweepItem, SweepProgress),
 ) -> Result<SweepSummary, DiagnoseError> {
-    let ids = api.list_distribution_ids().await.map_err(|e| match e {
-        crate::inventory::ApiError::Denied { message } => {
-            DiagnoseError::AccessDenied(format!("cloudfront:ListDistributions: {message}"))
-        }
-        crate::inventory::ApiError::Throttled { message } => DiagnoseError::Throttled(message),
-        crate::inventory::ApiError::NoCredentials { message } => DiagnoseError::NoCredentials(message),
-        other => DiagnoseError::AwsUnavailable(format!("cloudfront:ListDistributions: {other}")),
-    })?;
+    let ids = api.list_distribution_ids().await.map_err(crate::locate::list_error)?;
     let mut summary = SweepSummary::default();
     let mut progress = SweepProgress { total: ids.len(), ..SweepProgress::default() };
     let bucket = TokenBucket::new(limits.rate, limits.rate);

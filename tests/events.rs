@@ -39,6 +39,7 @@ fn every_sample_in_events_is_covered() {
             "alarm-action-metric.json",
             "alarm-action-ok.json",
             "direct-camel-case.json",
+            "direct-url.json",
             "direct.json",
             "eventbridge-alarm-state-change.json",
             "sns-alarm.json",
@@ -56,6 +57,36 @@ fn direct_requests_snake_and_camel_case() {
     assert_eq!(diagnosed(&inv), ("E2QWRUHEXAMPLE", &["/".to_string()][..]));
     let inv = ok("direct-camel-case.json");
     assert_eq!(diagnosed(&inv), ("E2QWRUHEXAMPLE", &["/".to_string(), "/login".to_string()][..]));
+}
+
+#[test]
+fn direct_request_by_url_locates_later_and_probes_the_url_path_first() {
+    let inv = ok("direct-url.json");
+    let Action::Diagnose(d) = &inv.action else { panic!("not a diagnosis") };
+    assert_eq!(d.locate_host.as_deref(), Some("www.example.com"));
+    assert_eq!(d.request.paths, ["/checkout?step=2", "/"]);
+    // A bare hostname, and an id given as `url`, are accepted too.
+    let Action::Diagnose(d) =
+        parse(&json!({"url": "d111111abcdef8.cloudfront.net"}), ParseOptions::default()).unwrap().action
+    else {
+        panic!("not a diagnosis")
+    };
+    assert_eq!(d.locate_host.as_deref(), Some("d111111abcdef8.cloudfront.net"));
+    assert_eq!(d.request.paths, ["/"]);
+    let Action::Diagnose(d) = parse(&json!({"url": "E2QWRUHEXAMPLE"}), ParseOptions::default()).unwrap().action else {
+        panic!("not a diagnosis")
+    };
+    assert_eq!((d.locate_host.as_deref(), d.request.distribution_id.as_str()), (None, "E2QWRUHEXAMPLE"));
+    for bad in [
+        json!({"url": "ftp://www.example.com/"}),
+        json!({"url": ""}),
+        json!({"url": "x".repeat(5000)}),
+        json!({"url": 7}),
+        json!({"url": "https://www.example.com/", "distribution_id": "E2QWRUHEXAMPLE"}),
+        json!({"url": "https://www.example.com/a b"}),
+    ] {
+        assert!(parse(&bad, ParseOptions::default()).is_err(), "{bad}");
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use cf_origin_doctor::delivery::{PublishSettings, SnsPublisher};
 use cf_origin_doctor::engine::Engine;
 use cf_origin_doctor::error::DiagnoseError;
-use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
+use cf_origin_doctor::inventory::aws::{SdkApi, assume_role, load_sdk_config};
 use cf_origin_doctor::lambda::{Function, RawEvent, RoleEngines, parse_options_from_env, settings_from_env};
 use cf_origin_doctor::request::ProbeSettings;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -56,16 +56,7 @@ struct StsRoles {
 
 impl RoleEngines<SdkApi> for StsRoles {
     async fn engine_for(&self, role_arn: &str) -> Result<Engine<SdkApi>, DiagnoseError> {
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .session_name("cf-origin-doctor")
-            .configure(&self.config)
-            .build()
-            .await;
-        let config = self
-            .config
-            .to_builder()
-            .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(provider))
-            .build();
+        let config = assume_role(&self.config, role_arn, None).await;
         Engine::new(SdkApi::new(config), self.settings.clone(), self.probed_from.clone())
     }
 }

@@ -1,4 +1,5 @@
-//! Command-line front end: `cf-origin-doctor diagnose <DISTRIBUTION_ID>` and `replay`.
+//! Command-line front end: `cf-origin-doctor diagnose <URL | HOSTNAME | DISTRIBUTION_ID>`,
+//! `sweep` and `replay`.
 //!
 //! Exit codes: 0 completed with nothing at or above `--fail-on`; 1 completed with such a
 //! finding; 2 could not diagnose (bad input, distribution not found, no credentials).
@@ -7,8 +8,10 @@ use anyhow::Context as _;
 use cf_origin_doctor::checks::Severity;
 use cf_origin_doctor::engine::{Diagnosis, Engine, evaluate};
 use cf_origin_doctor::error::DiagnoseError;
+use cf_origin_doctor::event::validate_role_arn;
 use cf_origin_doctor::evidence::{Evidence, Expectations};
-use cf_origin_doctor::inventory::aws::{SdkApi, load_sdk_config};
+use cf_origin_doctor::inventory::aws::{AwsOptions, SdkApi, load_sdk_config_with};
+use cf_origin_doctor::locate::{Target, locate, parse_target};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::report::v1::SeverityV1;
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
@@ -70,12 +73,72 @@ struct ExpectArgs {
     method_probe_path: Option<String>,
 }
 
+/// Where the AWS settings come from, as the AWS CLI's global options say it: a flag outranks
+/// the environment, which outranks the config files.
+#[derive(clap::Args)]
+struct AwsArgs {
+    /// A profile of the shared config and credentials files (outranks AWS_PROFILE and
+    /// credentials in the environment).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The region of origin-side calls whose region the origin's name does not give (outranks
+    /// AWS_REGION and the profile's region); CloudFront is always read in us-east-1.
+    #[arg(long)]
+    region: Option<String>,
+    /// Read AWS through this IAM role (sts:AssumeRole), from the credentials the other settings give.
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[arg(long, requires = "role_arn")]
+    external_id: Option<String>,
+}
+
+impl AwsArgs {
+    /// Checks the flags, then loads the SDK configuration they describe.
+    async fn load(self) -> Result<aws_config::SdkConfig, DiagnoseError> {
+        if let Some(arn) = &self.role_arn {
+            validate_role_arn(arn).map_err(|e| DiagnoseError::InvalidRequest(format!("--role-arn: {e}")))?;
+        }
+        if let Some(region) = &self.region {
+            let ok = !region.is_empty()
+                && region.len() <= 32
+                && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(DiagnoseError::InvalidRequest(format!(
+                    "--region {:?} is not an AWS region name (like eu-west-1)",
+                    region.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+        if let Some(id) = &self.external_id {
+            // STS: 2 to 1224 characters of letters, digits and +=,.@:/-.
+            let ok = (2..=1224).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+            if !ok {
+                return Err(DiagnoseError::InvalidRequest(
+                    "--external-id must be 2 to 1224 characters of letters, digits and +=,.@:/-_".into(),
+                ));
+            }
+        }
+        let opts = AwsOptions {
+            profile: self.profile,
+            region: self.region,
+            role_arn: self.role_arn,
+            external_id: self.external_id,
+        };
+        Ok(load_sdk_config_with(&opts).await)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose one distribution: read its configuration, probe origin and edge, report the cause.
     Diagnose {
-        /// The distribution id, e.g. E2QWRUHEXAMPLE.
-        distribution_id: String,
+        /// What to diagnose: the failing URL (https://www.example.com/checkout), a hostname
+        /// (www.example.com, d111111abcdef8.cloudfront.net) or a distribution id (E2QWRUHEXAMPLE).
+        /// A URL or hostname is matched against the account's distributions (ListDistributions);
+        /// a URL's path and query are probed first.
+        target: String,
         /// A viewer path to probe (repeatable; default "/").
         #[arg(long = "path")]
         paths: Vec<String>,
@@ -93,6 +156,8 @@ enum Command {
         record: Option<PathBuf>,
         #[command(flatten)]
         expect: Box<ExpectArgs>,
+        #[command(flatten)]
+        aws: AwsArgs,
         #[command(flatten)]
         output: Output,
     },
@@ -127,6 +192,8 @@ enum Command {
         #[arg(long)]
         allow_private_targets: bool,
         #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
         output: Output,
     },
     /// Re-run checks and verdict on recorded evidence, offline.
@@ -143,6 +210,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let profile = match &cli.command {
+        Command::Diagnose { aws, .. } | Command::Sweep { aws, .. } => aws.profile.clone(),
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -157,6 +228,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // The SDK cannot tell a profile without credentials from none at all; the flag can.
+            let e = match (e.downcast::<DiagnoseError>(), profile) {
+                (Ok(DiagnoseError::NoCredentials(_)), Some(p)) => anyhow::Error::new(DiagnoseError::NoCredentials(
+                    format!("profile {p:?} is not in the config files or holds no usable credentials"),
+                )),
+                (Ok(d), _) => anyhow::Error::new(d),
+                (Err(e), _) => e,
+            };
             eprintln!("cf-origin-doctor: {}", one_line(&format!("{e:#}")));
             ExitCode::from(2)
         }
@@ -170,13 +249,14 @@ fn one_line(s: &str) -> String {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Diagnose {
-            distribution_id,
-            paths,
+            target,
+            mut paths,
             connect_to,
             ca_file,
             allow_private_targets,
             record,
             expect,
+            aws,
             output,
         } => {
             let ExpectArgs {
@@ -194,8 +274,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 query_strings: expect_queries,
                 get_with_body: expect_get_body,
             };
-            let request = DiagnoseRequest::new(&distribution_id, &paths)
-                .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+            let target = parse_target(&target).map_err(DiagnoseError::from)?;
+            if let Target::Host { path: Some(p), .. } = &target {
+                paths.insert(0, p.clone());
+            }
+            // Everything the caller typed is checked before any AWS call.
+            DiagnoseRequest::new("E", &paths)
+                .and_then(|r| r.with_expectations(expect.clone(), method_probe_path.as_deref()))
                 .map_err(DiagnoseError::from)?;
             let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
@@ -205,12 +290,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.extra_roots_pem =
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
-            let config = load_sdk_config().await;
-            let mut engine = Engine::new(
-                SdkApi::new(config),
-                settings,
-                "this host (cf-origin-doctor CLI), not a CloudFront address",
-            )?;
+            let api = SdkApi::new(aws.load().await?);
+            let (distribution_id, located_by) = match target {
+                Target::Id(id) => (id, None),
+                Target::Host { host, .. } => {
+                    let (id, how) = locate(&api, &host).await?;
+                    eprintln!("cf-origin-doctor: diagnosing {id}, found {how}");
+                    (id, Some(how))
+                }
+            };
+            let mut request = DiagnoseRequest::new(&distribution_id, &paths)
+                .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+                .map_err(DiagnoseError::from)?;
+            if let Some(how) = located_by {
+                request = request.located_by(how);
+            }
+            let mut engine = Engine::new(api, settings, "this host (cf-origin-doctor CLI), not a CloudFront address")?;
             if std::io::stderr().is_terminal() {
                 engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));
             }
@@ -231,7 +326,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, output } => {
+        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, aws, output } => {
             let limits = cf_origin_doctor::sweep::SweepLimits::new(concurrency, rate)?;
             for p in &paths {
                 cf_origin_doctor::request::validate_path(p).map_err(DiagnoseError::from)?;
@@ -244,7 +339,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.extra_roots_pem =
                     Some(std::fs::read(path).with_context(|| format!("--ca-file {}", path.display()))?);
             }
-            let config = load_sdk_config().await;
+            let config = aws.load().await?;
             let api = SdkApi::new(config.clone());
             let engine = Engine::new(
                 SdkApi::new(config),

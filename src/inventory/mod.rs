@@ -37,6 +37,16 @@ pub struct LoadBalancerSummary {
     pub subnet_ids: Vec<String>,
 }
 
+/// A distribution as `ListDistributions` lists it: enough to find it by a viewer's hostname.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributionSummary {
+    pub id: String,
+    /// Its CloudFront name, `d111111abcdef8.cloudfront.net`.
+    pub domain_name: String,
+    /// Its alternate domain names, wildcards (`*.example.com`) included.
+    pub aliases: Vec<String>,
+}
+
 /// Which EC2 instances to describe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstanceQuery {
@@ -240,6 +250,10 @@ pub trait AwsApi: Sync {
     /// `cloudfront:ListDistributions`, every page: the ids of the account's distributions (used
     /// by `cf-origin-doctor sweep`, not by a diagnosis).
     fn list_distribution_ids(&self) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+
+    /// `cloudfront:ListDistributions`, every page: each distribution's id, name and aliases
+    /// (used only to find the distribution behind a URL or hostname).
+    fn list_distributions(&self) -> impl Future<Output = Result<Vec<DistributionSummary>, ApiError>> + Send;
 }
 
 /// What a test fake answers for a call it does not model: an explicit failure, which the
@@ -254,7 +268,9 @@ pub(crate) fn not_faked() -> ApiError {
 pub enum InventoryError {
     #[error("distribution {0} does not exist in this account")]
     DistributionNotFound(String),
-    #[error("access denied reading distribution {id}: {message}")]
+    #[error(
+        "the identity in use may not call cloudfront:GetDistribution on {id} ({message}): grant it that action, or choose another identity with --profile or --role-arn"
+    )]
     AccessDenied { id: String, message: String },
     #[error("no AWS credentials: {0}")]
     NoCredentials(String),
@@ -320,6 +336,8 @@ const DESCRIBE_CERTIFICATE: &str = "acm:DescribeCertificate";
 const GET_CACHE_POLICY: &str = "cloudfront:GetCachePolicy";
 const GET_ORIGIN_REQUEST_POLICY: &str = "cloudfront:GetOriginRequestPolicy";
 const GET_VPC_ORIGIN: &str = "cloudfront:GetVpcOrigin";
+/// Called only when a request names a URL or hostname instead of the distribution id.
+pub const LIST_DISTRIBUTIONS: &str = "cloudfront:ListDistributions";
 
 /// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
 /// exactly these (a test compares the two).
@@ -347,6 +365,7 @@ pub const AWS_ACTIONS: &[&str] = &[
     GET_CACHE_POLICY,
     GET_ORIGIN_REQUEST_POLICY,
     GET_VPC_ORIGIN,
+    LIST_DISTRIBUTIONS,
 ];
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
@@ -511,6 +530,9 @@ mod tests {
             Err(not_faked())
         }
         async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
+            Err(not_faked())
+        }
+        async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, ApiError> {
             Err(not_faked())
         }
     }

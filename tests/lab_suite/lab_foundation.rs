@@ -256,6 +256,6 @@ fn unreachable_emulator_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(stderr.contains("cannot reach the AWS API"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }

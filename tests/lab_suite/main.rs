@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod inventory_faults;
+mod lab_aws_flags;
 mod lab_certificates;
 mod lab_differential;
 mod lab_fleet_sweep;
@@ -13,6 +14,7 @@ mod lab_foundation;
 mod lab_http_scenarios;
 mod lab_inventory;
 mod lab_lambda;
+mod lab_locate;
 mod lab_network;
 mod lab_probes;
 mod lab_sweep;

@@ -96,6 +96,8 @@ pub struct DiagnoseRequest {
     pub expect: Expectations,
     /// Where write methods (POST, PUT, PATCH, DELETE) may be sent; without it they never are.
     pub method_probe_path: Option<String>,
+    /// How the distribution was found when the caller named a URL or hostname, not its id.
+    pub located_by: Option<String>,
 }
 
 impl DiagnoseRequest {
@@ -119,7 +121,14 @@ impl DiagnoseRequest {
             paths: checked,
             expect: Expectations::default(),
             method_probe_path: None,
+            located_by: None,
         })
+    }
+
+    /// Records how the distribution was found (from a URL or hostname), for the report.
+    pub fn located_by(mut self, how: impl Into<String>) -> Self {
+        self.located_by = Some(how.into());
+        self
     }
 
     /// Adds what the application needs and the path on which write methods may be sent.

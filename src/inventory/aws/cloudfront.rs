@@ -1,5 +1,5 @@
 //! CloudFront (global, addressed in us-east-1): the distribution, its custom policies, VPC
-//! origins and the account's distribution ids, mapped to the project's types.
+//! origins and the account's distributions (id, name, aliases), mapped to the project's types.
 
 use super::{bounded, empty_response, non_empty, paginate};
 use crate::evidence::{
@@ -7,7 +7,7 @@ use crate::evidence::{
     LambdaAssociation, LegacyForwarding, NameSet, Origin, OriginGroup, OriginKind, OriginProtocolPolicy,
     PolicyDefinition, SecretValue, ViewerCertificate, ViewerProtocolPolicy, VpcOrigin,
 };
-use crate::inventory::ApiError;
+use crate::inventory::{ApiError, DistributionSummary};
 use aws_sdk_cloudfront as cf;
 
 /// `GetDistribution`.
@@ -44,14 +44,23 @@ pub(super) async fn vpc_origin(client: &cf::Client, id: &str) -> Result<VpcOrigi
     map_vpc_origin(v)
 }
 
-/// `ListDistributions`, every page: the ids.
-pub(super) async fn list_distribution_ids(client: &cf::Client, max_pages: usize) -> Result<Vec<String>, ApiError> {
+/// `ListDistributions`, every page: each distribution's id, CloudFront name and aliases.
+pub(super) async fn list_distributions(
+    client: &cf::Client,
+    max_pages: usize,
+) -> Result<Vec<DistributionSummary>, ApiError> {
     paginate(
         max_pages,
         |marker| bounded(client.list_distributions().set_marker(marker).max_items(100).send()),
         // CloudFront pages on IsTruncated; a marker on the last page is not a next page.
         |page| page.distribution_list().filter(|l| l.is_truncated()).and_then(|l| l.next_marker()),
-        |page, out| out.extend(page.distribution_list().iter().flat_map(|l| l.items()).map(|d| d.id().to_string())),
+        |page, out| {
+            out.extend(page.distribution_list().iter().flat_map(|l| l.items()).map(|d| DistributionSummary {
+                id: d.id().to_string(),
+                domain_name: d.domain_name().to_string(),
+                aliases: d.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
+            }))
+        },
     )
     .await
 }

@@ -11,7 +11,9 @@ mod elbv2;
 #[cfg(test)]
 mod tests;
 
-use super::{ApiError, AwsApi, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery};
+use super::{
+    ApiError, AwsApi, DistributionSummary, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery,
+};
 use crate::evidence::{
     AcmCertificate, Distribution, Ec2Instance, ElasticIp, Listener, ListenerCertificate, ListenerRule, NetworkAcl,
     NetworkInterface, PolicyDefinition, PrefixList, RouteTable, SecurityGroup, SslPolicy, Subnet, TargetGroup,
@@ -75,20 +77,79 @@ impl SdkApi {
     }
 }
 
-/// The SDK configuration loader with this project's single HTTP stack (rustls with ring).
-pub fn config_loader() -> aws_config::ConfigLoader {
-    let http_client = aws_smithy_http_client::Builder::new()
+/// This project's single HTTP stack (rustls with ring).
+fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
         ))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client)
+        .build_https()
+}
+
+/// The SDK configuration loader with this project's single HTTP stack.
+pub fn config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client())
 }
 
 /// Loads the SDK configuration from the standard environment (`AWS_ENDPOINT_URL`,
 /// `AWS_REGION`, credentials, profiles).
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
     config_loader().load().await
+}
+
+/// Where the AWS settings come from, as the AWS CLI's global options say it.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// `--profile`: a profile of the shared config and credentials files.
+    pub profile: Option<String>,
+    /// `--region`: the region of the origin-side calls whose region the origin's name does not
+    /// give (CloudFront is always addressed in us-east-1).
+    pub region: Option<String>,
+    /// `--role-arn`: read AWS through this role (`sts:AssumeRole`), from the credentials the
+    /// other settings give.
+    pub role_arn: Option<String>,
+    /// `--external-id`: the external id the role's trust policy requires.
+    pub external_id: Option<String>,
+}
+
+/// Loads the SDK configuration with the AWS CLI's precedence: a flag outranks the environment
+/// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`), which outranks the config files
+/// (<https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-precedence.html>).
+pub async fn load_sdk_config_with(opts: &AwsOptions) -> aws_config::SdkConfig {
+    let mut loader = config_loader();
+    if let Some(profile) = &opts.profile {
+        // The SDK's default chain reads credentials from the environment before any profile;
+        // the AWS CLI's --profile outranks them, so the profile's own provider is set.
+        let provider_config = aws_config::provider_config::ProviderConfig::default().with_http_client(http_client());
+        let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .configure(&provider_config)
+            .build();
+        loader = loader.profile_name(profile).credentials_provider(credentials);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    match &opts.role_arn {
+        Some(arn) => assume_role(&config, arn, opts.external_id.as_deref()).await,
+        None => config,
+    }
+}
+
+/// `config` with its credentials replaced by those of `role_arn` (`sts:AssumeRole`, refreshed
+/// as they expire), obtained with `config`'s own credentials.
+pub async fn assume_role(
+    config: &aws_config::SdkConfig,
+    role_arn: &str,
+    external_id: Option<&str>,
+) -> aws_config::SdkConfig {
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name("cf-origin-doctor");
+    if let Some(id) = external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.configure(config).build().await;
+    config.to_builder().credentials_provider(cf::config::SharedCredentialsProvider::new(provider)).build()
 }
 
 async fn bounded<T, E, R>(fut: impl std::future::Future<Output = Result<T, SdkError<E, R>>>) -> Result<T, ApiError>
@@ -117,19 +178,56 @@ where
             let message = e.message().unwrap_or_default().to_string();
             classify_code(code, message)
         }
+        // The credential chain's last provider is the instance metadata service: where it is off
+        // or refuses, the chain's error names it, but the cause is that no provider had any.
         SdkError::DispatchFailure(_)
         | SdkError::TimeoutError(_)
         | SdkError::ResponseError(_)
         | SdkError::ConstructionFailure(_)
-            if chain.contains("credentials")
+            if (chain.contains("credential") || chain.contains("Credentials"))
                 && (chain.contains("no credentials")
                     || chain.contains("not loaded")
-                    || chain.contains("CredentialsNotLoaded")) =>
+                    || chain.contains("CredentialsNotLoaded")
+                    || chain.contains("IMDS")) =>
         {
-            ApiError::NoCredentials { message: shorten(&chain) }
+            ApiError::NoCredentials { message: credentials_cause(&chain) }
         }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ApiError::Unreachable { message: shorten(&chain) },
-        _ => ApiError::Failed { code: "SdkError".into(), message: shorten(&chain) },
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            ApiError::Unreachable { message: unreachable_cause(&chain) }
+        }
+        _ => ApiError::Failed { code: "SdkError".into(), message: shorten(without_debug(&chain)) },
+    }
+}
+
+/// The SDK's error chain without the `Debug` rendering it appends in parentheses
+/// (`dispatch failure: io error: … (DispatchFailure(DispatchFailure { … }))`).
+fn without_debug(chain: &str) -> &str {
+    chain.find(" (").map_or(chain, |i| &chain[..i])
+}
+
+/// Why no credentials were found, in a few words (the SDK's chain of every provider tried,
+/// with its `Debug` details, says nothing more a person can act on).
+fn credentials_cause(chain: &str) -> String {
+    if chain.contains("profile") && (chain.contains("not found") || chain.contains("ProfileFile")) {
+        "the profile named was not found or has no credentials".into()
+    } else if chain.contains("sso") || chain.contains("SSO") {
+        "the SSO session is missing or expired".into()
+    } else {
+        "none in the environment, the config files or the instance metadata".into()
+    }
+}
+
+/// Why the endpoint could not be reached, in a few words.
+fn unreachable_cause(chain: &str) -> String {
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("refused") {
+        "connection refused".into()
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        "its name does not resolve".into()
+    } else if lower.contains("timeout") || lower.contains("timed out") {
+        "the connection timed out".into()
+    } else {
+        shorten(without_debug(chain))
     }
 }
 
@@ -247,7 +345,11 @@ impl AwsApi for SdkApi {
         cloudfront::vpc_origin(&self.cloudfront, id).await
     }
     async fn list_distribution_ids(&self) -> Result<Vec<String>, ApiError> {
-        cloudfront::list_distribution_ids(&self.cloudfront, self.pages.listing).await
+        let all = cloudfront::list_distributions(&self.cloudfront, self.pages.listing).await?;
+        Ok(all.into_iter().map(|d| d.id).collect())
+    }
+    async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, ApiError> {
+        cloudfront::list_distributions(&self.cloudfront, self.pages.listing).await
     }
 }
 

@@ -51,6 +51,9 @@ pub struct RequestEcho {
     /// The path on which write methods may be sent, when the caller named one.
     #[serde(default)]
     pub method_probe_path: Option<String>,
+    /// How the distribution was found when the caller named a URL or hostname, not its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub located_by: Option<String>,
 }
 
 /// The outcome of one read-only AWS call (or a chain of them), as data.

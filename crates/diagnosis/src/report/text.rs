@@ -2,7 +2,7 @@
 //! their evidence, then what could not be verified.
 
 use super::ReportV1;
-use super::v1::{RedirectsV1, SeverityV1, StatusV1};
+use super::v1::{FindingV1, RedirectsV1, SeverityV1, StatusV1};
 use std::fmt::Write;
 
 /// Colours are used only when asked (a terminal without `NO_COLOR`).
@@ -38,17 +38,19 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     };
     let status = r.status.as_str().to_uppercase();
     let _ = writeln!(o, "{} {} ({})", style.paint(status_code, &status), r.distribution_id, r.domain_name);
-    let _ = writeln!(o, "{}", r.verdict.summary);
-    if let Some(primary) = &r.verdict.primary {
-        if let Some(f) = r.findings.iter().find(|f| &f.id == primary) {
-            let _ = writeln!(o, "\nFix ({}):", f.id);
-            let _ = writeln!(o, "  {}", f.remediation.summary);
-            for s in &f.remediation.steps {
-                let _ = writeln!(o, "  - {s}");
-            }
-            for c in &f.remediation.cli {
-                let _ = writeln!(o, "    $ {c}");
-            }
+    if let Some(how) = &r.located_by {
+        let _ = writeln!(o, "Found {how}");
+    }
+    let primary = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p));
+    let _ = writeln!(o, "{}", summary_without_fix(&r.verdict.summary, primary));
+    if let Some(f) = primary {
+        let _ = writeln!(o, "\nFix ({}):", f.id);
+        let _ = writeln!(o, "  {}", f.remediation.summary);
+        for s in &f.remediation.steps {
+            let _ = writeln!(o, "  - {s}");
+        }
+        for c in &f.remediation.cli {
+            let _ = writeln!(o, "    $ {c}");
         }
     }
     let _ = writeln!(o, "\nThrough CloudFront: {}", r.verdict.symptom);
@@ -263,6 +265,17 @@ fn fence_for(body: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
+/// The verdict's summary without its " Fix: …" sentence when the primary finding's fix is
+/// printed as its own block below it (the JSON summary keeps it, for readers of that field alone).
+fn summary_without_fix(summary: &str, primary: Option<&FindingV1>) -> String {
+    match primary {
+        Some(f) if !f.remediation.summary.is_empty() => {
+            summary.replacen(&format!(" Fix: {}", f.remediation.summary), "", 1)
+        }
+        _ => summary.to_string(),
+    }
+}
+
 /// The report as Markdown, for tickets and chat: verdict and fix first, findings as sections.
 pub fn render_markdown(r: &ReportV1) -> String {
     let clean = escaped(r);
@@ -275,9 +288,13 @@ pub fn render_markdown(r: &ReportV1) -> String {
         code(&r.distribution_id),
         md(&r.domain_name)
     );
-    let _ = writeln!(o, "{}\n", md(&r.verdict.summary));
+    if let Some(how) = &r.located_by {
+        let _ = writeln!(o, "Found {}\n", md(how));
+    }
+    let primary = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p));
+    let _ = writeln!(o, "{}\n", md(&summary_without_fix(&r.verdict.summary, primary)));
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
-    if let Some(f) = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p)) {
+    if let Some(f) = primary {
         let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));
         for s in &f.remediation.steps {
             let _ = writeln!(o, "- {}", md(s));
@@ -360,6 +377,23 @@ mod tests {
         assert!(!out.chars().any(is_control), "{out:?}");
         assert_eq!(out, "evil\\x1b]0;PWNED\\x07\\x1b[2J\\x7f\\x9b31m\\u{202e}txt.exe\\nFAKE line");
         assert_eq!(escape_controls("plain → text"), "plain → text");
+    }
+
+    #[test]
+    fn the_primary_fix_appears_once_in_text_and_markdown() {
+        use crate::testing::{custom_origin, evidence, listener, load_balancer, redirect_to_https};
+        let origin = custom_origin("app", "lb.example.com", crate::evidence::OriginProtocolPolicy::HttpOnly);
+        let lb = load_balancer("lb.example.com", vec![listener(80, "HTTP", redirect_to_https())]);
+        let d = crate::evaluate(evidence(origin, crate::evidence::Fetch::Fetched { value: lb }));
+        let primary = d.report.verdict.primary.clone().expect("a primary finding");
+        let f = d.report.findings.iter().find(|f| f.id == primary).unwrap();
+        // The JSON summary still carries the fix; the rendered reports print it once.
+        assert!(d.report.verdict.summary.contains(&f.remediation.summary));
+        let text = render(&d.report, Style { color: false });
+        assert_eq!(text.matches(&f.remediation.summary).count(), 1, "{text}");
+        assert!(text.contains(&format!("Fix ({primary}):")), "{text}");
+        let markdown = render_markdown(&d.report);
+        assert_eq!(markdown.matches(&md(&f.remediation.summary)).count(), 1, "{markdown}");
     }
 
     #[test]

@@ -155,6 +155,7 @@ impl ReportV1 {
             generated_at: ev.collected_at.clone(),
             distribution_id: d.id.clone(),
             domain_name: d.domain_name.clone(),
+            located_by: ev.request.located_by.clone(),
             status: verdict.status.into(),
             highest_severity: verdict.highest_severity().map(SeverityV1::from),
             verdict: VerdictV1 {

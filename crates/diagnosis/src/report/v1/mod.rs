@@ -222,6 +222,9 @@ pub struct ReportV1 {
     pub generated_at: String,
     pub distribution_id: String,
     pub domain_name: String,
+    /// How the distribution was found when the caller named a URL or hostname, not its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub located_by: Option<String>,
     pub status: StatusV1,
     pub highest_severity: Option<SeverityV1>,
     pub verdict: VerdictV1,
