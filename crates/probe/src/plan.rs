@@ -132,6 +132,8 @@ pub(crate) fn with_expected_query(path: &str, names: &[String], keep: impl Fn(&s
 }
 
 /// The expected headers and cookies, as request headers, filtered by `keep_header`/`keep_cookie`.
+/// Host, Cookie and User-Agent are set by every request shape itself (User-Agent: CloudFront's,
+/// or the viewer's where the behavior forwards it), so a declared one is never sent twice.
 pub(crate) fn expected_headers(
     expect: &Expectations,
     keep_header: impl Fn(&str) -> bool,
@@ -140,7 +142,7 @@ pub(crate) fn expected_headers(
     let mut out: Vec<(String, String)> = expect
         .headers
         .iter()
-        .filter(|h| !h.eq_ignore_ascii_case("host") && !h.eq_ignore_ascii_case("cookie") && keep_header(h))
+        .filter(|h| ["host", "cookie", "user-agent"].iter().all(|own| !h.eq_ignore_ascii_case(own)) && keep_header(h))
         .map(|h| (h.clone(), PROBE_VALUE.to_string()))
         .collect();
     let cookies: Vec<String> =
@@ -605,5 +607,16 @@ mod tests {
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::All), "/a?x=1&y=2");
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::Only(vec!["y".into()])), "/a?y=2");
         assert_eq!(forwarded_query("/a", &NameSet::All), "/a");
+    }
+
+    #[test]
+    fn a_declared_user_agent_is_not_sent_twice() {
+        let i = inv("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", Some("216adef6-5c7f-47e4-b989-5492eafa07d3"));
+        let mut req = expecting(&[], None);
+        req.expect.headers.push("User-Agent".into());
+        for p in plan(&i, &req).probes {
+            let n = p.exchange.headers.iter().filter(|(h, _)| h.eq_ignore_ascii_case("user-agent")).count();
+            assert_eq!(n, 1, "{}", p.id);
+        }
     }
 }
