@@ -244,9 +244,6 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> Vec<LadderSpec>
             custom.protocol_policy != OriginProtocolPolicy::MatchViewer || *s == Scheme::Https || viewers_use_http
         });
         for (scheme, port) in connections {
-            if out.len() >= MAX_LADDERS {
-                return out;
-            }
             let mut spec = LadderSpec {
                 origin_id: origin.id.clone(),
                 viewer_path: path.clone(),
@@ -293,6 +290,31 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> Vec<LadderSpec>
             }
             spec.differences = differences(&spec, &fwd);
             out.push(spec);
+        }
+    }
+    fair_share(out)
+}
+
+/// At most [`MAX_LADDERS`], taken in turn from each origin (in the order the paths name them), so
+/// that the first paths do not leave a later origin without a ladder.
+fn fair_share(specs: Vec<LadderSpec>) -> Vec<LadderSpec> {
+    let mut by_origin: Vec<(String, std::collections::VecDeque<LadderSpec>)> = Vec::new();
+    for s in specs {
+        match by_origin.iter_mut().find(|(o, _)| *o == s.origin_id) {
+            Some((_, q)) => q.push_back(s),
+            None => by_origin.push((s.origin_id.clone(), std::collections::VecDeque::from([s]))),
+        }
+    }
+    let mut out = Vec::new();
+    while out.len() < MAX_LADDERS {
+        let before = out.len();
+        for (_, q) in &mut by_origin {
+            if out.len() < MAX_LADDERS {
+                out.extend(q.pop_front());
+            }
+        }
+        if out.len() == before {
+            break;
         }
     }
     out
@@ -639,5 +661,22 @@ mod tests {
         assert_eq!(schemes, vec![Scheme::Https]);
         inv.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
         assert_eq!(plan(&inv, &req).len(), 2);
+    }
+
+    #[test]
+    fn ladders_are_shared_among_origins_within_the_bound() {
+        let mut inv = inventory(CACHING_OPTIMIZED, None, OriginProtocolPolicy::HttpOnly);
+        let mut second = inv.distribution.origins[0].clone();
+        second.id = "api".into();
+        second.domain_name = "api.example.org".into();
+        inv.distribution.origins.push(second);
+        let mut api = inv.distribution.default_behavior.clone();
+        api.path_pattern = Some("/api/*".into());
+        api.target_origin_id = "api".into();
+        inv.distribution.behaviors.push(api);
+        let paths: Vec<String> = (0..12).map(|i| format!("/page{i}")).chain(["/api/status".to_string()]).collect();
+        let specs = plan(&inv, &DiagnoseRequest::new("EABC", &paths).unwrap());
+        assert_eq!(specs.len(), MAX_LADDERS);
+        assert!(specs.iter().any(|s| s.origin_id == "api"), "the last path's origin still gets a ladder");
     }
 }
