@@ -14,7 +14,8 @@
 //! origins" (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html>).
 
 use crate::evidence::{
-    Change, Conclusion, Difference, Inventory, Ladder, OriginKind, OriginProtocolPolicy, Rung, RungRequest, Scheme,
+    Answer, Change, Conclusion, Difference, Inventory, Ladder, OriginKind, OriginProtocolPolicy, Rung, RungRequest,
+    Scheme,
 };
 use crate::forwarding;
 use crate::plan::{Exchange, PROBE_VIEWER_IP, expected_headers, forwarded_query, user_agent, with_expected_query};
@@ -434,15 +435,13 @@ pub async fn run(
 }
 
 async fn run_one(
-    s: &LadderSpec,
+    spec: &LadderSpec,
     settings: &ProbeSettings,
     tls: &TlsConfigs,
     deadline: TokioInstant,
     limit: Arc<Semaphore>,
 ) -> Ladder {
-    let mut spec = s.clone();
-    let first = first_round(&spec);
-    let mut rungs = send(&spec, &first, settings, tls, deadline, &limit).await;
+    let rungs = send(spec, &first_round(spec), settings, tls, deadline, &limit).await;
     let cloudfront = spec.cloudfront();
     let mut ladder = Ladder {
         origin_id: spec.origin_id.clone(),
@@ -452,33 +451,34 @@ async fn run_one(
         port: spec.connection.1,
         differences: spec.differences.clone(),
         cloudfront_rung: rungs.iter().position(|r| r.request == cloudfront).unwrap_or(0),
-        rungs: std::mem::take(&mut rungs),
+        rungs,
     };
     // Where the application answers, when it does not on CloudFront's connection.
     let direct_here = spec.base(spec.connection, &spec.origin_name);
-    let fails_here =
-        ladder.rungs.iter().any(|r| r.request == direct_here && r.answer() == crate::evidence::Answer::Fails);
-    if let Some(alt) = ladder.rungs.iter().filter(|_| fails_here).find(|r| {
-        r.base && (r.request.scheme, r.request.port) != spec.connection && r.answer() == crate::evidence::Answer::Works
-    }) {
+    let fails_here = ladder.rungs.iter().any(|r| r.request == direct_here && ladder.answer(r) == Answer::Fails);
+    let elsewhere = ladder
+        .rungs
+        .iter()
+        .find(|r| r.base && (r.request.scheme, r.request.port) != spec.connection && ladder.answer(r) == Answer::Works);
+    if let (true, Some(alt)) = (fails_here, elsewhere) {
         let (scheme, port) = (alt.request.scheme, alt.request.port);
-        let d = Difference {
-            change: Change::Connection,
-            direct: format!("{}:{port} (where the origin answers)", scheme.as_str()),
-            cloudfront: format!("{}:{}", spec.connection.0.as_str(), spec.connection.1),
-        };
-        spec.differences.insert(0, d.clone());
-        ladder.differences.insert(0, d);
+        ladder.differences.insert(
+            0,
+            Difference {
+                change: Change::Connection,
+                direct: format!("{}:{port} (where the origin answers)", scheme.as_str()),
+                cloudfront: format!("{}:{}", spec.connection.0.as_str(), spec.connection.1),
+            },
+        );
     }
     if matches!(ladder.conclusion(), Conclusion::NotIsolated { .. }) {
         let second: Vec<(RungRequest, bool)> = spec
             .differences
             .iter()
-            .filter(|d| d.change != Change::Connection)
             .map(|d| (spec.reverted(d.change), false))
             .filter(|(r, _)| !ladder.rungs.iter().any(|x| x.request == *r))
             .collect();
-        let more = send(&spec, &dedup(second), settings, tls, deadline, &limit).await;
+        let more = send(spec, &dedup(second), settings, tls, deadline, &limit).await;
         ladder.rungs.extend(more);
     }
     ladder

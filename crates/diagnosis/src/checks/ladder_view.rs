@@ -343,6 +343,28 @@ mod tests {
         )
     }
 
+    /// A ladder toward an origin outside AWS whose differences are a dropped query string and
+    /// CloudFront's own headers, with the answers to each single change and to CloudFront's request.
+    fn query_and_cloudfront_headers(query: u16, cloudfront_headers: u16, cloudfront: u16) -> Ladder {
+        let both = [Change::QueryStrings, Change::CloudfrontHeaders];
+        ladder(
+            vec![
+                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
+                rung("direct + query strings dropped", false, HTTP80, "origin.example", &both[..1], Ok(query)),
+                rung(
+                    "direct + CloudFront's own headers",
+                    false,
+                    HTTP80,
+                    "origin.example",
+                    &both[1..],
+                    Ok(cloudfront_headers),
+                ),
+                rung("CloudFront's request", false, HTTP80, "origin.example", &both, Ok(cloudfront)),
+            ],
+            &both,
+        )
+    }
+
     fn ids(out: &CheckOutput) -> Vec<&str> {
         out.findings.iter().map(|f| f.id.as_str()).collect()
     }
@@ -350,36 +372,7 @@ mod tests {
     #[test]
     fn a_dropped_query_string_is_params_not_forwarded_and_not_the_user_agent() {
         let mut ev = outside();
-        ev.observations.ladders.push(ladder(
-            vec![
-                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
-                rung(
-                    "direct + query strings dropped",
-                    false,
-                    HTTP80,
-                    "origin.example",
-                    &[Change::QueryStrings],
-                    Ok(400),
-                ),
-                rung(
-                    "direct + CloudFront's own headers",
-                    false,
-                    HTTP80,
-                    "origin.example",
-                    &[Change::CloudfrontHeaders],
-                    Ok(200),
-                ),
-                rung(
-                    "CloudFront's request",
-                    false,
-                    HTTP80,
-                    "origin.example",
-                    &[Change::QueryStrings, Change::CloudfrontHeaders],
-                    Ok(400),
-                ),
-            ],
-            &[Change::QueryStrings, Change::CloudfrontHeaders],
-        ));
+        ev.observations.ladders.push(query_and_cloudfront_headers(400, 200, 400));
         let out = run_all(&ev);
         let f: Vec<&Finding> = out.findings.iter().filter(|f| f.severity >= Severity::Medium).collect();
         assert_eq!(f.len(), 1, "{:?}", ids(&out));
@@ -495,22 +488,7 @@ mod tests {
     #[test]
     fn two_single_changes_that_each_break_are_both_proven_and_neither_is_demoted() {
         let mut ev = outside();
-        ev.observations.ladders.push(ladder(
-            vec![
-                rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
-                rung("+ query", false, HTTP80, "origin.example", &[Change::QueryStrings], Ok(400)),
-                rung("+ cf headers", false, HTTP80, "origin.example", &[Change::CloudfrontHeaders], Ok(403)),
-                rung(
-                    "CloudFront's request",
-                    false,
-                    HTTP80,
-                    "origin.example",
-                    &[Change::QueryStrings, Change::CloudfrontHeaders],
-                    Ok(403),
-                ),
-            ],
-            &[Change::QueryStrings, Change::CloudfrontHeaders],
-        ));
+        ev.observations.ladders.push(query_and_cloudfront_headers(400, 403, 403));
         let out = run_all(&ev);
         for id in ["params-not-forwarded", "origin-rejects-cloudfront-shaped-requests"] {
             let f = out.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("{id}: {:?}", ids(&out)));

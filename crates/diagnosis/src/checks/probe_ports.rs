@@ -12,11 +12,6 @@ use crate::evidence::{
     TcpOutcome, TlsErrorKind, TlsFailureKind,
 };
 
-/// What nginx and Apache answer when plain HTTP reaches a port where they expect TLS (the body
-/// of their 400), compared case-insensitively.
-const PLAIN_HTTP_TO_TLS_PORT: &[&str] =
-    &["the plain http request was sent to https port", "speaking plain http to an ssl-enabled server port"];
-
 fn same_host(a: &str, b: &str) -> bool {
     a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
@@ -201,8 +196,7 @@ pub(super) fn tls_answers_plain_http(ev: &Evidence, host: &str, port: u16) -> Ve
             break;
         }
         if let Some(r) = h.response() {
-            let body = r.body_sample.to_ascii_lowercase();
-            if let Some(says) = PLAIN_HTTP_TO_TLS_PORT.iter().find(|s| body.contains(*s)) {
+            if let Some(says) = crate::evidence::says_plain_http_to_tls_port(&r.body_sample) {
                 out.push(
                     EvidenceItem::new(
                         Source::Probe,

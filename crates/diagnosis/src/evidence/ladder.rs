@@ -238,19 +238,21 @@ impl Rung {
             },
             HopResult::Response(r) => {
                 let tls_answer = hop.response_defects.contains(&ResponseDefect::TlsRecord)
-                    || (r.status == 400 && says_plain_http_to_tls_port(&r.body_sample));
+                    || (r.status == 400 && says_plain_http_to_tls_port(&r.body_sample).is_some());
                 tls_answer.then_some(TransportFailure::TlsOnPlainPort)
             }
         }
     }
 }
 
-/// The body of the 400 a TLS server answers to a plain HTTP request on its TLS port: nginx's
-/// `The plain HTTP request was sent to HTTPS port`, Apache's `speaking plain HTTP to an
-/// SSL-enabled server port`.
-pub fn says_plain_http_to_tls_port(body: &str) -> bool {
+/// What nginx and Apache write in the 400 they answer when plain HTTP reaches a port where they
+/// expect TLS (nginx's `The plain HTTP request was sent to HTTPS port`, Apache's `speaking plain
+/// HTTP to an SSL-enabled server port`): the phrase the body carries, compared case-insensitively.
+pub fn says_plain_http_to_tls_port(body: &str) -> Option<&'static str> {
+    const PHRASES: [&str; 2] =
+        ["the plain http request was sent to https port", "speaking plain http to an ssl-enabled server port"];
     let b = body.to_ascii_lowercase();
-    b.contains("plain http request was sent to https port") || b.contains("speaking plain http to an ssl-enabled")
+    PHRASES.into_iter().find(|p| b.contains(p))
 }
 
 /// A failure below HTTP, by what it says about the port.
@@ -563,9 +565,11 @@ mod tests {
 
     #[test]
     fn a_plain_answer_from_a_tls_port_reads_as_such() {
-        assert!(says_plain_http_to_tls_port("<center>The plain HTTP request was sent to HTTPS port</center>"));
-        assert!(says_plain_http_to_tls_port("You're speaking plain HTTP to an SSL-enabled server port."));
-        assert!(!says_plain_http_to_tls_port("<h1>Bad Request</h1>"));
+        assert!(
+            says_plain_http_to_tls_port("<center>The plain HTTP request was sent to HTTPS port</center>").is_some()
+        );
+        assert!(says_plain_http_to_tls_port("You're speaking plain HTTP to an SSL-enabled server port.").is_some());
+        assert!(says_plain_http_to_tls_port("<h1>Bad Request</h1>").is_none());
     }
 
     #[test]
