@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod evidence;
+pub mod fix;
 pub mod forwarding;
 pub mod report;
 pub mod request;

@@ -100,6 +100,13 @@ impl<T> Fetch<T> {
         }
     }
 
+    pub fn value_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Fetch::Fetched { value } => Some(value),
+            _ => None,
+        }
+    }
+
     /// A one-line reason when the value is missing, for "could not verify" notes.
     pub fn missing_reason(&self) -> Option<String> {
         match self {
