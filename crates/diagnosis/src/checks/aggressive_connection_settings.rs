@@ -65,7 +65,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     if tight { ", and a connect from here already takes half of it" } else { "" }
                 ))
                 .evidence(evidence)
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!("Set Origins[Id={}].ConnectionAttempts to 3 and ConnectionTimeout to 10 (or at least 2 attempts).", o.id),
                     steps: vec![],
                     cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],

@@ -174,7 +174,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(summary)
             .observed(at_edge)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: fix,
                 steps: vec![
                     "Better still, make the slow request fast or asynchronous (answer early, poll for the result)."

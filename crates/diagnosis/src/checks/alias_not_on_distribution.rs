@@ -94,7 +94,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Make {alias} a CNAME (or Route 53 alias record) to {} and keep it in Aliases.Items with a viewer certificate that covers it.",
                     d.domain_name

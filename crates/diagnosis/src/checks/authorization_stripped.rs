@@ -112,7 +112,7 @@ fn not_forwarded(b: &Behavior) -> EvidenceItem {
 }
 
 fn remediation(d: &Distribution, b: &Behavior) -> Remediation {
-    Remediation {
+    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
         summary: format!(
             "Add Authorization to the headers of {}'s cache policy (a custom cache policy), or set its OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer).",
             b.field_path()

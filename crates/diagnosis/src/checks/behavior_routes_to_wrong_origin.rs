@@ -73,7 +73,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 EvidenceItem::new(Source::Config, format!("{}.PathPattern", other.field_path()), &pattern)
                     .expected(format!("to be the first pattern matching {path}")),
             ])
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Move the behavior {pattern} before {} in CacheBehaviors (or fix its case).",
                     chosen.label()

@@ -76,7 +76,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     })
                     .observed(stale)
                     .evidence(evidence)
-                    .remediation(Remediation {
+                    .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                         summary: format!("Invalidate {path} (or /*) once the origin is fixed."),
                         steps: vec!["Lower CustomErrorResponses[].ErrorCachingMinTTL for the error codes you do not want cached long.".into()],
                         cli: vec![format!("aws cloudfront create-invalidation --distribution-id {} --paths '{path}'", d.id)],

@@ -43,7 +43,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(format!("Distribution {} is disabled: CloudFront refuses every viewer request.", d.id))
             .observed(failing.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: "Set DistributionConfig.Enabled to true and wait for Status Deployed.".into(),
                 steps: vec![],
                 cli: vec![update_cli(d)],
@@ -62,7 +62,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 d.id, d.status
             ))
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Wait until Distribution.Status is Deployed, then diagnose again (aws cloudfront wait distribution-deployed --id {}).", d.id),
                 steps: vec![],
                 cli: vec![format!("aws cloudfront wait distribution-deployed --id {}", d.id)],

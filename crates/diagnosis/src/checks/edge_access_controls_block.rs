@@ -107,7 +107,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 (
                     format!("AWS WAF blocked the request to {} at the edge (web ACL {acl}); the origin never saw it.", h.url),
                     EvidenceItem::new(Source::Config, "WebACLId", acl.clone()),
-                    Remediation {
+                    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                         summary: format!(
                             "Find the rule of web ACL {acl} that blocked the request (sampled requests or WAF logs) and exempt the legitimate traffic or set the rule's action to Count; or clear WebACLId."
                         ),
@@ -131,7 +131,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         h.url
                     ),
                     EvidenceItem::new(Source::Config, "Restrictions.GeoRestriction", format!("RestrictionType={t}, Items=[{items}]")),
-                    Remediation {
+                    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                         summary: format!(
                             "Add the viewers' country codes to Restrictions.GeoRestriction.Items (whitelist) or remove them (blacklist); or set RestrictionType to none. Current: {t} [{items}]."
                         ),
@@ -154,7 +154,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     ),
                     EvidenceItem::new(Source::Config, format!("{}.TrustedKeyGroups", b.field_path()), groups)
                         .expected("no trusted key groups on paths served to unsigned viewers"),
-                    Remediation {
+                    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                         summary: format!(
                             "Serve public paths from a behavior without TrustedKeyGroups (add a cache behavior for them), or have the application sign the URLs/cookies for {} (CloudFront-Key-Pair-Id, CloudFront-Signature, CloudFront-Policy or Expires).",
                             b.field_path()

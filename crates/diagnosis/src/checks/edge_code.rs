@@ -180,7 +180,7 @@ pub(super) fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
             .summary(summary)
             .observed(named.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Fix or detach the failing function in {}.{}: {}",
                     b.field_path(),

@@ -151,7 +151,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     .summary(summary)
     .observed(observed)
     .evidence(evidence)
-    .remediation(Remediation {
+    .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
         summary: "Send these queries as POST with the same body (Elasticsearch/OpenSearch accept POST on _search, _count, _msearch and the other body-carrying GET endpoints), or serve that API outside CloudFront.".into(),
         steps: vec![methods_step],
         cli: vec![update_cli(d)],

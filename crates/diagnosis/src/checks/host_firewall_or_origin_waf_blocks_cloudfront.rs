@@ -134,7 +134,7 @@ fn remediation(o: &NetOrigin<'_>, region: Option<&str>, lb_arn: Option<&str>) ->
             region.unwrap_or("<region>")
         ));
     }
-    Remediation {
+    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
         summary: format!(
             "Allow CloudFront's origin-facing ranges ({CLOUDFRONT_PREFIX_LIST_V4}) on origin {}'s host firewall, application allowlist and the load balancer's AWS WAF web ACL; key rate limits on X-Forwarded-For.",
             o.origin.id

@@ -139,7 +139,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         .summary(summary)
         .observed(observed)
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: format!(
                 "Set {}.OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer) or bf0718e1-ba1e-49d1-88b1-f726733018ae (HostHeaderOnly) so that the origin receives Host: {viewer_host}.",
                 b.field_path()

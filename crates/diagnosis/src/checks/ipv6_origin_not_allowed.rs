@@ -135,7 +135,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 if mode == "dualstack" { " (connections that CloudFront makes over IPv6 fail)" } else { "" }
             ))
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Set Origins[Id={}].CustomOriginConfig.IpAddressType to ipv4.", o.origin.id),
                 steps: std::iter::once(format!(
                     "Or make the load balancer dual-stack and admit the prefix list {CLOUDFRONT_PREFIX_LIST_V6} on the origin port."

@@ -58,7 +58,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         EvidenceItem::new(Source::Probe, format!("direct request {}", hop.url), format!("Keep-Alive: {}", r.header("keep-alive").unwrap_or("")))
                             .expected(format!("timeout above {cf} s")),
                     ])
-                    .remediation(Remediation {
+                    .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                         summary: format!("Raise the origin server's keep-alive timeout above {cf} s (e.g. nginx keepalive_timeout, Node.js server.keepAliveTimeout), or set OriginKeepaliveTimeout below {origin_timeout} s."),
                         steps: vec!["Behind a load balancer, the target's keep-alive must also exceed the load balancer's idle timeout.".into()],
                         cli: vec![],

@@ -216,7 +216,7 @@ fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
             "Set Origins[Id={o}].CustomHeaders to the values the origin expects (the values CloudFront sends are refused)."
         ),
     };
-    Remediation { summary, steps: vec![], cli: vec![update] }
+    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA), summary, steps: vec![], cli: vec![update] }
 }
 
 fn summary(p: &Proof<'_>, meta: &CheckMeta) -> String {
@@ -475,7 +475,12 @@ mod tests {
                 .finding(Severity::Critical, Confidence::High)
                 .summary("s")
                 .evidence(vec![EvidenceItem::new(Source::Probe, "p", "o")])
-                .remediation(Remediation { summary: "r".into(), steps: vec![], cli: vec![] })
+                .remediation(Remediation {
+                    fix: crate::checks::Fix::manual("the test needs none"),
+                    summary: "r".into(),
+                    steps: vec![],
+                    cli: vec![],
+                })
                 .resource("origin", "o1"),
         );
         add(&ev, &crate::checks::origin_rejects_cloudfront_shaped_requests::META, &mut out);

@@ -124,7 +124,7 @@ fn remediation(d: &Distribution, b: &Behavior, needed: &str, inferred: bool) -> 
                 .to_string(),
         );
     }
-    Remediation {
+    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
         summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
         steps,
         cli: vec![update_cli(d)],

@@ -116,7 +116,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(true)
             .evidence(cloudfront_421.into_iter().chain(config.clone()))
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: "Put the hostnames that share one viewer certificate on one distribution (Aliases), or give each distribution an ACM certificate (us-east-1) that covers only its own aliases.".into(),
                 steps: vec![
                     "List the distributions that serve names covered by the same certificate: aws cloudfront list-conflicting-aliases, or the certificate's SANs in ACM.".into(),
@@ -138,7 +138,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             )
             .observed(origin_421.iter().any(|e| e.subject.starts_with("viewer request")))
             .evidence(origin_421.into_iter().chain(config))
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: "Make the origin serve the Host CloudFront sends on the TLS name it sends (the same name unless a CloudFront Function sets a different SNI), or change the origin's domain or Host forwarding so that both name one virtual host.".into(),
                 steps: vec!["nginx and Caddy answer 421 when the server name and Host select different server blocks.".into()],
                 cli: vec![],

@@ -101,7 +101,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(seen.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "In {acl}, allow inbound tcp {port} from 0.0.0.0/0 and outbound tcp 1024-65535 to 0.0.0.0/0, numbered below any deny that matches CloudFront's ranges."
                 ),

@@ -203,7 +203,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(seen.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Add an inbound rule to {group}: tcp {port} from prefix list {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})."),
                 steps: vec![
                     "Security groups cannot be added to an NLB created without them; to filter at the NLB, create a new NLB with a group that admits CloudFront.".into(),

@@ -78,7 +78,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(observed.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Replace the certificate on {}:{} with one from a publicly trusted CA covering {}.",
                     t.host,

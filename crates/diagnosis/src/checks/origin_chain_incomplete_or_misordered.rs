@@ -76,7 +76,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ))
                 .observed(observed.is_some())
                 .evidence(evidence)
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!(
                         "Configure {}:{} to serve the full chain in order (leaf, then intermediates), e.g. nginx ssl_certificate fullchain.pem.",
                         t.host, t.port

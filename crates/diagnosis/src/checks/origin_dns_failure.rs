@@ -98,7 +98,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .summary(format!("{problem}; CloudFront answers 502 for requests to origin {}.", origin.id))
         .observed(observed)
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: format!(
                 "Publish public DNS records for {} (or set Origins[Id={}].DomainName to a publicly resolvable name, such as the load balancer's DNS name).",
                 origin.domain_name, origin.id

@@ -48,7 +48,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .expected("a single origin for paths that take writes"),
                 EvidenceItem::new(Source::Config, "request.expect.methods", writes.join(", ")),
             ])
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: "Add a cache behavior for the write paths whose TargetOriginId is a single origin, with all seven AllowedMethods.".into(),
                 steps: vec![],
                 cli: vec![update_cli(d)],

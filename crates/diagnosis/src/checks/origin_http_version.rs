@@ -99,7 +99,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Enable HTTP/1.1 on origin {} ({}): e.g. serve HTTP/1.1 next to h2c, offer http/1.1 in the TLS listener's ALPN, or put an ALB (it speaks HTTP/1.1 to CloudFront) in front.",
                     origin.id, origin.domain_name

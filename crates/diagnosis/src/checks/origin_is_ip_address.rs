@@ -57,7 +57,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .summary(summary)
                 .evidence([EvidenceItem::new(Source::Config, field.clone(), &o.domain_name)
                     .expected("a DNS name you own, publicly resolvable")])
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!("Set {field} to a DNS name you own (e.g. origin.example.com → the origin's Elastic IP or load balancer), with a certificate covering it."),
                     steps: vec!["Create the DNS record first, then the certificate (ACM on a load balancer, a public CA on EC2), then change the origin.".into()],
                     cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],

@@ -137,7 +137,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(seen.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: fix,
                 steps: vec!["CloudFront VPC origins reach private ALBs, NLBs and instances without exposing them.".into()],
                 cli: vec![

@@ -69,7 +69,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                         describe(pair.viewer.unwrap_or(pair.cf)),
                     ),
                 ])
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!("Set {field} to the prefix the origin serves (or to empty)."),
                     steps: vec![],
                     cli: vec![update_cli(d)],

@@ -82,7 +82,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             ))
             .observed(seen.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: "Allow User-Agent \"Amazon CloudFront\" and CloudFront's origin-facing address ranges in the origin's bot, WAF and rate-limit rules.".into(),
                 steps: vec![
                     "Or forward the viewer's User-Agent with an origin request policy (e.g. UserAgentRefererHeaders).".into(),

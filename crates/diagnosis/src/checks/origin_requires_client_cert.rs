@@ -80,7 +80,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(summary)
             .observed(observed.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Turn off mandatory client-certificate verification on {}:{} (e.g. nginx ssl_verify_client optional) and authenticate CloudFront with a secret custom origin header.",
                     t.host, t.port

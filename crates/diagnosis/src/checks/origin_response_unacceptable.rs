@@ -148,7 +148,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(summary)
             .observed(observed.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "On the origin {} ({}): {}",
                     origin.id,

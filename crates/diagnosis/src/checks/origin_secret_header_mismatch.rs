@@ -100,7 +100,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             ))
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Set Origins[Id={}].CustomHeaders {} to the value the origin's rule accepts (or add CloudFront's value to the rule).",
                     origin.id,

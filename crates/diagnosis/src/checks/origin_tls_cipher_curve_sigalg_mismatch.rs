@@ -94,7 +94,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ))
                 .observed(observed.is_some())
                 .evidence(evidence)
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!(
                         "Enable ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256 for an ECDSA key) on {}:{}, with curves P-256/X25519.",
                         t.host, t.port

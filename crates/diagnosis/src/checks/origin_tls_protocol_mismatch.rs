@@ -127,7 +127,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .summary(summary)
                 .observed(observed.is_some())
                 .evidence(evidence)
-                .remediation(Remediation { summary: fix, steps, cli });
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA), summary: fix, steps, cli });
             out.push(b);
             continue;
         }
@@ -172,7 +172,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .expected("[\"TLSv1.2\"]"),
                     EvidenceItem::new(Source::Probe, subject(t), describe_result(&t.result)),
                 ])
-                .remediation(Remediation { summary: fix, steps: vec![], cli: set_tls12 });
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA), summary: fix, steps: vec![], cli: set_tls12 });
             out.push(b);
         }
     }

@@ -71,7 +71,7 @@ fn forwarding_evidence(
 }
 
 fn remediation(d: &Distribution, b: &Behavior, dropped: &str) -> Remediation {
-    Remediation {
+    Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
         summary: format!(
             "Set {}.OriginRequestPolicyId to b689b0a8-53d0-40ab-baf2-68738e2966ac (AllViewerExceptHostHeader) or a custom origin request policy that includes {dropped}.",
             b.field_path()

@@ -84,7 +84,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         ))
         .observed(observed)
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: "Forward the viewer's Host to the origin (OriginRequestPolicyId 216adef6-5c7f-47e4-b989-5492eafa07d3, AllViewer), or set the application's public base URL to the site's hostname.".into(),
             steps: vec![
                 "ALB redirect actions: set Host explicitly instead of #{host}.".into(),

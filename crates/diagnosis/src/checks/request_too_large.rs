@@ -135,7 +135,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .summary(summary)
         .observed(observed)
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: if at_origin && !at_edge {
                 "Raise the origin's header limits (nginx: large_client_header_buffers 4 32k; Apache: LimitRequestFieldSize) and forward only the cookies and headers it needs (the behavior's origin request policy, CookieBehavior whitelist).".into()
             } else {

@@ -163,7 +163,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             })
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Set {field} to {suggested} (seconds) or remove it (no overall limit)."),
                 steps: vec![
                     "It must stay at or above OriginReadTimeout.".into(),

@@ -101,7 +101,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 )
                 .expected(format!("at most {} so the CloudFront list fits", DEFAULT_QUOTA - cf_weight)),
             ])
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Create a separate security group for the CloudFront rule (tcp {} from {}) and attach it next to {}, or ask for a higher rules-per-security-group quota.",
                     blocked.iter().map(u16::to_string).collect::<Vec<_>>().join(","),

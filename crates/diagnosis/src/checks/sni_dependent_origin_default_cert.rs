@@ -59,7 +59,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .expected(format!("a certificate covering {}", check.name)),
                     EvidenceItem::new(Source::Probe, subject(other), format!("leaf {other_leaf}")),
                 ])
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!(
                         "Add a certificate covering {} to the origin's listener/virtual hosts, or set Origins[Id={}].DomainName to {}.",
                         check.name,

@@ -71,7 +71,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .observed(observed)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Set Origins[Id={}].DomainName to the origin behind the other distribution.", o.id),
                 steps: vec!["Or move the other distribution's behaviors into this one and retire the chain.".into()],
                 cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],

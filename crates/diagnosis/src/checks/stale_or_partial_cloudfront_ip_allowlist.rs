@@ -64,7 +64,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     )
                     .expected(format!("a rule from prefix list {pl} ({CLOUDFRONT_PREFIX_LIST_V4})")),
                 ])
-                .remediation(Remediation {
+                .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                     summary: format!(
                         "Replace the CIDR rules for tcp {port} in {group} with one rule from prefix list {pl} ({CLOUDFRONT_PREFIX_LIST_V4})."
                     ),

@@ -150,7 +150,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .summary(format!("Origin {} ({}) {what}. {tail}", origin.id, origin.domain_name))
                         .observed(observed)
                         .evidence(evidence)
-                        .remediation(Remediation {
+                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                             summary: fix,
                             steps: vec!["After changing the origin, wait for the distribution to deploy, then invalidate cached errors if any.".into()],
                             cli: vec![if lb {
@@ -199,7 +199,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                                 format!("{} (not an Elastic IP: DescribeAddresses does not list it)", i.public_ip.as_deref().unwrap_or("none")),
                             ),
                         ])
-                        .remediation(Remediation {
+                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                             summary: format!(
                                 "Associate an Elastic IP with {} and set {} to a DNS name of your own pointing at it (or put a load balancer in front).",
                                 i.instance_id,
@@ -230,7 +230,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             EvidenceItem::new(Source::Network, format!("DNS {}", origin.domain_name), format!("CNAME chain {}", dns.map(|o| o.cname_chain.join(" → ")).unwrap_or_default()))
                                 .expected("a record for an Elastic IP or a load balancer"),
                         ])
-                        .remediation(Remediation {
+                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                             summary: format!("Point {} at an Elastic IP (A record) or a load balancer instead of {ec2}.", origin.domain_name),
                             steps: vec![],
                             cli: vec![],

@@ -99,7 +99,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(format!("HTTPS viewers of {hostname} fail before any HTTP status: {why}."))
             .observed(true)
             .evidence(evidence)
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!(
                     "Set ViewerCertificate.ACMCertificateArn to an ACM certificate in us-east-1 covering {hostname} (SSLSupportMethod sni-only), and renew or replace the current one."
                 ),
@@ -176,7 +176,7 @@ fn acm_viewer_certificate(ev: &Evidence, out: &mut CheckOutput, probed_failing: 
                 .expected(format!("ISSUED, in date for more than {WARN_DAYS} days, names covering every alias")),
             EvidenceItem::new(Source::Config, "Aliases", d.aliases.join(", ")),
         ])
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: "Attach an issued ACM certificate in us-east-1 that covers every alias, and keep it renewed.".into(),
             steps: vec![
                 "Imported certificates are not renewed by ACM: re-import before NotAfter.".into(),

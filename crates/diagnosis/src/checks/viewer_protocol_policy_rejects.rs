@@ -80,7 +80,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     format!("{} {} → {}", p.method, p.hops[0].url, r.status),
                 ),
             ])
-            .remediation(Remediation {
+            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
                 summary: format!("Set {field} to redirect-to-https, and use https:// URLs for writes."),
                 steps: vec![],
                 cli: vec![update_cli(d)],

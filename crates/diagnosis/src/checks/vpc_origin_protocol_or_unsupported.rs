@@ -217,7 +217,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .summary(format!("VPC origin {} cannot work as configured: {}.", v.origin.id, whats.join("; ")))
         .observed(observed.is_some())
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: format!(
                 "Fix VPC origin {}: {}.",
                 v.vpc.id,

@@ -150,7 +150,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         ))
         .observed(observed.is_some())
         .evidence(evidence)
-        .remediation(Remediation {
+        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
             summary: format!(
                 "Allow tcp {} in {group} from {VPC_ORIGINS_SERVICE_SG} (the group CloudFront created in VPC {}).",
                 ports.join(" and "),
