@@ -236,6 +236,9 @@ pub enum ApplyError {
     NotLegacy(String),
 }
 
+/// Every method CloudFront can allow, the set `AllowedMethods` takes for write methods.
+pub const ALL_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
+
 const OMITTED: &str = "<the value the origin expects>";
 
 impl ConfigChange {
@@ -550,7 +553,8 @@ fn find_behavior_mut<'a>(d: &'a mut Distribution, b: &BehaviorRef) -> Option<&'a
 pub enum NetworkChange {
     /// An inbound TCP rule on a security group.
     SecurityGroupIngress { group_id: String, region: Option<String>, port_from: u16, port_to: u16, source: RuleSource },
-    /// An allow entry of a network ACL (inbound, or outbound for the return traffic).
+    /// An allow entry of a network ACL (inbound, or outbound for the return traffic), on a rule
+    /// number the ACL does not use.
     NetworkAclEntry {
         acl_id: String,
         region: Option<String>,
@@ -671,7 +675,7 @@ impl NetworkChange {
             }
             NetworkChange::NetworkAclEntry { acl_id, region: r, egress, rule_number, port_from, port_to, cidr } => {
                 format!(
-                    "aws ec2 replace-network-acl-entry{} --network-acl-id {acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={port_from},To={port_to} --{} {cidr} --rule-action allow",
+                    "aws ec2 create-network-acl-entry{} --network-acl-id {acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={port_from},To={port_to} --{} {cidr} --rule-action allow",
                     region(r),
                     if *egress { "--egress" } else { "--ingress" },
                     if cidr.contains(':') { "ipv6-cidr-block" } else { "cidr-block" }

@@ -2,9 +2,6 @@
 
 use super::symptom::Explains;
 pub use crate::fix::Fix;
-
-/// The reason of a fix that its check gives only as text steps so far.
-pub const NOT_YET_DATA: &str = "the change is given in the steps above; this check does not state it as data yet";
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -12,6 +12,7 @@
 use super::origin_answers::{origin_first_hops, tls_not_observed, why_no_answer};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, ResponseDefect};
 
 pub static META: CheckMeta = CheckMeta {
@@ -148,7 +149,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .summary(summary)
             .observed(observed.is_some())
             .evidence(evidence)
-            .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
+            .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!(
+                        "on origin {}: {}",
+                        origin.id,
+                        fixes.first().copied().unwrap_or("send a plain HTTP/1.1 response.").trim_end_matches('.')
+                    ),
+                }]),
                 summary: format!(
                     "On the origin {} ({}): {}",
                     origin.id,

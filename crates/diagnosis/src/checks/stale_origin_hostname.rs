@@ -10,6 +10,7 @@
 
 use super::probe_view::{behavior_of, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, Fetch, HopResult, Origin, OriginResource, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -150,7 +151,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .summary(format!("Origin {} ({}) {what}. {tail}", origin.id, origin.domain_name))
                         .observed(observed)
                         .evidence(evidence)
-                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
+                        .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: fix.trim_end_matches('.').to_string(),
+                            }]),
                             summary: fix,
                             steps: vec!["After changing the origin, wait for the distribution to deploy, then invalidate cached errors if any.".into()],
                             cli: vec![if lb {
@@ -199,7 +204,14 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                                 format!("{} (not an Elastic IP: DescribeAddresses does not list it)", i.public_ip.as_deref().unwrap_or("none")),
                             ),
                         ])
-                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
+                        .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: format!(
+                                    "associate an Elastic IP with {} and point a DNS name of your own at it",
+                                    i.instance_id
+                                ),
+                            }]),
                             summary: format!(
                                 "Associate an Elastic IP with {} and set {} to a DNS name of your own pointing at it (or put a load balancer in front).",
                                 i.instance_id,
@@ -230,7 +242,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             EvidenceItem::new(Source::Network, format!("DNS {}", origin.domain_name), format!("CNAME chain {}", dns.map(|o| o.cname_chain.join(" → ")).unwrap_or_default()))
                                 .expected("a record for an Elastic IP or a load balancer"),
                         ])
-                        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
+                        .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: format!("point {} at an Elastic IP (A record) or a load balancer", origin.domain_name),
+                            }]),
                             summary: format!("Point {} at an Elastic IP (A record) or a load balancer instead of {ec2}.", origin.domain_name),
                             steps: vec![],
                             cli: vec![],

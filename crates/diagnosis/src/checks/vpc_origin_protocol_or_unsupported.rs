@@ -15,6 +15,7 @@ use super::net_common::edge_gateway_error;
 use super::net_common::routes_to;
 use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -217,7 +218,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .summary(format!("VPC origin {} cannot work as configured: {}.", v.origin.id, whats.join("; ")))
         .observed(observed.is_some())
         .evidence(evidence)
-        .remediation(Remediation { fix: super::Fix::manual(super::NOT_YET_DATA),
+        .remediation(Remediation {
+            fix: Fix::changes([Change::Other {
+                what: format!("fix VPC origin {}: {}", v.vpc.id, whats.first().cloned().unwrap_or_default()),
+            }]),
             summary: format!(
                 "Fix VPC origin {}: {}.",
                 v.vpc.id,
