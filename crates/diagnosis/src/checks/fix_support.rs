@@ -33,9 +33,6 @@ pub(super) fn header_forwarding(d: &Distribution, b: &Behavior, name: &str, forw
             vec![ConfigChange::ForwardedHeaders { behavior, value }]
         }
         (None, None) => return None,
-        // Only a cache policy forwards Authorization, never an origin request policy:
-        // <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html>.
-        (Some(_), _) if name.eq_ignore_ascii_case("authorization") => return None,
         (Some(_), _) => {
             let policies: &[&str] = match (forward, name.eq_ignore_ascii_case("host")) {
                 (true, true) => &["HostHeaderOnly", "AllViewer"],
@@ -238,9 +235,16 @@ mod tests {
         // A cache policy that itself forwards Host: no origin request policy stops it.
         let b = Behavior { cache_policy_id: policy("Amplify"), origin_request_policy_id: None, ..behavior("o1") };
         assert_eq!(header_forwarding(&dist_with(b.clone()), &b, "host", false), None);
-        // Authorization: never through an origin request policy; legacy forwarding can.
-        let b = behavior("o1");
-        assert_eq!(header_forwarding(&dist_with(b.clone()), &b, "authorization", true), None);
+        // Authorization: an origin request policy forwards it only with every viewer header
+        // (it cannot name it alone); legacy forwarding can name it.
+        let b = Behavior { origin_request_policy_id: None, ..behavior("o1") };
+        assert_eq!(
+            header_forwarding(&dist_with(b.clone()), &b, "authorization", true),
+            Some(ConfigChange::OriginRequestPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                policy_id: policy("AllViewerExceptHostHeader")
+            })
+        );
         let legacy = Behavior {
             cache_policy_id: None,
             origin_request_policy_id: None,
