@@ -8,7 +8,7 @@
 
 use crate::evidence::NetworkAcl;
 use crate::evidence::{Behavior, CustomOriginConfig, Distribution, Origin, OriginProtocolPolicy, Scheme};
-use crate::fix::{BehaviorRef, Change, ConfigChange, NetworkChange};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix, NetworkChange};
 use crate::forwarding::{Forwarding, NameSet, for_behavior, managed_policy_id};
 
 /// The behaviors with these labels ([`Behavior::label`]), in the distribution's order.
@@ -101,6 +101,40 @@ fn subset(a: &NameSet, b: &NameSet) -> bool {
             eb.iter().all(|n| ea.iter().any(|x| x.eq_ignore_ascii_case(n)))
         }
         _ => false,
+    }
+}
+
+/// The fix that makes behavior `b` forward the viewer's Authorization header: one change where
+/// one does it (legacy forwarding naming it, or an origin request policy of every viewer header
+/// under a cache policy that disables caching); else, under an AWS-managed cache policy,
+/// disabling caching (CachingDisabled) together with that origin request policy; and always the
+/// owner's alternative of a cache policy whose cache key names Authorization (an origin request
+/// policy cannot name it: <https://repost.aws/knowledge-center/cloudfront-authorization-header>).
+pub(super) fn authorization_fix(d: &Distribution, b: &Behavior) -> Fix {
+    let cache_key = vec![Change::Other {
+        what: format!(
+            "attach to behavior {} a cache policy whose cache key includes the Authorization header (create-cache-policy with HeadersConfig HeaderBehavior whitelist, Items [Authorization])",
+            b.label()
+        ),
+    }];
+    if let Some(one) = header_forwarding(d, b, "authorization", true) {
+        return Fix::alternatives([vec![Change::Config(one)], cache_key]);
+    }
+    let uncached = b.cache_policy_id.as_deref().filter(|id| crate::forwarding::is_managed(id)).and_then(|_| {
+        let disabled = managed_policy_id("CachingDisabled")?;
+        let mut copy = d.clone();
+        let behavior = BehaviorRef::of(b);
+        let caching = ConfigChange::CachePolicy { behavior, policy_id: disabled.to_string() };
+        caching.apply(&mut copy).ok()?;
+        let after = std::iter::once(&copy.default_behavior)
+            .chain(&copy.behaviors)
+            .find(|x| x.path_pattern == b.path_pattern)?;
+        let all = header_forwarding(&copy, after, "authorization", true)?;
+        Some(vec![Change::Config(caching), Change::Config(all)])
+    });
+    match uncached {
+        Some(changes) => Fix::alternatives([cache_key, changes]),
+        None => Fix::alternatives([cache_key]),
     }
 }
 
@@ -236,15 +270,43 @@ mod tests {
         let b = Behavior { cache_policy_id: policy("Amplify"), origin_request_policy_id: None, ..behavior("o1") };
         assert_eq!(header_forwarding(&dist_with(b.clone()), &b, "host", false), None);
         // Authorization: an origin request policy forwards it only with every viewer header
-        // (it cannot name it alone); legacy forwarding can name it.
+        // (it cannot name it alone), and only while caching is disabled; legacy forwarding can
+        // name it.
         let b = Behavior { origin_request_policy_id: None, ..behavior("o1") };
+        assert_eq!(header_forwarding(&dist_with(b.clone()), &b, "authorization", true), None, "caching is on");
+        let uncached =
+            Behavior { cache_policy_id: policy("CachingDisabled"), origin_request_policy_id: None, ..behavior("o1") };
         assert_eq!(
-            header_forwarding(&dist_with(b.clone()), &b, "authorization", true),
+            header_forwarding(&dist_with(uncached.clone()), &uncached, "authorization", true),
             Some(ConfigChange::OriginRequestPolicy {
                 behavior: BehaviorRef::default_behavior(),
                 policy_id: policy("AllViewerExceptHostHeader")
             })
         );
+        // Under a managed caching policy: the cache key (the owner's), or caching disabled with
+        // every viewer header, both changes together.
+        let fix = authorization_fix(&dist_with(b.clone()), &b);
+        let Fix::Changes { alternatives } = &fix else { panic!("{fix:?}") };
+        assert!(matches!(alternatives[0].changes[..], [Change::Other { .. }]), "{fix:?}");
+        assert_eq!(
+            alternatives[1].changes,
+            vec![
+                Change::Config(ConfigChange::CachePolicy {
+                    behavior: BehaviorRef::default_behavior(),
+                    policy_id: policy("CachingDisabled").unwrap()
+                }),
+                Change::Config(ConfigChange::OriginRequestPolicy {
+                    behavior: BehaviorRef::default_behavior(),
+                    policy_id: policy("AllViewerExceptHostHeader")
+                }),
+            ]
+        );
+        let mut d = dist_with(b.clone());
+        for c in &alternatives[1].changes {
+            let Change::Config(c) = c else { unreachable!() };
+            c.apply(&mut d).unwrap();
+        }
+        assert!(for_behavior(&d.default_behavior).unwrap().forwards_authorization(), "the pair forwards it");
         let legacy = Behavior {
             cache_policy_id: None,
             origin_request_policy_id: None,

@@ -8,7 +8,7 @@
 //! configuration, confirms one it did (with the ladder's evidence), and demotes a request-shape
 //! finding that the ladder contradicts.
 
-use super::fix_support::{forward_all_viewer, header_forwarding, port_change, protocol_change};
+use super::fix_support::{authorization_fix, forward_all_viewer, header_forwarding, port_change, protocol_change};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Finding, Remediation, Severity, Source};
 use crate::evidence::{Change, Conclusion, Evidence, Ladder, Rung, Scheme, TransportFailure};
 use crate::fix::{self as fx, Fix};
@@ -209,7 +209,7 @@ fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
             )
         }
         Change::Authorization => format!(
-            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers, or attach an origin request policy that forwards every viewer header (one cannot name it alone)."
+            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers (an origin request policy cannot name it, and forwards it with every viewer header only while caching is disabled)."
         ),
         Change::CloudfrontHeaders => format!(
             "Make the origin (or the firewall or WAF in front of it) accept CloudFront's requests to {o}: User-Agent: Amazon CloudFront, Via, X-Forwarded-For."
@@ -269,13 +269,7 @@ fn typed_fix(ev: &Evidence, p: &Proof<'_>) -> Fix {
                 behavior.label()
             )),
         },
-        Change::Authorization => match header_forwarding(d, behavior, "authorization", true) {
-            Some(c) => Fix::changes([fx::Change::Config(c)]),
-            None => Fix::manual(format!(
-                "no single origin request policy change makes behavior {} forward Authorization (a custom policy, or legacy forwarding of every header): the cache policy to name it in is the owner's",
-                behavior.label()
-            )),
-        },
+        Change::Authorization => authorization_fix(d, behavior),
         Change::CloudfrontHeaders => Fix::changes(origin_side(
             fx::OriginPart::Firewall,
             format!("accept CloudFront's requests to {o} (User-Agent: Amazon CloudFront, Via, X-Forwarded-For)"),

@@ -172,7 +172,7 @@ mod tests {
             ("redirect-escape-to-origin-hostname", &[FixKind::Typed, FixKind::OriginSide]),
             ("origin-secret-header-mismatch", &[FixKind::Typed, FixKind::Manual]),
             ("params-not-forwarded", &[FixKind::Typed, FixKind::Manual]),
-            ("authorization-stripped", &[FixKind::Typed, FixKind::Manual]),
+            ("authorization-stripped", &[FixKind::OriginSide, FixKind::Typed]),
             ("viewer-protocol-policy-rejects", &[FixKind::Typed]),
             ("origin-path-wrong", &[FixKind::Typed]),
             ("origin-rejects-cloudfront-shaped-requests", &[FixKind::OriginSide]),
