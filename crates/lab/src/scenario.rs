@@ -538,7 +538,7 @@ scenarios! {
         origin: Some(|_| Behavior::RequireAuthorization),
     }
     AuthorizationForwarded {
-        about: "AllViewer forwards Authorization.",
+        about: "AllViewer forwards Authorization (caching disabled).",
         name: "authorization-stripped-fixed",
         short: "auth-ok",
         distribution: |d| authorization_distribution(d, Some(ALL_VIEWER)),
@@ -841,7 +841,7 @@ scenarios! {
         origin: Some(account_needs_authorization),
     }
     AuthorizationForwardedBearer {
-        about: "AllViewerExceptHostHeader forwards Authorization.",
+        about: "AllViewerExceptHostHeader forwards Authorization (caching disabled).",
         name: "authorization-stripped-bearer-fixed",
         short: "auth-bearer-ok",
         flags: &["--path", "/account"],
@@ -942,10 +942,15 @@ fn redirect_escape_distribution(d: &mut DistributionSpec, origin_request_policy:
 
 /// AllViewer forwards Host too (and over HTTPS, as SNI): plain HTTP keeps the scenario about
 /// Authorization alone.
+/// Every viewer header includes Authorization only while caching is disabled, so the fixed
+/// twins disable caching.
 fn authorization_distribution(d: &mut DistributionSpec, origin_request_policy: Option<&'static str>) {
     d.protocol_policy = "http-only";
     d.viewer_protocol_policy = "allow-all";
     d.origin_request_policy_id = origin_request_policy;
+    if origin_request_policy.is_some() {
+        d.cache_policy_id = Some(CACHING_DISABLED);
+    }
 }
 
 /// Plain HTTP to the origin on `port`.
