@@ -185,6 +185,11 @@ impl ManagedPolicy {
     }
 }
 
+/// The id of the AWS-managed cache or origin request policy with this name.
+pub fn managed_policy_id(name: &str) -> Option<&'static str> {
+    MANAGED_CACHE_POLICIES.iter().chain(MANAGED_ORIGIN_REQUEST_POLICIES).find(|p| p.name == name).map(|p| p.id)
+}
+
 /// The managed policy name for an id, if AWS manages it.
 pub fn managed_policy_name(id: &str) -> Option<&'static str> {
     MANAGED_CACHE_POLICIES.iter().chain(MANAGED_ORIGIN_REQUEST_POLICIES).find(|p| p.id == id).map(|p| p.name)

@@ -13,6 +13,7 @@
 use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, Fetch, HttpResponse, LoadBalancer, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -175,6 +176,16 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(at_edge)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: match alb {
+                        Some(lb) => format!("set {IDLE} of load balancer {} to {target} s", lb.name),
+                        None => format!(
+                            "raise the origin proxy's upstream timeout above the slowest legitimate response (at least {} s)",
+                            custom.read_timeout_s
+                        ),
+                    },
+                }]),
                 summary: fix,
                 steps: vec![
                     "Better still, make the slow request fast or asynchronous (answer early, poll for the result)."

@@ -11,6 +11,7 @@
 
 use super::probe_view::{edge, edge_hostname, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -95,6 +96,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!("make {alias} a CNAME (or Route 53 alias record) to {}", d.domain_name),
+                }]),
                 summary: format!(
                     "Make {alias} a CNAME (or Route 53 alias record) to {} and keep it in Aliases.Items with a viewer certificate that covers it.",
                     d.domain_name

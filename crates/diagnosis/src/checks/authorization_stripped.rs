@@ -11,6 +11,8 @@
 use super::inferred_needs;
 use super::probe_view::{behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
+use super::fix_support::header_forwarding;
 use crate::evidence::{Behavior, Distribution, Evidence};
 use crate::forwarding;
 
@@ -112,14 +114,23 @@ fn not_forwarded(b: &Behavior) -> EvidenceItem {
 }
 
 fn remediation(d: &Distribution, b: &Behavior) -> Remediation {
-    Remediation {
+    let mut r = Remediation {
+        fix: match header_forwarding(d, b, "authorization", true) {
+            Some(change) => Fix::changes([Change::Config(change)]),
+            None => Fix::manual(format!(
+                "only a cache policy that names Authorization forwards it, and behavior {} has none: the custom cache policy to attach is the owner's",
+                b.label()
+            )),
+        },
         summary: format!(
             "Add Authorization to the headers of {}'s cache policy (a custom cache policy), or set its OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer).",
             b.field_path()
         ),
         steps: vec!["Never cache per-user responses without Authorization in the cache key.".into()],
         cli: vec![update_cli(d)],
-    }
+    };
+    r.cli = r.fix.cli_or(d, std::mem::take(&mut r.cli));
+    r
 }
 
 /// Without a declared need: a 401 challenge to CloudFront's request (`inferred_needs`) on a

@@ -10,6 +10,7 @@
 
 use super::probe_view::update_cli;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{Evidence, path_pattern_matches};
 
 pub static META: CheckMeta = CheckMeta {
@@ -74,6 +75,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .expected(format!("to be the first pattern matching {path}")),
             ])
             .remediation(Remediation {
+                fix: Fix::manual(
+                    "the order of CacheBehaviors (or a pattern's case) is not a field change this tool states as data",
+                ),
                 summary: format!(
                     "Move the behavior {pattern} before {} in CacheBehaviors (or fix its case).",
                     chosen.label()

@@ -9,6 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -77,6 +78,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .observed(stale)
                     .evidence(evidence)
                     .remediation(Remediation {
+                        fix: Fix::changes([Change::Other { what: format!("invalidate {path} once the origin is fixed") }]),
                         summary: format!("Invalidate {path} (or /*) once the origin is fixed."),
                         steps: vec!["Lower CustomErrorResponses[].ErrorCachingMinTTL for the error codes you do not want cached long.".into()],
                         cli: vec![format!("aws cloudfront create-invalidation --distribution-id {} --paths '{path}'", d.id)],

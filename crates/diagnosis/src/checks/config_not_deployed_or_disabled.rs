@@ -7,8 +7,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview>
 
-use super::probe_view::{edge, last_response, update_cli};
+use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -39,6 +40,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }
+        let fix = Fix::changes([Change::Config(ConfigChange::Enabled { value: true })]);
         let finding = META.finding(Severity::Critical, Confidence::High)
             .summary(format!("Distribution {} is disabled: CloudFront refuses every viewer request.", d.id))
             .observed(failing.is_some())
@@ -46,7 +48,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .remediation(Remediation {
                 summary: "Set DistributionConfig.Enabled to true and wait for Status Deployed.".into(),
                 steps: vec![],
-                cli: vec![update_cli(d)],
+                cli: fix.cli(d),
+                fix,
             })
             .resource("distribution", &d.id);
         out.push(finding);
@@ -63,6 +66,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: "wait until Distribution.Status is Deployed, then diagnose again".into(),
+                }]),
                 summary: format!("Wait until Distribution.Status is Deployed, then diagnose again (aws cloudfront wait distribution-deployed --id {}).", d.id),
                 steps: vec![],
                 cli: vec![format!("aws cloudfront wait distribution-deployed --id {}", d.id)],

@@ -1,6 +1,7 @@
 //! Findings, their metadata and the builder that refuses an incomplete finding.
 
 use super::symptom::Explains;
+pub use crate::fix::Fix;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -125,6 +126,8 @@ pub struct Remediation {
     pub steps: Vec<String>,
     /// AWS CLI commands (placeholders in angle brackets).
     pub cli: Vec<String>,
+    /// The change as data: typed alternatives, or why there is none.
+    pub fix: Fix,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +193,10 @@ pub enum FindingError {
     NoRemediation,
     #[error("a finding needs at least one resource")]
     NoResource,
+    #[error("a fix with no automatic change needs its reason")]
+    ManualWithoutReason,
+    #[error("a typed fix needs at least one change in each alternative")]
+    EmptyFix,
 }
 
 /// Builds a [`Finding`] from [`CheckMeta::finding`]; `build()` refuses one without summary,
@@ -241,6 +248,15 @@ impl FindingBuilder {
         }
         let remediation =
             self.remediation.filter(|r| !r.summary.trim().is_empty()).ok_or(FindingError::NoRemediation)?;
+        match &remediation.fix {
+            Fix::Manual { reason } if reason.trim().is_empty() => return Err(FindingError::ManualWithoutReason),
+            Fix::Changes { alternatives }
+                if alternatives.is_empty() || alternatives.iter().any(|a| a.changes.is_empty()) =>
+            {
+                return Err(FindingError::EmptyFix);
+            }
+            _ => {}
+        }
         if self.resources.is_empty() {
             return Err(FindingError::NoResource);
         }
@@ -282,13 +298,32 @@ mod tests {
         assert_eq!(base().summary("s").build().unwrap_err(), FindingError::NoEvidence);
         let ev = EvidenceItem::new(Source::Config, "a", "b");
         assert_eq!(base().summary("s").evidence([ev.clone()]).build().unwrap_err(), FindingError::NoRemediation);
-        let rem = Remediation { summary: "do".into(), steps: vec![], cli: vec![] };
+        let rem =
+            Remediation { summary: "do".into(), steps: vec![], cli: vec![], fix: Fix::manual("the test needs none") };
         assert_eq!(
             base().summary("s").evidence([ev.clone()]).remediation(rem.clone()).build().unwrap_err(),
             FindingError::NoResource
         );
-        let f = base().summary("s").evidence([ev]).remediation(rem).resource("distribution", "E1").build().unwrap();
+        let f = base()
+            .summary("s")
+            .evidence([ev.clone()])
+            .remediation(rem.clone())
+            .resource("distribution", "E1")
+            .build()
+            .unwrap();
         assert_eq!(f.id, "test-check");
+        let with_fix = |fix: Fix| {
+            base()
+                .summary("s")
+                .evidence([ev.clone()])
+                .remediation(Remediation { fix, ..rem.clone() })
+                .resource("distribution", "E1")
+                .build()
+        };
+        assert_eq!(with_fix(Fix::manual("  ")).unwrap_err(), FindingError::ManualWithoutReason);
+        assert_eq!(with_fix(Fix::changes([])).unwrap_err(), FindingError::EmptyFix);
+        assert_eq!(with_fix(Fix::alternatives([vec![]])).unwrap_err(), FindingError::EmptyFix);
+        assert_eq!(with_fix(Fix::Changes { alternatives: vec![] }).unwrap_err(), FindingError::EmptyFix);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use super::probe_view::{edge, edge_hostname, first, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{ALL_METHODS, BehaviorRef, Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{Evidence, HopResult, HttpResponse, ProbeRecord};
 
 pub static META: CheckMeta = CheckMeta {
@@ -152,6 +153,18 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     .observed(observed)
     .evidence(evidence)
     .remediation(Remediation {
+        fix: Fix::changes(
+            std::iter::once(Change::Origin {
+                part: OriginPart::Application,
+                what: "send the GET requests that carry a body as POST with the same body".into(),
+            })
+            .chain((!allows_post).then(|| {
+                Change::Config(ConfigChange::AllowedMethods {
+                    behavior: BehaviorRef::of(behavior),
+                    value: ALL_METHODS.iter().map(|m| m.to_string()).collect(),
+                })
+            })),
+        ),
         summary: "Send these queries as POST with the same body (Elasticsearch/OpenSearch accept POST on _search, _count, _msearch and the other body-carrying GET endpoints), or serve that API outside CloudFront.".into(),
         steps: vec![methods_step],
         cli: vec![update_cli(d)],

@@ -11,6 +11,8 @@
 
 use super::probe_view::{behavior_of, describe, edge, first, is_success, last_response, shape_pairs, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
+use super::fix_support::header_forwarding;
 use crate::evidence::Evidence;
 use crate::forwarding;
 
@@ -140,6 +142,16 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: {
+                let serve = vec![Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!("serve the site for the Host CloudFront sends ({})", b.target_origin_id),
+                }];
+                match header_forwarding(d, b, "host", true) {
+                    Some(forward) => Fix::alternatives([vec![Change::Config(forward)], serve]),
+                    None => Fix::alternatives([serve]),
+                }
+            },
             summary: format!(
                 "Set {}.OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer) or bf0718e1-ba1e-49d1-88b1-f726733018ae (HostHeaderOnly) so that the origin receives Host: {viewer_host}.",
                 b.field_path()

@@ -16,6 +16,7 @@ use super::net_common::{
     Admission, Family, acl_problems, acl_samples, describe_rules, net_origins, network_of, sg_context,
 };
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -136,6 +137,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Config(ConfigChange::OriginIpAddressType {
+                    origin_id: o.origin.id.clone(),
+                    value: "ipv4".into(),
+                })]),
                 summary: format!("Set Origins[Id={}].CustomOriginConfig.IpAddressType to ipv4.", o.origin.id),
                 steps: std::iter::once(format!(
                     "Or make the load balancer dual-stack and admit the prefix list {CLOUDFRONT_PREFIX_LIST_V6} on the origin port."

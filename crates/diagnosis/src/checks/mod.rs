@@ -18,6 +18,7 @@ mod symptom;
 // Reasoning shared by several checks; not checks themselves.
 mod acm_support;
 mod edge_code;
+mod fix_support;
 mod inferred_needs;
 pub mod ladder_view;
 pub mod net_common;

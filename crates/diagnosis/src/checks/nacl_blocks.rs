@@ -12,6 +12,8 @@
 
 use super::net_common::{Family, acl_problems, acl_samples, edge_gateway_error, net_origins, network_of};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, NetworkChange};
+use super::fix_support::acl_allow;
 use crate::evidence::{Evidence, Fetch};
 
 pub static META: CheckMeta = CheckMeta {
@@ -53,6 +55,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let connections = o.connections(ev);
         let mut problems: Vec<(String, String, String)> = Vec::new(); // (acl, observed, expected)
         let mut acl_ids = Vec::new();
+        // (ACL, outbound, port): each direction of each ACL that drops CloudFront's traffic.
+        let mut needs: Vec<(&crate::evidence::NetworkAcl, bool, u16)> = Vec::new();
         for subnet in &net.subnet_ids {
             let Some(acl) = acls.acl_for_subnet(subnet) else {
                 out.unverified(
@@ -66,6 +70,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 let found = acl_problems(acl, subnet, &samples, *port);
                 if !found.is_empty() && !acl_ids.contains(&acl.network_acl_id) {
                     acl_ids.push(acl.network_acl_id.clone());
+                }
+                for (subject, _, _) in &found {
+                    let need = if subject.contains(" outbound ") { (acl, true, 0) } else { (acl, false, *port) };
+                    if !needs.iter().any(|n| n.0.network_acl_id == acl.network_acl_id && n.1 == need.1 && n.2 == need.2) {
+                        needs.push(need);
+                    }
                 }
                 problems.extend(found);
             }
@@ -92,6 +102,22 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let acl = acl_ids.first().cloned().unwrap_or_default();
         let port = connections.first().map(|c| c.1).unwrap_or(443);
+        let region = o.inv.region.as_deref();
+        let mut rules: Option<Vec<NetworkChange>> = Some(Vec::new());
+        for (acl, egress, port) in &needs {
+            let ports = if *egress { (1024, 65535) } else { (*port, *port) };
+            rules = rules.and_then(|mut taken| {
+                taken.push(acl_allow(acl, region, *egress, ports, "0.0.0.0/0", &taken)?);
+                Some(taken)
+            });
+        }
+        let fix = match rules {
+            Some(rules) => Fix::changes(rules.into_iter().map(Change::Network)),
+            None => Fix::manual(format!(
+                "no rule number is free below the first deny entry of {}: the entries must be renumbered",
+                acl_ids.join(", ")
+            )),
+        };
         let mut b = META.finding(Severity::Critical, Confidence::High)
             .summary(format!(
                 "The network ACL {} on origin {}'s subnets drops CloudFront's traffic ({}).",
@@ -106,10 +132,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "In {acl}, allow inbound tcp {port} from 0.0.0.0/0 and outbound tcp 1024-65535 to 0.0.0.0/0, numbered below any deny that matches CloudFront's ranges."
                 ),
                 steps: vec!["ACLs are stateless: the outbound rule for replies is as necessary as the inbound one.".into()],
-                cli: vec![
-                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number 90 --protocol tcp --port-range From={port},To={port} --cidr-block 0.0.0.0/0 --rule-action allow"),
-                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number 90 --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow"),
-                ],
+                cli: fix.cli_or(d, vec![
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number <below the first deny> --protocol tcp --port-range From={port},To={port} --cidr-block 0.0.0.0/0 --rule-action allow"),
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number <below the first deny> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow"),
+                ]),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id);

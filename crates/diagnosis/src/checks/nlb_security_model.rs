@@ -14,6 +14,7 @@
 
 use super::net_common::{Admission, Family, describe_rules, edge_gateway_error, net_origins, network_of, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, NetworkChange, RuleSource};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource, SecurityGroup, TargetGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -204,6 +205,19 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(seen.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: match (sg.cf.v4_id(), first.groups.first()) {
+                    (Some(pl), Some(group)) => Fix::changes([Change::Network(NetworkChange::SecurityGroupIngress {
+                        group_id: group.clone(),
+                        region: o.inv.region.clone(),
+                        port_from: port,
+                        port_to: port,
+                        source: RuleSource::PrefixList { prefix_list_id: pl.to_string() },
+                    })]),
+                    (None, _) => Fix::manual(format!(
+                        "the id of {CLOUDFRONT_PREFIX_LIST_V4} in the origin's region was not read, so the rule cannot be written"
+                    )),
+                    (_, None) => Fix::manual("the target has no security group to add the rule to"),
+                },
                 summary: format!("Add an inbound rule to {group}: tcp {port} from prefix list {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})."),
                 steps: vec![
                     "Security groups cannot be added to an NLB created without them; to filter at the NLB, create a new NLB with a group that admits CloudFront.".into(),

@@ -11,7 +11,9 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
-use crate::evidence::{Evidence, SniRole};
+use super::fix_support::{behaviors_labelled, header_forwarding_all};
+use crate::evidence::{Evidence, Origin, SniRole, TlsObservation};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-cert-name-mismatch-origin-domain",
@@ -92,6 +94,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if !covered.is_empty() {
             steps.insert(0, format!("The certificate already covers {}.", covered.join(", ")));
         }
+        let fix = fix(ev, origin, &obs, t, &leaf.dns_names, &check.name);
         let b = builder(&META, severity, if known { Confidence::High } else { Confidence::Low }, ev, origin, &[t])
             .summary(format!(
                 "Origin {}'s certificate ({}) does not cover {}, the name CloudFront sends and checks; HTTPS requests to this origin fail with 502.",
@@ -107,11 +110,46 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     origin.id, check.name
                 ),
                 steps,
-                cli: update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
+                cli: fix.cli_or(
+                    &ev.inventory.distribution,
+                    update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
+                ),
+                fix,
             });
         out.push(b);
     }
     out
+}
+
+/// The alternatives, preferred first: point DomainName at a name the certificate covers (an
+/// exact name that is not one of the distribution's own, which lead back to CloudFront); add
+/// the name to the certificate; forward Host where the certificate covers every viewer
+/// hostname probed.
+fn fix(ev: &Evidence, origin: &Origin, obs: &[&TlsObservation], t: &TlsObservation, covers: &[String], name: &str) -> Fix {
+    let d = &ev.inventory.distribution;
+    let own = d.viewer_hostnames();
+    let mut alternatives = Vec::new();
+    if let Some(other) = covers.iter().find(|n| {
+        !n.contains('*') && !n.eq_ignore_ascii_case(name) && !own.iter().any(|o| o.eq_ignore_ascii_case(n))
+    }) {
+        alternatives.push(vec![Change::Config(ConfigChange::OriginDomainName {
+            origin_id: origin.id.clone(),
+            value: other.clone(),
+        })]);
+    }
+    alternatives.push(vec![Change::Origin {
+        part: OriginPart::Certificate,
+        what: format!("add {name} to the certificate origin {} serves on port {}", origin.id, t.port),
+    }]);
+    let viewer: Vec<_> = obs.iter().filter(|o| o.role == SniRole::ViewerHostname).collect();
+    if !viewer.is_empty() && viewer.iter().all(|o| o.name_check.as_ref().is_some_and(|n| n.matches)) {
+        if let Some(forward) = header_forwarding_all(d, &behaviors_labelled(d, &t.behaviors), "host", true) {
+            if !forward.is_empty() {
+                alternatives.push(forward);
+            }
+        }
+    }
+    Fix::alternatives(alternatives)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -79,6 +80,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Certificate,
+                    what: format!(
+                        "replace the certificate on {}:{} with one from a publicly trusted CA covering {}",
+                        t.host,
+                        t.port,
+                        t.sni.as_deref().unwrap_or(&t.host)
+                    ),
+                }]),
                 summary: format!(
                     "Replace the certificate on {}:{} with one from a publicly trusted CA covering {}.",
                     t.host,

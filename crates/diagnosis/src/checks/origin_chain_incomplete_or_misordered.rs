@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -77,6 +78,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .observed(observed.is_some())
                 .evidence(evidence)
                 .remediation(Remediation {
+                    fix: Fix::changes([Change::Origin {
+                        part: OriginPart::Certificate,
+                        what: format!("serve the full chain in order (leaf, then intermediates) on {}:{}", t.host, t.port),
+                    }]),
                     summary: format!(
                         "Configure {}:{} to serve the full chain in order (leaf, then intermediates), e.g. nginx ssl_certificate fullchain.pem.",
                         t.host, t.port

@@ -10,6 +10,7 @@
 
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -99,6 +100,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::changes([Change::Origin {
+                part: OriginPart::Dns,
+                what: format!("publish public DNS records for {}", origin.domain_name),
+            }]),
             summary: format!(
                 "Publish public DNS records for {} (or set Origins[Id={}].DomainName to a publicly resolvable name, such as the load balancer's DNS name).",
                 origin.domain_name, origin.id

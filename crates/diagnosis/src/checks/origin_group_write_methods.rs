@@ -9,6 +9,7 @@
 
 use super::probe_view::{behaviors_in_use, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::Evidence;
 use crate::request::is_write_method;
 
@@ -49,6 +50,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 EvidenceItem::new(Source::Config, "request.expect.methods", writes.join(", ")),
             ])
             .remediation(Remediation {
+                fix: Fix::manual(
+                    "a new cache behavior (its path pattern is the owner's) is not a field change this tool states as data",
+                ),
                 summary: "Add a cache behavior for the write paths whose TargetOriginId is a single origin, with all seven AllowedMethods.".into(),
                 steps: vec![],
                 cli: vec![update_cli(d)],

@@ -11,6 +11,7 @@ use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -100,6 +101,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!("answer HTTP/1.1 on origin {} ({})", origin.id, origin.domain_name),
+                }]),
                 summary: format!(
                     "Enable HTTP/1.1 on origin {} ({}): e.g. serve HTTP/1.1 next to h2c, offer http/1.1 in the TLS listener's ALPN, or put an ALB (it speaks HTTP/1.1 to CloudFront) in front.",
                     origin.id, origin.domain_name

@@ -10,6 +10,7 @@
 
 use super::net_common::{edge_gateway_error, net_origins, network_of};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -138,6 +139,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(seen.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other { what: fix.clone() }]),
                 summary: fix,
                 steps: vec!["CloudFront VPC origins reach private ALBs, NLBs and instances without exposing them.".into()],
                 cli: vec![

@@ -6,8 +6,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath>
 
-use super::probe_view::{describe, first, is_success, shape_pairs, update_cli};
+use super::probe_view::{describe, first, is_success, shape_pairs};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -53,6 +54,8 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         let same_host = pair.cf.hops.first().map(|h| &h.host_header)
             == pair.viewer.and_then(|p| p.hops.first()).map(|h| &h.host_header);
         let field = format!("Origins[Id={}].OriginPath", origin.id);
+        let fix =
+            Fix::changes([Change::Config(ConfigChange::OriginPath { origin_id: origin.id.clone(), value: String::new() })]);
         let finding =
             META.finding(Severity::High, if same_host { Confidence::High } else { Confidence::Medium })
                 .summary(format!(
@@ -72,7 +75,9 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                 .remediation(Remediation {
                     summary: format!("Set {field} to the prefix the origin serves (or to empty)."),
                     steps: vec![],
-                    cli: vec![update_cli(d)],
+                    // The origin answered the viewer's path without the prefix.
+                    cli: fix.cli(d),
+                    fix,
                 })
                 .resource("distribution", &d.id)
                 .resource("origin", &origin.id);

@@ -11,6 +11,11 @@
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
+
+/// The most `OriginReadTimeout` can be without a quota increase, and with one (seconds).
+const MAX_WITHOUT_QUOTA: u64 = 60;
+const MAX_WITH_QUOTA: u64 = 180;
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-read-timeout",
@@ -129,22 +134,63 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 origin.id, custom.read_timeout_s
             )
         };
-        let suggested = (ms / 1000 + 10).clamp(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5, 60);
+        // Above the wait seen with a margin; 60 s is the most without a quota increase, 180 s
+        // with one (CloudFront quotas, "Response timeout per origin").
+        let wanted = (ms / 1000 + 10).max(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5);
+        let suggested = wanted.min(MAX_WITH_QUOTA);
+        let answer_sooner = Change::Origin {
+            part: OriginPart::Application,
+            what: format!(
+                "make origin {} send its first byte (or a heartbeat) within {} s",
+                origin.id, custom.read_timeout_s
+            ),
+        };
+        let raise = |seconds: u64| {
+            Change::Config(ConfigChange::OriginReadTimeout {
+                origin_id: origin.id.clone(),
+                seconds: i32::try_from(seconds).unwrap_or(60),
+            })
+        };
+        let fix = if ms / 1000 >= MAX_WITH_QUOTA {
+            Fix::changes([answer_sooner])
+        } else if wanted > MAX_WITHOUT_QUOTA {
+            Fix::alternatives([
+                vec![
+                    Change::Other {
+                        what: format!(
+                            "request a CloudFront quota increase of the response timeout per origin to {} s (above {MAX_WITHOUT_QUOTA} s needs one)",
+                            suggested
+                        ),
+                    },
+                    raise(suggested),
+                ],
+                vec![answer_sooner],
+            ])
+        } else {
+            Fix::alternatives([vec![raise(wanted)], vec![answer_sooner]])
+        };
         let finding = META.finding(severity, if exceeded { Confidence::High } else { Confidence::Medium })
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
-                summary: format!(
-                    "Set {field} to {suggested} (seconds), or make the origin send its first byte sooner."
-                ),
+                summary: if ms / 1000 >= MAX_WITH_QUOTA {
+                    format!("Make the origin send its first byte sooner: {ms} ms is beyond the most {field} can be ({MAX_WITH_QUOTA} s).")
+                } else if wanted > MAX_WITHOUT_QUOTA {
+                    format!(
+                        "Set {field} to {suggested} (seconds) after a quota increase (above {MAX_WITHOUT_QUOTA} s needs one), or make the origin send its first byte sooner."
+                    )
+                } else {
+                    format!("Set {field} to {suggested} (seconds), or make the origin send its first byte sooner.")
+                },
                 steps: vec![
                     "Long-running work: answer early and poll, or stream a heartbeat more often than the timeout."
                         .into(),
                     "Above 60 s needs a CloudFront quota increase (Response timeout per origin).".into(),
                     "Keep the load balancer's idle timeout and the application's own timeouts above it too.".into(),
                 ],
-                cli: vec![update_cli(d)],
+                cli: fix.cli_or(d, vec![update_cli(d)]),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);

@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -81,6 +82,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!("turn off mandatory client-certificate verification on {}:{}", t.host, t.port),
+                }]),
                 summary: format!(
                     "Turn off mandatory client-certificate verification on {}:{} (e.g. nginx ssl_verify_client optional) and authenticate CloudFront with a secret custom origin header.",
                     t.host, t.port

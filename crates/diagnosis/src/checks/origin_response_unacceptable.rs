@@ -12,6 +12,7 @@
 use super::origin_answers::{origin_first_hops, tls_not_observed, why_no_answer};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, ResponseDefect};
 
 pub static META: CheckMeta = CheckMeta {
@@ -149,6 +150,14 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!(
+                        "on origin {}: {}",
+                        origin.id,
+                        fixes.first().copied().unwrap_or("send a plain HTTP/1.1 response.").trim_end_matches('.')
+                    ),
+                }]),
                 summary: format!(
                     "On the origin {} ({}): {}",
                     origin.id,

@@ -10,6 +10,7 @@
 
 use super::probe_view::{describe, edge, first, last_response, shape_pairs, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -101,6 +102,21 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::alternatives([
+                    names
+                        .iter()
+                        .map(|n| {
+                            Change::Config(ConfigChange::OriginCustomHeader {
+                                origin_id: origin.id.clone(),
+                                name: n.to_string(),
+                            })
+                        })
+                        .collect(),
+                    vec![Change::Origin {
+                        part: OriginPart::Application,
+                        what: format!("accept CloudFront's value of {} in the origin's rule", names.join(", ")),
+                    }],
+                ]),
                 summary: format!(
                     "Set Origins[Id={}].CustomHeaders {} to the value the origin's rule accepts (or add CloudFront's value to the rule).",
                     origin.id,

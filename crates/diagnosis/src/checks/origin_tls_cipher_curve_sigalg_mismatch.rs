@@ -12,6 +12,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, TlsFailureKind};
 
 pub static META: CheckMeta = CheckMeta {
@@ -95,6 +96,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .observed(observed.is_some())
                 .evidence(evidence)
                 .remediation(Remediation {
+                    fix: Fix::changes([Change::Origin {
+                        part: OriginPart::Listener,
+                        what: format!(
+                            "enable ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256) with curves P-256/X25519 on {}:{}",
+                            t.host, t.port
+                        ),
+                    }]),
                     summary: format!(
                         "Enable ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256 for an ECDSA key) on {}:{}, with curves P-256/X25519.",
                         t.host, t.port

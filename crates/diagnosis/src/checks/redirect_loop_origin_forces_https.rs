@@ -11,6 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{
     Distribution, Evidence, Fetch, ListenerAction, OriginProtocolPolicy, OriginResource, ProbeTarget, RedirectOutcome,
     Scheme, ViewerProtocolPolicy,
@@ -237,17 +238,32 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if policy == OriginProtocolPolicy::MatchViewer {
             steps.insert(0, "Or set every behavior of this origin to ViewerProtocolPolicy redirect-to-https.".into());
         }
-        let mut cli = vec![
-            format!("aws cloudfront get-distribution-config --id {} > dist.json  # note the ETag", d.id),
-            format!(
-                "# in dist.json set Origins.Items[Id={}].CustomOriginConfig.OriginProtocolPolicy to \"https-only\", then:",
-                origin.id
-            ),
-            format!(
-                "aws cloudfront update-distribution --id {} --if-match <ETag> --distribution-config file://<DistributionConfig only>.json",
-                d.id
-            ),
-        ];
+        // Preferred: CloudFront talks HTTPS to the origin. Otherwise the origin stops
+        // redirecting and CloudFront redirects HTTP viewers itself.
+        let mut origin_side = vec![Change::Origin {
+            part: if listener_arn.is_some() { OriginPart::Listener } else { OriginPart::Application },
+            what: if let Some(arn) = &listener_arn {
+                format!("change the default action of listener {arn} from a redirect to HTTPS to forward to the target group")
+            } else {
+                format!("serve CloudFront's HTTP requests to origin {} without redirecting them to HTTPS", origin.id)
+            },
+        }];
+        origin_side.extend(behaviors.iter().filter(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll).map(
+            |b| {
+                Change::Config(ConfigChange::ViewerProtocolPolicy {
+                    behavior: BehaviorRef::of(b),
+                    value: ViewerProtocolPolicy::RedirectToHttps,
+                })
+            },
+        ));
+        let fix = Fix::alternatives([
+            vec![Change::Config(ConfigChange::OriginProtocolPolicy {
+                origin_id: origin.id.clone(),
+                value: OriginProtocolPolicy::HttpsOnly,
+            })],
+            origin_side,
+        ]);
+        let mut cli = fix.cli(d);
         if let Some(arn) = &listener_arn {
             cli.push(format!("aws elbv2 modify-listener --listener-arn {arn} --default-actions Type=forward,TargetGroupArn=<target-group-arn>"));
         }
@@ -263,6 +279,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ),
                 steps,
                 cli,
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);

@@ -11,6 +11,7 @@
 use super::origin_answers::{origin_first_hops, reached_http};
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::{CloudFrontReason, Evidence, Hop, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -164,6 +165,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::alternatives([
+                    vec![Change::Config(ConfigChange::ResponseCompletionTimeout {
+                        origin_id: origin.id.clone(),
+                        seconds: Some(i32::try_from(suggested).unwrap_or(i32::MAX)),
+                    })],
+                    vec![Change::Config(ConfigChange::ResponseCompletionTimeout { origin_id: origin.id.clone(), seconds: None })],
+                ]),
                 summary: format!("Set {field} to {suggested} (seconds) or remove it (no overall limit)."),
                 steps: vec![
                     "It must stay at or above OriginReadTimeout.".into(),

@@ -11,6 +11,7 @@
 
 use super::net_common::{Family, SgContext, net_origins, network_of, sg_admission, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, PrefixList, SecurityGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -102,6 +103,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .expected(format!("at most {} so the CloudFront list fits", DEFAULT_QUOTA - cf_weight)),
             ])
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!(
+                        "attach a separate security group holding the CloudFront rule next to {}, or raise the rules-per-security-group quota",
+                        g.group_id
+                    ),
+                }]),
                 summary: format!(
                     "Create a separate security group for the CloudFront rule (tcp {} from {}) and attach it next to {}, or ask for a higher rules-per-security-group quota.",
                     blocked.iter().map(u16::to_string).collect::<Vec<_>>().join(","),

@@ -8,8 +8,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html>
 
-use super::probe_view::{behavior_of, edge, update_cli};
+use super::probe_view::{behavior_of, edge};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix};
 use crate::evidence::{Evidence, ProbeTarget, Scheme, ViewerProtocolPolicy};
 use crate::request::is_write_method;
 
@@ -69,6 +70,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             _ => continue,
         };
         done.push(b.label());
+        let fix = Fix::changes([Change::Config(ConfigChange::ViewerProtocolPolicy {
+            behavior: BehaviorRef::of(b),
+            value: ViewerProtocolPolicy::RedirectToHttps,
+        })]);
         let finding = META.finding(severity, Confidence::High)
             .summary(summary)
             .observed(observed)
@@ -83,7 +88,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .remediation(Remediation {
                 summary: format!("Set {field} to redirect-to-https, and use https:// URLs for writes."),
                 steps: vec![],
-                cli: vec![update_cli(d)],
+                cli: fix.cli(d),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("behavior", b.label());

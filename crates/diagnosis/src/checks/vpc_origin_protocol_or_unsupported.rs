@@ -15,6 +15,7 @@ use super::net_common::edge_gateway_error;
 use super::net_common::routes_to;
 use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -218,6 +219,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed.is_some())
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::changes([Change::Other {
+                what: format!("fix VPC origin {}: {}", v.vpc.id, whats.first().cloned().unwrap_or_default()),
+            }]),
             summary: format!(
                 "Fix VPC origin {}: {}.",
                 v.vpc.id,

@@ -12,6 +12,7 @@
 use super::net_common::{describe_rules, edge_gateway_error};
 use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, SecurityGroup, VPC_ORIGINS_SERVICE_SG,
 };
@@ -151,6 +152,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed.is_some())
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::manual(format!(
+                "the id of {VPC_ORIGINS_SERVICE_SG}, the source the rule needs, is not in the evidence"
+            )),
             summary: format!(
                 "Allow tcp {} in {group} from {VPC_ORIGINS_SERVICE_SG} (the group CloudFront created in VPC {}).",
                 ports.join(" and "),
