@@ -98,8 +98,7 @@ pub struct ProbeRequest {
 
 /// The typed fix of a finding.
 fn fix_of(f: &Finding) -> Option<&Fix> {
-    let _ = f;
-    None
+    Some(&f.remediation.fix)
 }
 
 /// The primary finding of a verdict.
@@ -269,7 +268,7 @@ fn check_fix(ev: &Evidence, verdict: &Verdict, finding: &Finding, fix: &Fix) -> 
                 .find(|p| p.finding_id == finding.id && p.alternative == i && p.changes == alt.changes);
             if has_config && recorded.is_none() {
                 return not_verifiable(
-                    "the origins were not probed with this configuration change (evidence recorded without it)".into(),
+                    "the evidence holds no probes of the origins with this configuration change".into(),
                 );
             }
             let after = changed_view(ev, changed_inventory, alt, recorded);
@@ -286,7 +285,7 @@ fn check_fix(ev: &Evidence, verdict: &Verdict, finding: &Finding, fix: &Fix) -> 
             if let Some(same) = after_verdict.findings.iter().find(|f| same_finding(f, finding)) {
                 return FixCheck {
                     outcome: Outcome::NotEnough,
-                    summary: format!("with {with} the failure remains: {}", same.summary),
+                    summary: format!("with {with}, the failure remains: {}", same.summary),
                     next: Some(next_of(same)),
                     ..base
                 };
@@ -300,7 +299,7 @@ fn check_fix(ev: &Evidence, verdict: &Verdict, finding: &Finding, fix: &Fix) -> 
                 return FixCheck {
                     outcome: Outcome::NotEnough,
                     summary: format!(
-                        "with {with} {} is gone, but {} would follow: {}",
+                        "with {with}, {} is gone, but {} would follow: {}",
                         finding.id, next.id, next.summary
                     ),
                     next: Some(next_of(next)),

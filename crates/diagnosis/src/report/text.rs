@@ -121,13 +121,15 @@ pub fn fix_check_lines(r: &ReportV1) -> Vec<String> {
         };
         let result = c.result.as_str().replace('_', " ");
         out.push(match (&c.result, &c.next) {
-            (FixCheckResultV1::NotEnough, Some(n)) => format!("{label}: {result} — next: {} — {}", n.id, c.summary),
+            (FixCheckResultV1::NotEnough, Some(n)) if n.id != c.finding_id => {
+                format!("{label}: {result} — next: {} — {}", n.id, n.summary)
+            }
             _ => format!("{label}: {result} — {}", c.summary),
         });
     }
     if r.fix_check.iter().any(|c| c.result != FixCheckResultV1::NotVerifiable) {
         out.push(
-            "  (checked on a copy of the evidence: origins probed again as CloudFront would reach them after the change, network rules through the model; edge probes were not re-run, the distribution is unchanged until the fix is made)"
+            "  (checked on a copy of the evidence; edge probes were not re-run: the distribution is unchanged until the fix is made)"
                 .to_string(),
         );
     }
