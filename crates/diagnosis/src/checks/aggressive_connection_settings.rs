@@ -23,6 +23,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: TCP connect time",
     ],
     fix: "Use the defaults (3 attempts, 10 s) unless an origin group needs fast failover, and then keep at least 2 attempts.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -27,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "Origins[].CustomOriginConfig.OriginReadTimeout",
     ],
     fix: "Make every hop's timeout exceed the slowest legitimate response: ALB idle_timeout.timeout_seconds (and the proxy's and application's timeouts) at or above OriginReadTimeout, or make the slow requests fast.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout",
     explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront504]),
     module: module_path!(),

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution to each alias: CloudFront's 403 \"Bad request\" page",
     ],
     fix: "Point the hostname's DNS (CNAME or Route 53 alias) at the distribution's domain name and make sure it is in Aliases with a certificate that covers it.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::ViewerTls, SymptomClass::ViewerConnect]),
     module: module_path!(),

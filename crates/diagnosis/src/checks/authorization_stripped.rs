@@ -27,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "origin answers with 401 / WWW-Authenticate (direct and through the distribution); when Authorization was not declared, a 401 challenge to CloudFront's request is an inferred need",
     ],
     fix: "Add Authorization to the behavior's cache policy (keeps per-user responses apart in the cache) or use an origin request policy that forwards it (AllViewer).",
+    fix_kinds: &[super::FixKind::Manual, super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),

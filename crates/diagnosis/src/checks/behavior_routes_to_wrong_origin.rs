@@ -20,6 +20,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront uses the first cache behavior whose path pattern matches (case-sensitive); later, more specific patterns never apply.",
     evidence_used: &["CacheBehaviors[].PathPattern order and TargetOriginId", "the probed paths"],
     fix: "Order cache behaviors from most to least specific and match the path's case exactly.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),

@@ -22,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: what the origin answers now",
     ],
     fix: "Invalidate the affected paths; lower ErrorCachingMinTTL for error codes in CustomErrorResponses.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html",
     explains: Explains::Symptoms(&[SymptomClass::RedirectLoop, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::CloudFront403, SymptomClass::OriginError]),
     module: module_path!(),

@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront serves only enabled distributions, and edge locations apply a configuration change only once it has propagated (Status Deployed).",
     evidence_used: &["DistributionConfig.Enabled", "Distribution.Status", "probes through the distribution"],
     fix: "Enable the distribution (DistributionConfig.Enabled = true), or wait for Status Deployed before judging a change.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::OriginError, SymptomClass::RedirectLoop]),
     module: module_path!(),

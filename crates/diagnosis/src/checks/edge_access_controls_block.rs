@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: CloudFront's 403 page sentence or MissingKey error",
     ],
     fix: "Find what refused the request: the WAF rule (sampled requests or WAF logs) to exempt or set to Count, the country to add to the allow list, or the path to move to a behavior without TrustedKeyGroups (or sign the URLs).",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

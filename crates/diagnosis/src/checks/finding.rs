@@ -45,6 +45,40 @@ pub enum Confidence {
     High,
 }
 
+/// The kind of fix a finding carries, as its check declares it in [`CheckMeta::fix_kinds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Configuration or network changes first: they can be applied to a copy of the evidence
+    /// and checked there.
+    Typed,
+    /// First a change only the owner can make outside the distribution's configuration and
+    /// the network rules: the origin's certificate, listener, server or code, DNS, edge code,
+    /// a quota, an invalidation.
+    OriginSide,
+    /// No change this tool can state; the fix says why.
+    Manual,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Typed => "typed",
+            FixKind::OriginSide => "origin-side",
+            FixKind::Manual => "manual",
+        }
+    }
+
+    /// The kind of a fix, judged by its preferred alternative.
+    pub fn of(fix: &Fix) -> FixKind {
+        match fix.preferred() {
+            None => FixKind::Manual,
+            Some(a) if a.is_checkable() => FixKind::Typed,
+            Some(_) => FixKind::OriginSide,
+        }
+    }
+}
+
 /// Everything about a check, declared once in its module as `pub static META`: the docs page
 /// of findings is generated from this, findings start from it ([`CheckMeta::finding`]) and the
 /// ranking of findings reads from it which symptoms a finding explains.
@@ -62,6 +96,8 @@ pub struct CheckMeta {
     pub evidence_used: &'static [&'static str],
     /// The usual fix.
     pub fix: &'static str,
+    /// The kinds of fix its findings carry, the usual one first.
+    pub fix_kinds: &'static [FixKind],
     pub docs_url: &'static str,
     /// What viewers see when this check's finding is the cause, or that it is a latent risk.
     pub explains: Explains,
@@ -128,6 +164,36 @@ pub struct Remediation {
     pub cli: Vec<String>,
     /// The change as data: typed alternatives, or why there is none.
     pub fix: Fix,
+}
+
+impl Remediation {
+    /// The remediation with the exact steps of its fix's preferred alternative first, in place
+    /// of the generic `update-distribution` hint (which names no field).
+    pub fn exact(mut self, d: &crate::evidence::Distribution) -> Self {
+        let mut cli = self.fix.cli(d);
+        if cli.is_empty() {
+            return self;
+        }
+        // The same command without its region is the hand-written form of a generated one.
+        let without_region = |c: &str| {
+            let mut words = c.split_whitespace();
+            let mut kept = Vec::new();
+            while let Some(w) = words.next() {
+                if w == "--region" {
+                    words.next();
+                } else {
+                    kept.push(w.to_string());
+                }
+            }
+            kept
+        };
+        let generated: Vec<Vec<String>> = cli.iter().map(|c| without_region(c)).collect();
+        let generic = super::probe_view::update_cli(d);
+        self.cli.retain(|c| *c != generic && !generated.contains(&without_region(c)));
+        cli.append(&mut self.cli);
+        self.cli = cli;
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,6 +352,7 @@ mod tests {
         why: "y",
         evidence_used: &[],
         fix: "f",
+        fix_kinds: &[FixKind::Manual],
         docs_url: "https://example.invalid",
         explains: Explains::Latent,
         module: module_path!(),

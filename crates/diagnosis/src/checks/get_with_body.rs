@@ -26,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "AllowedMethods of the behavior matching the probed path (POST must be allowed for the fix)",
     ],
     fix: "Have clients send such queries as POST (and set the behavior's AllowedMethods to GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE), or serve that API outside CloudFront.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustom-get-body",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

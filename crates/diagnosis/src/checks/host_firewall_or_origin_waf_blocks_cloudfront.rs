@@ -37,6 +37,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS observations toward the origin (no handshake failure that would explain a 502)",
     ],
     fix: "Allow CloudFront's origin-facing ranges (managed prefix list com.amazonaws.global.cloudfront.origin-facing) in the host firewall, the application's allowlist and the load balancer's web ACL IP sets; key rate limits on the viewer address (X-Forwarded-For), not the source address.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -27,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution (the same answer seen by viewers)",
     ],
     fix: "Forward the viewer's Host (origin request policy AllViewer or HostHeaderOnly, with an origin certificate that covers the viewer hostnames), or make the origin domain name the hostname the origin routes on, or route the origin's default on its own DNS name.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -164,7 +165,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                 "Or: make the load balancer's default rule (or the default virtual host) serve the site.".into(),
             ],
             cli: vec![update_cli(d)],
-        })
+        }.exact(d))
         .resource("distribution", &d.id)
         .resource("origin", pair.origin_id)
         .resource("behavior", b.label());

@@ -31,6 +31,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeNetworkAcls IPv6 entries of the origin's subnets",
     ],
     fix: "Set IpAddressType to ipv4, or make the origin dual-stack and admit com.amazonaws.global.ipv6.cloudfront.origin-facing in its security groups.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginIPAddressType",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -150,7 +151,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }))
                 .collect(),
                 cli: vec![],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id);
         let mut b = b;

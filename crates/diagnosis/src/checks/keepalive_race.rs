@@ -22,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: Keep-Alive header, Server header",
     ],
     fix: "Make the origin's keep-alive timeout longer than OriginKeepaliveTimeout (and than the load balancer's idle timeout for targets behind one), or lower OriginKeepaliveTimeout.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -26,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "method probes through the distribution (OPTIONS always; write methods only on --method-probe-path): CloudFront's 403 method page",
     ],
     fix: "Set the behavior's AllowedMethods to GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE (or GET, HEAD, OPTIONS for CORS only), and protect the origin from methods it should not receive.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "not observable from outside: a browser's HTTP/2 reuse across distributions shows only in CloudFront's logs (x-edge-detailed-result-type InvalidRequestCertificate)",
     ],
     fix: "Serve hostnames that share a certificate from one distribution, or give each distribution a certificate that covers only its own aliases (no wildcard spanning distributions).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
     explains: Explains::Symptoms(&[SymptomClass::MisdirectedRequest, SymptomClass::ViewerTls]),
     module: module_path!(),

@@ -27,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront's origin-facing prefix list entries (the addresses evaluated)",
     ],
     fix: "Allow inbound tcp on the origin port from 0.0.0.0/0 (or CloudFront's ranges) and outbound tcp 1024-65535 to 0.0.0.0/0, with rule numbers below any deny that matches them.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

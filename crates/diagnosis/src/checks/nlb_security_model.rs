@@ -29,6 +29,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeSecurityGroups of the targets",
     ],
     fix: "Allow the CloudFront prefix list on the target port in the targets' security groups (or recreate the NLB with a security group that admits CloudFront and let the targets admit that group).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -225,7 +226,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![format!(
                     "aws ec2 authorize-security-group-ingress --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},PrefixListIds=[{{PrefixListId={pl_id}}}]'"
                 )],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn);

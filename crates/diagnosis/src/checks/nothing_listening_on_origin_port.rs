@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct HTTP and TLS probes of the origin on that port (connection refused)",
     ],
     fix: "Point HTTPPort/HTTPSPort (and the protocol policy) at a port where a listener or the application answers, or add the listener / start the application on that port.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
     module: module_path!(),

@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront validates the origin certificate's dates, for the leaf and every intermediate it serves.",
     evidence_used: &["TLS probe: notBefore/notAfter of each served certificate", "the evidence collection time"],
     fix: "Renew the certificate (or the intermediate bundle) on the origin and serve the new full chain.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

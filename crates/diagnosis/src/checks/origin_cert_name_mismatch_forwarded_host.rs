@@ -27,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes with SNI = each viewer hostname: the leaf certificate's names",
     ],
     fix: "Stop forwarding Host (origin request policy AllViewerExceptHostHeader) so CloudFront checks the origin's own name, or add every alias to the origin certificate.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -26,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probe with SNI = origin domain: the leaf certificate's names",
     ],
     fix: "Point the origin at a hostname the certificate covers (e.g. origin.example.com as a CNAME/alias of the load balancer), or add the origin's name to the certificate; forwarding Host is the other way (the certificate must then cover every viewer hostname).",
+    fix_kinds: &[super::FixKind::OriginSide, super::FixKind::Typed],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

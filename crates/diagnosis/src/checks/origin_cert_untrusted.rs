@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront accepts only origin certificates that chain to a CA in the Mozilla Included CA list; self-signed and private-CA certificates are rejected.",
     evidence_used: &["TLS probe: the presented chain, validated against Mozilla's roots plus --ca-file anchors"],
     fix: "Install a certificate from a publicly trusted CA on the origin (ACM public certificate on a load balancer, or a public CA such as Let's Encrypt on an instance).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

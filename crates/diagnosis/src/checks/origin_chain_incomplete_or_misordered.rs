@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront validates the chain exactly as served (leaf first, then each issuer) and does not fetch missing intermediates.",
     evidence_used: &["TLS probe: the served chain, its order, and validation without fetching"],
     fix: "Serve the full chain in order: the leaf, then each intermediate (the root is not needed).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

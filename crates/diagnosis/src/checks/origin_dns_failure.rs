@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: CloudFront's 502 DNS page",
     ],
     fix: "Publish a public DNS record for the origin's name (or use the load balancer's public DNS name), fix the delegation, or correct the typo.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html#http-502-dns-error",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

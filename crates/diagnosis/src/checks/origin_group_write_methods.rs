@@ -20,6 +20,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "Origin failover works only for GET, HEAD and OPTIONS, so a behavior whose target is an origin group allows only those methods.",
     evidence_used: &["the behavior's TargetOriginId (not a single origin)", "expected write methods"],
     fix: "Route the write paths to a single origin through their own cache behavior (e.g. /api/*) and keep the origin group for reads.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "HttpVersion of the distribution (for the gRPC alternative)",
     ],
     fix: "Enable HTTP/1.1 on the origin (or put a proxy or load balancer that speaks HTTP/1.1 in front of it); for a gRPC service, turn on gRPC for the behavior instead.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront custom origins must be DNS names that resolve publicly; an IP address is rejected by the API, and the origin certificate must match the name CloudFront sends.",
     evidence_used: &["Origins.Items[].DomainName", "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy"],
     fix: "Give the origin a DNS name you own (an A record to an Elastic IP, or the load balancer's name) with a certificate that covers it.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

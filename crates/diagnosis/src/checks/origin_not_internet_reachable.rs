@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeRouteTables for the origin's subnets (0.0.0.0/0 → igw-…)",
     ],
     fix: "Use an internet-facing load balancer in public subnets (route 0.0.0.0/0 to an internet gateway), or make the origin a CloudFront VPC origin.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistS3AndCustomOrigins.html#concept_CustomOrigin",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -21,6 +21,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct probes with the prefix (as CloudFront sends) and without (as the viewer asks)",
     ],
     fix: "Correct or clear Origins[].OriginPath (it must start with / and not end with /).",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),

@@ -28,6 +28,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 504 with CloudFront's error page",
     ],
     fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
     module: module_path!(),

@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution",
     ],
     fix: "Allow CloudFront's User-Agent and address ranges in the origin's bot/WAF rules, forward User-Agent if the app needs it, and read the client address from X-Forwarded-For / CloudFront-Viewer-Address.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-user-agent-header",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),

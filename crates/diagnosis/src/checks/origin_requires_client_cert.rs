@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront presents no client certificate to an origin unless origin mutual TLS is configured.",
     evidence_used: &["TLS probe: CertificateRequest received, handshake outcome without a certificate"],
     fix: "Make client-certificate verification optional for CloudFront's requests (authenticate CloudFront with a secret custom origin header instead), or configure origin mutual TLS on the distribution.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

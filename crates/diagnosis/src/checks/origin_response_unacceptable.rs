@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 502 with CloudFront's error page",
     ],
     fix: "Make the origin (or the proxy in front of it) send a plain HTTP/1.1 response: a valid status line, small headers, chunked or Content-Length framing with the real length, at most one 100 Continue.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: the origin's 403 passed through",
     ],
     fix: "Make the custom origin header value equal to what the origin's rule accepts (during rotation, let the rule accept both values first).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -130,7 +131,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                     update_cli(d),
                     "aws elbv2 describe-rules --listener-arn <listener-arn>".into(),
                 ],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
         out.push(finding);

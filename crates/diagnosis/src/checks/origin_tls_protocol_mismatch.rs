@@ -26,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes: CloudFront's hello, a hello per protocol version, TLS 1.2 with any suite and TLS 1.3 alone",
     ],
     fix: "Let the origin accept TLS 1.2 (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06 on a load balancer) and keep TLSv1.2 in OriginSslProtocols.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

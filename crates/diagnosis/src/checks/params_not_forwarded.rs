@@ -29,6 +29,7 @@ pub static META: CheckMeta = CheckMeta {
         "inferred needs, when not declared: the query strings of the probed paths when CloudFront's request without them fails where the viewer's succeeds; the request headers and cookies the origin's Vary names (a hint unless the answers differ)",
     ],
     fix: "Attach an origin request policy that forwards them (AllViewer / AllViewerExceptHostHeader, or a custom one listing them), or add them to the cache policy if they change the response.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),

@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "HTTP probe on HTTPPort (a TLS record, or a 400 saying plain HTTP reached a TLS port)",
     ],
     fix: "Set the port that matches the listener's protocol (HTTPSPort → the HTTPS listener, HTTPPort → the HTTP listener) or change the protocol policy.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginProtocolPolicy",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::OriginError]),
     module: module_path!(),

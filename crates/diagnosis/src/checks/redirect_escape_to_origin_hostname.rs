@@ -26,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "the behavior's forwarding of Host",
     ],
     fix: "Forward the viewer's Host to the origin (origin request policy AllViewer / HostHeaderOnly), or configure the application's public base URL, or set the ALB redirect's Host explicitly.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustomRedirects",
     explains: Explains::Symptoms(&[SymptomClass::RedirectEscape]),
     module: module_path!(),
@@ -107,7 +108,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 "Invalidate cached redirects after the fix.".into(),
             ],
             cli: vec![update_cli(d), format!("aws cloudfront create-invalidation --distribution-id {} --paths '/*'", d.id)],
-        })
+        }.exact(d))
         .resource("distribution", &d.id)
         .resource("origin", &origin.id);
         out.push(finding);

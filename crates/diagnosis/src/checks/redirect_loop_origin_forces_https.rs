@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "probe through the distribution (the same URL coming back)",
     ],
     fix: "Set the origin protocol policy to https-only (the origin needs a publicly trusted certificate for the name CloudFront sends), or stop redirecting on the origin and let the behavior's viewer protocol policy redirect-to-https do it; then invalidate the cached redirects.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html",
     explains: Explains::Symptoms(&[SymptomClass::RedirectLoop]),
     module: module_path!(),

@@ -31,6 +31,7 @@ pub static META: CheckMeta = CheckMeta {
         "the probes' request size (request line and headers sent)",
     ],
     fix: "Shrink what viewers send (fewer or smaller cookies, shorter URLs), forward only the cookies and headers the origin needs, and raise the origin's header limits (e.g. nginx large_client_header_buffers) where it is the one refusing.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront4xx]),
     module: module_path!(),

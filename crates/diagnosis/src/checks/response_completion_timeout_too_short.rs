@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 504 with CloudFront's error page",
     ],
     fix: "Raise Origins.Items[].ResponseCompletionTimeout above the slowest complete response (or unset it), or make the responses smaller or faster.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#response-completion-timeout",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -178,7 +179,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "For large files, serve them from S3 or split them (range requests) so each fetch finishes in time.".into(),
                 ],
                 cli: vec![update_cli(d)],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
         out.push(finding);

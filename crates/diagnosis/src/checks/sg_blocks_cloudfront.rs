@@ -34,6 +34,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes: a CloudFront 504/502 through the distribution while the origin answers directly",
     ],
     fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeManagedPrefixLists MaxEntries of the CloudFront and referenced lists",
     ],
     fix: "Put the CloudFront prefix-list rule in a security group of its own (one rule with a port range covering both ports if needed), or raise the rules-per-group quota.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html#managed-prefix-lists-weight",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -22,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes with CloudFront's SNI, with other hostnames and without SNI: the leaf served for each",
     ],
     fix: "Add a certificate for the name CloudFront sends to the origin's certificate list (or make it the default), or change the origin domain / Host forwarding to a name the origin has a certificate for.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -18,6 +18,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront does not support a distribution whose origin is another distribution; it answers 403 when a request crosses two or more distributions in a chain.",
     evidence_used: &["Origins.Items[].DomainName", "direct origin probe: Via / X-Amz-Cf-Id / Server headers"],
     fix: "Point the origin at the real origin behind the other distribution, or merge the two distributions' behaviors into one.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

@@ -24,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:GetManagedPrefixListEntries of com.amazonaws.global.cloudfront.origin-facing",
     ],
     fix: "Replace the CIDR rules with one rule referencing the managed prefix list com.amazonaws.global.cloudfront.origin-facing.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -85,7 +86,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     cli: vec![format!(
                         "aws ec2 authorize-security-group-ingress --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},PrefixListIds=[{{PrefixListId={pl}}}]'"
                     )],
-                })
+                }.exact(d))
                 .resource("distribution", &d.id)
                 .resource("origin", &o.origin.id);
             for g in &net.security_group_ids {

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes straight to the origin and through the distribution",
     ],
     fix: "Point the origin at something stable: an Elastic IP (with a DNS name of your own), or a load balancer; update Origins.Items[].DomainName to the current resource.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesDomainName",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "Aliases",
     ],
     fix: "Attach an ACM certificate in us-east-1 that covers every alias (exact name or same-level wildcard), keep it renewed, and choose a security policy your clients support.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html",
     explains: Explains::Symptoms(&[SymptomClass::ViewerTls]),
     module: module_path!(),

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution over HTTP",
     ],
     fix: "Use redirect-to-https (so HTTP GETs are upgraded) and have clients that write use https:// directly.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),

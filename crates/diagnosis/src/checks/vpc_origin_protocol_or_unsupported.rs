@@ -30,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "the behaviors' Lambda@Edge associations",
     ],
     fix: "Set the VPC origin's protocol policy and ports to a listener the endpoint has (http-only to an HTTP listener, https-only to an HTTPS one whose certificate covers the origin domain), and move unsupported endpoints to a supported setup.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
     module: module_path!(),

@@ -28,6 +28,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeManagedPrefixLists of the prefix lists their rules reference",
     ],
     fix: "Add an inbound rule to the endpoint's security group for the port CloudFront uses, with source CloudFront-VPCOrigins-Service-SG (or the com.amazonaws.global.cloudfront.origin-facing prefix list).",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
