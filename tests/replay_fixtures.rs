@@ -128,6 +128,9 @@ fn recorded_evidence_without_fix_probes_checks_what_it_can() {
     let text =
         cf_origin_doctor::report::text::render(&sg.report, cf_origin_doctor::report::text::Style { color: false });
     assert_eq!(text.lines().nth(2).map(|l| l.starts_with("Fix check: verified — ")), Some(true), "{text}");
+    let markdown = cf_origin_doctor::report::text::render_markdown(&sg.report);
+    let fix_check = markdown.find("Fix check: verified").expect("the fix check in Markdown");
+    assert!(fix_check < markdown.find("### Fix").unwrap_or(usize::MAX), "under the verdict: {markdown}");
 
     let lp = replay("redirect-loop");
     let c = &lp.report.fix_check[0];
