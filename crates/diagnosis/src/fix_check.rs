@@ -237,15 +237,12 @@ fn check_fix(ev: &Evidence, verdict: &Verdict, finding: &Finding, fix: &Fix) -> 
                     .changes
                     .iter()
                     .filter_map(|c| match c {
-                        Change::Origin { what, .. } | Change::Other { what } => Some(what.clone()),
+                        Change::Origin { what, .. } => Some(format!("{what} (on the origin)")),
+                        Change::Other { what } => Some(format!("{what} (outside the distribution)")),
                         _ => None,
                     })
                     .collect();
-                return not_verifiable(if what.is_empty() {
-                    "no change to check".to_string()
-                } else {
-                    format!("{} (a change outside the distribution's configuration and network)", what.join("; "))
-                });
+                return not_verifiable(if what.is_empty() { "no change to check".to_string() } else { what.join("; ") });
             }
             if !checked.contains(&i) {
                 return not_verifiable(format!("only the first {MAX_CHECKED_ALTERNATIVES} checkable alternatives are checked"));
