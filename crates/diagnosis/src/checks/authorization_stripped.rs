@@ -27,7 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "origin answers with 401 / WWW-Authenticate (direct and through the distribution); when Authorization was not declared, a 401 challenge to CloudFront's request is an inferred need",
     ],
     fix: "Add Authorization to the behavior's cache policy (keeps per-user responses apart in the cache) or use an origin request policy that forwards it (AllViewer).",
-    fix_kinds: &[super::FixKind::Manual, super::FixKind::Typed],
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -119,7 +119,7 @@ fn remediation(d: &Distribution, b: &Behavior) -> Remediation {
         fix: match header_forwarding(d, b, "authorization", true) {
             Some(change) => Fix::changes([Change::Config(change)]),
             None => Fix::manual(format!(
-                "only a cache policy that names Authorization forwards it, and behavior {} has none: the custom cache policy to attach is the owner's",
+                "no single origin request policy change makes behavior {} forward Authorization (a custom policy, or legacy forwarding of every header): the cache policy to name it in is the owner's",
                 b.label()
             )),
         },

@@ -33,9 +33,6 @@ pub(super) fn header_forwarding(d: &Distribution, b: &Behavior, name: &str, forw
             vec![ConfigChange::ForwardedHeaders { behavior, value }]
         }
         (None, None) => return None,
-        // Only a cache policy forwards Authorization, never an origin request policy:
-        // <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html>.
-        (Some(_), _) if name.eq_ignore_ascii_case("authorization") => return None,
         (Some(_), _) => {
             let policies: &[&str] = match (forward, name.eq_ignore_ascii_case("host")) {
                 (true, true) => &["HostHeaderOnly", "AllViewer"],
@@ -192,4 +189,129 @@ pub(super) fn acl_allow(
         port_to: to,
         cidr: cidr.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{LegacyForwarding, NaclEntry};
+    use crate::testing::{behavior, custom_origin, evidence, nacl_entry};
+
+    fn dist_with(b: Behavior) -> Distribution {
+        let mut ev = evidence(
+            custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpsOnly),
+            crate::evidence::Fetch::NotApplicable { reason: "x".into() },
+        );
+        ev.inventory.distribution.default_behavior = b;
+        ev.inventory.distribution
+    }
+
+    fn policy(name: &str) -> Option<String> {
+        managed_policy_id(name).map(str::to_string)
+    }
+
+    #[test]
+    fn host_forwarding_changes_are_kept_only_when_they_do_what_is_wanted() {
+        // AllViewer forwards Host: AllViewerExceptHostHeader stops it.
+        let b = Behavior { origin_request_policy_id: policy("AllViewer"), ..behavior("o1") };
+        let d = dist_with(b.clone());
+        assert_eq!(
+            header_forwarding(&d, &b, "host", false),
+            Some(ConfigChange::OriginRequestPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                policy_id: policy("AllViewerExceptHostHeader")
+            })
+        );
+        // Forwarding it back must not narrow the rest: AllViewer, not HostHeaderOnly.
+        let b = behavior("o1");
+        let d = dist_with(b.clone());
+        assert_eq!(
+            header_forwarding(&d, &b, "host", true),
+            Some(ConfigChange::OriginRequestPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                policy_id: policy("AllViewer")
+            })
+        );
+        // A cache policy that itself forwards Host: no origin request policy stops it.
+        let b = Behavior { cache_policy_id: policy("Amplify"), origin_request_policy_id: None, ..behavior("o1") };
+        assert_eq!(header_forwarding(&dist_with(b.clone()), &b, "host", false), None);
+        // Authorization: an origin request policy forwards it only with every viewer header
+        // (it cannot name it alone); legacy forwarding can name it.
+        let b = Behavior { origin_request_policy_id: None, ..behavior("o1") };
+        assert_eq!(
+            header_forwarding(&dist_with(b.clone()), &b, "authorization", true),
+            Some(ConfigChange::OriginRequestPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                policy_id: policy("AllViewerExceptHostHeader")
+            })
+        );
+        let legacy = Behavior {
+            cache_policy_id: None,
+            origin_request_policy_id: None,
+            forwarded_values: Some(LegacyForwarding {
+                query_string: false,
+                query_string_cache_keys: vec![],
+                cookies_forward: "none".into(),
+                cookie_names: vec![],
+                headers: vec!["Host".into(), "Origin".into()],
+            }),
+            ..behavior("o1")
+        };
+        let d = dist_with(legacy.clone());
+        assert_eq!(
+            header_forwarding(&d, &legacy, "host", false),
+            Some(ConfigChange::ForwardedHeaders {
+                behavior: BehaviorRef::default_behavior(),
+                value: vec!["Origin".into()]
+            })
+        );
+        assert_eq!(
+            header_forwarding(&d, &legacy, "authorization", true),
+            Some(ConfigChange::ForwardedHeaders {
+                behavior: BehaviorRef::default_behavior(),
+                value: vec!["Host".into(), "Origin".into(), "authorization".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn forwarding_every_viewer_parameter_keeps_host_as_it_was() {
+        let b = Behavior { origin_request_policy_id: None, ..behavior("o1") };
+        let d = dist_with(b.clone());
+        assert_eq!(
+            forward_all_viewer(&d, &b),
+            Some(ConfigChange::OriginRequestPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                policy_id: policy("AllViewerExceptHostHeader")
+            })
+        );
+        // Already attached: nothing to change.
+        let b = behavior("o1");
+        assert_eq!(forward_all_viewer(&dist_with(b.clone()), &b), None);
+    }
+
+    #[test]
+    fn an_acl_entry_goes_below_the_first_deny_on_a_free_number() {
+        let acl = |entries: Vec<NaclEntry>| NetworkAcl {
+            network_acl_id: "acl-1".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: false,
+            subnet_ids: vec![],
+            entries,
+        };
+        let number = |c: Option<NetworkChange>| match c {
+            Some(NetworkChange::NetworkAclEntry { rule_number, .. }) => Some(rule_number),
+            _ => None,
+        };
+        let a =
+            acl(vec![nacl_entry(50, false, false, "0.0.0.0/0", None), nacl_entry(49, false, true, "10.0.0.0/8", None)]);
+        let first = acl_allow(&a, None, false, (443, 443), "0.0.0.0/0", &[]);
+        assert_eq!(number(first.clone()), Some(48));
+        let taken = vec![first.unwrap()];
+        assert_eq!(number(acl_allow(&a, None, false, (80, 80), "0.0.0.0/0", &taken)), Some(47));
+        // The outbound direction has its own numbers.
+        assert_eq!(number(acl_allow(&a, None, true, (1024, 65535), "0.0.0.0/0", &taken)), Some(1));
+        let full = acl(vec![nacl_entry(1, false, false, "0.0.0.0/0", None)]);
+        assert_eq!(acl_allow(&full, None, false, (443, 443), "0.0.0.0/0", &[]), None);
+    }
 }

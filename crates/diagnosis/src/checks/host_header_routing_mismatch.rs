@@ -146,7 +146,10 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             fix: {
                 let serve = vec![Change::Origin {
                     part: OriginPart::Server,
-                    what: format!("serve the site for the Host CloudFront sends ({})", b.target_origin_id),
+                    what: format!(
+                        "serve the site for Host {}, the origin's own name, which CloudFront sends",
+                        d.origin(&b.target_origin_id).map_or(b.target_origin_id.as_str(), |o| o.domain_name.as_str())
+                    ),
                 }];
                 match header_forwarding(d, b, "host", true) {
                     Some(forward) => Fix::alternatives([vec![Change::Config(forward)], serve]),

@@ -209,7 +209,7 @@ fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
             )
         }
         Change::Authorization => format!(
-            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers (an origin request policy cannot forward it)."
+            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers, or attach an origin request policy that forwards every viewer header (one cannot name it alone)."
         ),
         Change::CloudfrontHeaders => format!(
             "Make the origin (or the firewall or WAF in front of it) accept CloudFront's requests to {o}: User-Agent: Amazon CloudFront, Via, X-Forwarded-For."
@@ -272,7 +272,7 @@ fn typed_fix(ev: &Evidence, p: &Proof<'_>) -> Fix {
         Change::Authorization => match header_forwarding(d, behavior, "authorization", true) {
             Some(c) => Fix::changes([fx::Change::Config(c)]),
             None => Fix::manual(format!(
-                "only a cache policy that names Authorization forwards it, and behavior {} has none: the custom cache policy to attach is the owner's",
+                "no single origin request policy change makes behavior {} forward Authorization (a custom policy, or legacy forwarding of every header): the cache policy to name it in is the owner's",
                 behavior.label()
             )),
         },

@@ -5,8 +5,8 @@
 //! lives in its own file named after its stable kebab-case id (snake_case for the module).
 //!
 //! Adding a check: write `checks/<id>.rs` with a `//!` paragraph, a `pub static META` (a
-//! [`CheckMeta`]: id, title, docs, what breaks, why, evidence, fix, the [`SymptomClass`]es its
-//! findings explain or [`Explains::Latent`], and `module: module_path!()`) and a
+//! [`CheckMeta`]: id, title, docs, what breaks, why, evidence, fix and its [`FixKind`]s, the
+//! [`SymptomClass`]es its findings explain or [`Explains::Latent`], and `module: module_path!()`) and a
 //! `pub fn run(&Evidence) -> CheckOutput` whose findings start from `META.finding(..)`; add its
 //! module name to the `registry!` below (that declares the module and lists it in [`ALL`]);
 //! add positive and negative tests; regenerate `docs/findings.md`. The tests of this module hold
@@ -172,7 +172,7 @@ mod tests {
             ("redirect-escape-to-origin-hostname", &[FixKind::Typed, FixKind::OriginSide]),
             ("origin-secret-header-mismatch", &[FixKind::Typed, FixKind::Manual]),
             ("params-not-forwarded", &[FixKind::Typed, FixKind::Manual]),
-            ("authorization-stripped", &[FixKind::Manual, FixKind::Typed]),
+            ("authorization-stripped", &[FixKind::Typed, FixKind::Manual]),
             ("viewer-protocol-policy-rejects", &[FixKind::Typed]),
             ("origin-path-wrong", &[FixKind::Typed]),
             ("origin-rejects-cloudfront-shaped-requests", &[FixKind::OriginSide]),

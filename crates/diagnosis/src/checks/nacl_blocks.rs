@@ -179,6 +179,36 @@ mod tests {
         assert!(f.resources.iter().any(|r| r.kind == "network-acl"));
     }
 
+    /// The typed fix, applied to the evidence, makes the ACL admit CloudFront: the allow entries
+    /// come before the deny, in both directions, on numbers the ACL does not use.
+    #[test]
+    fn the_fix_applied_to_the_evidence_admits_cloudfront() {
+        for entries in [
+            vec![
+                nacl_entry(50, false, false, "0.0.0.0/0", Some((443, 443))),
+                nacl_entry(100, false, true, "0.0.0.0/0", None),
+                nacl_entry(100, true, true, "0.0.0.0/0", None),
+            ],
+            vec![
+                nacl_entry(100, false, true, "0.0.0.0/0", Some((443, 443))),
+                nacl_entry(100, true, true, "0.0.0.0/0", Some((443, 443))),
+            ],
+        ] {
+            let mut ev = ev_with_acl(entries);
+            let out = run(&ev);
+            let Some(alt) = out.findings[0].remediation.fix.preferred().cloned() else {
+                panic!("a typed fix: {:?}", out.findings[0].remediation.fix);
+            };
+            assert!(alt.is_checkable());
+            for c in &alt.changes {
+                let Change::Network(n) = c else { panic!("{c:?}") };
+                n.apply(&mut ev.inventory).unwrap();
+                assert!(n.cli().starts_with("aws ec2 create-network-acl-entry"), "{}", n.cli());
+            }
+            assert!(run(&ev).findings.is_empty(), "{:?}", alt.changes);
+        }
+    }
+
     #[test]
     fn missing_outbound_ephemeral_rule_blocks_replies() {
         let out = run(&ev_with_acl(vec![

@@ -176,6 +176,29 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.source == Source::Probe && e.observed.contains("app.example.com")));
     }
 
+    /// A name the certificate covers that is not one of the distribution's own (which lead back
+    /// to CloudFront) is the DomainName to try first; otherwise the certificate must change.
+    #[test]
+    fn the_fix_points_the_origin_at_a_name_the_certificate_covers_or_changes_the_certificate() {
+        let mut ev = tls_evidence(ALB, &["app.example.com", "origin.example.com"]);
+        ev.inventory.distribution.aliases = vec!["app.example.com".into()];
+        let f = &run(&ev).findings[0];
+        let Fix::Changes { alternatives } = &f.remediation.fix else { panic!("{:?}", f.remediation.fix) };
+        assert_eq!(
+            alternatives[0].changes,
+            vec![Change::Config(ConfigChange::OriginDomainName {
+                origin_id: "o1".into(),
+                value: "origin.example.com".into()
+            })]
+        );
+        assert!(matches!(alternatives[1].changes[..], [Change::Origin { part: OriginPart::Certificate, .. }]));
+        assert!(f.remediation.cli.iter().any(|c| c.contains("origin.example.com")), "{:?}", f.remediation.cli);
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        ev.inventory.distribution.aliases = vec!["app.example.com".into()];
+        let fix = &run(&ev).findings[0].remediation.fix;
+        assert_eq!(crate::checks::FixKind::of(fix), crate::checks::FixKind::OriginSide, "{fix:?}");
+    }
+
     #[test]
     fn a_certificate_covering_the_origin_name_or_a_wildcard_is_fine() {
         assert!(run(&tls_evidence(ALB, &[ALB])).findings.is_empty());

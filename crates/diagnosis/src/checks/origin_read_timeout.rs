@@ -219,6 +219,26 @@ mod tests {
         e
     }
 
+    /// The timeout to set is above the wait seen; past 60 s the quota increase comes with it,
+    /// past 180 s only the origin can fix it.
+    #[test]
+    fn the_fix_raises_the_timeout_above_the_measured_wait_within_the_quota() {
+        let preferred = |ms| run(&ev(ms)).findings[0].remediation.fix.preferred().unwrap().changes.clone();
+        let timeout = |seconds| {
+            Change::Config(ConfigChange::OriginReadTimeout { origin_id: "o1".into(), seconds })
+        };
+        assert_eq!(preferred(31_000), vec![timeout(41)]);
+        let quota = preferred(90_000);
+        assert!(matches!(&quota[0], Change::Other { what } if what.contains("quota")), "{quota:?}");
+        assert_eq!(quota[1], timeout(100));
+        let f = &run(&ev(90_000)).findings[0];
+        assert!(f.remediation.summary.contains("quota increase"), "{}", f.remediation.summary);
+        assert!(matches!(&preferred(200_000)[..], [Change::Origin { part: OriginPart::Application, .. }]));
+        let e = ev(31_000);
+        let f = &run(&e).findings[0];
+        assert!(f.remediation.cli[1].contains("OriginReadTimeout) |= (if . == 30 then 41"), "{:?}", f.remediation.cli);
+    }
+
     #[test]
     fn first_byte_slower_than_the_timeout_is_high_and_critical_with_an_edge_504() {
         let out = run(&ev(31_000));

@@ -369,6 +369,32 @@ mod tests {
         assert!(f.resources.iter().any(|r| r.kind == "listener"));
     }
 
+    /// https-only first; the other way is the origin's listener, with CloudFront redirecting
+    /// HTTP viewers.
+    #[test]
+    fn the_fix_is_https_only_or_the_listener_change() {
+        let mut ev = loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https());
+        ev.inventory.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
+        let f = &run(&ev).findings[0];
+        let crate::fix::Fix::Changes { alternatives } = &f.remediation.fix else { panic!() };
+        assert_eq!(
+            alternatives[0].changes,
+            vec![Change::Config(ConfigChange::OriginProtocolPolicy {
+                origin_id: "o1".into(),
+                value: OriginProtocolPolicy::HttpsOnly
+            })]
+        );
+        assert!(matches!(&alternatives[1].changes[0], Change::Origin { part: OriginPart::Listener, .. }));
+        assert_eq!(
+            alternatives[1].changes[1],
+            Change::Config(ConfigChange::ViewerProtocolPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                value: ViewerProtocolPolicy::RedirectToHttps
+            })
+        );
+        assert!(f.remediation.cli.iter().any(|c| c.contains("update-distribution")));
+    }
+
     #[test]
     fn listener_config_alone_is_enough_but_less_certain() {
         let out = run(&loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https()));
