@@ -2,11 +2,14 @@
 //! The CLI and the Lambda both call [`Engine::diagnose`]; `replay` calls [`evaluate`].
 
 use crate::error::DiagnoseError;
-use crate::evidence::{EVIDENCE_SCHEMA_VERSION, Evidence, RequestEcho, Scrubber};
+use crate::evidence::{
+    DnsRole, EVIDENCE_SCHEMA_VERSION, Evidence, FixProbes, Inventory, ProbeTarget, RequestEcho, Scrubber,
+};
 use crate::inventory::{self, AwsApi};
 use crate::plan;
 use crate::probe::{self, TlsConfigs};
-use crate::request::{DiagnoseRequest, ProbeSettings};
+use crate::request::{DiagnoseRequest, ProbeLimits, ProbeSettings};
+use cf_origin_doctor_diagnosis::fix_check;
 pub use cf_origin_doctor_diagnosis::{Diagnosis, evaluate};
 use std::time::SystemTime;
 use time::OffsetDateTime;
@@ -120,13 +123,102 @@ impl<A: AwsApi> Engine<A> {
         self.diagnose_with(request, &self.settings).await
     }
 
+    /// Collects, evaluates, then checks the primary finding's fix ([`Engine::probe_fixes`]) and
+    /// evaluates again with those observations in the evidence, as `replay` will.
     pub async fn diagnose_with(
         &self,
         request: &DiagnoseRequest,
         settings: &ProbeSettings,
     ) -> Result<Diagnosis, DiagnoseError> {
-        Ok(evaluate(self.collect_with(request, settings).await?))
+        let diagnosis = evaluate(self.collect_with(request, settings).await?);
+        let wanted = fix_check::probe_requests(&diagnosis.evidence, &diagnosis.verdict);
+        if wanted.is_empty() {
+            return Ok(diagnosis);
+        }
+        let mut evidence = diagnosis.evidence;
+        evidence.observations.fix_checks = self.probe_fixes(&wanted, &evidence.inventory, request, settings).await;
+        Ok(evaluate(evidence))
     }
+
+    /// Probes the origins as CloudFront would reach them after each fix: its requests and TLS
+    /// handshakes planned again from a copy of the configuration with the fix applied, under
+    /// the same limits and address rules, in an extra phase of [`fix_phase_budget`]. Edge
+    /// probes and request ladders are not re-run (the distribution itself is unchanged). A
+    /// plan that would connect to a host the recorded distribution does not name is not run.
+    async fn probe_fixes(
+        &self,
+        wanted: &[fix_check::ProbeRequest],
+        recorded: &Inventory,
+        request: &DiagnoseRequest,
+        settings: &ProbeSettings,
+    ) -> Vec<FixProbes> {
+        let mut settings = settings.clone();
+        settings.limits.phase_budget = fix_phase_budget(&settings.limits);
+        let named: Vec<String> = recorded
+            .distribution
+            .origins
+            .iter()
+            .map(|o| o.domain_name.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        let is_named = |h: &str| named.iter().any(|n| n == &h.trim_end_matches('.').to_ascii_lowercase());
+        let scrubber = Scrubber::for_inventory(recorded);
+        self.say(&format!(
+            "checking the primary finding's fix: probing the origins again with {} change(s) applied (budget {} s)",
+            wanted.len(),
+            settings.limits.phase_budget.as_secs()
+        ));
+        let deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        let runs = wanted.iter().map(|w| {
+            let mut plan = plan::plan(&w.inventory, request);
+            plan.probes.retain(|p| matches!(p.target, ProbeTarget::Origin { .. }));
+            plan.skipped.retain(|s| !s.id.starts_with("edge:"));
+            plan.dns_names.retain(|(_, role)| matches!(role, DnsRole::Origin { .. }));
+            plan.ladders.clear();
+            let tls_plan = crate::plan_tls::plan(&w.inventory);
+            let safe = plan.probes.iter().all(|p| is_named(&p.exchange.connect_host))
+                && plan.tcp_targets.iter().all(|t| is_named(&t.host))
+                && tls_plan.iter().all(|t| is_named(&t.host));
+            let settings = &settings;
+            let scrubber = &scrubber;
+            async move {
+                if !safe {
+                    tracing::warn!(finding = %w.finding_id, "a fix names a host the distribution does not: not probed");
+                    return None;
+                }
+                let (mut obs, tls) = tokio::join!(
+                    probe::run(&plan, settings, &self.tls, &self.probed_from),
+                    probe::tls_scan::run(&tls_plan, settings, deadline)
+                );
+                obs.tls = tls;
+                let mut obs = match scrubber.scrub_record(obs) {
+                    Ok(obs) => obs,
+                    Err(e) => {
+                        // Failing closed, as for the diagnosis's own probes.
+                        tracing::error!(error = %e, "the fix probes could not be scrubbed; they are dropped");
+                        return None;
+                    }
+                };
+                probe::tls_reach::mark_unreachable_tls(&mut obs);
+                Some(FixProbes {
+                    finding_id: w.finding_id.clone(),
+                    alternative: w.alternative,
+                    changes: w.changes.clone(),
+                    probes: obs.probes,
+                    skipped: obs.skipped,
+                    dns: obs.dns,
+                    tcp: obs.tcp,
+                    tls: obs.tls,
+                })
+            }
+        });
+        futures_util::future::join_all(runs).await.into_iter().flatten().collect()
+    }
+}
+
+/// The extra probe phase that checks fixes: a third of the diagnosis's own budget (20 s by
+/// default), so the whole run stays within a known bound.
+pub fn fix_phase_budget(limits: &ProbeLimits) -> std::time::Duration {
+    limits.phase_budget / 3
 }
 
 /// RFC 3339 in UTC with microseconds when there are any (`2026-11-26T19:35:14.500978Z`, the

@@ -200,7 +200,9 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
                     "less than the reporting margin is left in this invocation".into(),
                 ));
             }
-            settings.limits.phase_budget = settings.limits.phase_budget.min(budget);
+            // Three quarters: the check of the primary finding's fix may add a third of the
+            // probe phase (`engine::fix_phase_budget`), and both must fit.
+            settings.limits.phase_budget = settings.limits.phase_budget.min(budget * 3 / 4);
             settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
         }
         let id = input.request.distribution_id.as_str().to_string();

@@ -114,3 +114,27 @@ fn recorded_differential_worlds_replay_to_their_cause() {
         );
     }
 }
+
+/// The fixtures were recorded before fixes were checked: a network fix is still verified by
+/// the network model offline, while a configuration fix, whose origin probes the file does not
+/// hold, is not verifiable and says what to run.
+#[test]
+fn recorded_evidence_without_fix_probes_checks_what_it_can() {
+    use cf_origin_doctor::report::v1::{FixCheckResultV1, VerifiedByV1};
+    let sg = replay("sg-blocks-cloudfront");
+    let c = &sg.report.fix_check[0];
+    assert_eq!(c.result, FixCheckResultV1::Verified, "{c:#?}");
+    assert_eq!(c.verified_by, Some(VerifiedByV1::NetworkModel));
+    let text =
+        cf_origin_doctor::report::text::render(&sg.report, cf_origin_doctor::report::text::Style { color: false });
+    assert_eq!(text.lines().nth(2).map(|l| l.starts_with("Fix check: verified — ")), Some(true), "{text}");
+    let markdown = cf_origin_doctor::report::text::render_markdown(&sg.report);
+    let fix_check = markdown.find("Fix check: verified").expect("the fix check in Markdown");
+    assert!(fix_check < markdown.find("### Fix").unwrap_or(usize::MAX), "under the verdict: {markdown}");
+
+    let lp = replay("redirect-loop");
+    let c = &lp.report.fix_check[0];
+    assert_eq!(c.result, FixCheckResultV1::NotVerifiable, "{c:#?}");
+    let id = &lp.report.distribution_id;
+    assert_eq!(c.rerun.as_deref(), Some(format!("cf-origin-doctor diagnose {id}").as_str()));
+}

@@ -242,7 +242,8 @@ pub const ALL_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "POST", "PAT
 const OMITTED: &str = "<the value the origin expects>";
 
 impl ConfigChange {
-    fn origin_id(&self) -> Option<&str> {
+    /// The origin the change is about (`None` for a behavior or the distribution).
+    pub fn origin_id(&self) -> Option<&str> {
         use ConfigChange::*;
         match self {
             OriginProtocolPolicy { origin_id, .. }

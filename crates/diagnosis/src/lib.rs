@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod evidence;
 pub mod fix;
+pub mod fix_check;
 pub mod forwarding;
 pub mod report;
 pub mod request;
@@ -19,17 +20,21 @@ use evidence::Evidence;
 use report::ReportV1;
 use verdict::Verdict;
 
-/// Everything a run produced: the evidence (recordable), the verdict and the public report.
+/// Everything a run produced: the evidence (recordable), the verdict, the check of the primary
+/// finding's fix and the public report.
 pub struct Diagnosis {
     pub evidence: Evidence,
     pub verdict: Verdict,
+    pub fix_checks: Vec<fix_check::FixCheck>,
     pub report: ReportV1,
 }
 
-/// Checks and verdict over gathered or recorded evidence.
+/// Checks and verdict over gathered or recorded evidence, then the check of the primary
+/// finding's fix on a changed copy of it ([`fix_check`]).
 pub fn evaluate(evidence: Evidence) -> Diagnosis {
     let outputs = checks::run_all(&evidence);
     let verdict = verdict::decide(&evidence, outputs);
-    let report = ReportV1::build(&evidence, &verdict);
-    Diagnosis { evidence, verdict, report }
+    let fix_checks = fix_check::check(&evidence, &verdict);
+    let report = ReportV1::build(&evidence, &verdict).with_fix_checks(&fix_checks);
+    Diagnosis { evidence, verdict, fix_checks, report }
 }

@@ -288,6 +288,18 @@ scenarios! {
         },
         origin_tls: OriginTls::Setup(|ca, n| TlsSetup::Standard(ca.leaf(&[n.alb, n.domain]))),
     }
+    RedirectLoopCertReady {
+        about: "The redirect loop of redirect-loop-origin-forces-https, on an origin whose certificate \
+                already covers the names CloudFront would send over HTTPS (the ALB's and, Host being \
+                forwarded, the distribution's; a lab-only certificate): https-only alone fixes it.",
+        name: "redirect-loop-origin-forces-https-cert-ready",
+        short: "loop-cert-ready",
+        primary: Some("redirect-loop-origin-forces-https"),
+        twin: Some(Scenario::RedirectLoopFixed),
+        http_listener: HttpListener::RedirectToHttps,
+        distribution: redirect_loop_distribution,
+        origin_tls: OriginTls::Setup(|ca, n| TlsSetup::Standard(ca.leaf(&[n.alb, n.domain]))),
+    }
     SgBlocksCloudFront {
         about: "The ALB's security group admits an office network on 443, not CloudFront: the \
                 edge's connections time out while the prober, admitted, reaches the app.",

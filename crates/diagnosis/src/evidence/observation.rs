@@ -27,6 +27,35 @@ pub struct Observations {
     /// difference at a time, per origin and viewer path.
     #[serde(default)]
     pub ladders: Vec<super::Ladder>,
+    /// The origin-side probes made again after the diagnosis, each with one fix of the primary
+    /// finding applied to a copy of the configuration ([`crate::fix_check`]). Absent from
+    /// evidence recorded before fixes were checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_checks: Vec<FixProbes>,
+}
+
+/// What the origins answered with one alternative of a fix applied to a copy of the
+/// configuration: CloudFront's origin requests and TLS handshakes planned again from it. Edge
+/// probes are never part of it (the distribution itself is not changed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixProbes {
+    /// The finding whose fix was probed.
+    pub finding_id: String,
+    /// The alternative's index in the fix (0 = the preferred one).
+    pub alternative: usize,
+    /// The changes as probed: a replay uses these observations only for the same changes.
+    pub changes: Vec<crate::fix::Change>,
+    pub probes: Vec<ProbeRecord>,
+    #[serde(default)]
+    pub skipped: Vec<SkippedProbe>,
+    /// The origins' names only.
+    #[serde(default)]
+    pub dns: Vec<DnsObservation>,
+    #[serde(default)]
+    pub tcp: Vec<TcpObservation>,
+    #[serde(default)]
+    pub tls: Vec<super::TlsObservation>,
 }
 
 impl Observations {

@@ -2,7 +2,7 @@
 //! their evidence, then what could not be verified.
 
 use super::ReportV1;
-use super::v1::{ChangeV1, FindingV1, FixV1, RedirectsV1, SeverityV1, StatusV1};
+use super::v1::{ChangeV1, FindingV1, FixCheckResultV1, FixV1, RedirectsV1, SeverityV1, StatusV1};
 use std::fmt::Write;
 
 /// Colours are used only when asked (a terminal without `NO_COLOR`).
@@ -43,6 +43,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     }
     let primary = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p));
     let _ = writeln!(o, "{}", summary_without_fix(&r.verdict.summary, primary));
+    for line in fix_check_lines(r) {
+        let _ = writeln!(o, "{line}");
+    }
     if let Some(f) = primary {
         let _ = writeln!(o, "\nFix ({}):", f.id);
         let _ = writeln!(o, "  {}", f.remediation.summary);
@@ -109,6 +112,31 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         let _ = writeln!(o, "- {line}");
     }
     o
+}
+
+/// The check of the primary finding's fix, one line per alternative, and what it did not re-run.
+pub fn fix_check_lines(r: &ReportV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &r.fix_check {
+        let label = match c.alternative {
+            0 => "Fix check".to_string(),
+            i => format!("Fix check (alternative {})", i + 1),
+        };
+        let result = c.result.as_str().replace('_', " ");
+        out.push(match (&c.result, &c.next) {
+            (FixCheckResultV1::NotEnough, Some(n)) if n.id != c.finding_id => {
+                format!("{label}: {result} — next: {} — {}", n.id, n.summary)
+            }
+            _ => format!("{label}: {result} — {}", c.summary),
+        });
+    }
+    if r.fix_check.iter().any(|c| c.result != FixCheckResultV1::NotVerifiable) {
+        out.push(
+            "  (checked on a copy of the evidence; edge probes were not re-run: the distribution is unchanged until the fix is made)"
+                .to_string(),
+        );
+    }
+    out
 }
 
 /// The request ladders, one rung a line: what worked (✔), what failed (✘), and the first
@@ -319,6 +347,13 @@ pub fn render_markdown(r: &ReportV1) -> String {
     }
     let primary = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p));
     let _ = writeln!(o, "{}\n", md(&summary_without_fix(&r.verdict.summary, primary)));
+    let checks = fix_check_lines(r);
+    if !checks.is_empty() {
+        for line in &checks {
+            let _ = writeln!(o, "{}  ", md(line));
+        }
+        let _ = writeln!(o);
+    }
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
     if let Some(f) = primary {
         let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));

@@ -11,6 +11,7 @@ use crate::evidence::{
     TlsHandshakeResult, TlsObservation,
 };
 use crate::fix::{Change, Fix, NetworkChange, OriginPart, RuleSource};
+use crate::fix_check::{FixCheck, Outcome, VerifiedBy};
 use crate::verdict::{Status, SymptomClass, Verdict};
 
 impl From<Status> for StatusV1 {
@@ -166,6 +167,7 @@ impl ReportV1 {
                 symptom: verdict.symptom.description.clone(),
                 symptom_class: verdict.symptom.class.into(),
             },
+            fix_check: Vec::new(),
             findings: verdict.findings.iter().map(|f| finding(f, d)).collect(),
             unverified: verdict.unverified.iter().map(unverified).collect(),
             observations: ObservationsV1 {
@@ -195,6 +197,39 @@ impl ReportV1 {
                 })
                 .collect(),
         }
+    }
+}
+
+impl ReportV1 {
+    /// The report with the checks of the primary finding's fix.
+    pub fn with_fix_checks(mut self, checks: &[FixCheck]) -> Self {
+        self.fix_check = checks.iter().map(fix_check).collect();
+        self
+    }
+}
+
+fn fix_check(c: &FixCheck) -> FixCheckV1 {
+    FixCheckV1 {
+        finding_id: c.finding_id.clone(),
+        alternative: c.alternative,
+        changes: c.changes.clone(),
+        result: match c.outcome {
+            Outcome::Verified => FixCheckResultV1::Verified,
+            Outcome::NotEnough => FixCheckResultV1::NotEnough,
+            Outcome::NotVerifiable => FixCheckResultV1::NotVerifiable,
+        },
+        verified_by: c.verified_by.map(|v| match v {
+            VerifiedBy::Probes => VerifiedByV1::Probes,
+            VerifiedBy::NetworkModel => VerifiedByV1::NetworkModel,
+            VerifiedBy::ProbesAndNetworkModel => VerifiedByV1::ProbesAndNetworkModel,
+        }),
+        summary: c.summary.clone(),
+        next: c.next.as_ref().map(|n| NextCauseV1 {
+            id: n.id.clone(),
+            title: n.title.clone(),
+            summary: n.summary.clone(),
+        }),
+        rerun: c.rerun.clone(),
     }
 }
 

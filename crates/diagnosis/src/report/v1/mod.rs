@@ -215,6 +215,24 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// What the check of a fix concluded.
+    pub enum FixCheckResultV1 {
+        Verified = "verified",
+        NotEnough = "not_enough",
+        NotVerifiable = "not_verifiable",
+    }
+}
+
+wire_enum! {
+    /// What showed a verified fix.
+    pub enum VerifiedByV1 {
+        Probes = "probes",
+        NetworkModel = "network_model",
+        ProbesAndNetworkModel = "probes_and_network_model",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportV1 {
     pub schema_version: u32,
@@ -228,6 +246,10 @@ pub struct ReportV1 {
     pub status: StatusV1,
     pub highest_severity: Option<SeverityV1>,
     pub verdict: VerdictV1,
+    /// The check of each alternative of the primary finding's fix, applied to a copy of the
+    /// evidence (absent when there is no primary finding with a typed fix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_check: Vec<FixCheckV1>,
     pub findings: Vec<FindingV1>,
     pub unverified: Vec<UnverifiedV1>,
     pub observations: ObservationsV1,
@@ -248,6 +270,31 @@ pub struct VerdictV1 {
     pub symptom: String,
     /// The kind of symptom.
     pub symptom_class: SymptomClassV1,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FixCheckV1 {
+    /// The finding whose fix was checked (the primary one).
+    pub finding_id: String,
+    /// The alternative's index in the finding's fix (0 = the preferred one).
+    pub alternative: usize,
+    /// The changes, one line each.
+    pub changes: Vec<String>,
+    pub result: FixCheckResultV1,
+    /// For `verified`: the origins probed again, the network model, or both.
+    pub verified_by: Option<VerifiedByV1>,
+    pub summary: String,
+    /// For `not_enough`: the cause that remains or would follow.
+    pub next: Option<NextCauseV1>,
+    /// For `not_verifiable`: the command to run after making the change.
+    pub rerun: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextCauseV1 {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -618,6 +665,8 @@ mod tests {
             ("/$defs/probe/properties/redirects", names(RedirectsV1::ALL, RedirectsV1::as_str)),
             ("/$defs/hop/properties/error_stage", names(ProbeStageV1::ALL, ProbeStageV1::as_str)),
             ("/$defs/ladder_change", names(&crate::evidence::Change::ALL, |c| c.id())),
+            ("/$defs/fix_check/properties/result", names(FixCheckResultV1::ALL, FixCheckResultV1::as_str)),
+            ("/$defs/fix_check/properties/verified_by/oneOf/0", names(VerifiedByV1::ALL, VerifiedByV1::as_str)),
             (
                 "/$defs/finding/properties/remediation/properties/fix/oneOf/0/properties/alternatives/items/properties/changes/items/oneOf/2/properties/part",
                 names(OriginPartV1::ALL, OriginPartV1::as_str),
