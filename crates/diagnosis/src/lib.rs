@@ -9,6 +9,7 @@ pub mod checks;
 pub mod evidence;
 pub mod fix;
 pub mod forwarding;
+pub mod preflight;
 pub mod report;
 pub mod request;
 #[cfg(any(test, feature = "testing"))]
@@ -24,12 +25,19 @@ pub struct Diagnosis {
     pub evidence: Evidence,
     pub verdict: Verdict,
     pub report: ReportV1,
+    /// The pre-flight of the proposed configuration the evidence carries, if any.
+    pub preflight: Option<preflight::Preflight>,
 }
 
-/// Checks and verdict over gathered or recorded evidence.
+/// Checks and verdict over gathered or recorded evidence (and, when it carries a proposed
+/// configuration, its pre-flight).
 pub fn evaluate(evidence: Evidence) -> Diagnosis {
     let outputs = checks::run_all(&evidence);
     let verdict = verdict::decide(&evidence, outputs);
-    let report = ReportV1::build(&evidence, &verdict);
-    Diagnosis { evidence, verdict, report }
+    let mut report = ReportV1::build(&evidence, &verdict);
+    let preflight = preflight::run(&evidence, &verdict);
+    if let Some(p) = &preflight {
+        report = report.with_preflight(&evidence, p);
+    }
+    Diagnosis { evidence, verdict, report, preflight }
 }
