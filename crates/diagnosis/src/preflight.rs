@@ -8,7 +8,7 @@
 //! counted as removed.
 
 use crate::checks::{Finding, Resource, Severity};
-use crate::evidence::Evidence;
+use crate::evidence::{DnsRole, Evidence, ProbeTarget};
 use crate::verdict::{self, Verdict};
 
 /// What the report says of a pre-flight's probes.
@@ -42,7 +42,16 @@ impl Preflight {
 pub fn run(evidence: &Evidence, live: &Verdict) -> Option<Preflight> {
     let proposed = evidence.proposed()?;
     let outputs = crate::checks::run_all(&proposed);
-    let verdict = verdict::decide(&proposed, outputs);
+    let mut verdict = verdict::decide(&proposed, outputs);
+    if verdict.primary.is_none() && !verdict.symptom.seen {
+        // Nothing went through the distribution by design: say what was checked instead of
+        // "could not be probed".
+        verdict.symptom.description = "not probed: the proposed configuration is not deployed".into();
+        verdict.summary = match verdict.findings.iter().find(|f| f.severity >= Severity::Low) {
+            Some(f) => format!("No failure found at the proposed configuration's origins; a latent risk: {}", f.summary),
+            None => "No problem found in the proposed configuration or at its origins, reached as CloudFront would reach them under it.".into(),
+        };
+    }
     let (mut introduced, mut unchanged) = (Vec::new(), Vec::new());
     for f in &verdict.findings {
         if live.findings.iter().any(|l| same(l, f)) {
@@ -51,9 +60,14 @@ pub fn run(evidence: &Evidence, live: &Verdict) -> Option<Preflight> {
             introduced.push(f.clone());
         }
     }
+    // What the live run concludes from its origin-side evidence alone: a live finding that
+    // needs the requests through the distribution cannot be judged for the proposal, which
+    // has none, so its absence there is no removal.
+    let origin_side = crate::checks::run_all(&origin_side(evidence));
     let (mut removed, mut not_rechecked) = (Vec::new(), Vec::new());
     for l in live.findings.iter().filter(|l| !verdict.findings.iter().any(|f| same(l, f))) {
-        if verdict.unverified.iter().any(|u| u.check == l.id) {
+        let needs_edge = !origin_side.findings.iter().any(|f| same(l, f));
+        if needs_edge || verdict.unverified.iter().any(|u| u.check == l.id) {
             not_rechecked.push(l.clone());
         } else {
             removed.push(l.clone());
@@ -64,6 +78,15 @@ pub fn run(evidence: &Evidence, live: &Verdict) -> Option<Preflight> {
         list.sort_by_key(|f| std::cmp::Reverse(f.severity));
     }
     Some(Preflight { evidence: proposed, verdict, introduced, removed, unchanged, not_rechecked })
+}
+
+/// The live evidence without what was sent through the distribution (the viewer requests and
+/// the viewer names' DNS): what a proposal's evidence can hold.
+fn origin_side(evidence: &Evidence) -> Evidence {
+    let mut ev = Evidence { preflight: None, ..evidence.clone() };
+    ev.observations.probes.retain(|p| matches!(p.target, ProbeTarget::Origin { .. }));
+    ev.observations.dns.retain(|d| matches!(d.role, DnsRole::Origin { .. }));
+    ev
 }
 
 fn same(a: &Finding, b: &Finding) -> bool {
@@ -133,8 +156,41 @@ mod tests {
         let p = d.preflight.as_ref().expect("a pre-flight");
         assert!(p.removed.iter().any(|f| f.id == LOOP), "{:?}", p.removed);
         assert!(!p.introduces_at_or_above(crate::checks::Severity::Info), "{:?}", p.introduced);
+        let r = d.report.preflight.as_ref().unwrap();
+        assert!(
+            r.verdict.summary.starts_with("No problem found in the proposed configuration"),
+            "{}",
+            r.verdict.summary
+        );
+        assert_eq!(r.verdict.symptom, "not probed: the proposed configuration is not deployed");
         let text = render(&d.report, Style { color: false });
         assert!(text.contains(&format!("  removes {LOOP} (")), "{text}");
+    }
+
+    #[test]
+    fn a_live_finding_seen_only_through_the_distribution_is_not_counted_as_removed() {
+        use crate::evidence::{CloudFrontReason, HopResult, Scheme};
+        use crate::testing::{cloudfront_page, edge_probe};
+        let mut ev = with_proposal(OriginProtocolPolicy::HttpsOnly, OriginProtocolPolicy::HttpsOnly);
+        let acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1";
+        ev.inventory.distribution.web_acl_id = Some(acl.into());
+        ev.preflight.as_mut().unwrap().inventory.distribution.web_acl_id = Some(acl.into());
+        let blocked = cloudfront_page(403, CloudFrontReason::RequestBlocked);
+        ev.observations.probes.push(edge_probe(
+            "d111.cloudfront.net",
+            Scheme::Https,
+            "GET",
+            "/",
+            HopResult::Response(blocked),
+        ));
+        let d = crate::evaluate(ev);
+        let waf = "edge-access-controls-block";
+        assert!(d.verdict.findings.iter().any(|f| f.id == waf), "the live run sees the block");
+        let p = d.preflight.as_ref().unwrap();
+        assert!(p.not_rechecked.iter().any(|f| f.id == waf), "{:?}", p.not_rechecked);
+        assert!(!p.removed.iter().any(|f| f.id == waf), "{:?}", p.removed);
+        let text = render(&d.report, Style { color: false });
+        assert!(text.contains(&format!("cannot re-check before deployment {waf} (")), "{text}");
     }
 
     #[test]
