@@ -169,20 +169,14 @@ mod tests {
 
     #[test]
     fn a_live_finding_seen_only_through_the_distribution_is_not_counted_as_removed() {
-        use crate::evidence::{CloudFrontReason, HopResult, Scheme};
-        use crate::testing::{cloudfront_page, edge_probe};
+        use crate::evidence::CloudFrontReason;
+        use crate::testing::{cloudfront_page, push_edge_get};
         let mut ev = with_proposal(OriginProtocolPolicy::HttpsOnly, OriginProtocolPolicy::HttpsOnly);
         let acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1";
         ev.inventory.distribution.web_acl_id = Some(acl.into());
         ev.preflight.as_mut().unwrap().inventory.distribution.web_acl_id = Some(acl.into());
         let blocked = cloudfront_page(403, CloudFrontReason::RequestBlocked);
-        ev.observations.probes.push(edge_probe(
-            "d111.cloudfront.net",
-            Scheme::Https,
-            "GET",
-            "/",
-            HopResult::Response(blocked),
-        ));
+        push_edge_get(&mut ev, blocked);
         let d = crate::evaluate(ev);
         let waf = "edge-access-controls-block";
         assert!(d.verdict.findings.iter().any(|f| f.id == waf), "the live run sees the block");
