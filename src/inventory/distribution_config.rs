@@ -641,6 +641,19 @@ mod tests {
     }
 
     #[test]
+    fn custom_header_values_are_secrets_never_written_or_quoted() {
+        let p = parse(&document()).unwrap();
+        let written = serde_json::to_string(p.config()).unwrap();
+        assert!(!written.contains("s3cr3t-value") && written.contains("hmac:"), "{written}");
+        assert!(!format!("{:?}", p.config()).contains("s3cr3t-value"));
+        // A refused document does not quote the value either.
+        let mut doc = document();
+        doc["DistributionConfig"]["Origins"]["Items"][0]["CustomHeaders"]["Items"][0]["HeaderName"] =
+            json!(["s3cr3t-value"]);
+        assert!(!error_of(&doc).to_string().contains("s3cr3t-value"));
+    }
+
+    #[test]
     fn the_bare_config_and_get_distribution_output_map_alike() {
         let doc = document();
         let bare = doc["DistributionConfig"].clone();
