@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The typed part of a remediation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
     /// Alternatives in order of preference; each is a set of changes made together. The first
@@ -52,9 +52,21 @@ impl Fix {
     pub fn is_typed(&self) -> bool {
         self.preferred().is_some_and(|a| !a.changes.is_empty())
     }
+
+    /// The AWS CLI steps of the preferred alternative (none for a manual fix).
+    pub fn cli(&self, d: &Distribution) -> Vec<String> {
+        self.preferred().map(|a| a.cli(d)).unwrap_or_default()
+    }
+
+    /// The steps of the preferred alternative, or `fallback` when it has none (a manual fix,
+    /// an origin-side change).
+    pub fn cli_or(&self, d: &Distribution, fallback: Vec<String>) -> Vec<String> {
+        let cli = self.cli(d);
+        if cli.is_empty() { fallback } else { cli }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alternative {
     pub changes: Vec<Change>,
 }
@@ -68,7 +80,7 @@ impl Alternative {
 }
 
 /// One change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// A field of the distribution's configuration (`DistributionConfig`).
@@ -110,7 +122,7 @@ impl BehaviorRef {
 }
 
 /// A change to one field of the distribution's configuration, with the value to set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "field", rename_all = "snake_case")]
 pub enum ConfigChange {
     OriginProtocolPolicy {
@@ -187,6 +199,11 @@ pub enum ConfigChange {
         behavior: BehaviorRef,
         policy_id: String,
     },
+    /// `ForwardedValues.Headers.Items` of a behavior that uses the legacy forwarding settings.
+    ForwardedHeaders {
+        behavior: BehaviorRef,
+        value: Vec<String>,
+    },
     TargetOrigin {
         behavior: BehaviorRef,
         origin_id: String,
@@ -215,7 +232,12 @@ pub enum ApplyError {
     NoNetworkAcl(String),
     #[error("the value of a custom origin header is a secret this tool does not hold")]
     SecretValue,
+    #[error("behavior {0} has no legacy ForwardedValues (it uses a cache policy)")]
+    NotLegacy(String),
 }
+
+/// Every method CloudFront can allow, the set `AllowedMethods` takes for write methods.
+pub const ALL_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
 
 const OMITTED: &str = "<the value the origin expects>";
 
@@ -247,6 +269,7 @@ impl ConfigChange {
             | AllowedMethods { behavior, .. }
             | OriginRequestPolicy { behavior, .. }
             | CachePolicy { behavior, .. }
+            | ForwardedHeaders { behavior, .. }
             | TargetOrigin { behavior, .. } => Some(behavior),
             _ => None,
         }
@@ -281,6 +304,7 @@ impl ConfigChange {
             AllowedMethods { behavior: b, .. } => behavior(b, "AllowedMethods.Items"),
             OriginRequestPolicy { behavior: b, .. } => behavior(b, "OriginRequestPolicyId"),
             CachePolicy { behavior: b, .. } => behavior(b, "CachePolicyId"),
+            ForwardedHeaders { behavior: b, .. } => behavior(b, "ForwardedValues.Headers.Items"),
             TargetOrigin { behavior: b, .. } => behavior(b, "TargetOriginId"),
             AddAlias { .. } => "Aliases.Items".to_string(),
             Enabled { .. } => "Enabled".to_string(),
@@ -294,7 +318,9 @@ impl ConfigChange {
         match self {
             OriginProtocolPolicy { value, .. } => json!(value.as_api()),
             OriginHttpPort { value, .. } | OriginHttpsPort { value, .. } => json!(value),
-            OriginSslProtocols { value, .. } | AllowedMethods { value, .. } => json!(value),
+            OriginSslProtocols { value, .. } | AllowedMethods { value, .. } | ForwardedHeaders { value, .. } => {
+                json!(value)
+            }
             OriginReadTimeout { seconds, .. }
             | OriginKeepaliveTimeout { seconds, .. }
             | ConnectionTimeout { seconds, .. } => json!(seconds),
@@ -347,6 +373,7 @@ impl ConfigChange {
                 ViewerProtocolPolicy { .. } => json!(behavior.viewer_protocol_policy.as_api()),
                 AllowedMethods { .. } => json!(behavior.allowed_methods),
                 OriginRequestPolicy { .. } => json!(behavior.origin_request_policy_id),
+                ForwardedHeaders { .. } => json!(behavior.forwarded_values.as_ref().map(|f| &f.headers)),
                 CachePolicy { .. } => json!(behavior.cache_policy_id),
                 TargetOrigin { .. } => json!(behavior.target_origin_id),
                 _ => Value::Null,
@@ -407,6 +434,10 @@ impl ConfigChange {
                     behavior.forwarded_values = None;
                 }
                 TargetOrigin { origin_id, .. } => behavior.target_origin_id.clone_from(origin_id),
+                ForwardedHeaders { value, behavior: b } => match behavior.forwarded_values.as_mut() {
+                    Some(f) if behavior.cache_policy_id.is_none() => f.headers.clone_from(value),
+                    _ => return Err(ApplyError::NotLegacy(b.path_pattern.clone().unwrap_or_else(|| "default".into()))),
+                },
                 _ => {}
             }
             return Ok(());
@@ -450,6 +481,7 @@ impl ConfigChange {
             AllowedMethods { behavior: b, .. } => behavior(b, ".AllowedMethods"),
             OriginRequestPolicy { behavior: b, .. } => behavior(b, ".OriginRequestPolicyId"),
             CachePolicy { behavior: b, .. } => behavior(b, ".CachePolicyId"),
+            ForwardedHeaders { behavior: b, .. } => behavior(b, ".ForwardedValues.Headers"),
             TargetOrigin { behavior: b, .. } => behavior(b, ".TargetOriginId"),
             AddAlias { .. } => ".Aliases".to_string(),
             Enabled { .. } => ".Enabled".to_string(),
@@ -475,7 +507,7 @@ impl ConfigChange {
                 &sorted(self.old_value(d)),
                 &format!("(.Quantity = {} | .Items = {})", value.len(), jq_value(&json!(value))),
             ),
-            AllowedMethods { value, .. } => guarded(
+            AllowedMethods { value, .. } | ForwardedHeaders { value, .. } => guarded(
                 "((.Items // []) | sort)",
                 &sorted(self.old_value(d)),
                 &format!("(.Quantity = {} | .Items = {})", value.len(), jq_value(&json!(value))),
@@ -516,12 +548,13 @@ fn find_behavior_mut<'a>(d: &'a mut Distribution, b: &BehaviorRef) -> Option<&'a
 }
 
 /// A network change in front of the origin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum NetworkChange {
     /// An inbound TCP rule on a security group.
     SecurityGroupIngress { group_id: String, region: Option<String>, port_from: u16, port_to: u16, source: RuleSource },
-    /// An allow entry of a network ACL (inbound, or outbound for the return traffic).
+    /// An allow entry of a network ACL (inbound, or outbound for the return traffic), on a rule
+    /// number the ACL does not use.
     NetworkAclEntry {
         acl_id: String,
         region: Option<String>,
@@ -642,7 +675,7 @@ impl NetworkChange {
             }
             NetworkChange::NetworkAclEntry { acl_id, region: r, egress, rule_number, port_from, port_to, cidr } => {
                 format!(
-                    "aws ec2 replace-network-acl-entry{} --network-acl-id {acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={port_from},To={port_to} --{} {cidr} --rule-action allow",
+                    "aws ec2 create-network-acl-entry{} --network-acl-id {acl_id} {} --rule-number {rule_number} --protocol tcp --port-range From={port_from},To={port_to} --{} {cidr} --rule-action allow",
                     region(r),
                     if *egress { "--egress" } else { "--ingress" },
                     if cidr.contains(':') { "ipv6-cidr-block" } else { "cidr-block" }

@@ -11,7 +11,26 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::evidence::NameSet;
 
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const AUTHORIZATION: &str = "Authorization";
+
 impl NameSet {
+    /// The set with `name` taken out.
+    fn without(self, name: &str) -> NameSet {
+        use NameSet::*;
+        match self {
+            All => AllExcept(vec![name.to_string()]),
+            AllExcept(mut ex) => {
+                if !ex.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+                    ex.push(name.to_string());
+                }
+                AllExcept(ex)
+            }
+            Only(names) => Only(names.into_iter().filter(|n| !n.eq_ignore_ascii_case(name)).collect()),
+            None => None,
+        }
+    }
+
     fn union(self, other: NameSet) -> NameSet {
         use NameSet::*;
         match (self, other) {
@@ -185,6 +204,11 @@ impl ManagedPolicy {
     }
 }
 
+/// The id of the AWS-managed cache or origin request policy with this name.
+pub fn managed_policy_id(name: &str) -> Option<&'static str> {
+    MANAGED_CACHE_POLICIES.iter().chain(MANAGED_ORIGIN_REQUEST_POLICIES).find(|p| p.name == name).map(|p| p.id)
+}
+
 /// The managed policy name for an id, if AWS manages it.
 pub fn managed_policy_name(id: &str) -> Option<&'static str> {
     MANAGED_CACHE_POLICIES.iter().chain(MANAGED_ORIGIN_REQUEST_POLICIES).find(|p| p.id == id).map(|p| p.name)
@@ -271,8 +295,18 @@ pub fn for_behavior(b: &Behavior) -> Result<Forwarding, UnknownPolicy> {
     )?;
     let mut sources = cache.sources;
     sources.extend(orp.sources);
+    // An origin request policy cannot name Authorization, and one that forwards every viewer
+    // header (AllViewer, AllViewerExceptHostHeader) carries it only while caching is disabled:
+    // otherwise it must be in the cache key, so that the cache cannot answer one viewer with
+    // another's response. A custom cache policy's TTLs are not read, so it is taken as written.
+    // <https://repost.aws/knowledge-center/cloudfront-authorization-header>
+    let orp_headers = if is_managed(cache_id) && cache_id != CACHING_DISABLED {
+        orp.headers.without(AUTHORIZATION)
+    } else {
+        orp.headers
+    };
     Ok(Forwarding {
-        headers: cache.headers.union(orp.headers),
+        headers: cache.headers.union(orp_headers),
         cookies: cache.cookies.union(orp.cookies),
         query_strings: cache.query_strings.union(orp.query_strings),
         sources,
@@ -310,13 +344,26 @@ mod tests {
     const OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
     #[test]
+    fn every_viewer_header_includes_authorization_only_while_caching_is_disabled() {
+        const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+        const EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+        for orp in [ALL_VIEWER, EXCEPT_HOST] {
+            let cached = for_behavior(&behavior(Some(OPTIMIZED), Some(orp), None)).unwrap();
+            assert!(!cached.forwards_authorization(), "{orp} with caching");
+            assert!(cached.headers.contains("accept-language"), "every other header still goes");
+            let uncached = for_behavior(&behavior(Some(CACHING_DISABLED), Some(orp), None)).unwrap();
+            assert!(uncached.forwards_authorization(), "{orp} with caching disabled");
+        }
+        let amplify = for_behavior(&behavior(Some("2e54312d-136d-493c-8eb9-b001f22f67d2"), Some(ALL_VIEWER), None));
+        assert!(amplify.unwrap().forwards_authorization(), "a cache key that names Authorization forwards it");
+    }
+
+    #[test]
     fn all_viewer_forwards_host_but_except_host_does_not() {
         let f = for_behavior(&behavior(Some(OPTIMIZED), Some("216adef6-5c7f-47e4-b989-5492eafa07d3"), None)).unwrap();
         assert!(f.forwards_host());
-        assert!(f.forwards_authorization());
         let f = for_behavior(&behavior(Some(OPTIMIZED), Some("b689b0a8-53d0-40ab-baf2-68738e2966ac"), None)).unwrap();
         assert!(!f.forwards_host());
-        assert!(f.forwards_authorization());
         assert_eq!(f.cookies, NameSet::All);
     }
 

@@ -313,7 +313,12 @@ mod tests {
             summary: format!("{id} summary."),
             observed: false,
             evidence: vec![EvidenceItem::new(Source::Config, "x", "y")],
-            remediation: Remediation { summary: format!("fix {id}."), steps: vec![], cli: vec![] },
+            remediation: Remediation {
+                fix: crate::checks::Fix::manual("the test needs none"),
+                summary: format!("fix {id}."),
+                steps: vec![],
+                cli: vec![],
+            },
             docs_url: "https://docs.aws.amazon.com/".into(),
             resources: vec![Resource { kind: "distribution".into(), id: "EFIXTURE".into() }],
         }

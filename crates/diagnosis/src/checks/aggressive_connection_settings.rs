@@ -10,6 +10,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,6 +23,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: TCP connect time",
     ],
     fix: "Use the defaults (3 attempts, 10 s) unless an origin group needs fast failover, and then keep at least 2 attempts.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -56,6 +58,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 format!("{ms} ms"),
             ));
         }
+        // The defaults (3 attempts of 10 s), for what is below them.
+        let mut changes = Vec::new();
+        if o.connection_attempts < 3 {
+            changes.push(Change::Config(ConfigChange::ConnectionAttempts { origin_id: o.id.clone(), value: 3 }));
+        }
+        if o.connection_timeout_s < 10 {
+            changes.push(Change::Config(ConfigChange::ConnectionTimeout { origin_id: o.id.clone(), seconds: 10 }));
+        }
+        let fix = Fix::changes(changes);
         out.push(
             META.finding(if tight { Severity::Medium } else { Severity::Low }, Confidence::Medium)
                 .summary(format!(
@@ -68,7 +79,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .remediation(Remediation {
                     summary: format!("Set Origins[Id={}].ConnectionAttempts to 3 and ConnectionTimeout to 10 (or at least 2 attempts).", o.id),
                     steps: vec![],
-                    cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],
+                    cli: fix.cli(d),
+                    fix,
                 })
                 .resource("distribution", &d.id)
                 .resource("origin", &o.id),

@@ -13,6 +13,7 @@
 use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, Fetch, HttpResponse, LoadBalancer, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -26,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "Origins[].CustomOriginConfig.OriginReadTimeout",
     ],
     fix: "Make every hop's timeout exceed the slowest legitimate response: ALB idle_timeout.timeout_seconds (and the proxy's and application's timeouts) at or above OriginReadTimeout, or make the slow requests fast.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout",
     explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -175,6 +177,16 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(at_edge)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: match alb {
+                        Some(lb) => format!("set {IDLE} of load balancer {} to {target} s", lb.name),
+                        None => format!(
+                            "raise the origin proxy's upstream timeout above the slowest legitimate response (at least {} s)",
+                            custom.read_timeout_s
+                        ),
+                    },
+                }]),
                 summary: fix,
                 steps: vec![
                     "Better still, make the slow request fast or asynchronous (answer early, poll for the result)."

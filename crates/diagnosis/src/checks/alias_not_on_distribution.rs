@@ -11,6 +11,7 @@
 
 use super::probe_view::{edge, edge_hostname, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution to each alias: CloudFront's 403 \"Bad request\" page",
     ],
     fix: "Point the hostname's DNS (CNAME or Route 53 alias) at the distribution's domain name and make sure it is in Aliases with a certificate that covers it.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::ViewerTls, SymptomClass::ViewerConnect]),
     module: module_path!(),
@@ -95,6 +97,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!("make {alias} a CNAME (or Route 53 alias record) to {}", d.domain_name),
+                }]),
                 summary: format!(
                     "Make {alias} a CNAME (or Route 53 alias record) to {} and keep it in Aliases.Items with a viewer certificate that covers it.",
                     d.domain_name

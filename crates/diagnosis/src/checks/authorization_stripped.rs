@@ -11,6 +11,7 @@
 use super::inferred_needs;
 use super::probe_view::{behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use super::fix_support::authorization_fix;
 use crate::evidence::{Behavior, Distribution, Evidence};
 use crate::forwarding;
 
@@ -24,7 +25,8 @@ pub static META: CheckMeta = CheckMeta {
         "expect.headers containing Authorization",
         "origin answers with 401 / WWW-Authenticate (direct and through the distribution); when Authorization was not declared, a 401 challenge to CloudFront's request is an inferred need",
     ],
-    fix: "Add Authorization to the behavior's cache policy (keeps per-user responses apart in the cache) or use an origin request policy that forwards it (AllViewer).",
+    fix: "Add Authorization to the behavior's cache policy (keeps per-user responses apart in the cache), or disable caching (CachingDisabled) with an origin request policy that forwards every viewer header (AllViewer or AllViewerExceptHostHeader).",
+    fix_kinds: &[super::FixKind::OriginSide, super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -112,14 +114,17 @@ fn not_forwarded(b: &Behavior) -> EvidenceItem {
 }
 
 fn remediation(d: &Distribution, b: &Behavior) -> Remediation {
-    Remediation {
+    let mut r = Remediation {
+        fix: authorization_fix(d, b),
         summary: format!(
-            "Add Authorization to the headers of {}'s cache policy (a custom cache policy), or set its OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer).",
+            "Add Authorization to the headers of {}'s cache policy (a custom cache policy); an origin request policy cannot name it, and one that forwards every viewer header carries it only with caching disabled (CachingDisabled).",
             b.field_path()
         ),
         steps: vec!["Never cache per-user responses without Authorization in the cache key.".into()],
         cli: vec![update_cli(d)],
-    }
+    };
+    r.cli = r.fix.cli_or(d, std::mem::take(&mut r.cli));
+    r
 }
 
 /// Without a declared need: a 401 challenge to CloudFront's request (`inferred_needs`) on a
@@ -167,12 +172,18 @@ mod tests {
     use crate::evidence::{Fetch, HopResult, OriginProtocolPolicy, OriginResource, RequestShape, Scheme};
     use crate::testing::*;
 
+    const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+
     fn ev(orp: Option<&str>, declared: bool) -> Evidence {
         let mut e = evidence(
             custom_origin("o1", "app.example.com", OriginProtocolPolicy::HttpsOnly),
             Fetch::fetched(OriginResource::OutsideAws { reason: "x".into() }),
         );
         e.inventory.distribution.default_behavior.origin_request_policy_id = orp.map(str::to_string);
+        if orp.is_some() {
+            // Every viewer header includes Authorization only while caching is disabled.
+            e.inventory.distribution.default_behavior.cache_policy_id = Some(CACHING_DISABLED.into());
+        }
         if declared {
             e.request.expect.headers = vec!["Authorization".into()];
         }
@@ -228,6 +239,7 @@ mod tests {
         let mut api = e.inventory.distribution.default_behavior.clone();
         api.path_pattern = Some("/api/*".into());
         api.origin_request_policy_id = Some("216adef6-5c7f-47e4-b989-5492eafa07d3".into());
+        api.cache_policy_id = Some(CACHING_DISABLED.into());
         e.inventory.distribution.behaviors = vec![api];
         e.request.paths = vec!["/".into(), "/api/me".into()];
         e.observations.probes.push(challenged(RequestShape::Cloudfront, "/api/me", &[("WWW-Authenticate", "Bearer")]));

@@ -10,6 +10,7 @@
 
 use super::probe_view::update_cli;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{Evidence, path_pattern_matches};
 
 pub static META: CheckMeta = CheckMeta {
@@ -19,6 +20,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront uses the first cache behavior whose path pattern matches (case-sensitive); later, more specific patterns never apply.",
     evidence_used: &["CacheBehaviors[].PathPattern order and TargetOriginId", "the probed paths"],
     fix: "Order cache behaviors from most to least specific and match the path's case exactly.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -74,6 +76,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .expected(format!("to be the first pattern matching {path}")),
             ])
             .remediation(Remediation {
+                fix: Fix::manual(
+                    "the order of CacheBehaviors (or a pattern's case) is not a field change this tool states as data",
+                ),
                 summary: format!(
                     "Move the behavior {pattern} before {} in CacheBehaviors (or fix its case).",
                     chosen.label()

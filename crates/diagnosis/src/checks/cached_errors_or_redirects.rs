@@ -9,6 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -21,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: what the origin answers now",
     ],
     fix: "Invalidate the affected paths; lower ErrorCachingMinTTL for error codes in CustomErrorResponses.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html",
     explains: Explains::Symptoms(&[SymptomClass::RedirectLoop, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::CloudFront403, SymptomClass::OriginError]),
     module: module_path!(),
@@ -77,6 +79,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .observed(stale)
                     .evidence(evidence)
                     .remediation(Remediation {
+                        fix: Fix::changes([Change::Other { what: format!("invalidate {path} once the origin is fixed") }]),
                         summary: format!("Invalidate {path} (or /*) once the origin is fixed."),
                         steps: vec!["Lower CustomErrorResponses[].ErrorCachingMinTTL for the error codes you do not want cached long.".into()],
                         cli: vec![format!("aws cloudfront create-invalidation --distribution-id {} --paths '{path}'", d.id)],

@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront-shaped probe straight to the origin for the same path",
     ],
     fix: "Test the function with the failing request (aws cloudfront test-function), read its logs in /aws/cloudfront/function/<name> (us-east-1), fix and publish it, or remove the association.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront503]),
     module: module_path!(),

@@ -7,8 +7,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview>
 
-use super::probe_view::{edge, last_response, update_cli};
+use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront serves only enabled distributions, and edge locations apply a configuration change only once it has propagated (Status Deployed).",
     evidence_used: &["DistributionConfig.Enabled", "Distribution.Status", "probes through the distribution"],
     fix: "Enable the distribution (DistributionConfig.Enabled = true), or wait for Status Deployed before judging a change.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html#HowCloudFrontWorksOverview",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403, SymptomClass::CloudFront502, SymptomClass::CloudFront504, SymptomClass::OriginError, SymptomClass::RedirectLoop]),
     module: module_path!(),
@@ -39,6 +41,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if let Some(f) = &failing {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", f.clone()));
         }
+        let fix = Fix::changes([Change::Config(ConfigChange::Enabled { value: true })]);
         let finding = META.finding(Severity::Critical, Confidence::High)
             .summary(format!("Distribution {} is disabled: CloudFront refuses every viewer request.", d.id))
             .observed(failing.is_some())
@@ -46,7 +49,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .remediation(Remediation {
                 summary: "Set DistributionConfig.Enabled to true and wait for Status Deployed.".into(),
                 steps: vec![],
-                cli: vec![update_cli(d)],
+                cli: fix.cli(d),
+                fix,
             })
             .resource("distribution", &d.id);
         out.push(finding);
@@ -63,6 +67,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: "wait until Distribution.Status is Deployed, then diagnose again".into(),
+                }]),
                 summary: format!("Wait until Distribution.Status is Deployed, then diagnose again (aws cloudfront wait distribution-deployed --id {}).", d.id),
                 steps: vec![],
                 cli: vec![format!("aws cloudfront wait distribution-deployed --id {}", d.id)],

@@ -12,6 +12,14 @@ pub fn findings_markdown() -> String {
         "Every finding cf-origin-doctor reports, by its stable id. \
          Generated from the checks' metadata by `cf-origin-doctor checks --markdown`; do not edit by hand.\n"
     );
+    let _ = writeln!(
+        o,
+        "\"Fix as data\" is the kind of fix a finding carries in the report, the usual one first: \
+         `typed` (configuration or network changes, each with its old and new value), \
+         `origin-side` (a change only the owner can make outside the distribution: certificate, \
+         listener, server, application, DNS, edge code), `manual` (no change this tool can state; \
+         the report says why).\n"
+    );
     let mut checks: Vec<_> = ALL.iter().collect();
     checks.sort_by_key(|c| c.meta.id);
     for c in &checks {
@@ -37,6 +45,8 @@ pub fn findings_markdown() -> String {
             let _ = writeln!(o, "- Explains what viewers see: {}", symptoms.join(", "));
         }
         let _ = writeln!(o, "- Fix: {}", m.fix);
+        let kinds: Vec<&str> = m.fix_kinds.iter().map(|k| k.as_str()).collect();
+        let _ = writeln!(o, "- Fix as data: {}", kinds.join(", or "));
         let _ = writeln!(o, "- AWS docs: <{}>", m.docs_url);
     }
     o

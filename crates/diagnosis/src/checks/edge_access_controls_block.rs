@@ -12,6 +12,7 @@
 
 use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{CloudFrontReason, Evidence, HttpResponse};
 
 /// The error code CloudFront answers for a request without the signature a trusted key group requires.
@@ -29,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: CloudFront's 403 page sentence or MissingKey error",
     ],
     fix: "Find what refused the request: the WAF rule (sampled requests or WAF logs) to exempt or set to Count, the country to add to the allow list, or the path to move to a behavior without TrustedKeyGroups (or sign the URLs).",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -108,6 +110,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     format!("AWS WAF blocked the request to {} at the edge (web ACL {acl}); the origin never saw it.", h.url),
                     EvidenceItem::new(Source::Config, "WebACLId", acl.clone()),
                     Remediation {
+                        fix: Fix::manual(format!(
+                            "the rule of web ACL {acl} that blocked the request was not read (AWS WAF is not called), so the change to it cannot be named"
+                        )),
                         summary: format!(
                             "Find the rule of web ACL {acl} that blocked the request (sampled requests or WAF logs) and exempt the legitimate traffic or set the rule's action to Count; or clear WebACLId."
                         ),
@@ -132,6 +137,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     ),
                     EvidenceItem::new(Source::Config, "Restrictions.GeoRestriction", format!("RestrictionType={t}, Items=[{items}]")),
                     Remediation {
+                        fix: Fix::manual(
+                            "which countries to serve is the owner's decision, and the country refused is the prober's, not necessarily the viewers'",
+                        ),
                         summary: format!(
                             "Add the viewers' country codes to Restrictions.GeoRestriction.Items (whitelist) or remove them (blacklist); or set RestrictionType to none. Current: {t} [{items}]."
                         ),
@@ -155,6 +163,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     EvidenceItem::new(Source::Config, format!("{}.TrustedKeyGroups", b.field_path()), groups)
                         .expected("no trusted key groups on paths served to unsigned viewers"),
                     Remediation {
+                        fix: Fix::manual(
+                            "whether these paths must stay private (signed) is the owner's decision: the answer is a new behavior for public paths or signing in the application",
+                        ),
                         summary: format!(
                             "Serve public paths from a behavior without TrustedKeyGroups (add a cache behavior for them), or have the application sign the URLs/cookies for {} (CloudFront-Key-Pair-Id, CloudFront-Signature, CloudFront-Policy or Expires).",
                             b.field_path()

@@ -5,6 +5,7 @@
 use super::probe_view::{behavior_of, behaviors_in_use, edge, is_success, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
 use crate::evidence::{Behavior, Evidence, HttpResponse, ProbeRecord, RequestShape};
+use crate::fix::{Change, Fix};
 
 /// Which kind of edge code a check is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +182,9 @@ pub(super) fn run(ev: &Evidence, t: &EdgeCodeText) -> CheckOutput {
             .observed(named.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!("fix, roll back or detach the failing {} code in {}.{}", kind.name(), b.field_path(), kind.field()),
+                }]),
                 summary: format!(
                     "Fix or detach the failing function in {}.{}: {}",
                     b.field_path(),

@@ -1,6 +1,7 @@
 //! Findings, their metadata and the builder that refuses an incomplete finding.
 
 use super::symptom::Explains;
+pub use crate::fix::Fix;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -44,6 +45,40 @@ pub enum Confidence {
     High,
 }
 
+/// The kind of fix a finding carries, as its check declares it in [`CheckMeta::fix_kinds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Configuration or network changes first: they can be applied to a copy of the evidence
+    /// and checked there.
+    Typed,
+    /// First a change only the owner can make outside the distribution's configuration and
+    /// the network rules: the origin's certificate, listener, server or code, DNS, edge code,
+    /// a quota, an invalidation.
+    OriginSide,
+    /// No change this tool can state; the fix says why.
+    Manual,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Typed => "typed",
+            FixKind::OriginSide => "origin-side",
+            FixKind::Manual => "manual",
+        }
+    }
+
+    /// The kind of a fix, judged by its preferred alternative.
+    pub fn of(fix: &Fix) -> FixKind {
+        match fix.preferred() {
+            None => FixKind::Manual,
+            Some(a) if a.is_checkable() => FixKind::Typed,
+            Some(_) => FixKind::OriginSide,
+        }
+    }
+}
+
 /// Everything about a check, declared once in its module as `pub static META`: the docs page
 /// of findings is generated from this, findings start from it ([`CheckMeta::finding`]) and the
 /// ranking of findings reads from it which symptoms a finding explains.
@@ -61,6 +96,8 @@ pub struct CheckMeta {
     pub evidence_used: &'static [&'static str],
     /// The usual fix.
     pub fix: &'static str,
+    /// The kinds of fix its findings carry, the usual one first.
+    pub fix_kinds: &'static [FixKind],
     pub docs_url: &'static str,
     /// What viewers see when this check's finding is the cause, or that it is a latent risk.
     pub explains: Explains,
@@ -125,6 +162,38 @@ pub struct Remediation {
     pub steps: Vec<String>,
     /// AWS CLI commands (placeholders in angle brackets).
     pub cli: Vec<String>,
+    /// The change as data: typed alternatives, or why there is none.
+    pub fix: Fix,
+}
+
+impl Remediation {
+    /// The remediation with the exact steps of its fix's preferred alternative first, in place
+    /// of the generic `update-distribution` hint (which names no field).
+    pub fn exact(mut self, d: &crate::evidence::Distribution) -> Self {
+        let mut cli = self.fix.cli(d);
+        if cli.is_empty() {
+            return self;
+        }
+        // The same command without its region is the hand-written form of a generated one.
+        let without_region = |c: &str| {
+            let mut words = c.split_whitespace();
+            let mut kept = Vec::new();
+            while let Some(w) = words.next() {
+                if w == "--region" {
+                    words.next();
+                } else {
+                    kept.push(w.to_string());
+                }
+            }
+            kept
+        };
+        let generated: Vec<Vec<String>> = cli.iter().map(|c| without_region(c)).collect();
+        let generic = super::probe_view::update_cli(d);
+        self.cli.retain(|c| *c != generic && !generated.contains(&without_region(c)));
+        cli.append(&mut self.cli);
+        self.cli = cli;
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +259,10 @@ pub enum FindingError {
     NoRemediation,
     #[error("a finding needs at least one resource")]
     NoResource,
+    #[error("a fix with no automatic change needs its reason")]
+    ManualWithoutReason,
+    #[error("a typed fix needs at least one change in each alternative")]
+    EmptyFix,
 }
 
 /// Builds a [`Finding`] from [`CheckMeta::finding`]; `build()` refuses one without summary,
@@ -241,6 +314,15 @@ impl FindingBuilder {
         }
         let remediation =
             self.remediation.filter(|r| !r.summary.trim().is_empty()).ok_or(FindingError::NoRemediation)?;
+        match &remediation.fix {
+            Fix::Manual { reason } if reason.trim().is_empty() => return Err(FindingError::ManualWithoutReason),
+            Fix::Changes { alternatives }
+                if alternatives.is_empty() || alternatives.iter().any(|a| a.changes.is_empty()) =>
+            {
+                return Err(FindingError::EmptyFix);
+            }
+            _ => {}
+        }
         if self.resources.is_empty() {
             return Err(FindingError::NoResource);
         }
@@ -270,6 +352,7 @@ mod tests {
         why: "y",
         evidence_used: &[],
         fix: "f",
+        fix_kinds: &[FixKind::Manual],
         docs_url: "https://example.invalid",
         explains: Explains::Latent,
         module: module_path!(),
@@ -282,13 +365,32 @@ mod tests {
         assert_eq!(base().summary("s").build().unwrap_err(), FindingError::NoEvidence);
         let ev = EvidenceItem::new(Source::Config, "a", "b");
         assert_eq!(base().summary("s").evidence([ev.clone()]).build().unwrap_err(), FindingError::NoRemediation);
-        let rem = Remediation { summary: "do".into(), steps: vec![], cli: vec![] };
+        let rem =
+            Remediation { summary: "do".into(), steps: vec![], cli: vec![], fix: Fix::manual("the test needs none") };
         assert_eq!(
             base().summary("s").evidence([ev.clone()]).remediation(rem.clone()).build().unwrap_err(),
             FindingError::NoResource
         );
-        let f = base().summary("s").evidence([ev]).remediation(rem).resource("distribution", "E1").build().unwrap();
+        let f = base()
+            .summary("s")
+            .evidence([ev.clone()])
+            .remediation(rem.clone())
+            .resource("distribution", "E1")
+            .build()
+            .unwrap();
         assert_eq!(f.id, "test-check");
+        let with_fix = |fix: Fix| {
+            base()
+                .summary("s")
+                .evidence([ev.clone()])
+                .remediation(Remediation { fix, ..rem.clone() })
+                .resource("distribution", "E1")
+                .build()
+        };
+        assert_eq!(with_fix(Fix::manual("  ")).unwrap_err(), FindingError::ManualWithoutReason);
+        assert_eq!(with_fix(Fix::changes([])).unwrap_err(), FindingError::EmptyFix);
+        assert_eq!(with_fix(Fix::alternatives([vec![]])).unwrap_err(), FindingError::EmptyFix);
+        assert_eq!(with_fix(Fix::Changes { alternatives: vec![] }).unwrap_err(), FindingError::EmptyFix);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use super::probe_view::{edge, edge_hostname, first, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{ALL_METHODS, BehaviorRef, Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{Evidence, HopResult, HttpResponse, ProbeRecord};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "AllowedMethods of the behavior matching the probed path (POST must be allowed for the fix)",
     ],
     fix: "Have clients send such queries as POST (and set the behavior's AllowedMethods to GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE), or serve that API outside CloudFront.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustom-get-body",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -152,6 +154,18 @@ pub fn run(ev: &Evidence) -> CheckOutput {
     .observed(observed)
     .evidence(evidence)
     .remediation(Remediation {
+        fix: Fix::changes(
+            std::iter::once(Change::Origin {
+                part: OriginPart::Application,
+                what: "send the GET requests that carry a body as POST with the same body".into(),
+            })
+            .chain((!allows_post).then(|| {
+                Change::Config(ConfigChange::AllowedMethods {
+                    behavior: BehaviorRef::of(behavior),
+                    value: ALL_METHODS.iter().map(|m| m.to_string()).collect(),
+                })
+            })),
+        ),
         summary: "Send these queries as POST with the same body (Elasticsearch/OpenSearch accept POST on _search, _count, _msearch and the other body-carrying GET endpoints), or serve that API outside CloudFront.".into(),
         steps: vec![methods_step],
         cli: vec![update_cli(d)],

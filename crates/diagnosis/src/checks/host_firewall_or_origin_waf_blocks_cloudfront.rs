@@ -19,6 +19,7 @@ use super::net_common::{
 use super::probe_ports::tls_answers_plain_http;
 use super::probe_view::{edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CloudFrontReason, Evidence, HttpResponse, OriginResource, ProbeRecord, ProbeTarget,
     Scheme,
@@ -36,6 +37,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS observations toward the origin (no handshake failure that would explain a 502)",
     ],
     fix: "Allow CloudFront's origin-facing ranges (managed prefix list com.amazonaws.global.cloudfront.origin-facing) in the host firewall, the application's allowlist and the load balancer's web ACL IP sets; key rate limits on the viewer address (X-Forwarded-For), not the source address.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -135,6 +137,13 @@ fn remediation(o: &NetOrigin<'_>, region: Option<&str>, lb_arn: Option<&str>) ->
         ));
     }
     Remediation {
+        fix: Fix::changes([Change::Origin {
+            part: OriginPart::Firewall,
+            what: format!(
+                "allow CloudFront's origin-facing ranges ({CLOUDFRONT_PREFIX_LIST_V4}) on origin {}'s host firewall, application allowlist and the load balancer's web ACL",
+                o.origin.id
+            ),
+        }]),
         summary: format!(
             "Allow CloudFront's origin-facing ranges ({CLOUDFRONT_PREFIX_LIST_V4}) on origin {}'s host firewall, application allowlist and the load balancer's AWS WAF web ACL; key rate limits on X-Forwarded-For.",
             o.origin.id

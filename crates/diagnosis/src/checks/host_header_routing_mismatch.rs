@@ -11,6 +11,8 @@
 
 use super::probe_view::{behavior_of, describe, edge, first, is_success, last_response, shape_pairs, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
+use super::fix_support::header_forwarding;
 use crate::evidence::Evidence;
 use crate::forwarding;
 
@@ -25,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution (the same answer seen by viewers)",
     ],
     fix: "Forward the viewer's Host (origin request policy AllViewer or HostHeaderOnly, with an origin certificate that covers the viewer hostnames), or make the origin domain name the hostname the origin routes on, or route the origin's default on its own DNS name.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -140,6 +143,19 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: {
+                let serve = vec![Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!(
+                        "serve the site for Host {}, the origin's own name, which CloudFront sends",
+                        d.origin(&b.target_origin_id).map_or(b.target_origin_id.as_str(), |o| o.domain_name.as_str())
+                    ),
+                }];
+                match header_forwarding(d, b, "host", true) {
+                    Some(forward) => Fix::alternatives([vec![Change::Config(forward)], serve]),
+                    None => Fix::alternatives([serve]),
+                }
+            },
             summary: format!(
                 "Set {}.OriginRequestPolicyId to 216adef6-5c7f-47e4-b989-5492eafa07d3 (AllViewer) or bf0718e1-ba1e-49d1-88b1-f726733018ae (HostHeaderOnly) so that the origin receives Host: {viewer_host}.",
                 b.field_path()
@@ -152,7 +168,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                 "Or: make the load balancer's default rule (or the default virtual host) serve the site.".into(),
             ],
             cli: vec![update_cli(d)],
-        })
+        }.exact(d))
         .resource("distribution", &d.id)
         .resource("origin", pair.origin_id)
         .resource("behavior", b.label());

@@ -16,6 +16,7 @@ use super::net_common::{
     Admission, Family, acl_problems, acl_samples, describe_rules, net_origins, network_of, sg_context,
 };
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -30,6 +31,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeNetworkAcls IPv6 entries of the origin's subnets",
     ],
     fix: "Set IpAddressType to ipv4, or make the origin dual-stack and admit com.amazonaws.global.ipv6.cloudfront.origin-facing in its security groups.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginIPAddressType",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -136,6 +138,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             ))
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Config(ConfigChange::OriginIpAddressType {
+                    origin_id: o.origin.id.clone(),
+                    value: "ipv4".into(),
+                })]),
                 summary: format!("Set Origins[Id={}].CustomOriginConfig.IpAddressType to ipv4.", o.origin.id),
                 steps: std::iter::once(format!(
                     "Or make the load balancer dual-stack and admit the prefix list {CLOUDFRONT_PREFIX_LIST_V6} on the origin port."
@@ -145,7 +151,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }))
                 .collect(),
                 cli: vec![],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id);
         let mut b = b;

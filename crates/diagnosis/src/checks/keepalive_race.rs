@@ -9,6 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -21,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct origin probe: Keep-Alive header, Server header",
     ],
     fix: "Make the origin's keep-alive timeout longer than OriginKeepaliveTimeout (and than the load balancer's idle timeout for targets behind one), or lower OriginKeepaliveTimeout.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -59,6 +61,16 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             .expected(format!("timeout above {cf} s")),
                     ])
                     .remediation(Remediation {
+                        fix: Fix::alternatives([
+                            vec![Change::Origin {
+                                part: OriginPart::Server,
+                                what: format!("raise origin {}'s keep-alive timeout above {cf} s", o.id),
+                            }],
+                            vec![Change::Config(ConfigChange::OriginKeepaliveTimeout {
+                                origin_id: o.id.clone(),
+                                seconds: i32::try_from(origin_timeout.saturating_sub(1).max(1)).unwrap_or(1),
+                            })],
+                        ]),
                         summary: format!("Raise the origin server's keep-alive timeout above {cf} s (e.g. nginx keepalive_timeout, Node.js server.keepAliveTimeout), or set OriginKeepaliveTimeout below {origin_timeout} s."),
                         steps: vec!["Behind a load balancer, the target's keep-alive must also exceed the load balancer's idle timeout.".into()],
                         cli: vec![],

@@ -8,8 +8,10 @@
 //! configuration, confirms one it did (with the ladder's evidence), and demotes a request-shape
 //! finding that the ladder contradicts.
 
+use super::fix_support::{authorization_fix, forward_all_viewer, header_forwarding, port_change, protocol_change};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Finding, Remediation, Severity, Source};
 use crate::evidence::{Change, Conclusion, Evidence, Ladder, Rung, Scheme, TransportFailure};
+use crate::fix::{self as fx, Fix};
 
 /// The finding a change proves, judged by how CloudFront's side failed.
 pub fn finding_id(change: Change, failing: &Rung) -> Option<&'static str> {
@@ -207,7 +209,7 @@ fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
             )
         }
         Change::Authorization => format!(
-            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers (an origin request policy cannot forward it)."
+            "Forward Authorization on behavior {behavior}: include it in the cache policy's headers (an origin request policy cannot name it, and forwards it with every viewer header only while caching is disabled)."
         ),
         Change::CloudfrontHeaders => format!(
             "Make the origin (or the firewall or WAF in front of it) accept CloudFront's requests to {o}: User-Agent: Amazon CloudFront, Via, X-Forwarded-For."
@@ -216,7 +218,81 @@ fn remediation(ev: &Evidence, p: &Proof<'_>) -> Remediation {
             "Set Origins[Id={o}].CustomHeaders to the values the origin expects (the values CloudFront sends are refused)."
         ),
     };
-    Remediation { summary, steps: vec![], cli: vec![update] }
+    let fix = typed_fix(ev, p);
+    Remediation { summary, steps: vec![], cli: fix.cli_or(d, vec![update]), fix }
+}
+
+/// The ladder's first breaking change as data: what to set so CloudFront sends the working
+/// request, or the origin-side change, in the order the summary gives them.
+fn typed_fix(ev: &Evidence, p: &Proof<'_>) -> Fix {
+    let d = &ev.inventory.distribution;
+    let o = &p.ladder.origin_id;
+    let behavior = d.behavior_for_path(&p.ladder.viewer_path);
+    let origin = d.origin(o);
+    let host = &p.failing.request.host;
+    let origin_side = |part, what: String| vec![fx::Change::Origin { part, what }];
+    let host_forwarding = |forward: bool, other: Vec<fx::Change>| match header_forwarding(d, behavior, "host", forward)
+    {
+        Some(c) => Fix::alternatives([vec![fx::Change::Config(c)], other]),
+        None => Fix::alternatives([other]),
+    };
+    match p.changes.first().copied().unwrap_or(Change::CloudfrontHeaders) {
+        Change::Connection => {
+            let (scheme, port) = (p.working.request.scheme, p.working.request.port);
+            match origin.and_then(|x| Some((x, x.custom()?))) {
+                Some((x, _)) if scheme == p.ladder.scheme => Fix::changes([port_change(&x.id, scheme, port)]),
+                Some((x, c)) => Fix::changes(protocol_change(x, c, scheme, port)),
+                None => Fix::manual(format!(
+                    "origin {o} is not a custom origin: its port and protocol are not CloudFront's to set"
+                )),
+            }
+        }
+        Change::Sni => {
+            let cert = origin_side(fx::OriginPart::Certificate, format!("cover {host} with the origin's certificate"));
+            match header_forwarding(d, behavior, "host", false) {
+                Some(c) => Fix::alternatives([cert, vec![fx::Change::Config(c)]]),
+                None => Fix::alternatives([cert]),
+            }
+        }
+        Change::Host if origin.is_some_and(|x| x.domain_name.eq_ignore_ascii_case(host)) => {
+            host_forwarding(true, origin_side(fx::OriginPart::Server, format!("answer the origin's own name {host}")))
+        }
+        Change::Host => host_forwarding(false, origin_side(fx::OriginPart::Server, format!("serve {host}"))),
+        Change::OriginPath => Fix::changes([fx::Change::Config(fx::ConfigChange::OriginPath {
+            origin_id: o.clone(),
+            value: String::new(),
+        })]),
+        Change::QueryStrings | Change::Cookies | Change::Headers => match forward_all_viewer(d, behavior) {
+            Some(c) => Fix::changes([fx::Change::Config(c)]),
+            None => Fix::manual(format!(
+                "behavior {} has no single origin request policy change that forwards what the origin needs",
+                behavior.label()
+            )),
+        },
+        Change::Authorization => authorization_fix(d, behavior),
+        Change::CloudfrontHeaders => Fix::changes(origin_side(
+            fx::OriginPart::Firewall,
+            format!("accept CloudFront's requests to {o} (User-Agent: Amazon CloudFront, Via, X-Forwarded-For)"),
+        )),
+        Change::CustomHeaders => {
+            let names: Vec<fx::Change> = origin
+                .map(|x| &x.custom_headers[..])
+                .unwrap_or_default()
+                .iter()
+                .map(|h| {
+                    fx::Change::Config(fx::ConfigChange::OriginCustomHeader {
+                        origin_id: o.clone(),
+                        name: h.name.clone(),
+                    })
+                })
+                .collect();
+            if names.is_empty() {
+                Fix::manual(format!("origin {o} has no custom header to set"))
+            } else {
+                Fix::changes(names)
+            }
+        }
+    }
 }
 
 fn summary(p: &Proof<'_>, meta: &CheckMeta) -> String {
@@ -475,7 +551,12 @@ mod tests {
                 .finding(Severity::Critical, Confidence::High)
                 .summary("s")
                 .evidence(vec![EvidenceItem::new(Source::Probe, "p", "o")])
-                .remediation(Remediation { summary: "r".into(), steps: vec![], cli: vec![] })
+                .remediation(Remediation {
+                    fix: crate::checks::Fix::manual("the test needs none"),
+                    summary: "r".into(),
+                    steps: vec![],
+                    cli: vec![],
+                })
                 .resource("origin", "o1"),
         );
         add(&ev, &crate::checks::origin_rejects_cloudfront_shaped_requests::META, &mut out);

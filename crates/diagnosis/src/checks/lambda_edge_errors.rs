@@ -25,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront-shaped probe straight to the origin for the same path",
     ],
     fix: "Read the function's logs (/aws/cloudfront/LambdaEdge/<DistributionId> for validation errors, /aws/lambda/us-east-1.<function> for its own, in the Region where it ran), fix the function and publish a new numbered version, or detach it.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-testing-debugging.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront503]),
     module: module_path!(),

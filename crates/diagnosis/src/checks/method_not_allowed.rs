@@ -10,8 +10,9 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods>
 
 use super::inferred_needs::{self, Inferred};
-use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response, update_cli};
+use super::probe_view::{behavior_of, behaviors_in_use, edge, last_response};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix};
 use crate::evidence::{Behavior, CloudFrontReason, Distribution, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "method probes through the distribution (OPTIONS always; write methods only on --method-probe-path): CloudFront's 403 method page",
     ],
     fix: "Set the behavior's AllowedMethods to GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE (or GET, HEAD, OPTIONS for CORS only), and protect the origin from methods it should not receive.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -124,10 +126,15 @@ fn remediation(d: &Distribution, b: &Behavior, needed: &str, inferred: bool) -> 
                 .to_string(),
         );
     }
+    let fix = Fix::changes([Change::Config(ConfigChange::AllowedMethods {
+        behavior: BehaviorRef::of(b),
+        value: needed.split(", ").map(str::to_string).collect(),
+    })]);
     Remediation {
         summary: format!("Set {}.AllowedMethods to {needed}.", b.field_path()),
         steps,
-        cli: vec![update_cli(d)],
+        cli: fix.cli(d),
+        fix,
     }
 }
 

@@ -15,6 +15,7 @@
 use super::origin_answers::origin_first_hops;
 use super::probe_view::edge;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, Hop, HttpResponse, ProbeTarget, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -29,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "not observable from outside: a browser's HTTP/2 reuse across distributions shows only in CloudFront's logs (x-edge-detailed-result-type InvalidRequestCertificate)",
     ],
     fix: "Serve hostnames that share a certificate from one distribution, or give each distribution a certificate that covers only its own aliases (no wildcard spanning distributions).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
     explains: Explains::Symptoms(&[SymptomClass::MisdirectedRequest, SymptomClass::ViewerTls]),
     module: module_path!(),
@@ -117,6 +119,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(true)
             .evidence(cloudfront_421.into_iter().chain(config.clone()))
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: "serve the hostnames that share one viewer certificate from one distribution, or give each distribution a certificate that covers only its own aliases".into(),
+                }]),
                 summary: "Put the hostnames that share one viewer certificate on one distribution (Aliases), or give each distribution an ACM certificate (us-east-1) that covers only its own aliases.".into(),
                 steps: vec![
                     "List the distributions that serve names covered by the same certificate: aws cloudfront list-conflicting-aliases, or the certificate's SANs in ACM.".into(),
@@ -139,6 +144,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(origin_421.iter().any(|e| e.subject.starts_with("viewer request")))
             .evidence(origin_421.into_iter().chain(config))
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: "serve the Host CloudFront sends on the TLS server name it sends (one virtual host for both)".into(),
+                }]),
                 summary: "Make the origin serve the Host CloudFront sends on the TLS name it sends (the same name unless a CloudFront Function sets a different SNI), or change the origin's domain or Host forwarding so that both name one virtual host.".into(),
                 steps: vec!["nginx and Caddy answer 421 when the server name and Host select different server blocks.".into()],
                 cli: vec![],

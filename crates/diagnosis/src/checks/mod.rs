@@ -5,8 +5,8 @@
 //! lives in its own file named after its stable kebab-case id (snake_case for the module).
 //!
 //! Adding a check: write `checks/<id>.rs` with a `//!` paragraph, a `pub static META` (a
-//! [`CheckMeta`]: id, title, docs, what breaks, why, evidence, fix, the [`SymptomClass`]es its
-//! findings explain or [`Explains::Latent`], and `module: module_path!()`) and a
+//! [`CheckMeta`]: id, title, docs, what breaks, why, evidence, fix and its [`FixKind`]s, the
+//! [`SymptomClass`]es its findings explain or [`Explains::Latent`], and `module: module_path!()`) and a
 //! `pub fn run(&Evidence) -> CheckOutput` whose findings start from `META.finding(..)`; add its
 //! module name to the `registry!` below (that declares the module and lists it in [`ALL`]);
 //! add positive and negative tests; regenerate `docs/findings.md`. The tests of this module hold
@@ -18,6 +18,7 @@ mod symptom;
 // Reasoning shared by several checks; not checks themselves.
 mod acm_support;
 mod edge_code;
+mod fix_support;
 mod inferred_needs;
 pub mod ladder_view;
 pub mod net_common;
@@ -140,5 +141,125 @@ mod tests {
             assert!(std::ptr::eq(meta_for(m.id).unwrap(), m));
         }
         assert!(meta_for("no-such-check").is_none());
+    }
+
+    /// Every check's decision about its fix, reviewed here: a new check fails this test until
+    /// its kinds are listed (typed changes, an origin-side change, or a reasoned manual fix).
+    #[test]
+    fn every_check_declares_the_kind_of_its_fix() {
+        let declared: &[(&str, &[FixKind])] = &[
+            ("redirect-loop-origin-forces-https", &[FixKind::Typed]),
+            ("origin-is-ip-address", &[FixKind::Manual]),
+            ("keepalive-race", &[FixKind::OriginSide]),
+            ("aggressive-connection-settings", &[FixKind::Typed]),
+            ("stacked-distributions", &[FixKind::Manual]),
+            ("cached-errors-or-redirects", &[FixKind::OriginSide]),
+            ("sg-blocks-cloudfront", &[FixKind::Typed, FixKind::Manual]),
+            ("nacl-blocks", &[FixKind::Typed, FixKind::Manual]),
+            ("origin-not-internet-reachable", &[FixKind::OriginSide]),
+            ("nlb-security-model", &[FixKind::Typed, FixKind::Manual]),
+            ("nothing-listening-on-origin-port", &[FixKind::Typed, FixKind::OriginSide]),
+            ("protocol-port-mismatch", &[FixKind::Typed, FixKind::OriginSide]),
+            ("sg-rule-quota-prevented-prefix-list", &[FixKind::OriginSide]),
+            ("ipv6-origin-not-allowed", &[FixKind::Typed]),
+            ("stale-or-partial-cloudfront-ip-allowlist", &[FixKind::Typed, FixKind::Manual]),
+            ("method-not-allowed", &[FixKind::Typed]),
+            ("host-header-routing-mismatch", &[FixKind::Typed, FixKind::OriginSide]),
+            ("origin-read-timeout", &[FixKind::Typed, FixKind::OriginSide]),
+            ("alias-not-on-distribution", &[FixKind::OriginSide]),
+            ("config-not-deployed-or-disabled", &[FixKind::Typed, FixKind::OriginSide]),
+            ("origin-dns-failure", &[FixKind::OriginSide]),
+            ("redirect-escape-to-origin-hostname", &[FixKind::Typed, FixKind::OriginSide]),
+            ("origin-secret-header-mismatch", &[FixKind::Typed, FixKind::Manual]),
+            ("params-not-forwarded", &[FixKind::Typed, FixKind::Manual]),
+            ("authorization-stripped", &[FixKind::OriginSide, FixKind::Typed]),
+            ("viewer-protocol-policy-rejects", &[FixKind::Typed]),
+            ("origin-path-wrong", &[FixKind::Typed]),
+            ("origin-rejects-cloudfront-shaped-requests", &[FixKind::OriginSide]),
+            ("origin-group-write-methods", &[FixKind::Manual]),
+            ("behavior-routes-to-wrong-origin", &[FixKind::Manual]),
+            ("origin-cert-name-mismatch-origin-domain", &[FixKind::OriginSide, FixKind::Typed]),
+            ("origin-cert-name-mismatch-forwarded-host", &[FixKind::Typed, FixKind::OriginSide]),
+            ("origin-cert-untrusted", &[FixKind::OriginSide]),
+            ("origin-cert-expired-or-not-yet-valid", &[FixKind::OriginSide]),
+            ("origin-chain-incomplete-or-misordered", &[FixKind::OriginSide]),
+            ("origin-tls-protocol-mismatch", &[FixKind::Typed, FixKind::OriginSide]),
+            ("origin-tls-cipher-curve-sigalg-mismatch", &[FixKind::OriginSide]),
+            ("origin-requires-client-cert", &[FixKind::OriginSide]),
+            ("sni-dependent-origin-default-cert", &[FixKind::OriginSide]),
+            ("viewer-certificate-problems", &[FixKind::OriginSide]),
+            ("host-firewall-or-origin-waf-blocks-cloudfront", &[FixKind::OriginSide]),
+            ("get-with-body", &[FixKind::OriginSide]),
+            ("edge-access-controls-block", &[FixKind::Manual]),
+            ("lambda-edge-errors", &[FixKind::OriginSide]),
+            ("cloudfront-functions-errors", &[FixKind::OriginSide]),
+            ("request-too-large", &[FixKind::OriginSide]),
+            ("stale-origin-hostname", &[FixKind::OriginSide]),
+            ("response-completion-timeout-too-short", &[FixKind::Typed]),
+            ("alb-idle-timeout-or-origin-proxy-timeout", &[FixKind::OriginSide]),
+            ("misdirected-request-certificate", &[FixKind::OriginSide]),
+            ("origin-response-unacceptable", &[FixKind::OriginSide]),
+            ("origin-http-version", &[FixKind::OriginSide]),
+            ("vpc-origin-sg", &[FixKind::Manual]),
+            ("vpc-origin-protocol-or-unsupported", &[FixKind::OriginSide]),
+        ];
+        for c in ALL {
+            let Some((_, kinds)) = declared.iter().find(|(id, _)| *id == c.meta.id) else {
+                panic!("check {} has no declared fix kind in this table", c.meta.id);
+            };
+            assert_eq!(c.meta.fix_kinds, *kinds, "fix kinds of {}", c.meta.id);
+            assert!(!kinds.is_empty());
+        }
+        for (id, _) in declared {
+            assert!(meta_for(id).is_some(), "{id} is listed but is not a check");
+        }
+    }
+
+    /// The recorded lab evidence: each finding's fix is of a kind its check declares, and every
+    /// configuration and network change applies to the evidence it came from (a custom
+    /// header's value apart, which this tool never holds).
+    #[test]
+    fn fixes_of_the_recorded_evidence_match_their_kind_and_apply() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/evidence");
+        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for path in files.iter().filter(|p| p.extension().is_some_and(|x| x == "json")) {
+            let ev: Evidence = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            for f in run_all(&ev).findings {
+                let meta = meta_for(&f.id).unwrap();
+                let kind = FixKind::of(&f.remediation.fix);
+                assert!(meta.fix_kinds.contains(&kind), "{}: {} carries a {kind:?} fix", path.display(), f.id);
+                *seen.entry(kind.as_str()).or_default() += 1;
+                let Fix::Changes { alternatives } = &f.remediation.fix else {
+                    continue;
+                };
+                for change in alternatives.iter().flat_map(|a| &a.changes) {
+                    match change {
+                        crate::fix::Change::Config(c) => {
+                            let mut d = ev.inventory.distribution.clone();
+                            match c.apply(&mut d) {
+                                Ok(()) | Err(crate::fix::ApplyError::SecretValue) => {}
+                                Err(e) => panic!("{}: {} {c:?}: {e}", path.display(), f.id),
+                            }
+                        }
+                        crate::fix::Change::Network(n) => {
+                            let mut inv = ev.inventory.clone();
+                            n.apply(&mut inv).unwrap_or_else(|e| panic!("{}: {} {n:?}: {e}", path.display(), f.id));
+                        }
+                        _ => {}
+                    }
+                }
+                if FixKind::of(&f.remediation.fix) == FixKind::Typed {
+                    let cli = f.remediation.fix.cli(&ev.inventory.distribution);
+                    assert!(
+                        cli.iter().all(|c| f.remediation.cli.contains(c)),
+                        "{}: the printed steps are the generated ones",
+                        f.id
+                    );
+                }
+            }
+        }
+        assert!(seen.get("typed").is_some_and(|n| *n >= 5) && seen.contains_key("origin-side"), "{seen:?}");
     }
 }

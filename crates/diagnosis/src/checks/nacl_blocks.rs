@@ -12,6 +12,8 @@
 
 use super::net_common::{Family, acl_problems, acl_samples, edge_gateway_error, net_origins, network_of};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, NetworkChange};
+use super::fix_support::acl_allow;
 use crate::evidence::{Evidence, Fetch};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront's origin-facing prefix list entries (the addresses evaluated)",
     ],
     fix: "Allow inbound tcp on the origin port from 0.0.0.0/0 (or CloudFront's ranges) and outbound tcp 1024-65535 to 0.0.0.0/0, with rule numbers below any deny that matches them.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -53,6 +56,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         let connections = o.connections(ev);
         let mut problems: Vec<(String, String, String)> = Vec::new(); // (acl, observed, expected)
         let mut acl_ids = Vec::new();
+        // (ACL, outbound, port): each direction of each ACL that drops CloudFront's traffic.
+        let mut needs: Vec<(&crate::evidence::NetworkAcl, bool, u16)> = Vec::new();
         for subnet in &net.subnet_ids {
             let Some(acl) = acls.acl_for_subnet(subnet) else {
                 out.unverified(
@@ -66,6 +71,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 let found = acl_problems(acl, subnet, &samples, *port);
                 if !found.is_empty() && !acl_ids.contains(&acl.network_acl_id) {
                     acl_ids.push(acl.network_acl_id.clone());
+                }
+                for (subject, _, _) in &found {
+                    let need = if subject.contains(" outbound ") { (acl, true, 0) } else { (acl, false, *port) };
+                    if !needs.iter().any(|n| n.0.network_acl_id == acl.network_acl_id && n.1 == need.1 && n.2 == need.2) {
+                        needs.push(need);
+                    }
                 }
                 problems.extend(found);
             }
@@ -92,6 +103,22 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let acl = acl_ids.first().cloned().unwrap_or_default();
         let port = connections.first().map(|c| c.1).unwrap_or(443);
+        let region = o.inv.region.as_deref();
+        let mut rules: Option<Vec<NetworkChange>> = Some(Vec::new());
+        for (acl, egress, port) in &needs {
+            let ports = if *egress { (1024, 65535) } else { (*port, *port) };
+            rules = rules.and_then(|mut taken| {
+                taken.push(acl_allow(acl, region, *egress, ports, "0.0.0.0/0", &taken)?);
+                Some(taken)
+            });
+        }
+        let fix = match rules {
+            Some(rules) => Fix::changes(rules.into_iter().map(Change::Network)),
+            None => Fix::manual(format!(
+                "no rule number is free below the first deny entry of {}: the entries must be renumbered",
+                acl_ids.join(", ")
+            )),
+        };
         let mut b = META.finding(Severity::Critical, Confidence::High)
             .summary(format!(
                 "The network ACL {} on origin {}'s subnets drops CloudFront's traffic ({}).",
@@ -106,10 +133,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "In {acl}, allow inbound tcp {port} from 0.0.0.0/0 and outbound tcp 1024-65535 to 0.0.0.0/0, numbered below any deny that matches CloudFront's ranges."
                 ),
                 steps: vec!["ACLs are stateless: the outbound rule for replies is as necessary as the inbound one.".into()],
-                cli: vec![
-                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number 90 --protocol tcp --port-range From={port},To={port} --cidr-block 0.0.0.0/0 --rule-action allow"),
-                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number 90 --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow"),
-                ],
+                cli: fix.cli_or(d, vec![
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number <below the first deny> --protocol tcp --port-range From={port},To={port} --cidr-block 0.0.0.0/0 --rule-action allow"),
+                    format!("aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number <below the first deny> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow"),
+                ]),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id);
@@ -149,6 +177,36 @@ mod tests {
         assert_eq!(f.severity, Severity::Critical);
         assert!(f.evidence.iter().any(|e| e.source == Source::Network && e.observed.contains("rule 50")), "{f:#?}");
         assert!(f.resources.iter().any(|r| r.kind == "network-acl"));
+    }
+
+    /// The typed fix, applied to the evidence, makes the ACL admit CloudFront: the allow entries
+    /// come before the deny, in both directions, on numbers the ACL does not use.
+    #[test]
+    fn the_fix_applied_to_the_evidence_admits_cloudfront() {
+        for entries in [
+            vec![
+                nacl_entry(50, false, false, "0.0.0.0/0", Some((443, 443))),
+                nacl_entry(100, false, true, "0.0.0.0/0", None),
+                nacl_entry(100, true, true, "0.0.0.0/0", None),
+            ],
+            vec![
+                nacl_entry(100, false, true, "0.0.0.0/0", Some((443, 443))),
+                nacl_entry(100, true, true, "0.0.0.0/0", Some((443, 443))),
+            ],
+        ] {
+            let mut ev = ev_with_acl(entries);
+            let out = run(&ev);
+            let Some(alt) = out.findings[0].remediation.fix.preferred().cloned() else {
+                panic!("a typed fix: {:?}", out.findings[0].remediation.fix);
+            };
+            assert!(alt.is_checkable());
+            for c in &alt.changes {
+                let Change::Network(n) = c else { panic!("{c:?}") };
+                n.apply(&mut ev.inventory).unwrap();
+                assert!(n.cli().starts_with("aws ec2 create-network-acl-entry"), "{}", n.cli());
+            }
+            assert!(run(&ev).findings.is_empty(), "{:?}", alt.changes);
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use super::net_common::{Admission, Family, describe_rules, edge_gateway_error, net_origins, network_of, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, NetworkChange, RuleSource};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource, SecurityGroup, TargetGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -28,6 +29,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeSecurityGroups of the targets",
     ],
     fix: "Allow the CloudFront prefix list on the target port in the targets' security groups (or recreate the NLB with a security group that admits CloudFront and let the targets admit that group).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -204,6 +206,19 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(seen.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: match (sg.cf.v4_id(), first.groups.first()) {
+                    (Some(pl), Some(group)) => Fix::changes([Change::Network(NetworkChange::SecurityGroupIngress {
+                        group_id: group.clone(),
+                        region: o.inv.region.clone(),
+                        port_from: port,
+                        port_to: port,
+                        source: RuleSource::PrefixList { prefix_list_id: pl.to_string() },
+                    })]),
+                    (None, _) => Fix::manual(format!(
+                        "the id of {CLOUDFRONT_PREFIX_LIST_V4} in the origin's region was not read, so the rule cannot be written"
+                    )),
+                    (_, None) => Fix::manual("the target has no security group to add the rule to"),
+                },
                 summary: format!("Add an inbound rule to {group}: tcp {port} from prefix list {pl_id} ({CLOUDFRONT_PREFIX_LIST_V4})."),
                 steps: vec![
                     "Security groups cannot be added to an NLB created without them; to filter at the NLB, create a new NLB with a group that admits CloudFront.".into(),
@@ -211,7 +226,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 cli: vec![format!(
                     "aws ec2 authorize-security-group-ingress --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},PrefixListIds=[{{PrefixListId={pl_id}}}]'"
                 )],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn);

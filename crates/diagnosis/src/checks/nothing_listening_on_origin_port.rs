@@ -12,7 +12,9 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort>
 
 use super::net_common::{NetOrigin, edge_gateway_error, net_origins};
+use super::fix_support::{port_change, protocol_change};
 use super::probe_ports::{ProbeConclusion, Reach, port_for, port_reach, push_probe_finding};
+use crate::fix::{Change, Fix, OriginPart};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Fetch, HopResult, Listener, LoadBalancer, OriginResource, ProbeStage, ProbeTarget, Scheme};
 
@@ -28,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct HTTP and TLS probes of the origin on that port (connection refused)",
     ],
     fix: "Point HTTPPort/HTTPSPort (and the protocol policy) at a port where a listener or the application answers, or add the listener / start the application on that port.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesHTTPPort",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -106,16 +109,54 @@ fn from_listeners(ev: &Evidence, o: &NetOrigin<'_>, lb: &LoadBalancer, listeners
             evidence.push(EvidenceItem::new(Source::Probe, subject.clone(), what.clone()));
         }
         let all = missing.len() == connections.len();
-        let other: Vec<u16> = listeners.iter().map(|l| l.port).collect();
-        let suggestion = match (missing[0].0, other.first()) {
-            (_, Some(p)) => format!(
-                "Set Origins[Id={}].CustomOriginConfig.{} to {p} (a port {} listens on), or add a listener on {}.",
-                o.origin.id,
-                if missing[0].0 == crate::evidence::Scheme::Https { "HTTPSPort" } else { "HTTPPort" },
-                lb.name,
-                missing[0].1
+        // For each missing port, a listener that speaks the protocol CloudFront uses there.
+        let speaking = |scheme: Scheme| {
+            listeners.iter().find(|l| {
+                let p = l.protocol.to_ascii_uppercase();
+                if scheme == Scheme::Https { p == "HTTPS" || p == "TLS" } else { p == "HTTP" }
+            })
+        };
+        let other: Vec<u16> = speaking(missing[0].0).map(|l| l.port).into_iter().collect();
+        let add = missing
+            .iter()
+            .map(|(_, p)| Change::Origin {
+                part: OriginPart::Listener,
+                what: format!("add a listener on port {p} to load balancer {}", lb.name),
+            })
+            .collect::<Vec<_>>();
+        let ports: Option<Vec<Change>> =
+            missing.iter().map(|(s, _)| speaking(*s).map(|l| port_change(&o.origin.id, *s, l.port))).collect();
+        // With one protocol in use and a listener only for the other one, the protocol policy
+        // is what to change.
+        let other_scheme = if missing[0].0 == Scheme::Https { Scheme::Http } else { Scheme::Https };
+        let switch = (connections.len() == 1)
+            .then(|| speaking(other_scheme))
+            .flatten()
+            .map(|l| (l.port, protocol_change(o.origin, o.custom, other_scheme, l.port)));
+        let field = if missing[0].0 == Scheme::Https { "HTTPSPort" } else { "HTTPPort" };
+        let (fix, suggestion) = match (ports, switch) {
+            (Some(ports), _) => (
+                Fix::alternatives([ports, add]),
+                format!(
+                    "Set Origins[Id={}].CustomOriginConfig.{field} to {} (a port {} listens on), or add a listener on {}.",
+                    o.origin.id,
+                    other.first().copied().unwrap_or(missing[0].1),
+                    lb.name,
+                    missing[0].1
+                ),
             ),
-            (_, None) => format!("Add a listener on {} to {}.", missing[0].1, lb.name),
+            (None, Some((p, switch))) => (
+                Fix::alternatives([switch, add]),
+                format!(
+                    "Set Origins[Id={}].CustomOriginConfig.OriginProtocolPolicy to {} ({} listens on {p} with {}), or add a listener on {}.",
+                    o.origin.id,
+                    if other_scheme == Scheme::Https { "https-only" } else { "http-only" },
+                    lb.name,
+                    if other_scheme == Scheme::Https { "HTTPS" } else { "HTTP" },
+                    missing[0].1
+                ),
+            ),
+            (None, None) => (Fix::alternatives([add]), format!("Add a listener on {} to {}.", missing[0].1, lb.name)),
         };
         let b = META.finding(if all { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
@@ -129,12 +170,13 @@ fn from_listeners(ev: &Evidence, o: &NetOrigin<'_>, lb: &LoadBalancer, listeners
             .remediation(Remediation {
                 summary: suggestion,
                 steps: vec![],
-                cli: vec![format!(
+                cli: fix.cli(d).into_iter().chain([format!(
                     "aws elbv2 create-listener --load-balancer-arn {} --protocol {} --port {} --default-actions Type=forward,TargetGroupArn=<target-group-arn>",
                     lb.arn,
-                    if missing[0].0 == crate::evidence::Scheme::Https { "HTTPS --certificates CertificateArn=<acm-arn>" } else { "HTTP" },
+                    if missing[0].0 == Scheme::Https { "HTTPS --certificates CertificateArn=<acm-arn>" } else { "HTTP" },
                     missing[0].1
-                )],
+                )]).collect(),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
@@ -161,6 +203,14 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, out: &mut CheckOutput) {
     let refused_ports: Vec<u16> = refused.iter().map(|r| r.1).collect();
     let field = if scheme == Scheme::Https { "HTTPSPort" } else { "HTTPPort" };
     let protocol = if scheme == Scheme::Https { "HTTPS" } else { "HTTP" };
+    let start = Change::Origin {
+        part: OriginPart::Server,
+        what: format!("start the application (or web server) on port {port} of {host}, or open that port"),
+    };
+    let typed = match port_for(ev, host, scheme, &refused_ports) {
+        Some((q, _)) => Fix::alternatives([vec![port_change(&o.origin.id, scheme, q)], vec![start]]),
+        None => Fix::changes([start]),
+    };
     let fix = match port_for(ev, host, scheme, &refused_ports) {
         Some((q, true)) => format!(
             "The origin answers {protocol} on port {q}: set Origins[Id={}].CustomOriginConfig.{field} to {q}, or start the application on port {port} of {host} (or open that port).",
@@ -186,6 +236,7 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, out: &mut CheckOutput) {
         ),
         evidence: refused.into_iter().flat_map(|r| r.2).collect(),
         fix,
+        typed,
         steps: vec![
             "A host firewall that rejects (rather than drops) connections also refuses them: check iptables/nftables or the Windows firewall on the origin.".into(),
         ],
@@ -207,7 +258,17 @@ mod tests {
         let out = run(&evidence(custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly), Fetch::fetched(lb)));
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].severity, Severity::Critical);
-        assert!(out.findings[0].remediation.summary.contains("HTTPPort to 443"));
+        let r = &out.findings[0].remediation;
+        assert!(r.summary.contains("OriginProtocolPolicy to https-only"), "{}", r.summary);
+        let alt = r.fix.preferred().unwrap();
+        assert_eq!(
+            alt.changes,
+            vec![Change::Config(crate::fix::ConfigChange::OriginProtocolPolicy {
+                origin_id: "o1".into(),
+                value: OriginProtocolPolicy::HttpsOnly
+            })],
+            "HTTPSPort is 443 already"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::Evidence;
+use crate::fix::{Change, Fix, OriginPart};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-cert-expired-or-not-yet-valid",
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront validates the origin certificate's dates, for the leaf and every intermediate it serves.",
     evidence_used: &["TLS probe: notBefore/notAfter of each served certificate", "the evidence collection time"],
     fix: "Renew the certificate (or the intermediate bundle) on the origin and serve the new full chain.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -93,6 +95,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             "Renew the {role} certificate served by {}:{} and deploy it with its full chain.",
                             t.host, t.port
                         ),
+                        fix: Fix::changes([Change::Origin {
+                            part: OriginPart::Certificate,
+                            what: format!(
+                                "renew the {role} certificate ({}) served on {}:{} and serve it with its full chain",
+                                c.subject, t.host, t.port
+                            ),
+                        }]),
                         steps: vec![
                             "ACM certificates on a load balancer renew automatically when DNS validation records stay in place; imported ones must be re-imported before NotAfter.".into(),
                         ],
@@ -154,6 +163,10 @@ fn listener_certificate_dates(ev: &Evidence, out: &mut CheckOutput, seen_not_aft
                 ])
                 .remediation(Remediation {
                     summary: format!("Renew or replace certificate {} on the listener.", c.arn),
+                    fix: Fix::changes([Change::Origin {
+                        part: OriginPart::Certificate,
+                        what: format!("renew or replace certificate {} on the HTTPS listener (port {})", c.arn, custom.https_port),
+                    }]),
                     steps: vec![renew.into()],
                     cli: vec![format!(
                         "aws acm describe-certificate --certificate-arn {} --query 'Certificate.[Status,NotAfter,RenewalSummary]'",

@@ -12,7 +12,9 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use super::fix_support::{behaviors_labelled, header_forwarding_all};
 use crate::evidence::{Evidence, SniRole};
+use crate::fix::{Change, Fix, OriginPart};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-cert-name-mismatch-forwarded-host",
@@ -25,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes with SNI = each viewer hostname: the leaf certificate's names",
     ],
     fix: "Stop forwarding Host (origin request policy AllViewerExceptHostHeader) so CloudFront checks the origin's own name, or add every alias to the origin certificate.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -105,6 +108,17 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         if let Some(e) = observed.clone() {
             evidence.push(e);
         }
+        let mut labels: Vec<String> = failing.iter().flat_map(|t| t.behaviors.iter().cloned()).collect();
+        labels.dedup();
+        let certificate = vec![Change::Origin {
+            part: OriginPart::Certificate,
+            what: format!("add {} to the certificate origin {} serves on port {}", names.join(", "), origin.id, failing[0].port),
+        }];
+        // Stopping Host forwarding is preferred where one change per behavior does it.
+        let fix = match header_forwarding_all(d, &behaviors_labelled(d, &labels), "host", false) {
+            Some(stop) if !stop.is_empty() => Fix::alternatives([stop, certificate]),
+            _ => Fix::alternatives([certificate]),
+        };
         let b = builder(&META, severity, if known { Confidence::High } else { Confidence::Low }, ev, origin, &failing)
             .summary(format!(
                 "Host is forwarded to origin {}, so CloudFront checks its certificate against the viewer's hostname, and the certificate does not cover {}{}.",
@@ -131,10 +145,14 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                 steps: vec![
                     "If the application needs the viewer's hostname, read it from a CloudFront header you add (e.g. a CloudFront Function copying Host into X-Forwarded-Host) instead of forwarding Host.".into(),
                 ],
-                cli: update_cli(
-                    &d.id,
-                    "DefaultCacheBehavior/CacheBehaviors[].OriginRequestPolicyId to b689b0a8-53d0-40ab-baf2-68738e2966ac",
+                cli: fix.cli_or(
+                    d,
+                    update_cli(
+                        &d.id,
+                        "DefaultCacheBehavior/CacheBehaviors[].OriginRequestPolicyId to b689b0a8-53d0-40ab-baf2-68738e2966ac",
+                    ),
                 ),
+                fix,
             });
         out.push(b);
     }

@@ -11,7 +11,9 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
-use crate::evidence::{Evidence, SniRole};
+use super::fix_support::{behaviors_labelled, header_forwarding_all};
+use crate::evidence::{Evidence, Origin, SniRole, TlsObservation};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-cert-name-mismatch-origin-domain",
@@ -24,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probe with SNI = origin domain: the leaf certificate's names",
     ],
     fix: "Point the origin at a hostname the certificate covers (e.g. origin.example.com as a CNAME/alias of the load balancer), or add the origin's name to the certificate; forwarding Host is the other way (the certificate must then cover every viewer hostname).",
+    fix_kinds: &[super::FixKind::OriginSide, super::FixKind::Typed],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -92,6 +95,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if !covered.is_empty() {
             steps.insert(0, format!("The certificate already covers {}.", covered.join(", ")));
         }
+        let fix = fix(ev, origin, &obs, t, &leaf.dns_names, &check.name);
         let b = builder(&META, severity, if known { Confidence::High } else { Confidence::Low }, ev, origin, &[t])
             .summary(format!(
                 "Origin {}'s certificate ({}) does not cover {}, the name CloudFront sends and checks; HTTPS requests to this origin fail with 502.",
@@ -107,11 +111,46 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     origin.id, check.name
                 ),
                 steps,
-                cli: update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
+                cli: fix.cli_or(
+                    &ev.inventory.distribution,
+                    update_cli(&ev.inventory.distribution.id, &format!("Origins.Items[Id={}].DomainName", origin.id)),
+                ),
+                fix,
             });
         out.push(b);
     }
     out
+}
+
+/// The alternatives, preferred first: point DomainName at a name the certificate covers (an
+/// exact name that is not one of the distribution's own, which lead back to CloudFront); add
+/// the name to the certificate; forward Host where the certificate covers every viewer
+/// hostname probed.
+fn fix(ev: &Evidence, origin: &Origin, obs: &[&TlsObservation], t: &TlsObservation, covers: &[String], name: &str) -> Fix {
+    let d = &ev.inventory.distribution;
+    let own = d.viewer_hostnames();
+    let mut alternatives = Vec::new();
+    if let Some(other) = covers.iter().find(|n| {
+        !n.contains('*') && !n.eq_ignore_ascii_case(name) && !own.iter().any(|o| o.eq_ignore_ascii_case(n))
+    }) {
+        alternatives.push(vec![Change::Config(ConfigChange::OriginDomainName {
+            origin_id: origin.id.clone(),
+            value: other.clone(),
+        })]);
+    }
+    alternatives.push(vec![Change::Origin {
+        part: OriginPart::Certificate,
+        what: format!("add {name} to the certificate origin {} serves on port {}", origin.id, t.port),
+    }]);
+    let viewer: Vec<_> = obs.iter().filter(|o| o.role == SniRole::ViewerHostname).collect();
+    if !viewer.is_empty() && viewer.iter().all(|o| o.name_check.as_ref().is_some_and(|n| n.matches)) {
+        if let Some(forward) = header_forwarding_all(d, &behaviors_labelled(d, &t.behaviors), "host", true) {
+            if !forward.is_empty() {
+                alternatives.push(forward);
+            }
+        }
+    }
+    Fix::alternatives(alternatives)
 }
 
 #[cfg(test)]
@@ -135,6 +174,29 @@ mod tests {
         assert!(f.observed);
         assert!(f.summary.contains(ALB));
         assert!(f.evidence.iter().any(|e| e.source == Source::Probe && e.observed.contains("app.example.com")));
+    }
+
+    /// A name the certificate covers that is not one of the distribution's own (which lead back
+    /// to CloudFront) is the DomainName to try first; otherwise the certificate must change.
+    #[test]
+    fn the_fix_points_the_origin_at_a_name_the_certificate_covers_or_changes_the_certificate() {
+        let mut ev = tls_evidence(ALB, &["app.example.com", "origin.example.com"]);
+        ev.inventory.distribution.aliases = vec!["app.example.com".into()];
+        let f = &run(&ev).findings[0];
+        let Fix::Changes { alternatives } = &f.remediation.fix else { panic!("{:?}", f.remediation.fix) };
+        assert_eq!(
+            alternatives[0].changes,
+            vec![Change::Config(ConfigChange::OriginDomainName {
+                origin_id: "o1".into(),
+                value: "origin.example.com".into()
+            })]
+        );
+        assert!(matches!(alternatives[1].changes[..], [Change::Origin { part: OriginPart::Certificate, .. }]));
+        assert!(f.remediation.cli.iter().any(|c| c.contains("origin.example.com")), "{:?}", f.remediation.cli);
+        let mut ev = tls_evidence(ALB, &["app.example.com"]);
+        ev.inventory.distribution.aliases = vec!["app.example.com".into()];
+        let fix = &run(&ev).findings[0].remediation.fix;
+        assert_eq!(crate::checks::FixKind::of(fix), crate::checks::FixKind::OriginSide, "{fix:?}");
     }
 
     #[test]

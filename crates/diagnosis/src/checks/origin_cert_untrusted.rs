@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront accepts only origin certificates that chain to a CA in the Mozilla Included CA list; self-signed and private-CA certificates are rejected.",
     evidence_used: &["TLS probe: the presented chain, validated against Mozilla's roots plus --ca-file anchors"],
     fix: "Install a certificate from a publicly trusted CA on the origin (ACM public certificate on a load balancer, or a public CA such as Let's Encrypt on an instance).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -79,6 +81,15 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Certificate,
+                    what: format!(
+                        "replace the certificate on {}:{} with one from a publicly trusted CA covering {}",
+                        t.host,
+                        t.port,
+                        t.sni.as_deref().unwrap_or(&t.host)
+                    ),
+                }]),
                 summary: format!(
                     "Replace the certificate on {}:{} with one from a publicly trusted CA covering {}.",
                     t.host,

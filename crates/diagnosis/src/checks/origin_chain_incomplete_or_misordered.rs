@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{ChainEnd, ChainError, ChainValidation, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront validates the chain exactly as served (leaf first, then each issuer) and does not fetch missing intermediates.",
     evidence_used: &["TLS probe: the served chain, its order, and validation without fetching"],
     fix: "Serve the full chain in order: the leaf, then each intermediate (the root is not needed).",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -77,6 +79,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .observed(observed.is_some())
                 .evidence(evidence)
                 .remediation(Remediation {
+                    fix: Fix::changes([Change::Origin {
+                        part: OriginPart::Certificate,
+                        what: format!("serve the full chain in order (leaf, then intermediates) on {}:{}", t.host, t.port),
+                    }]),
                     summary: format!(
                         "Configure {}:{} to serve the full chain in order (leaf, then intermediates), e.g. nginx ssl_certificate fullchain.pem.",
                         t.host, t.port

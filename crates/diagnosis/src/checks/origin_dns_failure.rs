@@ -10,6 +10,7 @@
 
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{CloudFrontReason, DnsRole, Evidence, HopResult, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: CloudFront's 502 DNS page",
     ],
     fix: "Publish a public DNS record for the origin's name (or use the load balancer's public DNS name), fix the delegation, or correct the typo.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html#http-502-dns-error",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -99,6 +101,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::changes([Change::Origin {
+                part: OriginPart::Dns,
+                what: format!("publish public DNS records for {}", origin.domain_name),
+            }]),
             summary: format!(
                 "Publish public DNS records for {} (or set Origins[Id={}].DomainName to a publicly resolvable name, such as the load balancer's DNS name).",
                 origin.domain_name, origin.id

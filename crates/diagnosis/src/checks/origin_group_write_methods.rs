@@ -9,6 +9,7 @@
 
 use super::probe_view::{behaviors_in_use, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::Evidence;
 use crate::request::is_write_method;
 
@@ -19,6 +20,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "Origin failover works only for GET, HEAD and OPTIONS, so a behavior whose target is an origin group allows only those methods.",
     evidence_used: &["the behavior's TargetOriginId (not a single origin)", "expected write methods"],
     fix: "Route the write paths to a single origin through their own cache behavior (e.g. /api/*) and keep the origin group for reads.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -49,6 +51,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 EvidenceItem::new(Source::Config, "request.expect.methods", writes.join(", ")),
             ])
             .remediation(Remediation {
+                fix: Fix::manual(
+                    "a new cache behavior (its path pattern is the owner's) is not a field change this tool states as data",
+                ),
                 summary: "Add a cache behavior for the write paths whose TargetOriginId is a single origin, with all seven AllowedMethods.".into(),
                 steps: vec![],
                 cli: vec![update_cli(d)],

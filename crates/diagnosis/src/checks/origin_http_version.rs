@@ -11,6 +11,7 @@ use super::origin_answers::origin_first_hops;
 use super::probe_view::{behavior_of, edge, last_response};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "HttpVersion of the distribution (for the gRPC alternative)",
     ],
     fix: "Enable HTTP/1.1 on the origin (or put a proxy or load balancer that speaks HTTP/1.1 in front of it); for a gRPC service, turn on gRPC for the behavior instead.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -100,6 +102,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!("answer HTTP/1.1 on origin {} ({})", origin.id, origin.domain_name),
+                }]),
                 summary: format!(
                     "Enable HTTP/1.1 on origin {} ({}): e.g. serve HTTP/1.1 next to h2c, offer http/1.1 in the TLS listener's ALPN, or put an ALB (it speaks HTTP/1.1 to CloudFront) in front.",
                     origin.id, origin.domain_name

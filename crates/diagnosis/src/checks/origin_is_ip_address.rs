@@ -9,6 +9,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{Evidence, OriginProtocolPolicy};
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront custom origins must be DNS names that resolve publicly; an IP address is rejected by the API, and the origin certificate must match the name CloudFront sends.",
     evidence_used: &["Origins.Items[].DomainName", "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy"],
     fix: "Give the origin a DNS name you own (an A record to an Elastic IP, or the load balancer's name) with a certificate that covers it.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -58,6 +60,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .evidence([EvidenceItem::new(Source::Config, field.clone(), &o.domain_name)
                     .expected("a DNS name you own, publicly resolvable")])
                 .remediation(Remediation {
+                    fix: Fix::manual(
+                        "the DNS name to use is one the owner creates (with a certificate for it); no such name is in the evidence",
+                    ),
                     summary: format!("Set {field} to a DNS name you own (e.g. origin.example.com → the origin's Elastic IP or load balancer), with a certificate covering it."),
                     steps: vec!["Create the DNS record first, then the certificate (ACM on a load balancer, a public CA on EC2), then change the origin.".into()],
                     cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],

@@ -10,6 +10,7 @@
 
 use super::net_common::{edge_gateway_error, net_origins, network_of};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, Fetch, OriginResource};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeRouteTables for the origin's subnets (0.0.0.0/0 → igw-…)",
     ],
     fix: "Use an internet-facing load balancer in public subnets (route 0.0.0.0/0 to an internet gateway), or make the origin a CloudFront VPC origin.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistS3AndCustomOrigins.html#concept_CustomOrigin",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -138,6 +140,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(seen.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other { what: fix.clone() }]),
                 summary: fix,
                 steps: vec!["CloudFront VPC origins reach private ALBs, NLBs and instances without exposing them.".into()],
                 cli: vec![

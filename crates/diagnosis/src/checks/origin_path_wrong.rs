@@ -6,8 +6,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath>
 
-use super::probe_view::{describe, first, is_success, shape_pairs, update_cli};
+use super::probe_view::{describe, first, is_success, shape_pairs};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -20,6 +21,7 @@ pub static META: CheckMeta = CheckMeta {
         "direct probes with the prefix (as CloudFront sends) and without (as the viewer asks)",
     ],
     fix: "Correct or clear Origins[].OriginPath (it must start with / and not end with /).",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -53,6 +55,8 @@ fn from_config(ev: &Evidence) -> CheckOutput {
         let same_host = pair.cf.hops.first().map(|h| &h.host_header)
             == pair.viewer.and_then(|p| p.hops.first()).map(|h| &h.host_header);
         let field = format!("Origins[Id={}].OriginPath", origin.id);
+        let fix =
+            Fix::changes([Change::Config(ConfigChange::OriginPath { origin_id: origin.id.clone(), value: String::new() })]);
         let finding =
             META.finding(Severity::High, if same_host { Confidence::High } else { Confidence::Medium })
                 .summary(format!(
@@ -72,7 +76,9 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                 .remediation(Remediation {
                     summary: format!("Set {field} to the prefix the origin serves (or to empty)."),
                     steps: vec![],
-                    cli: vec![update_cli(d)],
+                    // The origin answered the viewer's path without the prefix.
+                    cli: fix.cli(d),
+                    fix,
                 })
                 .resource("distribution", &d.id)
                 .resource("origin", &origin.id);

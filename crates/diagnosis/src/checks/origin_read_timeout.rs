@@ -11,6 +11,11 @@
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
+
+/// The most `OriginReadTimeout` can be without a quota increase, and with one (seconds).
+const MAX_WITHOUT_QUOTA: u64 = 60;
+const MAX_WITH_QUOTA: u64 = 180;
 
 pub static META: CheckMeta = CheckMeta {
     id: "origin-read-timeout",
@@ -23,6 +28,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 504 with CloudFront's error page",
     ],
     fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -129,22 +135,63 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 origin.id, custom.read_timeout_s
             )
         };
-        let suggested = (ms / 1000 + 10).clamp(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5, 60);
+        // Above the wait seen with a margin; 60 s is the most without a quota increase, 180 s
+        // with one (CloudFront quotas, "Response timeout per origin").
+        let wanted = (ms / 1000 + 10).max(u64::try_from(custom.read_timeout_s).unwrap_or(30) + 5);
+        let suggested = wanted.min(MAX_WITH_QUOTA);
+        let answer_sooner = Change::Origin {
+            part: OriginPart::Application,
+            what: format!(
+                "make origin {} send its first byte (or a heartbeat) within {} s",
+                origin.id, custom.read_timeout_s
+            ),
+        };
+        let raise = |seconds: u64| {
+            Change::Config(ConfigChange::OriginReadTimeout {
+                origin_id: origin.id.clone(),
+                seconds: i32::try_from(seconds).unwrap_or(60),
+            })
+        };
+        let fix = if ms / 1000 >= MAX_WITH_QUOTA {
+            Fix::changes([answer_sooner])
+        } else if wanted > MAX_WITHOUT_QUOTA {
+            Fix::alternatives([
+                vec![
+                    Change::Other {
+                        what: format!(
+                            "request a CloudFront quota increase of the response timeout per origin to {} s (above {MAX_WITHOUT_QUOTA} s needs one)",
+                            suggested
+                        ),
+                    },
+                    raise(suggested),
+                ],
+                vec![answer_sooner],
+            ])
+        } else {
+            Fix::alternatives([vec![raise(wanted)], vec![answer_sooner]])
+        };
         let finding = META.finding(severity, if exceeded { Confidence::High } else { Confidence::Medium })
             .summary(summary)
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
-                summary: format!(
-                    "Set {field} to {suggested} (seconds), or make the origin send its first byte sooner."
-                ),
+                summary: if ms / 1000 >= MAX_WITH_QUOTA {
+                    format!("Make the origin send its first byte sooner: {ms} ms is beyond the most {field} can be ({MAX_WITH_QUOTA} s).")
+                } else if wanted > MAX_WITHOUT_QUOTA {
+                    format!(
+                        "Set {field} to {suggested} (seconds) after a quota increase (above {MAX_WITHOUT_QUOTA} s needs one), or make the origin send its first byte sooner."
+                    )
+                } else {
+                    format!("Set {field} to {suggested} (seconds), or make the origin send its first byte sooner.")
+                },
                 steps: vec![
                     "Long-running work: answer early and poll, or stream a heartbeat more often than the timeout."
                         .into(),
                     "Above 60 s needs a CloudFront quota increase (Response timeout per origin).".into(),
                     "Keep the load balancer's idle timeout and the application's own timeouts above it too.".into(),
                 ],
-                cli: vec![update_cli(d)],
+                cli: fix.cli_or(d, vec![update_cli(d)]),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
@@ -170,6 +217,26 @@ mod tests {
         p.hops[0].timings.max_gap_ms = Some(0);
         e.observations.probes.push(p);
         e
+    }
+
+    /// The timeout to set is above the wait seen; past 60 s the quota increase comes with it,
+    /// past 180 s only the origin can fix it.
+    #[test]
+    fn the_fix_raises_the_timeout_above_the_measured_wait_within_the_quota() {
+        let preferred = |ms| run(&ev(ms)).findings[0].remediation.fix.preferred().unwrap().changes.clone();
+        let timeout = |seconds| {
+            Change::Config(ConfigChange::OriginReadTimeout { origin_id: "o1".into(), seconds })
+        };
+        assert_eq!(preferred(31_000), vec![timeout(41)]);
+        let quota = preferred(90_000);
+        assert!(matches!(&quota[0], Change::Other { what } if what.contains("quota")), "{quota:?}");
+        assert_eq!(quota[1], timeout(100));
+        let f = &run(&ev(90_000)).findings[0];
+        assert!(f.remediation.summary.contains("quota increase"), "{}", f.remediation.summary);
+        assert!(matches!(&preferred(200_000)[..], [Change::Origin { part: OriginPart::Application, .. }]));
+        let e = ev(31_000);
+        let f = &run(&e).findings[0];
+        assert!(f.remediation.cli[1].contains("OriginReadTimeout) |= (if . == 30 then 41"), "{:?}", f.remediation.cli);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use super::inferred_needs::dropped_by_cloudfront;
 use super::probe_view::{describe, edge, first, is_success, last_response, shape_pairs};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution",
     ],
     fix: "Allow CloudFront's User-Agent and address ranges in the origin's bot/WAF rules, forward User-Agent if the app needs it, and read the client address from X-Forwarded-For / CloudFront-Viewer-Address.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#request-custom-user-agent-header",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -83,6 +85,13 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             .observed(seen.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Firewall,
+                    what: format!(
+                        "allow User-Agent \"Amazon CloudFront\" and CloudFront's origin-facing ranges in origin {}'s bot, WAF and rate-limit rules",
+                        pair.origin_id
+                    ),
+                }]),
                 summary: "Allow User-Agent \"Amazon CloudFront\" and CloudFront's origin-facing address ranges in the origin's bot, WAF and rate-limit rules.".into(),
                 steps: vec![
                     "Or forward the viewer's User-Agent with an origin request policy (e.g. UserAgentRefererHeaders).".into(),

@@ -9,6 +9,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -18,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront presents no client certificate to an origin unless origin mutual TLS is configured.",
     evidence_used: &["TLS probe: CertificateRequest received, handshake outcome without a certificate"],
     fix: "Make client-certificate verification optional for CloudFront's requests (authenticate CloudFront with a secret custom origin header instead), or configure origin mutual TLS on the distribution.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -81,6 +83,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!("turn off mandatory client-certificate verification on {}:{}", t.host, t.port),
+                }]),
                 summary: format!(
                     "Turn off mandatory client-certificate verification on {}:{} (e.g. nginx ssl_verify_client optional) and authenticate CloudFront with a secret custom origin header.",
                     t.host, t.port

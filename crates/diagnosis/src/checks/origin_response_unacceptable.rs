@@ -12,6 +12,7 @@
 use super::origin_answers::{origin_first_hops, tls_not_observed, why_no_answer};
 use super::tls_support::edge_502;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, ResponseDefect};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 502 with CloudFront's error page",
     ],
     fix: "Make the origin (or the proxy in front of it) send a plain HTTP/1.1 response: a valid status line, small headers, chunked or Content-Length framing with the real length, at most one 100 Continue.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -149,6 +151,14 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed.is_some())
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Origin {
+                    part: OriginPart::Server,
+                    what: format!(
+                        "on origin {}: {}",
+                        origin.id,
+                        fixes.first().copied().unwrap_or("send a plain HTTP/1.1 response.").trim_end_matches('.')
+                    ),
+                }]),
                 summary: format!(
                     "On the origin {} ({}): {}",
                     origin.id,

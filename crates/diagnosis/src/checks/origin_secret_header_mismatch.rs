@@ -10,6 +10,7 @@
 
 use super::probe_view::{describe, edge, first, last_response, shape_pairs, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: the origin's 403 passed through",
     ],
     fix: "Make the custom origin header value equal to what the origin's rule accepts (during rotation, let the rule accept both values first).",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -101,6 +103,21 @@ fn from_config(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::alternatives([
+                    names
+                        .iter()
+                        .map(|n| {
+                            Change::Config(ConfigChange::OriginCustomHeader {
+                                origin_id: origin.id.clone(),
+                                name: n.to_string(),
+                            })
+                        })
+                        .collect(),
+                    vec![Change::Origin {
+                        part: OriginPart::Application,
+                        what: format!("accept CloudFront's value of {} in the origin's rule", names.join(", ")),
+                    }],
+                ]),
                 summary: format!(
                     "Set Origins[Id={}].CustomHeaders {} to the value the origin's rule accepts (or add CloudFront's value to the rule).",
                     origin.id,
@@ -114,7 +131,7 @@ fn from_config(ev: &Evidence) -> CheckOutput {
                     update_cli(d),
                     "aws elbv2 describe-rules --listener-arn <listener-arn>".into(),
                 ],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
         out.push(finding);

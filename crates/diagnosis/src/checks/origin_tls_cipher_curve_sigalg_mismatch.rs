@@ -12,6 +12,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, TlsFailureKind};
 
 pub static META: CheckMeta = CheckMeta {
@@ -21,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront offers origins a fixed list of ECDHE suites (AES-GCM/AES-CBC), curves P-256/P-384/X25519 and PKCS#1/ECDSA signatures; an origin configured outside that list has nothing to choose.",
     evidence_used: &["TLS probes: CloudFront's hello failing, TLS 1.2 with any suite succeeding"],
     fix: "Enable at least one of CloudFront's suites on the origin; ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256) is the safe choice.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -95,6 +97,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .observed(observed.is_some())
                 .evidence(evidence)
                 .remediation(Remediation {
+                    fix: Fix::changes([Change::Origin {
+                        part: OriginPart::Listener,
+                        what: format!(
+                            "enable ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256) with curves P-256/X25519 on {}:{}",
+                            t.host, t.port
+                        ),
+                    }]),
                     summary: format!(
                         "Enable ECDHE-RSA-AES128-GCM-SHA256 (or ECDHE-ECDSA-AES128-GCM-SHA256 for an ECDSA key) on {}:{}, with curves P-256/X25519.",
                         t.host, t.port

@@ -13,6 +13,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{Evidence, TlsFailureKind, TlsObservation};
 
 pub static META: CheckMeta = CheckMeta {
@@ -25,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes: CloudFront's hello, a hello per protocol version, TLS 1.2 with any suite and TLS 1.3 alone",
     ],
     fix: "Let the origin accept TLS 1.2 (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06 on a load balancer) and keep TLSv1.2 in OriginSslProtocols.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -82,6 +84,31 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 evidence.push(e);
             }
             let severity = if observed.is_some() { Severity::Critical } else { Severity::High };
+            let tls12 = || {
+                vec![Change::Config(ConfigChange::OriginSslProtocols {
+                    origin_id: origin.id.clone(),
+                    value: vec!["TLSv1.2".into()],
+                })]
+            };
+            let enable12 = || {
+                vec![Change::Origin {
+                    part: OriginPart::Listener,
+                    what: format!("allow TLS 1.2 on {}:{}", t.host, t.port),
+                }]
+            };
+            let typed = if only13 {
+                Fix::alternatives([enable12()])
+            } else if spoken.iter().any(|v| v == "TLSv1.2") {
+                Fix::alternatives([tls12()])
+            } else {
+                // The stopgap: let CloudFront use the obsolete protocol the origin speaks.
+                let mut stopgap = custom.ssl_protocols.clone();
+                stopgap.extend(spoken.iter().filter(|v| !custom.ssl_protocols.contains(v)).cloned());
+                Fix::alternatives([
+                    enable12(),
+                    vec![Change::Config(ConfigChange::OriginSslProtocols { origin_id: origin.id.clone(), value: stopgap })],
+                ])
+            };
             let (summary, fix, steps, cli) = if only13 {
                 (
                     format!(
@@ -127,7 +154,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .summary(summary)
                 .observed(observed.is_some())
                 .evidence(evidence)
-                .remediation(Remediation { summary: fix, steps, cli });
+                .remediation(Remediation { summary: fix, steps, cli: typed.cli_or(d, cli), fix: typed });
             out.push(b);
             continue;
         }
@@ -160,6 +187,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     origin.id, old
                 )
             };
+            let typed = Fix::changes([Change::Config(ConfigChange::OriginSslProtocols {
+                origin_id: origin.id.clone(),
+                value: vec!["TLSv1.2".into()],
+            })]);
             let fix = if negotiated == "TLSv1.2" {
                 format!("Set {field} to [\"TLSv1.2\"].")
             } else {
@@ -172,7 +203,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .expected("[\"TLSv1.2\"]"),
                     EvidenceItem::new(Source::Probe, subject(t), describe_result(&t.result)),
                 ])
-                .remediation(Remediation { summary: fix, steps: vec![], cli: set_tls12 });
+                .remediation(Remediation {
+                    summary: fix,
+                    steps: vec![],
+                    cli: typed.cli_or(d, set_tls12),
+                    fix: typed,
+                });
             out.push(b);
         }
     }

@@ -12,6 +12,8 @@
 use super::inferred_needs::{self, Inferred};
 use super::probe_view::{behavior_of, behaviors_in_use, describe, edge, first, last_response, shape_pairs, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
+use super::fix_support::forward_all_viewer;
 use crate::evidence::{Behavior, Distribution, Evidence, NameSet};
 use crate::forwarding::{self, Forwarding};
 
@@ -27,6 +29,7 @@ pub static META: CheckMeta = CheckMeta {
         "inferred needs, when not declared: the query strings of the probed paths when CloudFront's request without them fails where the viewer's succeeds; the request headers and cookies the origin's Vary names (a hint unless the answers differ)",
     ],
     fix: "Attach an origin request policy that forwards them (AllViewer / AllViewerExceptHostHeader, or a custom one listing them), or add them to the cache policy if they change the response.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError]),
     module: module_path!(),
@@ -71,7 +74,14 @@ fn forwarding_evidence(
 }
 
 fn remediation(d: &Distribution, b: &Behavior, dropped: &str) -> Remediation {
-    Remediation {
+    let mut r = Remediation {
+        fix: match forward_all_viewer(d, b) {
+            Some(change) => Fix::changes([Change::Config(change)]),
+            None => Fix::manual(format!(
+                "behavior {} has no single origin request policy change that forwards {dropped} (legacy ForwardedValues, or it is already attached)",
+                b.label()
+            )),
+        },
         summary: format!(
             "Set {}.OriginRequestPolicyId to b689b0a8-53d0-40ab-baf2-68738e2966ac (AllViewerExceptHostHeader) or a custom origin request policy that includes {dropped}.",
             b.field_path()
@@ -80,7 +90,9 @@ fn remediation(d: &Distribution, b: &Behavior, dropped: &str) -> Remediation {
             "If the response depends on them, add them to the cache policy's cache key instead (they are then forwarded too).".into(),
         ],
         cli: vec![update_cli(d)],
-    }
+    };
+    r.cli = r.fix.cli_or(d, std::mem::take(&mut r.cli));
+    r
 }
 
 pub fn run(ev: &Evidence) -> CheckOutput {

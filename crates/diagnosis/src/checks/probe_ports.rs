@@ -6,7 +6,7 @@
 
 use super::net_common::{NetOrigin, edge_gateway_error};
 use super::probe_view::update_cli;
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Remediation, Severity, Source};
+use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Fix, Remediation, Severity, Source};
 use crate::evidence::{
     Evidence, Fetch, Hop, HopResult, OriginResource, ProbeRecord, ProbeStage, ProbeTarget, ResponseDefect, Scheme,
     TcpOutcome, TlsErrorKind, TlsFailureKind,
@@ -297,6 +297,8 @@ pub(super) struct ProbeConclusion {
     pub evidence: Vec<EvidenceItem>,
     pub fix: String,
     pub steps: Vec<String>,
+    /// The fix as data.
+    pub typed: Fix,
 }
 
 /// Adds the finding of a conclusion from the probes: the origin's ports first, then the probes,
@@ -329,7 +331,7 @@ pub(super) fn push_probe_finding(
         .summary(summary)
         .observed(true)
         .evidence(evidence)
-        .remediation(Remediation { summary: c.fix, steps, cli: vec![update_cli(d)] })
+        .remediation(Remediation { summary: c.fix, steps, cli: c.typed.cli_or(d, vec![update_cli(d)]), fix: c.typed })
         .resource("distribution", &d.id)
         .resource("origin", &o.origin.id);
     if let Some((kind, id)) = origin_resource(o) {

@@ -13,6 +13,8 @@
 
 use super::net_common::{NetOrigin, edge_gateway_error, net_origins};
 use super::probe_ports::{ProbeConclusion, plaintext_answers_tls, port_for, push_probe_finding, tls_answers_plain_http};
+use super::fix_support::{port_change, protocol_change};
+use crate::fix::{Change, Fix, OriginPart};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{Evidence, Listener, LoadBalancer, OriginResource, Scheme};
 
@@ -28,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "HTTP probe on HTTPPort (a TLS record, or a 400 saying plain HTTP reached a TLS port)",
     ],
     fix: "Set the port that matches the listener's protocol (HTTPSPort → the HTTPS listener, HTTPPort → the HTTP listener) or change the protocol policy.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginProtocolPolicy",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::OriginError]),
     module: module_path!(),
@@ -127,6 +130,23 @@ fn from_listeners(
         let right_port =
             listeners.iter().find(|l| listener_tls(&l.protocol) == Some(scheme == Scheme::Https)).map(|l| l.port);
         let field = if scheme == Scheme::Https { "HTTPSPort" } else { "HTTPPort" };
+        let fix = match right_port {
+            Some(p) => Fix::changes(bad.iter().filter(|b| b.0 == scheme).map(|(s, _, _)| port_change(&o.origin.id, *s, p))),
+            None => {
+                let other = if scheme == Scheme::Https { Scheme::Http } else { Scheme::Https };
+                Fix::alternatives([
+                    protocol_change(o.origin, o.custom, other, port),
+                    vec![Change::Origin {
+                        part: OriginPart::Listener,
+                        what: format!(
+                            "add a {} listener on port {port} to load balancer {}",
+                            if scheme == Scheme::Https { "HTTPS" } else { "HTTP" },
+                            lb.name
+                        ),
+                    }],
+                ])
+            }
+        };
         let summary_fix = match right_port {
             Some(p) => format!(
                 "Set Origins[Id={}].CustomOriginConfig.{field} to {p} (the {} listener).",
@@ -150,11 +170,7 @@ fn from_listeners(
             ))
             .observed(seen.is_some())
             .evidence(evidence)
-            .remediation(Remediation {
-                summary: summary_fix,
-                steps: vec![],
-                cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json  # edit CustomOriginConfig, then update-distribution --if-match <ETag>", d.id)],
-            })
+            .remediation(Remediation { summary: summary_fix, steps: vec![], cli: fix.cli(d), fix })
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id)
             .resource("load-balancer", &lb.arn)
@@ -192,6 +208,20 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, ports: &[(Scheme, u16)], used: 
     } else {
         format!("set OriginProtocolPolicy to https-only with HTTPSPort {port} (the origin speaks TLS there)")
     };
+    // Switching the protocol policy makes CloudFront speak what the origin speaks on `port`.
+    let other_scheme = if tls { Scheme::Http } else { Scheme::Https };
+    let switch = protocol_change(o.origin, o.custom, other_scheme, port);
+    let typed = match other_port {
+        Some((p, _)) => Fix::alternatives([vec![port_change(&o.origin.id, scheme, p)], switch]),
+        None if tls => Fix::alternatives([
+            vec![Change::Origin {
+                part: OriginPart::Listener,
+                what: format!("enable TLS on port {port} of {host}, with a certificate CloudFront trusts for the name it sends"),
+            }],
+            switch,
+        ]),
+        None => Fix::alternatives([switch]),
+    };
     let fix = match other_port {
         Some((p, true)) => {
             format!("Set Origins[Id={}].CustomOriginConfig.{field} to {p} (the origin answers {protocol} there).", o.origin.id)
@@ -226,6 +256,7 @@ fn from_probes(ev: &Evidence, o: &NetOrigin<'_>, ports: &[(Scheme, u16)], used: 
         summary,
         evidence: bad.into_iter().flat_map(|b| b.2).collect(),
         fix,
+        typed,
         steps: other_port.map(|_| format!("Or {policy_fix}.")).into_iter().collect(),
     };
     push_probe_finding(&META, ev, o, conclusion, out);

@@ -11,6 +11,8 @@
 
 use super::probe_view::update_cli;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
+use super::fix_support::header_forwarding_all;
 use crate::evidence::{Evidence, ProbeTarget, RequestShape};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +26,7 @@ pub static META: CheckMeta = CheckMeta {
         "the behavior's forwarding of Host",
     ],
     fix: "Forward the viewer's Host to the origin (origin request policy AllViewer / HostHeaderOnly), or configure the application's public base URL, or set the ALB redirect's Host explicitly.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustomRedirects",
     explains: Explains::Symptoms(&[SymptomClass::RedirectEscape]),
     module: module_path!(),
@@ -85,13 +88,27 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: {
+                let app = vec![Change::Origin {
+                    part: OriginPart::Application,
+                    what: "set the application's public base URL to the site's hostname".into(),
+                }];
+                let behaviors: Vec<_> = std::iter::once(&d.default_behavior)
+                    .chain(&d.behaviors)
+                    .filter(|b| b.target_origin_id == origin.id)
+                    .collect();
+                match header_forwarding_all(d, &behaviors, "host", true) {
+                    Some(forward) if !forward.is_empty() => Fix::alternatives([forward, app]),
+                    _ => Fix::alternatives([app]),
+                }
+            },
             summary: "Forward the viewer's Host to the origin (OriginRequestPolicyId 216adef6-5c7f-47e4-b989-5492eafa07d3, AllViewer), or set the application's public base URL to the site's hostname.".into(),
             steps: vec![
                 "ALB redirect actions: set Host explicitly instead of #{host}.".into(),
                 "Invalidate cached redirects after the fix.".into(),
             ],
             cli: vec![update_cli(d), format!("aws cloudfront create-invalidation --distribution-id {} --paths '/*'", d.id)],
-        })
+        }.exact(d))
         .resource("distribution", &d.id)
         .resource("origin", &origin.id);
         out.push(finding);

@@ -11,6 +11,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{
     Distribution, Evidence, Fetch, ListenerAction, OriginProtocolPolicy, OriginResource, ProbeTarget, RedirectOutcome,
     Scheme, ViewerProtocolPolicy,
@@ -29,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "probe through the distribution (the same URL coming back)",
     ],
     fix: "Set the origin protocol policy to https-only (the origin needs a publicly trusted certificate for the name CloudFront sends), or stop redirecting on the origin and let the behavior's viewer protocol policy redirect-to-https do it; then invalidate the cached redirects.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html",
     explains: Explains::Symptoms(&[SymptomClass::RedirectLoop]),
     module: module_path!(),
@@ -237,17 +239,32 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         if policy == OriginProtocolPolicy::MatchViewer {
             steps.insert(0, "Or set every behavior of this origin to ViewerProtocolPolicy redirect-to-https.".into());
         }
-        let mut cli = vec![
-            format!("aws cloudfront get-distribution-config --id {} > dist.json  # note the ETag", d.id),
-            format!(
-                "# in dist.json set Origins.Items[Id={}].CustomOriginConfig.OriginProtocolPolicy to \"https-only\", then:",
-                origin.id
-            ),
-            format!(
-                "aws cloudfront update-distribution --id {} --if-match <ETag> --distribution-config file://<DistributionConfig only>.json",
-                d.id
-            ),
-        ];
+        // Preferred: CloudFront talks HTTPS to the origin. Otherwise the origin stops
+        // redirecting and CloudFront redirects HTTP viewers itself.
+        let mut origin_side = vec![Change::Origin {
+            part: if listener_arn.is_some() { OriginPart::Listener } else { OriginPart::Application },
+            what: if let Some(arn) = &listener_arn {
+                format!("change the default action of listener {arn} from a redirect to HTTPS to forward to the target group")
+            } else {
+                format!("serve CloudFront's HTTP requests to origin {} without redirecting them to HTTPS", origin.id)
+            },
+        }];
+        origin_side.extend(behaviors.iter().filter(|b| b.viewer_protocol_policy == ViewerProtocolPolicy::AllowAll).map(
+            |b| {
+                Change::Config(ConfigChange::ViewerProtocolPolicy {
+                    behavior: BehaviorRef::of(b),
+                    value: ViewerProtocolPolicy::RedirectToHttps,
+                })
+            },
+        ));
+        let fix = Fix::alternatives([
+            vec![Change::Config(ConfigChange::OriginProtocolPolicy {
+                origin_id: origin.id.clone(),
+                value: OriginProtocolPolicy::HttpsOnly,
+            })],
+            origin_side,
+        ]);
+        let mut cli = fix.cli(d);
         if let Some(arn) = &listener_arn {
             cli.push(format!("aws elbv2 modify-listener --listener-arn {arn} --default-actions Type=forward,TargetGroupArn=<target-group-arn>"));
         }
@@ -263,6 +280,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ),
                 steps,
                 cli,
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
@@ -349,6 +367,32 @@ mod tests {
             sources.contains(&Source::Config) && sources.contains(&Source::Network) && sources.contains(&Source::Probe)
         );
         assert!(f.resources.iter().any(|r| r.kind == "listener"));
+    }
+
+    /// https-only first; the other way is the origin's listener, with CloudFront redirecting
+    /// HTTP viewers.
+    #[test]
+    fn the_fix_is_https_only_or_the_listener_change() {
+        let mut ev = loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https());
+        ev.inventory.distribution.default_behavior.viewer_protocol_policy = ViewerProtocolPolicy::AllowAll;
+        let f = &run(&ev).findings[0];
+        let crate::fix::Fix::Changes { alternatives } = &f.remediation.fix else { panic!() };
+        assert_eq!(
+            alternatives[0].changes,
+            vec![Change::Config(ConfigChange::OriginProtocolPolicy {
+                origin_id: "o1".into(),
+                value: OriginProtocolPolicy::HttpsOnly
+            })]
+        );
+        assert!(matches!(&alternatives[1].changes[0], Change::Origin { part: OriginPart::Listener, .. }));
+        assert_eq!(
+            alternatives[1].changes[1],
+            Change::Config(ConfigChange::ViewerProtocolPolicy {
+                behavior: BehaviorRef::default_behavior(),
+                value: ViewerProtocolPolicy::RedirectToHttps
+            })
+        );
+        assert!(f.remediation.cli.iter().any(|c| c.contains("update-distribution")));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 use super::probe_view::{edge, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, HttpResponse, ProbeRecord, ProbeTarget};
 
 /// CloudFront's maximum URL length, in bytes.
@@ -30,6 +31,7 @@ pub static META: CheckMeta = CheckMeta {
         "the probes' request size (request line and headers sent)",
     ],
     fix: "Shrink what viewers send (fewer or smaller cookies, shorter URLs), forward only the cookies and headers the origin needs, and raise the origin's header limits (e.g. nginx large_client_header_buffers) where it is the one refusing.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html",
     explains: Explains::Symptoms(&[SymptomClass::OriginError, SymptomClass::CloudFront4xx]),
     module: module_path!(),
@@ -136,6 +138,17 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed)
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::changes([if at_origin && !at_edge {
+                Change::Origin {
+                    part: OriginPart::Server,
+                    what: "raise the origin's request header limits above what CloudFront forwards".into(),
+                }
+            } else {
+                Change::Origin {
+                    part: OriginPart::Application,
+                    what: "send fewer or smaller cookies and shorter URLs (CloudFront's limits cannot be raised)".into(),
+                }
+            }]),
             summary: if at_origin && !at_edge {
                 "Raise the origin's header limits (nginx: large_client_header_buffers 4 32k; Apache: LimitRequestFieldSize) and forward only the cookies and headers it needs (the behavior's origin request policy, CookieBehavior whitelist).".into()
             } else {

@@ -11,6 +11,7 @@
 use super::origin_answers::{origin_first_hops, reached_http};
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix};
 use crate::evidence::{CloudFrontReason, Evidence, Hop, HopResult};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution: 504 with CloudFront's error page",
     ],
     fix: "Raise Origins.Items[].ResponseCompletionTimeout above the slowest complete response (or unset it), or make the responses smaller or faster.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#response-completion-timeout",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -164,13 +166,20 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::alternatives([
+                    vec![Change::Config(ConfigChange::ResponseCompletionTimeout {
+                        origin_id: origin.id.clone(),
+                        seconds: Some(i32::try_from(suggested).unwrap_or(i32::MAX)),
+                    })],
+                    vec![Change::Config(ConfigChange::ResponseCompletionTimeout { origin_id: origin.id.clone(), seconds: None })],
+                ]),
                 summary: format!("Set {field} to {suggested} (seconds) or remove it (no overall limit)."),
                 steps: vec![
                     "It must stay at or above OriginReadTimeout.".into(),
                     "For large files, serve them from S3 or split them (range requests) so each fetch finishes in time.".into(),
                 ],
                 cli: vec![update_cli(d)],
-            })
+            }.exact(d))
             .resource("distribution", &d.id)
             .resource("origin", &origin.id);
         out.push(finding);

@@ -20,6 +20,7 @@ use super::net_common::{
 };
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
+use crate::fix::{Change, Fix, NetworkChange, RuleSource};
 
 pub static META: CheckMeta = CheckMeta {
     id: "sg-blocks-cloudfront",
@@ -33,6 +34,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes: a CloudFront 504/502 through the distribution while the origin answers directly",
     ],
     fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -130,6 +132,33 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         }
         let target_group = net.security_group_ids[0].clone();
         let ports: Vec<String> = blocked.iter().map(|(_, p)| p.to_string()).collect();
+        // One rule per blocked port, from the prefix list read in the origin's region.
+        let fix = match cf.v4_id() {
+            Some(pl) => Fix::changes(blocked.iter().map(|(_, p)| {
+                Change::Network(NetworkChange::SecurityGroupIngress {
+                    group_id: target_group.clone(),
+                    region: o.inv.region.clone(),
+                    port_from: *p,
+                    port_to: *p,
+                    source: RuleSource::PrefixList { prefix_list_id: pl.to_string() },
+                })
+            })),
+            None => Fix::manual(format!(
+                "the id of {CLOUDFRONT_PREFIX_LIST_V4} in the origin's region was not read, so the rule cannot be written"
+            )),
+        };
+        let cli = if fix.is_typed() {
+            fix.cli(d)
+        } else {
+            blocked
+                .iter()
+                .map(|(_, p)| {
+                    format!(
+                        "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions 'IpProtocol=tcp,FromPort={p},ToPort={p},PrefixListIds=[{{PrefixListId={pl_id}}}]'"
+                    )
+                })
+                .collect()
+        };
         let mut b = META.finding(if all_blocked { Severity::Critical } else { Severity::High }, Confidence::High)
             .summary(format!(
                 "No inbound rule of {} admits CloudFront on tcp {} for origin {}: CloudFront's connections are dropped{}.{}",
@@ -154,14 +183,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "The CloudFront prefix list weighs 55 rules against the security group quota (60 by default); one rule with a port range saves room.".into(),
                     "Prefer the prefix list to a hand-kept CIDR list: CloudFront's ranges change.".into(),
                 ],
-                cli: blocked
-                    .iter()
-                    .map(|(_, p)| {
-                        format!(
-                            "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions 'IpProtocol=tcp,FromPort={p},ToPort={p},PrefixListIds=[{{PrefixListId={pl_id}}}]'"
-                        )
-                    })
-                    .collect(),
+                cli,
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("origin", &o.origin.id);

@@ -11,6 +11,7 @@
 
 use super::net_common::{Family, SgContext, net_origins, network_of, sg_admission, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, PrefixList, SecurityGroup};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeManagedPrefixLists MaxEntries of the CloudFront and referenced lists",
     ],
     fix: "Put the CloudFront prefix-list rule in a security group of its own (one rule with a port range covering both ports if needed), or raise the rules-per-group quota.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html#managed-prefix-lists-weight",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -102,6 +104,12 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 .expected(format!("at most {} so the CloudFront list fits", DEFAULT_QUOTA - cf_weight)),
             ])
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!(
+                        "attach a separate security group holding the CloudFront rule next to {}, or raise the rules-per-security-group quota",
+                        g.group_id
+                    ),
+                }]),
                 summary: format!(
                     "Create a separate security group for the CloudFront rule (tcp {} from {}) and attach it next to {}, or ask for a higher rules-per-security-group quota.",
                     blocked.iter().map(u16::to_string).collect::<Vec<_>>().join(","),

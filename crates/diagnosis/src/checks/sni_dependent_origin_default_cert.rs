@@ -10,6 +10,7 @@
 
 use super::tls_support::*;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, ConfigChange, Fix, OriginPart};
 use crate::evidence::{Evidence, SniRole};
 
 pub static META: CheckMeta = CheckMeta {
@@ -21,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "TLS probes with CloudFront's SNI, with other hostnames and without SNI: the leaf served for each",
     ],
     fix: "Add a certificate for the name CloudFront sends to the origin's certificate list (or make it the default), or change the origin domain / Host forwarding to a name the origin has a certificate for.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: CF_TLS_DOCS,
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -60,6 +62,21 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     EvidenceItem::new(Source::Probe, subject(other), format!("leaf {other_leaf}")),
                 ])
                 .remediation(Remediation {
+                    fix: {
+                        let own = ev.inventory.distribution.viewer_hostnames();
+                        let mut alternatives = vec![vec![Change::Origin {
+                            part: OriginPart::Certificate,
+                            what: format!("add a certificate covering {} to the origin's listener or virtual hosts", check.name),
+                        }]];
+                        // A name the origin has a certificate for, unless it leads back to CloudFront.
+                        if let Some(name) = other.sni.as_ref().filter(|n| !own.iter().any(|o| o.eq_ignore_ascii_case(n))) {
+                            alternatives.push(vec![Change::Config(ConfigChange::OriginDomainName {
+                                origin_id: origin.id.clone(),
+                                value: name.clone(),
+                            })]);
+                        }
+                        Fix::alternatives(alternatives)
+                    },
                     summary: format!(
                         "Add a certificate covering {} to the origin's listener/virtual hosts, or set Origins[Id={}].DomainName to {}.",
                         check.name,

@@ -8,6 +8,7 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
@@ -17,6 +18,7 @@ pub static META: CheckMeta = CheckMeta {
     why: "CloudFront does not support a distribution whose origin is another distribution; it answers 403 when a request crosses two or more distributions in a chain.",
     evidence_used: &["Origins.Items[].DomainName", "direct origin probe: Via / X-Amz-Cf-Id / Server headers"],
     fix: "Point the origin at the real origin behind the other distribution, or merge the two distributions' behaviors into one.",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -72,6 +74,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(observed)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::manual(
+                    "the origin behind the other distribution is not in the evidence, so the DomainName to set cannot be named",
+                ),
                 summary: format!("Set Origins[Id={}].DomainName to the origin behind the other distribution.", o.id),
                 steps: vec!["Or move the other distribution's behaviors into this one and retire the chain.".into()],
                 cli: vec![format!("aws cloudfront get-distribution-config --id {} > dist.json", d.id)],

@@ -11,6 +11,7 @@
 
 use super::net_common::{Admission, Family, SgContext, net_origins, network_of, sg_context};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, NetworkChange, RuleSource};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,6 +24,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:GetManagedPrefixListEntries of com.amazonaws.global.cloudfront.origin-facing",
     ],
     fix: "Replace the CIDR rules with one rule referencing the managed prefix list com.amazonaws.global.cloudfront.origin-facing.",
+    fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -65,6 +67,18 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     .expected(format!("a rule from prefix list {pl} ({CLOUDFRONT_PREFIX_LIST_V4})")),
                 ])
                 .remediation(Remediation {
+                    fix: match cf.v4_id() {
+                        Some(id) if !group.is_empty() => Fix::changes([Change::Network(NetworkChange::SecurityGroupIngress {
+                            group_id: group.clone(),
+                            region: o.inv.region.clone(),
+                            port_from: port,
+                            port_to: port,
+                            source: RuleSource::PrefixList { prefix_list_id: id.to_string() },
+                        })]),
+                        _ => Fix::manual(format!(
+                            "the id of {CLOUDFRONT_PREFIX_LIST_V4} in the origin's region or the group was not read, so the rule cannot be written"
+                        )),
+                    },
                     summary: format!(
                         "Replace the CIDR rules for tcp {port} in {group} with one rule from prefix list {pl} ({CLOUDFRONT_PREFIX_LIST_V4})."
                     ),
@@ -72,7 +86,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     cli: vec![format!(
                         "aws ec2 authorize-security-group-ingress --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},PrefixListIds=[{{PrefixListId={pl}}}]'"
                     )],
-                })
+                }.exact(d))
                 .resource("distribution", &d.id)
                 .resource("origin", &o.origin.id);
             for g in &net.security_group_ids {

@@ -10,6 +10,7 @@
 
 use super::probe_view::{behavior_of, edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix, OriginPart};
 use crate::evidence::{Evidence, Fetch, HopResult, Origin, OriginResource, ProbeStage};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes straight to the origin and through the distribution",
     ],
     fix: "Point the origin at something stable: an Elastic IP (with a DNS name of your own), or a load balancer; update Origins.Items[].DomainName to the current resource.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesDomainName",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -151,6 +153,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                         .observed(observed)
                         .evidence(evidence)
                         .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: fix.trim_end_matches('.').to_string(),
+                            }]),
                             summary: fix,
                             steps: vec!["After changing the origin, wait for the distribution to deploy, then invalidate cached errors if any.".into()],
                             cli: vec![if lb {
@@ -200,6 +206,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                             ),
                         ])
                         .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: format!(
+                                    "associate an Elastic IP with {} and point a DNS name of your own at it",
+                                    i.instance_id
+                                ),
+                            }]),
                             summary: format!(
                                 "Associate an Elastic IP with {} and set {} to a DNS name of your own pointing at it (or put a load balancer in front).",
                                 i.instance_id,
@@ -231,6 +244,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                                 .expected("a record for an Elastic IP or a load balancer"),
                         ])
                         .remediation(Remediation {
+                            fix: Fix::changes([Change::Origin {
+                                part: OriginPart::Dns,
+                                what: format!("point {} at an Elastic IP (A record) or a load balancer", origin.domain_name),
+                            }]),
                             summary: format!("Point {} at an Elastic IP (A record) or a load balancer instead of {ec2}.", origin.domain_name),
                             steps: vec![],
                             cli: vec![],

@@ -11,6 +11,7 @@
 
 use super::acm_support::describe_acm;
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, Fetch, HopResult, ProbeStage, ProbeTarget, Scheme, TlsErrorKind};
 
 pub static META: CheckMeta = CheckMeta {
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "Aliases",
     ],
     fix: "Attach an ACM certificate in us-east-1 that covers every alias (exact name or same-level wildcard), keep it renewed, and choose a security policy your clients support.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html",
     explains: Explains::Symptoms(&[SymptomClass::ViewerTls]),
     module: module_path!(),
@@ -100,6 +102,11 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .observed(true)
             .evidence(evidence)
             .remediation(Remediation {
+                fix: Fix::changes([Change::Other {
+                    what: format!(
+                        "attach an ACM certificate in us-east-1 covering {hostname} as ViewerCertificate (SSLSupportMethod sni-only)"
+                    ),
+                }]),
                 summary: format!(
                     "Set ViewerCertificate.ACMCertificateArn to an ACM certificate in us-east-1 covering {hostname} (SSLSupportMethod sni-only), and renew or replace the current one."
                 ),
@@ -177,6 +184,9 @@ fn acm_viewer_certificate(ev: &Evidence, out: &mut CheckOutput, probed_failing: 
             EvidenceItem::new(Source::Config, "Aliases", d.aliases.join(", ")),
         ])
         .remediation(Remediation {
+            fix: Fix::changes([Change::Other {
+                what: format!("renew or replace viewer certificate {} with an issued one covering every alias", acm.arn),
+            }]),
             summary: "Attach an issued ACM certificate in us-east-1 that covers every alias, and keep it renewed.".into(),
             steps: vec![
                 "Imported certificates are not renewed by ACM: re-import before NotAfter.".into(),

@@ -8,8 +8,9 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html>
 
-use super::probe_view::{behavior_of, edge, update_cli};
+use super::probe_view::{behavior_of, edge};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{BehaviorRef, Change, ConfigChange, Fix};
 use crate::evidence::{Evidence, ProbeTarget, Scheme, ViewerProtocolPolicy};
 use crate::request::is_write_method;
 
@@ -24,6 +25,7 @@ pub static META: CheckMeta = CheckMeta {
         "probes through the distribution over HTTP",
     ],
     fix: "Use redirect-to-https (so HTTP GETs are upgraded) and have clients that write use https:// directly.",
+    fix_kinds: &[super::FixKind::Typed],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront403]),
     module: module_path!(),
@@ -69,6 +71,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             _ => continue,
         };
         done.push(b.label());
+        let fix = Fix::changes([Change::Config(ConfigChange::ViewerProtocolPolicy {
+            behavior: BehaviorRef::of(b),
+            value: ViewerProtocolPolicy::RedirectToHttps,
+        })]);
         let finding = META.finding(severity, Confidence::High)
             .summary(summary)
             .observed(observed)
@@ -83,7 +89,8 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .remediation(Remediation {
                 summary: format!("Set {field} to redirect-to-https, and use https:// URLs for writes."),
                 steps: vec![],
-                cli: vec![update_cli(d)],
+                cli: fix.cli(d),
+                fix,
             })
             .resource("distribution", &d.id)
             .resource("behavior", b.label());

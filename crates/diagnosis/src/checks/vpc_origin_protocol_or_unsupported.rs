@@ -15,6 +15,7 @@ use super::net_common::edge_gateway_error;
 use super::net_common::routes_to;
 use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::{Change, Fix};
 use crate::evidence::{Evidence, OriginResource, Scheme};
 
 pub static META: CheckMeta = CheckMeta {
@@ -29,6 +30,7 @@ pub static META: CheckMeta = CheckMeta {
         "the behaviors' Lambda@Edge associations",
     ],
     fix: "Set the VPC origin's protocol policy and ports to a listener the endpoint has (http-only to an HTTP listener, https-only to an HTTPS one whose certificate covers the origin domain), and move unsupported endpoints to a supported setup.",
+    fix_kinds: &[super::FixKind::OriginSide],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront502, SymptomClass::CloudFront504]),
     module: module_path!(),
@@ -218,6 +220,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed.is_some())
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::changes([Change::Other {
+                what: format!("fix VPC origin {}: {}", v.vpc.id, whats.first().cloned().unwrap_or_default()),
+            }]),
             summary: format!(
                 "Fix VPC origin {}: {}.",
                 v.vpc.id,

@@ -12,6 +12,7 @@
 use super::net_common::{describe_rules, edge_gateway_error};
 use super::vpc_common::{VpcOriginView, vpc_origins};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::fix::Fix;
 use crate::evidence::{
     CLOUDFRONT_PREFIX_LIST_V4, CLOUDFRONT_PREFIX_LIST_V6, Evidence, Fetch, SecurityGroup, VPC_ORIGINS_SERVICE_SG,
 };
@@ -27,6 +28,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeManagedPrefixLists of the prefix lists their rules reference",
     ],
     fix: "Add an inbound rule to the endpoint's security group for the port CloudFront uses, with source CloudFront-VPCOrigins-Service-SG (or the com.amazonaws.global.cloudfront.origin-facing prefix list).",
+    fix_kinds: &[super::FixKind::Manual],
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html",
     explains: Explains::Symptoms(&[SymptomClass::CloudFront504, SymptomClass::CloudFront502]),
     module: module_path!(),
@@ -151,6 +153,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         .observed(observed.is_some())
         .evidence(evidence)
         .remediation(Remediation {
+            fix: Fix::manual(format!(
+                "the id of {VPC_ORIGINS_SERVICE_SG}, the source the rule needs, is not in the evidence"
+            )),
             summary: format!(
                 "Allow tcp {} in {group} from {VPC_ORIGINS_SERVICE_SG} (the group CloudFront created in VPC {}).",
                 ports.join(" and "),

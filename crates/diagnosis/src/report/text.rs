@@ -2,7 +2,7 @@
 //! their evidence, then what could not be verified.
 
 use super::ReportV1;
-use super::v1::{FindingV1, PreflightFindingV1, PreflightV1, RedirectsV1, SeverityV1, StatusV1};
+use super::v1::{ChangeV1, FindingV1, FixV1, PreflightFindingV1, PreflightV1, RedirectsV1, SeverityV1, StatusV1};
 use std::fmt::Write;
 
 /// Colours are used only when asked (a terminal without `NO_COLOR`).
@@ -52,6 +52,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     if let Some(f) = primary {
         let _ = writeln!(o, "\nFix ({}):", f.id);
         let _ = writeln!(o, "  {}", f.remediation.summary);
+        for line in change_lines(f) {
+            let _ = writeln!(o, "  > {line}");
+        }
         for s in &f.remediation.steps {
             let _ = writeln!(o, "  - {s}");
         }
@@ -233,6 +236,29 @@ fn preflight_lines(p: &PreflightV1) -> Vec<String> {
     lines
 }
 
+/// The preferred alternative's changes, one line each (a configuration field with its value in
+/// the evidence and the value to set), or why there is no automatic fix.
+fn change_lines(f: &FindingV1) -> Vec<String> {
+    match &f.remediation.fix {
+        None => vec![],
+        Some(FixV1::Manual { reason }) => vec![format!("no automatic fix: {reason}")],
+        Some(FixV1::Changes { alternatives }) => alternatives
+            .first()
+            .map(|a| {
+                a.changes
+                    .iter()
+                    .map(|c| match c {
+                        ChangeV1::Config { field, from, to } => format!("{field}: {from} → {to}"),
+                        ChangeV1::Network { description, .. } => description.clone(),
+                        ChangeV1::Origin { part, what } => format!("on the origin ({}): {what}", part.as_str()),
+                        ChangeV1::Other { what } => what.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 fn escaped(r: &ReportV1) -> ReportV1 {
     let Ok(mut json) = serde_json::to_value(r) else {
         return r.clone();
@@ -346,6 +372,13 @@ pub fn render_markdown(r: &ReportV1) -> String {
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
     if let Some(f) = primary {
         let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));
+        let lines = change_lines(f);
+        if !lines.is_empty() {
+            for line in &lines {
+                let _ = writeln!(o, "- {}", code(line));
+            }
+            let _ = writeln!(o);
+        }
         for s in &f.remediation.steps {
             let _ = writeln!(o, "- {}", md(s));
         }
@@ -444,6 +477,11 @@ mod tests {
         assert!(text.contains(&format!("Fix ({primary}):")), "{text}");
         let markdown = render_markdown(&d.report);
         assert_eq!(markdown.matches(&md(&f.remediation.summary)).count(), 1, "{markdown}");
+        // The exact change, once, under the fix.
+        let change = r#"Origins[Id=app].CustomOriginConfig.OriginProtocolPolicy: "http-only" → "https-only""#;
+        assert_eq!(text.matches(change).count(), 1, "{text}");
+        assert!(text.find(change) > text.find(&format!("Fix ({primary}):")), "{text}");
+        assert_eq!(markdown.matches(change).count(), 1, "{markdown}");
     }
 
     #[test]

@@ -4,11 +4,13 @@
 
 use super::*;
 use crate::checks::{Confidence, EvidenceItem, Finding, Remediation, Resource, Severity, Source, Unverified};
+use crate::evidence::Distribution;
 use crate::evidence::{
     Answer, ChainError, ChainValidation, Conclusion, DnsObservation, DnsRole, Evidence, Hop, HopResult, Ladder,
     ProbeRecord, ProbeStage, ProbeTarget, RedirectOutcome, Scheme, TcpObservation, TcpOutcome, Timings, TlsFailureKind,
     TlsHandshakeResult, TlsObservation,
 };
+use crate::fix::{Change, Fix, NetworkChange, OriginPart, RuleSource};
 use crate::verdict::{Status, SymptomClass, Verdict};
 
 impl From<Status> for StatusV1 {
@@ -159,7 +161,7 @@ impl ReportV1 {
             status: verdict.status.into(),
             highest_severity: verdict.highest_severity().map(SeverityV1::from),
             verdict: verdict_v1(verdict),
-            findings: verdict.findings.iter().map(finding).collect(),
+            findings: verdict.findings.iter().map(|f| finding(f, d)).collect(),
             unverified: verdict.unverified.iter().map(unverified).collect(),
             observations: ObservationsV1 {
                 probed_from: ev.observations.probed_from.clone(),
@@ -207,7 +209,7 @@ impl ReportV1 {
             removed: p.removed.iter().map(brief).collect(),
             unchanged: p.unchanged.iter().map(brief).collect(),
             not_rechecked: p.not_rechecked.iter().map(brief).collect(),
-            findings: v.findings.iter().map(finding).collect(),
+            findings: v.findings.iter().map(|f| finding(f, &proposed.inventory.distribution)).collect(),
             unverified: v.unverified.iter().map(unverified).collect(),
             aws_calls: aws_calls(&proposed.inventory.calls),
             probes: proposed.observations.probes.iter().map(probe).collect(),
@@ -216,7 +218,7 @@ impl ReportV1 {
     }
 }
 
-fn finding(f: &Finding) -> FindingV1 {
+fn finding(f: &Finding, d: &Distribution) -> FindingV1 {
     FindingV1 {
         id: f.id.clone(),
         severity: f.severity.into(),
@@ -225,7 +227,7 @@ fn finding(f: &Finding) -> FindingV1 {
         summary: f.summary.clone(),
         observed: f.observed,
         evidence: f.evidence.iter().map(evidence).collect(),
-        remediation: remediation(&f.remediation),
+        remediation: remediation(&f.remediation, d),
         docs_url: f.docs_url.clone(),
         resources: f.resources.iter().map(resource).collect(),
     }
@@ -240,8 +242,67 @@ fn evidence(e: &EvidenceItem) -> EvidenceV1 {
     }
 }
 
-fn remediation(r: &Remediation) -> RemediationV1 {
-    RemediationV1 { summary: r.summary.clone(), steps: r.steps.clone(), cli: r.cli.clone() }
+fn remediation(r: &Remediation, d: &Distribution) -> RemediationV1 {
+    RemediationV1 { summary: r.summary.clone(), steps: r.steps.clone(), cli: r.cli.clone(), fix: Some(fix(&r.fix, d)) }
+}
+
+/// The fix with each configuration change's old value read from the evidence's distribution.
+fn fix(f: &Fix, d: &Distribution) -> FixV1 {
+    match f {
+        Fix::Manual { reason } => FixV1::Manual { reason: reason.clone() },
+        Fix::Changes { alternatives } => FixV1::Changes {
+            alternatives: alternatives
+                .iter()
+                .map(|a| AlternativeV1 { changes: a.changes.iter().map(|c| change(c, d)).collect(), cli: a.cli(d) })
+                .collect(),
+        },
+    }
+}
+
+fn change(c: &Change, d: &Distribution) -> ChangeV1 {
+    match c {
+        Change::Config(c) => ChangeV1::Config { field: c.field_path(), from: c.old_value(d), to: c.new_value() },
+        Change::Network(n) => ChangeV1::Network {
+            description: n.describe(),
+            rule: match n {
+                NetworkChange::SecurityGroupIngress { group_id, region, port_from, port_to, source } => {
+                    NetworkRuleV1::SecurityGroupIngress {
+                        group_id: group_id.clone(),
+                        region: region.clone(),
+                        port_from: *port_from,
+                        port_to: *port_to,
+                        source: match source {
+                            RuleSource::PrefixList { prefix_list_id } => prefix_list_id.clone(),
+                            RuleSource::Cidr { cidr } => cidr.clone(),
+                        },
+                    }
+                }
+                NetworkChange::NetworkAclEntry { acl_id, region, egress, rule_number, port_from, port_to, cidr } => {
+                    NetworkRuleV1::NetworkAclEntry {
+                        acl_id: acl_id.clone(),
+                        region: region.clone(),
+                        egress: *egress,
+                        rule_number: *rule_number,
+                        port_from: *port_from,
+                        port_to: *port_to,
+                        cidr: cidr.clone(),
+                    }
+                }
+            },
+        },
+        Change::Origin { part, what } => ChangeV1::Origin {
+            part: match part {
+                OriginPart::Certificate => OriginPartV1::Certificate,
+                OriginPart::Listener => OriginPartV1::Listener,
+                OriginPart::Server => OriginPartV1::Server,
+                OriginPart::Application => OriginPartV1::Application,
+                OriginPart::Firewall => OriginPartV1::Firewall,
+                OriginPart::Dns => OriginPartV1::Dns,
+            },
+            what: what.clone(),
+        },
+        Change::Other { what } => ChangeV1::Other { what: what.clone() },
+    }
 }
 
 fn resource(r: &Resource) -> ResourceV1 {

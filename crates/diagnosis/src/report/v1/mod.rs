@@ -324,6 +324,94 @@ pub struct RemediationV1 {
     pub summary: String,
     pub steps: Vec<String>,
     pub cli: Vec<String>,
+    /// The fix as data (absent in reports of earlier tool versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixV1>,
+}
+
+/// Typed alternatives, preferred first, or why there is no automatic fix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FixV1 {
+    Changes { alternatives: Vec<AlternativeV1> },
+    Manual { reason: String },
+}
+
+/// Changes made together, with the AWS CLI steps that make the configuration and network ones
+/// (origin-side changes have none).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlternativeV1 {
+    pub changes: Vec<ChangeV1>,
+    pub cli: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeV1 {
+    /// A field of `DistributionConfig`, with its value in the evidence and the value to set (a
+    /// custom origin header's value is never shown: `from` is null, `to` a placeholder).
+    Config { field: String, from: serde_json::Value, to: serde_json::Value },
+    /// A security-group rule or network ACL entry.
+    Network { rule: NetworkRuleV1, description: String },
+    /// A change only the origin's owner can make.
+    Origin { part: OriginPartV1, what: String },
+    /// A change outside the distribution and the origin (edge code, DNS, a quota, an invalidation).
+    Other { what: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NetworkRuleV1 {
+    SecurityGroupIngress {
+        group_id: String,
+        region: Option<String>,
+        port_from: u16,
+        port_to: u16,
+        /// A prefix list id (`pl-…`) or a CIDR.
+        source: String,
+    },
+    NetworkAclEntry {
+        acl_id: String,
+        region: Option<String>,
+        egress: bool,
+        rule_number: i32,
+        port_from: u16,
+        port_to: u16,
+        cidr: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginPartV1 {
+    Certificate,
+    Listener,
+    Server,
+    Application,
+    Firewall,
+    Dns,
+}
+
+impl OriginPartV1 {
+    pub const ALL: &'static [OriginPartV1] = &[
+        OriginPartV1::Certificate,
+        OriginPartV1::Listener,
+        OriginPartV1::Server,
+        OriginPartV1::Application,
+        OriginPartV1::Firewall,
+        OriginPartV1::Dns,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginPartV1::Certificate => "certificate",
+            OriginPartV1::Listener => "listener",
+            OriginPartV1::Server => "server",
+            OriginPartV1::Application => "application",
+            OriginPartV1::Firewall => "firewall",
+            OriginPartV1::Dns => "dns",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -577,7 +665,14 @@ mod tests {
             ("/$defs/probe/properties/redirects", names(RedirectsV1::ALL, RedirectsV1::as_str)),
             ("/$defs/hop/properties/error_stage", names(ProbeStageV1::ALL, ProbeStageV1::as_str)),
             ("/$defs/ladder_change", names(&crate::evidence::Change::ALL, |c| c.id())),
+            (
+                "/$defs/finding/properties/remediation/properties/fix/oneOf/0/properties/alternatives/items/properties/changes/items/oneOf/2/properties/part",
+                names(OriginPartV1::ALL, OriginPartV1::as_str),
+            ),
         ];
+        for p in OriginPartV1::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
         for (pointer, mut ours) in cases {
             let allowed = schema.pointer(&format!("{pointer}/enum")).and_then(Value::as_array).expect(pointer);
             let mut theirs: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
