@@ -269,7 +269,8 @@ fn attr(s: &str) -> String {
     if s.is_empty() { "none".into() } else { s.chars().take(256).collect() }
 }
 
-/// Trims a report v1 until its JSON is at most `max_bytes`: observations first (probe hops,
+/// Trims a report v1 until its JSON is at most `max_bytes`: a pre-flight's probes, AWS calls
+/// and finding evidence first (its comparison and verdict stay), then observations (probe hops,
 /// then probes, DNS/TCP/TLS observations, AWS call log, skipped probes), then the evidence and remediation detail of
 /// secondary findings, then unverified items, then secondary findings. The schema fields,
 /// the verdict and the primary finding always stay; `trimmed` says what was removed.
@@ -282,6 +283,21 @@ pub fn fit(report: &Value, max_bytes: usize) -> Value {
     let mut removed: Vec<&'static str> = Vec::new();
     let primary = r["verdict"]["primary"].as_str().map(str::to_string);
     let is_secondary = |f: &Value| primary.as_deref() != f["id"].as_str();
+    // A pre-flight's detail goes first; its comparison and verdict stay.
+    if let Some(p) = r.get_mut("preflight").filter(|p| p.is_object()) {
+        set_array(&mut p["probes"]);
+        set_array(&mut p["aws_calls"]);
+        for f in p["findings"].as_array_mut().into_iter().flatten() {
+            f["evidence"] = json!([]);
+            f["remediation"]["steps"] = json!([]);
+            f["remediation"]["cli"] = json!([]);
+        }
+        removed.push("preflight.probes, preflight.aws_calls and the evidence of preflight.findings");
+        r["trimmed"] = json!({"original_bytes": original, "removed": removed.clone()});
+        if r.to_string().len() <= max_bytes {
+            return r;
+        }
+    }
     type Step = (&'static str, fn(&mut Value, &dyn Fn(&Value) -> bool));
     let steps: [Step; 9] = [
         ("observations.probes[].hops beyond the first and last", |r, _| {
@@ -478,6 +494,24 @@ mod tests {
         assert_eq!(s.min_status, StatusV1::Warn);
         assert!(PublishSettings::from_env(|k| (k == ENV_PUBLISH_AT).then(|| "loud".to_string())).is_err());
         assert!(PublishSettings::from_env(|k| (k == ENV_TOPIC_ARN).then(|| "not-an-arn".to_string())).is_err());
+    }
+
+    #[test]
+    fn fit_trims_a_pre_flights_detail_first_and_keeps_its_comparison() {
+        let mut r = serde_json::to_value(report("pass", None, 3, 0)).unwrap();
+        let probe = r["observations"]["probes"][0].clone();
+        let brief = json!({"id": "redirect-loop-origin-forces-https", "severity": "critical", "confidence": "high",
+            "title": "t", "summary": "s", "resources": []});
+        r["preflight"] = json!({"introduced": [brief], "probes": vec![probe; 30], "aws_calls": [], "findings": []});
+        let full = r.to_string().len();
+        let t = fit(&r, full - 1000);
+        assert!(t.to_string().len() <= full - 1000);
+        assert!(t["preflight"]["probes"].as_array().unwrap().is_empty());
+        assert_eq!(t["preflight"]["introduced"], r["preflight"]["introduced"]);
+        assert_eq!(t["observations"]["probes"], r["observations"]["probes"], "the live probes stay");
+        // A report without a pre-flight gets none from trimming.
+        let plain = serde_json::to_value(report("fail", Some("x"), 40, 3)).unwrap();
+        assert!(fit(&plain, 2000).get("preflight").is_none());
     }
 
     #[test]

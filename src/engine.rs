@@ -3,10 +3,12 @@
 
 use crate::error::DiagnoseError;
 use crate::evidence::{
-    DnsRole, EVIDENCE_SCHEMA_VERSION, Evidence, FixProbes, Inventory, ProbeTarget, RequestEcho, Scrubber,
+    DnsRole, EVIDENCE_SCHEMA_VERSION, Evidence, FixProbes, Inventory, Observations, ProbeTarget, ProposedEvidence,
+    RequestEcho, Scrubber,
 };
+use crate::inventory::distribution_config::ProposedConfig;
 use crate::inventory::{self, AwsApi};
-use crate::plan;
+use crate::plan::{self, ProbePlan};
 use crate::probe::{self, TlsConfigs};
 use crate::request::{DiagnoseRequest, ProbeLimits, ProbeSettings};
 use cf_origin_doctor_diagnosis::fix_check;
@@ -73,34 +75,7 @@ impl<A: AwsApi> Engine<A> {
         ));
         let inventory = inventory::gather(&self.api, request).await?;
         let plan = plan::plan(&inventory, request);
-        let tls_plan = crate::plan_tls::plan(&inventory);
-        self.say(&format!(
-            "{} AWS call(s) done; probing {} target(s), {} request ladder(s) and {} TLS handshake(s) (budget {} s)",
-            inventory.calls.len(),
-            plan.probes.len(),
-            plan.ladders.len(),
-            tls_plan.len(),
-            settings.limits.phase_budget.as_secs()
-        ));
-        let tls_deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
-        let (mut observations, tls) = tokio::join!(
-            probe::run(&plan, settings, &self.tls, &self.probed_from),
-            probe::tls_scan::run(&tls_plan, settings, tls_deadline)
-        );
-        observations.tls = tls;
-        // An origin can reflect the secrets CloudFront sends it (echoed headers, a Location, a
-        // cookie, encoded or not); every string the probes recorded is scrubbed here, before
-        // any check, report, log line or evidence file can read it. The redirects were
-        // followed with the real URLs, in memory only.
-        let probed_from = observations.probed_from.clone();
-        let mut observations = Scrubber::for_inventory(&inventory).scrub_record(observations).unwrap_or_else(|e| {
-            // Failing closed: without a scrubbed copy no observation may be kept.
-            tracing::error!(error = %e, "the probe observations could not be scrubbed; they are dropped");
-            crate::evidence::Observations { probed_from, ..Default::default() }
-        });
-        // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
-        // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
-        probe::tls_reach::mark_unreachable_tls(&mut observations);
+        let observations = self.observe(&inventory, &plan, settings, Scrubber::for_inventory(&inventory)).await;
         self.say("probes done; checking");
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {
@@ -116,7 +91,87 @@ impl<A: AwsApi> Engine<A> {
             },
             inventory,
             observations,
+            preflight: None,
         })
+    }
+
+    /// Runs a probe plan and CloudFront's TLS hellos toward the inventory's origins; every
+    /// string recorded is scrubbed of the secrets `scrubber` knows.
+    async fn observe(
+        &self,
+        inventory: &Inventory,
+        plan: &ProbePlan,
+        settings: &ProbeSettings,
+        scrubber: Scrubber,
+    ) -> Observations {
+        let tls_plan = crate::plan_tls::plan(inventory);
+        self.say(&format!(
+            "{} AWS call(s) done; probing {} target(s), {} request ladder(s) and {} TLS handshake(s) (budget {} s)",
+            inventory.calls.len(),
+            plan.probes.len(),
+            plan.ladders.len(),
+            tls_plan.len(),
+            settings.limits.phase_budget.as_secs()
+        ));
+        let tls_deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        let (mut observations, tls) = tokio::join!(
+            probe::run(plan, settings, &self.tls, &self.probed_from),
+            probe::tls_scan::run(&tls_plan, settings, tls_deadline)
+        );
+        observations.tls = tls;
+        // An origin can reflect the secrets CloudFront sends it (echoed headers, a Location, a
+        // cookie, encoded or not); every string the probes recorded is scrubbed here, before
+        // any check, report, log line or evidence file can read it. The redirects were
+        // followed with the real URLs, in memory only.
+        let probed_from = observations.probed_from.clone();
+        let mut observations = scrubber.scrub_record(observations).unwrap_or_else(|e| {
+            // Failing closed: without a scrubbed copy no observation may be kept.
+            tracing::error!(error = %e, "the probe observations could not be scrubbed; they are dropped");
+            Observations { probed_from, ..Default::default() }
+        });
+        // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
+        // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
+        probe::tls_reach::mark_unreachable_tls(&mut observations);
+        observations
+    }
+
+    /// [`Engine::preflight_with`] with the engine's probe settings.
+    pub async fn preflight(
+        &self,
+        request: &DiagnoseRequest,
+        proposed: &ProposedConfig,
+        source: &str,
+    ) -> Result<Diagnosis, DiagnoseError> {
+        self.preflight_with(request, proposed, source, &self.settings).await
+    }
+
+    /// A pre-flight: the live diagnosis, then the proposed configuration (the live
+    /// distribution's identity, `proposed` for everything else) read and probed the same way,
+    /// except that nothing is sent through the distribution (the proposal is not deployed).
+    /// Its checks, verdict and comparison with the live run come from [`evaluate`], so a
+    /// recorded pre-flight replays alike. `source` names where the configuration came from.
+    pub async fn preflight_with(
+        &self,
+        request: &DiagnoseRequest,
+        proposed: &ProposedConfig,
+        source: &str,
+        settings: &ProbeSettings,
+    ) -> Result<Diagnosis, DiagnoseError> {
+        let mut evidence = self.collect_with(request, settings).await?;
+        self.say("reading what stands behind the proposed configuration's origins");
+        let distribution = proposed.applied_to(&evidence.inventory.distribution);
+        let inventory = inventory::gather_for(&self.api, distribution).await;
+        let plan = plan::origins_only(plan::plan(&inventory, request));
+        let scrubber = Scrubber::for_inventories(&[&evidence.inventory, &inventory]);
+        let observations = self.observe(&inventory, &plan, settings, scrubber).await;
+        self.say("proposed configuration's probes done; comparing");
+        evidence.preflight = Some(Box::new(ProposedEvidence {
+            source: source.to_string(),
+            etag: proposed.etag.clone(),
+            inventory,
+            observations,
+        }));
+        Ok(evaluate(evidence))
     }
 
     pub async fn diagnose(&self, request: &DiagnoseRequest) -> Result<Diagnosis, DiagnoseError> {

@@ -9,6 +9,7 @@
 //! looked at, and each wrong one is named by its JSON path in a typed [`EventError`].
 
 pub use crate::evidence::Expectations;
+use crate::inventory::distribution_config::{self, ProposedConfig};
 use crate::locate::{Target, parse_target};
 use crate::report::v1::StatusV1;
 use crate::request::{DiagnoseRequest, InvalidRequest};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value};
 
 /// The shapes the function accepts, quoted in every "unrecognised event" error.
 pub const ACCEPTED_SHAPES: &str = "accepted: a direct request {\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]} \
-or {\"url\": \"https://www.example.com/checkout\"} (camelCase keys too; optional expect, method_probe_path, role_arn, publish), a CloudWatch alarm Lambda action \
+or {\"url\": \"https://www.example.com/checkout\"} (camelCase keys too; optional expect, method_probe_path, role_arn, publish, distribution_config), a CloudWatch alarm Lambda action \
 (source \"aws.cloudwatch\" with alarmData), an EventBridge \"CloudWatch Alarm State Change\" event, or an SNS \
 notification whose Message is a CloudWatch alarm or a direct request";
 
@@ -149,6 +150,8 @@ pub struct DiagnoseInput {
     pub locate_host: Option<String>,
     pub role_arn: Option<String>,
     pub publish: Option<PublishOverride>,
+    /// A proposed configuration to pre-flight against the live one (a direct request only).
+    pub proposed: Option<ProposedConfig>,
 }
 
 /// What the invocation asks for.
@@ -194,6 +197,8 @@ enum Authority {
 
 const ROLE_RULE: &str = "role_arn and publish are accepted only in a direct invocation (aws lambda invoke, Step Functions), \
      never from an alarm or an SNS message, so whoever can publish to the topic cannot make the function assume a role";
+const PREFLIGHT_RULE: &str = "distribution_config is accepted only in a direct invocation (aws lambda invoke, Step Functions): \
+     a proposed configuration names the hosts the function probes, which whoever can publish to the topic may not choose";
 const WRITE_RULE: &str = "write methods are sent only on a direct invocation (aws lambda invoke, Step Functions), or from \
      alarms and SNS messages when the function's CF_ORIGIN_DOCTOR_ALARM_WRITE_METHODS is true";
 
@@ -271,6 +276,10 @@ struct DirectEvent {
     role_arn: Option<String>,
     #[serde(default)]
     publish: Option<PublishField>,
+    /// A proposed configuration to pre-flight: what `aws cloudfront get-distribution-config`
+    /// prints, or its `DistributionConfig` object.
+    #[serde(default, alias = "distributionConfig")]
+    distribution_config: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,13 +303,17 @@ struct PublishDetail {
 fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventError> {
     let d: DirectEvent = serde_json::from_value(event.clone()).map_err(|e| EventError::BadRequest(e.to_string()))?;
     if authority != Authority::Invoker {
-        for (present, what) in [(d.role_arn.is_some(), "role_arn"), (d.publish.is_some(), "publish")] {
+        for (present, what, rule) in [
+            (d.role_arn.is_some(), "role_arn", ROLE_RULE),
+            (d.publish.is_some(), "publish", ROLE_RULE),
+            (d.distribution_config.is_some(), "distribution_config", PREFLIGHT_RULE),
+        ] {
             if present {
                 return Err(EventError::NotAllowed {
                     path: "Records[0].Sns.Message".into(),
                     what: what.into(),
                     from: "an SNS message",
-                    rule: ROLE_RULE,
+                    rule,
                 });
             }
         }
@@ -346,7 +359,18 @@ fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventErr
             Some(PublishOverride { enabled: p.enabled, topic_arn: p.topic_arn, min_status })
         }
     };
-    Ok(DiagnoseInput { request, locate_host, role_arn: d.role_arn, publish })
+    let proposed = match &d.distribution_config {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(distribution_config::parse(v).map_err(|e| EventError::Invalid {
+            path: if e.path == "(document)" {
+                "distribution_config".into()
+            } else {
+                format!("distribution_config.{}", e.path)
+            },
+            reason: e.problem,
+        })?),
+    };
+    Ok(DiagnoseInput { request, locate_host, role_arn: d.role_arn, publish, proposed })
 }
 
 /// Adds what the application needs to a request; a refused name is an error at `at`.
@@ -567,7 +591,7 @@ fn request_for_alarm(
             let request = with_expectations(request, expect, settings.method_probe_path.as_deref(), description_path)?;
             let authority = Authority::AlarmOrTopic { write_methods: opts.alarm_write_methods };
             check_write_probes(&request, authority, description_path)?;
-            Ok(DiagnoseInput { request, locate_host: None, role_arn: None, publish: None })
+            Ok(DiagnoseInput { request, locate_host: None, role_arn: None, publish: None, proposed: None })
         }
         _ => Err(EventError::SeveralDistributions {
             alarm: clip(alarm),

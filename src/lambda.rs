@@ -210,7 +210,17 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
         // `input.request` carries the paths, `expect` and `method_probe_path` from whichever shape
         // came in (direct request fields, or the alarm description's settings).
         // Boxed: the pipeline future is deep enough to exceed the compiler's layout depth when inlined.
-        let run = Box::pin(engine.diagnose_with(&input.request, &settings));
+        let run = match &input.proposed {
+            Some(proposed) => {
+                // A pre-flight runs two probe phases (live, then the proposed origins): each
+                // gets half of what one diagnosis may spend, so both end within the invocation.
+                settings.limits.phase_budget /= 2;
+                tracing::info!(distribution_id = %id, "pre-flight of a proposed configuration");
+                Box::pin(engine.preflight_with(&input.request, proposed, "request", &settings))
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>
+            }
+            None => Box::pin(engine.diagnose_with(&input.request, &settings)),
+        };
         // The probe phase has its budget; the AWS reads before it do not, so the whole run is
         // also capped: a typed error beats being killed by the Lambda service.
         let diagnosis = match deadline {

@@ -39,6 +39,7 @@ fn every_sample_in_events_is_covered() {
             "alarm-action-metric.json",
             "alarm-action-ok.json",
             "direct-camel-case.json",
+            "direct-preflight.json",
             "direct-url.json",
             "direct.json",
             "eventbridge-alarm-state-change.json",
@@ -86,6 +87,53 @@ fn direct_request_by_url_locates_later_and_probes_the_url_path_first() {
         json!({"url": "https://www.example.com/a b"}),
     ] {
         assert!(parse(&bad, ParseOptions::default()).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_direct_request_carries_a_proposed_configuration_for_a_pre_flight() {
+    let inv = ok("direct-preflight.json");
+    let Action::Diagnose(d) = &inv.action else { panic!("not a diagnosis") };
+    let p = d.proposed.as_ref().expect("a proposed configuration");
+    let origin = p.config().origin("app-origin").expect("the origin");
+    assert_eq!(origin.custom().map(|c| c.protocol_policy.as_api()), Some("https-only"));
+    assert_eq!(p.config().aliases, ["www.example.com"]);
+    // Without it, no pre-flight; camelCase and the whole get-distribution-config output work too.
+    assert!(proposed_of(&ok("direct.json")).is_none());
+    let config = sample("direct-preflight.json")["distribution_config"].clone();
+    for event in [
+        json!({"distributionId": "EABC", "distributionConfig": config.clone()}),
+        json!({"distribution_id": "EABC", "distribution_config": {"ETag": "E1", "DistributionConfig": config.clone()}}),
+    ] {
+        let inv = parse(&event, ParseOptions::default()).unwrap();
+        assert!(proposed_of(&inv).is_some(), "{event}");
+    }
+    // A wrong field is an invalid request naming it under distribution_config.
+    let mut bad = config.clone();
+    bad["Origins"]["Items"][0]["CustomOriginConfig"]["HTTPPort"] = json!("80");
+    let e =
+        parse(&json!({"distribution_id": "EABC", "distribution_config": bad}), ParseOptions::default()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("distribution_config.Origins.Items[0].CustomOriginConfig.HTTPPort: must be an integer"),
+        "{e}"
+    );
+    // Bounded in size: 256 KiB serialized.
+    let mut huge = config.clone();
+    huge["Comment"] = json!("x".repeat(256 * 1024));
+    let e =
+        parse(&json!({"distribution_id": "EABC", "distribution_config": huge}), ParseOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("read up to 262144 bytes"), "{e}");
+    // Not from an SNS message: a proposed configuration names the hosts the function probes.
+    let message = json!({"distribution_id": "EABC", "distribution_config": config}).to_string();
+    let e = parse(&sns_with_message(json!(message)), ParseOptions::default()).unwrap_err();
+    assert!(matches!(e, EventError::NotAllowed { .. }), "{e}");
+}
+
+fn proposed_of(inv: &Invocation) -> Option<&cf_origin_doctor::inventory::distribution_config::ProposedConfig> {
+    match &inv.action {
+        Action::Diagnose(d) => d.proposed.as_ref(),
+        Action::NothingToDiagnose { .. } => None,
     }
 }
 

@@ -11,6 +11,7 @@ use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::event::validate_role_arn;
 use cf_origin_doctor::evidence::{Evidence, Expectations};
 use cf_origin_doctor::inventory::aws::{AwsOptions, SdkApi, load_sdk_config_with};
+use cf_origin_doctor::inventory::distribution_config::{self, MAX_DISTRIBUTION_CONFIG_BYTES, ProposedConfig};
 use cf_origin_doctor::locate::{Target, locate, parse_target};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::report::v1::SeverityV1;
@@ -154,6 +155,12 @@ enum Command {
         /// Save the evidence of this run to a file, for `replay` or a bug report (no secrets).
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Pre-flight a proposed configuration: a file holding what `aws cloudfront
+        /// get-distribution-config` prints (or its DistributionConfig object), edited. Its
+        /// origins are probed as CloudFront would reach them under it and its findings compared
+        /// with the live configuration's; exit 1 when it introduces one at or above --fail-on.
+        #[arg(long, value_name = "FILE")]
+        distribution_config: Option<PathBuf>,
         #[command(flatten)]
         expect: Box<ExpectArgs>,
         #[command(flatten)]
@@ -255,6 +262,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ca_file,
             allow_private_targets,
             record,
+            distribution_config,
             expect,
             aws,
             output,
@@ -282,6 +290,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             DiagnoseRequest::new("E", &paths)
                 .and_then(|r| r.with_expectations(expect.clone(), method_probe_path.as_deref()))
                 .map_err(DiagnoseError::from)?;
+            let proposed = match &distribution_config {
+                Some(path) => Some((read_distribution_config(path)?, source_name(path))),
+                None => None,
+            };
             let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
                 settings.connect_to.push(ConnectTo::parse(c).map_err(DiagnoseError::from)?);
@@ -309,7 +321,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if std::io::stderr().is_terminal() {
                 engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));
             }
-            let diagnosis = engine.diagnose(&request).await?;
+            let diagnosis = match &proposed {
+                Some((config, source)) => engine.preflight(&request, config, source).await?,
+                None => engine.diagnose(&request).await?,
+            };
             if let Some(path) = &record {
                 let json = serde_json::to_vec_pretty(&diagnosis.evidence)?;
                 std::fs::write(path, json).with_context(|| format!("--record {}", path.display()))?;
@@ -385,6 +400,28 @@ fn emit(d: &Diagnosis, output: &Output) -> anyhow::Result<ExitCode> {
             print!("{}", render(&d.report, Style { color }));
         }
     }
-    let failing = d.verdict.highest_severity().is_some_and(|s| s >= output.fail_on);
+    // A pre-flight fails on what the proposed configuration would add, not on what the live
+    // one already has (a change that fixes some findings and keeps others passes).
+    let failing = match &d.preflight {
+        Some(p) => p.introduces_at_or_above(output.fail_on),
+        None => d.verdict.highest_severity().is_some_and(|s| s >= output.fail_on),
+    };
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Reads `--distribution-config`, bounded in size, into a proposed configuration; a bad file is
+/// an invalid request naming the field.
+fn read_distribution_config(path: &std::path::Path) -> Result<ProposedConfig, DiagnoseError> {
+    use std::io::Read as _;
+    let what = |e: String| DiagnoseError::InvalidRequest(format!("--distribution-config {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| what(e.to_string()))?;
+    let mut raw = Vec::new();
+    // One byte past the bound is enough to refuse it without reading a huge file.
+    file.take(MAX_DISTRIBUTION_CONFIG_BYTES as u64 + 1).read_to_end(&mut raw).map_err(|e| what(e.to_string()))?;
+    distribution_config::parse_bytes(&raw).map_err(|e| what(e.to_string()))
+}
+
+/// How the report names a proposed configuration's file: its name, without the directories.
+fn source_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

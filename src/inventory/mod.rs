@@ -7,6 +7,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod distribution_config;
 mod gather;
 mod origin_dns;
 
@@ -381,7 +382,18 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
             ApiError::Unreachable { message } => InventoryError::Unreachable(message),
             other => InventoryError::Failed(other.to_string()),
         })?;
-    let mut distribution = distribution;
+    Ok(behind(api, recorder, distribution).await)
+}
+
+/// The inventory of a distribution that is given rather than read (a proposed configuration,
+/// applied to the live distribution's identity): what stands behind its origins, its custom
+/// policies and its viewer certificate, read exactly as [`gather`] reads them for the live one.
+pub async fn gather_for(api: &impl AwsApi, distribution: Distribution) -> Inventory {
+    let recorder = Recorder { calls: Mutex::new(Vec::new()), began: Instant::now() };
+    behind(api, recorder, distribution).await
+}
+
+async fn behind(api: &impl AwsApi, recorder: Recorder, mut distribution: Distribution) -> Inventory {
     let ((origins, cloudfront_prefix_lists), (policies, viewer_certificate_acm)) = futures_util::future::join(
         gather::behind_origins(api, &recorder, &distribution),
         futures_util::future::join(
@@ -392,7 +404,7 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
     .await;
     policies.apply(&mut distribution);
     let calls = recorder.calls.into_inner().unwrap_or_default();
-    Ok(Inventory { distribution, origins, calls, cloudfront_prefix_lists, viewer_certificate_acm })
+    Inventory { distribution, origins, calls, cloudfront_prefix_lists, viewer_certificate_acm }
 }
 
 /// The dependency depth the recorded calls show: a call's depth is one more than the deepest

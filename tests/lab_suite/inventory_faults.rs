@@ -80,6 +80,7 @@ fn evidence(inventory: Inventory) -> Evidence {
         },
         inventory,
         observations: Observations { probed_from: "test".into(), ..Default::default() },
+        preflight: None,
     }
 }
 

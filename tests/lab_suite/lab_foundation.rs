@@ -145,7 +145,7 @@ fn normalise(report: &Value) -> Value {
     })
 }
 
-fn run_cli(lab: &Lab, args: &[&str]) -> std::process::Output {
+pub(crate) fn run_cli(lab: &Lab, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(CLI);
     cmd.args(args).args(lab.cli_args()).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in lab.aws_env() {

@@ -264,6 +264,7 @@ async fn an_origin_that_rejects_cloudfronts_user_agent_differs_between_the_two_s
         request: RequestEcho { distribution_id: "ELABPROBES".into(), paths: vec!["/".into()], ..Default::default() },
         inventory: inventory(vec![origin_def("o1", ORIGIN, OriginProtocolPolicy::HttpOnly)], vec![]),
         observations: obs.clone(),
+        preflight: None,
     };
     let ids: Vec<String> = cf_origin_doctor::checks::run_all(&ev).findings.into_iter().map(|f| f.id).collect();
     assert!(ids.contains(&"origin-rejects-cloudfront-shaped-requests".to_string()), "{ids:?}");

@@ -17,6 +17,7 @@ mod lab_inventory;
 mod lab_lambda;
 mod lab_locate;
 mod lab_network;
+mod lab_preflight;
 mod lab_probes;
 mod lab_sweep;
 mod lab_tls;

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod fix;
 pub mod fix_check;
 pub mod forwarding;
+pub mod preflight;
 pub mod report;
 pub mod request;
 #[cfg(any(test, feature = "testing"))]
@@ -27,14 +28,21 @@ pub struct Diagnosis {
     pub verdict: Verdict,
     pub fix_checks: Vec<fix_check::FixCheck>,
     pub report: ReportV1,
+    /// The pre-flight of the proposed configuration the evidence carries, if any.
+    pub preflight: Option<preflight::Preflight>,
 }
 
 /// Checks and verdict over gathered or recorded evidence, then the check of the primary
-/// finding's fix on a changed copy of it ([`fix_check`]).
+/// finding's fix on a changed copy of it ([`fix_check`]) and, when the evidence carries a
+/// proposed configuration, its pre-flight ([`preflight`]).
 pub fn evaluate(evidence: Evidence) -> Diagnosis {
     let outputs = checks::run_all(&evidence);
     let verdict = verdict::decide(&evidence, outputs);
     let fix_checks = fix_check::check(&evidence, &verdict);
-    let report = ReportV1::build(&evidence, &verdict).with_fix_checks(&fix_checks);
-    Diagnosis { evidence, verdict, fix_checks, report }
+    let mut report = ReportV1::build(&evidence, &verdict).with_fix_checks(&fix_checks);
+    let preflight = preflight::run(&evidence, &verdict);
+    if let Some(p) = &preflight {
+        report = report.with_preflight(&evidence, p);
+    }
+    Diagnosis { evidence, verdict, fix_checks, report, preflight }
 }

@@ -130,6 +130,7 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
             viewer_certificate_acm: Fetch::NotApplicable { reason: "fixture".into() },
         },
         observations: Observations { probed_from: "fixture".into(), ..Default::default() },
+        preflight: None,
     }
 }
 

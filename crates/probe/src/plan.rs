@@ -430,6 +430,16 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
     out
 }
 
+/// The plan without anything sent through the distribution: the probes straight to the
+/// origins, their ladders, TCP connects and names. For a configuration that is not deployed
+/// (a pre-flight), where the distribution's answers would be the live configuration's.
+pub fn origins_only(mut plan: ProbePlan) -> ProbePlan {
+    plan.probes.retain(|p| matches!(p.target, ProbeTarget::Origin { .. }));
+    plan.dns_names.retain(|(_, role)| matches!(role, DnsRole::Origin { .. }));
+    plan.skipped.retain(|s| !s.id.starts_with("edge:"));
+    plan
+}
+
 /// The body of the GET-with-body probe: the smallest JSON document, as a search API gets.
 pub const GET_BODY: &[u8] = b"{}";
 

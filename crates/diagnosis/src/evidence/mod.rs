@@ -37,6 +37,43 @@ pub struct Evidence {
     pub request: RequestEcho,
     pub inventory: Inventory,
     pub observations: Observations,
+    /// A proposed configuration checked before it is deployed (a pre-flight): its inventory
+    /// and origin probes, compared with the live run above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Box<ProposedEvidence>>,
+}
+
+/// The evidence of a proposed distribution configuration: the live distribution's identity
+/// with the proposed configuration, what stands behind its origins, and the origins probed as
+/// CloudFront would reach them under it. It is not deployed, so no request went through the
+/// distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedEvidence {
+    /// Where the configuration came from (a file name, or `request` in a Lambda request).
+    pub source: String,
+    /// The `ETag` the document carried (the version it was edited from), when it had one.
+    #[serde(default)]
+    pub etag: Option<String>,
+    pub inventory: Inventory,
+    pub observations: Observations,
+}
+
+impl Evidence {
+    /// The proposed configuration's evidence as a diagnosis of its own: the same request and
+    /// clock, the proposed inventory and observations.
+    pub fn proposed(&self) -> Option<Evidence> {
+        let p = self.preflight.as_deref()?;
+        Some(Evidence {
+            schema_version: self.schema_version,
+            collected_at: self.collected_at.clone(),
+            collected_at_unix: self.collected_at_unix,
+            request: self.request.clone(),
+            inventory: p.inventory.clone(),
+            observations: p.observations.clone(),
+            preflight: None,
+        })
+    }
 }
 
 /// What was asked, as the checks need it (never secrets).

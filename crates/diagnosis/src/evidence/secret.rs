@@ -169,10 +169,16 @@ impl Scrubber {
     /// The scrubber of a run: every secret its inventory holds in plain (the distribution's
     /// custom origin header values, the load balancers' `http-header` rule values).
     pub fn for_inventory(inventory: &super::Inventory) -> Self {
-        let origins = inventory.distribution.origins.iter().flat_map(|o| &o.custom_headers).map(|h| &h.value);
-        let rules = inventory
-            .origins
+        Self::for_inventories(&[inventory])
+    }
+
+    /// The secrets of several inventories (a live distribution and a proposed configuration).
+    pub fn for_inventories(inventories: &[&super::Inventory]) -> Self {
+        let origins =
+            inventories.iter().flat_map(|i| &i.distribution.origins).flat_map(|o| &o.custom_headers).map(|h| &h.value);
+        let rules = inventories
             .iter()
+            .flat_map(|i| &i.origins)
             .filter_map(|o| match o.resource.value() {
                 Some(super::OriginResource::LoadBalancer(lb)) => lb.listeners.value(),
                 _ => None,

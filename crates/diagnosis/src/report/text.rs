@@ -2,7 +2,9 @@
 //! their evidence, then what could not be verified.
 
 use super::ReportV1;
-use super::v1::{ChangeV1, FindingV1, FixCheckResultV1, FixV1, RedirectsV1, SeverityV1, StatusV1};
+use super::v1::{
+    ChangeV1, FindingV1, FixCheckResultV1, FixV1, PreflightFindingV1, PreflightV1, RedirectsV1, SeverityV1, StatusV1,
+};
 use std::fmt::Write;
 
 /// Colours are used only when asked (a terminal without `NO_COLOR`).
@@ -30,13 +32,19 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     let clean = escaped(r);
     let r = &clean;
     let mut o = String::new();
-    let status_code = match r.status {
-        StatusV1::Pass => "1;32",
-        StatusV1::Warn => "1;33",
-        StatusV1::Fail => "1;31",
-        StatusV1::Incomplete => "1;35",
-    };
+    let status_code = status_code_of(r.status);
     let status = r.status.as_str().to_uppercase();
+    // A pre-flight's answer comes first: it is what the caller asked; the live diagnosis follows.
+    if let Some(p) = &r.preflight {
+        for (i, line) in preflight_lines(p).iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(o, "{}", style.paint(status_code_of(p.status), line));
+            } else {
+                let _ = writeln!(o, "  {line}");
+            }
+        }
+        let _ = writeln!(o, "\nThe live configuration:");
+    }
     let _ = writeln!(o, "{} {} ({})", style.paint(status_code, &status), r.distribution_id, r.domain_name);
     if let Some(how) = &r.located_by {
         let _ = writeln!(o, "Found {how}");
@@ -226,6 +234,38 @@ pub fn network_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
 /// names, DNS answers, headers and bodies come from the network, and a raw ESC or BEL in them
 /// would drive the reader's terminal (ECMA-48 control sequences, OSC title changes). The
 /// layout's own newlines and colours are added after this, around the escaped strings.
+fn status_code_of(status: StatusV1) -> &'static str {
+    match status {
+        StatusV1::Pass => "1;32",
+        StatusV1::Warn => "1;33",
+        StatusV1::Fail => "1;31",
+        StatusV1::Incomplete => "1;35",
+    }
+}
+
+/// The pre-flight block: its heading, then a line per introduced, removed, unchanged and
+/// not re-checked finding, and what was not probed (plain text; Markdown escapes it).
+fn preflight_lines(p: &PreflightV1) -> Vec<String> {
+    let etag = p.etag.as_deref().map(|e| format!(", ETag {e}")).unwrap_or_default();
+    let verdict = if p.introduced.is_empty() {
+        "introduces no finding".to_string()
+    } else {
+        format!("introduces {} finding(s)", p.introduced.len())
+    };
+    let mut lines = vec![format!(
+        "Pre-flight of the proposed configuration ({}{etag}): {}, {verdict}",
+        p.source,
+        p.status.as_str().to_uppercase()
+    )];
+    let item = |verb: &str, f: &PreflightFindingV1| format!("{verb} {} ({}): {}", f.id, f.severity, f.summary);
+    lines.extend(p.introduced.iter().map(|f| item("introduces", f)));
+    lines.extend(p.removed.iter().map(|f| item("removes", f)));
+    lines.extend(p.unchanged.iter().map(|f| item("keeps", f)));
+    lines.extend(p.not_rechecked.iter().map(|f| item("cannot re-check before deployment", f)));
+    lines.push(p.note.clone());
+    lines
+}
+
 /// The preferred alternative's changes, one line each (a configuration field with its value in
 /// the evidence and the value to set), or why there is no automatic fix.
 fn change_lines(f: &FindingV1) -> Vec<String> {
@@ -335,6 +375,18 @@ pub fn render_markdown(r: &ReportV1) -> String {
     let clean = escaped(r);
     let r = &clean;
     let mut o = String::new();
+    if let Some(p) = &r.preflight {
+        let lines = preflight_lines(p);
+        if let Some((heading, rest)) = lines.split_first() {
+            let _ = writeln!(o, "## {}\n", md(heading));
+            if let Some((note, items)) = rest.split_last() {
+                for line in items {
+                    let _ = writeln!(o, "- {}", md(line));
+                }
+                let _ = writeln!(o, "\n_{}_\n", md(note));
+            }
+        }
+    }
     let _ = writeln!(
         o,
         "## cf-origin-doctor: **{}** for {} ({})\n",

@@ -161,12 +161,7 @@ impl ReportV1 {
             located_by: ev.request.located_by.clone(),
             status: verdict.status.into(),
             highest_severity: verdict.highest_severity().map(SeverityV1::from),
-            verdict: VerdictV1 {
-                primary: verdict.primary.clone(),
-                summary: verdict.summary.clone(),
-                symptom: verdict.symptom.description.clone(),
-                symptom_class: verdict.symptom.class.into(),
-            },
+            verdict: verdict_v1(verdict),
             fix_check: Vec::new(),
             findings: verdict.findings.iter().map(|f| finding(f, d)).collect(),
             unverified: verdict.unverified.iter().map(unverified).collect(),
@@ -185,18 +180,43 @@ impl ReportV1 {
                 tls: ev.observations.tls.iter().map(tls).collect(),
                 ladders: ev.observations.ladders.iter().map(ladder).collect(),
             },
-            aws_calls: ev
-                .inventory
-                .calls
-                .iter()
-                .map(|c| AwsCallV1 {
-                    action: c.action.clone(),
-                    region: c.region.clone(),
-                    outcome: c.outcome.clone(),
-                    millis: c.millis,
-                })
-                .collect(),
+            aws_calls: aws_calls(&ev.inventory.calls),
+            preflight: None,
         }
+    }
+
+    /// Adds the pre-flight section: the proposed configuration's verdict and its comparison
+    /// with the live one (`self` is the live report).
+    pub fn with_preflight(mut self, ev: &Evidence, p: &crate::preflight::Preflight) -> Self {
+        let Some(proposed) = ev.preflight.as_deref() else { return self };
+        let brief = |f: &Finding| PreflightFindingV1 {
+            id: f.id.clone(),
+            severity: f.severity.into(),
+            confidence: f.confidence.into(),
+            title: f.title.clone(),
+            summary: f.summary.clone(),
+            resources: f.resources.iter().map(|r| ResourceV1 { kind: r.kind.clone(), id: r.id.clone() }).collect(),
+        };
+        let v = &p.verdict;
+        self.preflight = Some(PreflightV1 {
+            source: proposed.source.clone(),
+            etag: proposed.etag.clone(),
+            note: crate::preflight::NOT_DEPLOYED.to_string(),
+            status: v.status.into(),
+            highest_severity: v.highest_severity().map(SeverityV1::from),
+            verdict: verdict_v1(v),
+            live_status: self.status,
+            live_primary: self.verdict.primary.clone(),
+            introduced: p.introduced.iter().map(brief).collect(),
+            removed: p.removed.iter().map(brief).collect(),
+            unchanged: p.unchanged.iter().map(brief).collect(),
+            not_rechecked: p.not_rechecked.iter().map(brief).collect(),
+            findings: v.findings.iter().map(|f| finding(f, &proposed.inventory.distribution)).collect(),
+            unverified: v.unverified.iter().map(unverified).collect(),
+            aws_calls: aws_calls(&proposed.inventory.calls),
+            probes: proposed.observations.probes.iter().map(probe).collect(),
+        });
+        self
     }
 }
 
@@ -581,4 +601,25 @@ fn tls(t: &TlsObservation) -> TlsV1 {
         name_matches: t.name_check.as_ref().map(|n| n.matches),
         handshake_ms: t.handshake_ms,
     }
+}
+
+fn verdict_v1(v: &Verdict) -> VerdictV1 {
+    VerdictV1 {
+        primary: v.primary.clone(),
+        summary: v.summary.clone(),
+        symptom: v.symptom.description.clone(),
+        symptom_class: v.symptom.class.into(),
+    }
+}
+
+fn aws_calls(calls: &[crate::evidence::CallRecord]) -> Vec<AwsCallV1> {
+    calls
+        .iter()
+        .map(|c| AwsCallV1 {
+            action: c.action.clone(),
+            region: c.region.clone(),
+            outcome: c.outcome.clone(),
+            millis: c.millis,
+        })
+        .collect()
 }

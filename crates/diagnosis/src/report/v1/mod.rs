@@ -254,6 +254,53 @@ pub struct ReportV1 {
     pub unverified: Vec<UnverifiedV1>,
     pub observations: ObservationsV1,
     pub aws_calls: Vec<AwsCallV1>,
+    /// The pre-flight of a proposed configuration, when one was given: its verdict and which
+    /// findings it introduces, removes or keeps compared with the live configuration above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<PreflightV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreflightV1 {
+    /// Where the proposed configuration came from (a file name, or `request`).
+    pub source: String,
+    /// The `ETag` of the document (the version it was edited from), when it had one.
+    pub etag: Option<String>,
+    /// What was and was not probed for the proposed configuration.
+    pub note: String,
+    /// The proposed configuration's status and verdict, as a diagnosis of its own.
+    pub status: StatusV1,
+    pub highest_severity: Option<SeverityV1>,
+    pub verdict: VerdictV1,
+    /// The live configuration's status and primary finding, for the comparison.
+    pub live_status: StatusV1,
+    pub live_primary: Option<String>,
+    /// Findings the proposed configuration would add.
+    pub introduced: Vec<PreflightFindingV1>,
+    /// Live findings the proposed configuration would remove.
+    pub removed: Vec<PreflightFindingV1>,
+    /// Findings of both.
+    pub unchanged: Vec<PreflightFindingV1>,
+    /// Live findings the proposed configuration could not be checked for without deploying it.
+    pub not_rechecked: Vec<PreflightFindingV1>,
+    /// The proposed configuration's findings in rank order, with their evidence and fix.
+    pub findings: Vec<FindingV1>,
+    pub unverified: Vec<UnverifiedV1>,
+    /// The AWS reads made for the proposed configuration (what stands behind its origins).
+    pub aws_calls: Vec<AwsCallV1>,
+    /// The probes sent to the proposed configuration's origins.
+    pub probes: Vec<ProbeV1>,
+}
+
+/// A finding in the pre-flight comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreflightFindingV1 {
+    pub id: String,
+    pub severity: SeverityV1,
+    pub confidence: ConfidenceV1,
+    pub title: String,
+    pub summary: String,
+    pub resources: Vec<ResourceV1>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
