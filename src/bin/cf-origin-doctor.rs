@@ -154,6 +154,11 @@ enum Command {
         /// Save the evidence of this run to a file, for `replay` or a bug report (no secrets).
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Send each edge and origin probe N times (1 to 50) within the same probe budget, to
+        /// catch failures that come and go: failure rate per answer class, first-byte
+        /// percentiles, and how long each origin keeps an idle keep-alive connection open.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        samples: u32,
         #[command(flatten)]
         expect: Box<ExpectArgs>,
         #[command(flatten)]
@@ -255,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ca_file,
             allow_private_targets,
             record,
+            samples,
             expect,
             aws,
             output,
@@ -281,6 +287,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Everything the caller typed is checked before any AWS call.
             DiagnoseRequest::new("E", &paths)
                 .and_then(|r| r.with_expectations(expect.clone(), method_probe_path.as_deref()))
+                .and_then(|r| r.with_samples(samples))
                 .map_err(DiagnoseError::from)?;
             let mut settings = ProbeSettings { allow_private_targets, ..ProbeSettings::default() };
             for c in &connect_to {
@@ -301,6 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut request = DiagnoseRequest::new(&distribution_id, &paths)
                 .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+                .and_then(|r| r.with_samples(samples))
                 .map_err(DiagnoseError::from)?;
             if let Some(how) = located_by {
                 request = request.located_by(how);

@@ -17,6 +17,7 @@ mod lab_lambda;
 mod lab_locate;
 mod lab_network;
 mod lab_probes;
+mod lab_samples;
 mod lab_sweep;
 mod lab_tls;
 mod lab_tls_scenarios;
