@@ -55,9 +55,12 @@ async fn twenty_samples_of_a_flaky_origin_report_its_failure_rate_and_an_intermi
     assert_ne!(r["status"], "pass");
     let symptom = r["verdict"]["symptom"].as_str().unwrap();
     assert!(symptom.contains("intermittent") && symptom.contains(" of 20 requests"), "{symptom}");
-    // Its own requests to the origin failed too: the summary puts the failure on the origin.
+    // Its own requests to the origin failed too: unless a single request hit by a failure
+    // made some check name a cause, the summary puts the failure on the origin.
     let summary = r["verdict"]["summary"].as_str().unwrap();
-    assert!(summary.contains("the origin itself fails some of the time"), "{summary}");
+    if r["verdict"]["primary"].is_null() {
+        assert!(summary.contains("the origin itself fails some of the time"), "{summary}");
+    }
     assert!(["fail", "incomplete"].contains(&r["status"].as_str().unwrap()), "{:#}", r["verdict"]);
 
     // The text report shows the same per series.

@@ -277,10 +277,11 @@ fn deciding_observation(ev: &Evidence, unverified: &[Unverified]) -> String {
         .samples
         .iter()
         .filter(|s| matches!(s.target, ProbeTarget::Origin { .. }))
-        .find_map(|s| s.describe_failures());
-    if let Some(rate) = origin_fails {
+        .find_map(|s| Some((s.describe_failures()?, s.intermittent())));
+    if let Some((rate, intermittent)) = origin_fails {
         return format!(
-            " Sent straight to the origin from here, shaped as CloudFront's, {rate}: the origin itself fails some of the time; its logs, capacity and connection handling decide it."
+            " Sent straight to the origin from here, shaped as CloudFront's, {rate}: the origin itself fails {}; its logs, capacity and connection handling decide it.",
+            if intermittent { "some of the time" } else { "every time" }
         );
     }
     let ladders = &ev.observations.ladders;

@@ -666,6 +666,35 @@ mod tests {
     }
 
     #[test]
+    fn samples_repeat_the_https_edge_get_per_path_and_cloudfronts_origin_gets_and_measure_keepalive() {
+        let inv = inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None);
+        let request = expecting(&["POST"], Some("/api/echo"));
+        assert!(plan(&inv, &request).sampled.is_empty(), "one sample repeats nothing");
+        let p = plan(&inv, &request.with_samples(5).unwrap());
+        assert_eq!(p.samples, 5);
+        let sampled: Vec<&PlannedProbe> =
+            p.sampled.iter().map(|id| p.probes.iter().find(|x| &x.id == id).unwrap()).collect();
+        assert!(sampled.iter().all(|x| x.exchange.method == "GET" && x.exchange.body.is_none()));
+        let edge: Vec<_> = sampled.iter().filter(|x| matches!(x.target, ProbeTarget::Edge { .. })).collect();
+        assert_eq!(edge.len(), 1, "one path: its HTTPS GET through the distribution once");
+        assert!(matches!(edge[0].target, ProbeTarget::Edge { scheme: Scheme::Https, .. }));
+        assert!(
+            sampled
+                .iter()
+                .any(|x| x.shape == RequestShape::Cloudfront && matches!(x.target, ProbeTarget::Origin { .. }))
+        );
+        assert!(
+            sampled.iter().all(|x| x.shape == RequestShape::Cloudfront || matches!(x.target, ProbeTarget::Edge { .. }))
+        );
+        // One keep-alive probe for the origin, CloudFront's request asking to keep the connection.
+        assert_eq!(p.keepalive.len(), 1);
+        assert_eq!(p.keepalive[0].keepalive_timeout_s, 5);
+        let connection: Vec<_> =
+            p.keepalive[0].exchange.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("connection")).collect();
+        assert_eq!(connection, vec![&("Connection".to_string(), "keep-alive".to_string())]);
+    }
+
+    #[test]
     fn only_forwarded_query_strings_are_kept() {
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::None), "/a");
         assert_eq!(forwarded_query("/a?x=1&y=2", &NameSet::All), "/a?x=1&y=2");

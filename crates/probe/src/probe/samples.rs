@@ -97,10 +97,7 @@ async fn series(
                 Some(AnswerClass::of_status(r.status, r.cloudfront_error.is_some(), r.cloudfront_reason().cloned()))
             }
             // Cut by this series' share of the budget: not a failure of the origin.
-            HopResult::Error(e) if TokioInstant::now() >= until => {
-                let _ = e;
-                None
-            }
+            HopResult::Error(_) if TokioInstant::now() >= until => None,
             HopResult::Error(e) => Some(AnswerClass::of_error(e.stage).unwrap_or(AnswerClass::Timeout)),
         };
         let Some(class) = class else {
