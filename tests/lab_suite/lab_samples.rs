@@ -68,6 +68,8 @@ async fn twenty_samples_of_a_flaky_origin_report_its_failure_rate_and_an_intermi
     assert!(text.contains("Repeated requests (--samples):"), "{text}");
     assert!(text.contains("of 8 failed, intermittent") || text.contains("of 8 failed ("), "{text}");
     assert!(text.contains("(OriginReadTimeout 30 s)"), "{text}");
+    let markdown = String::from_utf8(diagnose(&lab, &["--samples", "4", "--format", "markdown"]).stdout).unwrap();
+    assert!(markdown.contains("### Repeated requests") && markdown.contains("of 4 failed"), "{markdown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
