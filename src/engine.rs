@@ -88,6 +88,7 @@ impl<A: AwsApi> Engine<A> {
                 expect: request.expect.clone(),
                 method_probe_path: request.method_probe_path.clone(),
                 located_by: request.located_by.clone(),
+                samples: (request.samples > 1).then_some(request.samples),
             },
             inventory,
             observations,
@@ -105,8 +106,18 @@ impl<A: AwsApi> Engine<A> {
         scrubber: Scrubber,
     ) -> Observations {
         let tls_plan = crate::plan_tls::plan(inventory);
+        let repeated = if plan.samples > 1 {
+            format!(
+                "; then {} probe(s) {} times each and the keep-alive of {} origin(s)",
+                plan.sampled.len(),
+                plan.samples,
+                plan.keepalive.len()
+            )
+        } else {
+            String::new()
+        };
         self.say(&format!(
-            "{} AWS call(s) done; probing {} target(s), {} request ladder(s) and {} TLS handshake(s) (budget {} s)",
+            "{} AWS call(s) done; probing {} target(s), {} request ladder(s) and {} TLS handshake(s){repeated} (budget {} s)",
             inventory.calls.len(),
             plan.probes.len(),
             plan.ladders.len(),

@@ -28,6 +28,12 @@ pub enum DiagnoseError {
     DeadlineExceeded(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The profile signs in through IAM Identity Center and its cached session has expired.
+    #[error("your AWS SSO session for profile {0} has expired: run `aws sso login --profile {0}`")]
+    SsoSessionExpired(String),
+    /// `--region` names a region that does not exist.
+    #[error("{0}")]
+    UnknownRegion(String),
 }
 
 impl DiagnoseError {
@@ -44,6 +50,8 @@ impl DiagnoseError {
             DiagnoseError::AwsUnavailable(_) => "AwsUnavailable",
             DiagnoseError::DeadlineExceeded(_) => "DeadlineExceeded",
             DiagnoseError::Internal(_) => "InternalError",
+            DiagnoseError::SsoSessionExpired(_) => "NoCredentials",
+            DiagnoseError::UnknownRegion(_) => "InvalidRequest",
         }
     }
 

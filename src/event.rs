@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 /// The shapes the function accepts, quoted in every "unrecognised event" error.
 pub const ACCEPTED_SHAPES: &str = "accepted: a direct request {\"distribution_id\": \"E2QWRUHEXAMPLE\", \"paths\": [\"/\"]} \
-or {\"url\": \"https://www.example.com/checkout\"} (camelCase keys too; optional expect, method_probe_path, role_arn, publish, distribution_config), a CloudWatch alarm Lambda action \
+or {\"url\": \"https://www.example.com/checkout\"} (camelCase keys too; optional expect, method_probe_path, role_arn, publish, samples, distribution_config), a CloudWatch alarm Lambda action \
 (source \"aws.cloudwatch\" with alarmData), an EventBridge \"CloudWatch Alarm State Change\" event, or an SNS \
 notification whose Message is a CloudWatch alarm or a direct request";
 
@@ -280,6 +280,9 @@ struct DirectEvent {
     /// prints, or its `DistributionConfig` object.
     #[serde(default, alias = "distributionConfig")]
     distribution_config: Option<Value>,
+    /// Requests per edge and origin probe (1 to 50), as the CLI's `--samples`.
+    #[serde(default)]
+    samples: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,7 +339,10 @@ fn direct(event: &Value, authority: Authority) -> Result<DiagnoseInput, EventErr
         }
         (None, None) => return Err(EventError::BadRequest("missing field `distribution_id` (or `url`)".into())),
     };
-    let request = DiagnoseRequest::new(&distribution_id, &paths)?;
+    let mut request = DiagnoseRequest::new(&distribution_id, &paths)?;
+    if let Some(n) = d.samples {
+        request = request.with_samples(n)?;
+    }
     let request = with_expectations(request, d.expect, d.method_probe_path.as_deref(), "expect")?;
     check_write_probes(&request, authority, "Records[0].Sns.Message")?;
     if let Some(arn) = &d.role_arn {

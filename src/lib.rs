@@ -6,6 +6,7 @@
 //! crate) → [`checks`] → [`verdict`] → [`report`] (the diagnosis crate, pure). The [`engine`]
 //! runs it; the CLI and the Lambda are thin front ends on the engine.
 
+pub mod aws_names;
 pub mod delivery;
 pub mod engine;
 pub mod error;

@@ -1,5 +1,6 @@
 //! Command-line front end: `cf-origin-doctor diagnose <URL | HOSTNAME | DISTRIBUTION_ID>`,
-//! `sweep` and `replay`.
+//! `sweep`, `replay`, `checks`, and `completions` / `man` generated from the same clap
+//! definition.
 //!
 //! Exit codes: 0 completed with nothing at or above `--fail-on`; 1 completed with such a
 //! finding; 2 could not diagnose (bad input, distribution not found, no credentials).
@@ -16,7 +17,7 @@ use cf_origin_doctor::locate::{Target, locate, parse_target};
 use cf_origin_doctor::report::text::{Style, render, render_markdown};
 use cf_origin_doctor::report::v1::SeverityV1;
 use cf_origin_doctor::request::{ConnectTo, DiagnoseRequest, ProbeSettings};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +25,39 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "cf-origin-doctor",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CF_ORIGIN_DOCTOR_GIT_REV"), ")"),
     about = "Finds why a site that works on its origin fails through Amazon CloudFront"
 )]
 struct Cli {
+    /// No progress lines on stderr: only the report (and errors), and the exit code.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Colour in the text report: auto (a terminal, and NO_COLOR unset or empty), always, never.
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour what goes to stdout (<https://no-color.org>: a set, non-empty
+    /// NO_COLOR turns colour off unless the user asks for it by flag).
+    fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,6 +138,7 @@ impl AwsArgs {
                     region.chars().take(40).collect::<String>()
                 )));
             }
+            unknown_region(region).await?;
         }
         if let Some(id) = &self.external_id {
             // STS: 2 to 1224 characters of letters, digits and +=,.@:/-.
@@ -129,6 +158,39 @@ impl AwsArgs {
         };
         Ok(load_sdk_config_with(&opts).await)
     }
+}
+
+/// A region no AWS partition names, or whose endpoints do not resolve while another region's
+/// do: one line saying so, before any call goes to an endpoint that does not exist.
+async fn unknown_region(region: &str) -> Result<(), DiagnoseError> {
+    let advice =
+        "use an existing region such as us-east-1 or eu-west-1 (`aws account list-regions` lists your account's)";
+    if !cf_origin_doctor::aws_names::region_in_a_partition(region) {
+        return Err(DiagnoseError::UnknownRegion(format!(
+            "--region {region} is not a region AWS knows (no AWS partition has a region named like it, so it has no endpoints): {advice}"
+        )));
+    }
+    // An endpoint override (the lab, a proxy) stands in for the regional endpoints.
+    let overridden = std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("AWS_ENDPOINT_URL"));
+    let Some(host) = cf_origin_doctor::aws_names::ec2_endpoint(region).filter(|_| !overridden) else {
+        return Ok(());
+    };
+    let resolves = |h: String| async move {
+        let lookup = tokio::net::lookup_host((h, 443));
+        match tokio::time::timeout(std::time::Duration::from_secs(3), lookup).await {
+            Ok(Ok(mut addrs)) => addrs.next().is_some(),
+            _ => false,
+        }
+    };
+    // Compared with a region that exists, so that a machine without DNS is not told the region
+    // is unknown.
+    let (mine, known) = tokio::join!(resolves(host.clone()), resolves("ec2.us-east-1.amazonaws.com".into()));
+    if !mine && known {
+        return Err(DiagnoseError::UnknownRegion(format!(
+            "--region {region} is not a region AWS knows (its endpoint {host} does not resolve): {advice}"
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -161,6 +223,11 @@ enum Command {
         /// with the live configuration's; exit 1 when it introduces one at or above --fail-on.
         #[arg(long, value_name = "FILE")]
         distribution_config: Option<PathBuf>,
+        /// Send each edge and origin probe N times (1 to 50) within the same probe budget, to
+        /// catch failures that come and go: failure rate per answer class, first-byte
+        /// percentiles, and how long each origin keeps an idle keep-alive connection open.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        samples: u32,
         #[command(flatten)]
         expect: Box<ExpectArgs>,
         #[command(flatten)]
@@ -186,9 +253,6 @@ enum Command {
         /// control-plane API per account).
         #[arg(long, default_value_t = cf_origin_doctor::sweep::DEFAULT_RATE)]
         rate: f64,
-        /// No progress lines on stderr.
-        #[arg(long)]
-        quiet: bool,
         /// curl-style HOST:PORT:ADDR:PORT: connect there instead of resolving HOST (repeatable).
         #[arg(long = "connect-to")]
         connect_to: Vec<String>,
@@ -209,6 +273,13 @@ enum Command {
         #[command(flatten)]
         output: Output,
     },
+    /// Print a shell completion script, e.g. `cf-origin-doctor completions bash > /etc/bash_completion.d/cf-origin-doctor`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cf-origin-doctor man > cf-origin-doctor.1`.
+    Man,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -221,6 +292,7 @@ fn main() -> ExitCode {
         Command::Diagnose { aws, .. } | Command::Sweep { aws, .. } => aws.profile.clone(),
         _ => None,
     };
+    let sso_profile = cf_origin_doctor::aws_names::profile_in_effect(profile.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -235,6 +307,17 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // An SSO profile whose cached session has expired fails to load credentials, or to
+            // refresh them (an unreachable sign-in endpoint): the remedy is to sign in again.
+            let e = match e.downcast::<DiagnoseError>() {
+                Ok(DiagnoseError::NoCredentials(_) | DiagnoseError::AwsUnavailable(_))
+                    if cf_origin_doctor::aws_names::sso_session_expired(&sso_profile) == Some(true) =>
+                {
+                    anyhow::Error::new(DiagnoseError::SsoSessionExpired(sso_profile))
+                }
+                Ok(d) => anyhow::Error::new(d),
+                Err(e) => e,
+            };
             // The SDK cannot tell a profile without credentials from none at all; the flag can.
             let e = match (e.downcast::<DiagnoseError>(), profile) {
                 (Ok(DiagnoseError::NoCredentials(_)), Some(p)) => anyhow::Error::new(DiagnoseError::NoCredentials(
@@ -254,6 +337,7 @@ fn one_line(s: &str) -> String {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (quiet, color) = (cli.quiet, cli.color.enabled());
     match cli.command {
         Command::Diagnose {
             target,
@@ -263,6 +347,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             allow_private_targets,
             record,
             distribution_config,
+            samples,
             expect,
             aws,
             output,
@@ -289,6 +374,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Everything the caller typed is checked before any AWS call.
             DiagnoseRequest::new("E", &paths)
                 .and_then(|r| r.with_expectations(expect.clone(), method_probe_path.as_deref()))
+                .and_then(|r| r.with_samples(samples))
                 .map_err(DiagnoseError::from)?;
             let proposed = match &distribution_config {
                 Some(path) => Some((read_distribution_config(path)?, source_name(path))),
@@ -307,18 +393,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Target::Id(id) => (id, None),
                 Target::Host { host, .. } => {
                     let (id, how) = locate(&api, &host).await?;
-                    eprintln!("cf-origin-doctor: diagnosing {id}, found {how}");
+                    if !quiet {
+                        eprintln!("cf-origin-doctor: diagnosing {id}, found {how}");
+                    }
                     (id, Some(how))
                 }
             };
             let mut request = DiagnoseRequest::new(&distribution_id, &paths)
                 .and_then(|r| r.with_expectations(expect, method_probe_path.as_deref()))
+                .and_then(|r| r.with_samples(samples))
                 .map_err(DiagnoseError::from)?;
             if let Some(how) = located_by {
                 request = request.located_by(how);
             }
             let mut engine = Engine::new(api, settings, "this host (cf-origin-doctor CLI), not a CloudFront address")?;
-            if std::io::stderr().is_terminal() {
+            if std::io::stderr().is_terminal() && !quiet {
                 engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));
             }
             let diagnosis = match &proposed {
@@ -329,7 +418,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let json = serde_json::to_vec_pretty(&diagnosis.evidence)?;
                 std::fs::write(path, json).with_context(|| format!("--record {}", path.display()))?;
             }
-            emit(&diagnosis, &output)
+            emit(&diagnosis, &output, color)
         }
         Command::Checks { markdown } => {
             if markdown {
@@ -341,7 +430,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep { paths, concurrency, rate, quiet, connect_to, ca_file, allow_private_targets, aws, output } => {
+        Command::Sweep { paths, concurrency, rate, connect_to, ca_file, allow_private_targets, aws, output } => {
             let limits = cf_origin_doctor::sweep::SweepLimits::new(concurrency, rate)?;
             for p in &paths {
                 cf_origin_doctor::request::validate_path(p).map_err(DiagnoseError::from)?;
@@ -386,19 +475,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let raw = std::fs::read(&evidence).with_context(|| format!("reading {}", evidence.display()))?;
             let ev: Evidence = serde_json::from_slice(&raw)
                 .with_context(|| format!("{} is not a cf-origin-doctor evidence file", evidence.display()))?;
-            emit(&evaluate(ev), &output)
+            emit(&evaluate(ev), &output, color)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cf-origin-doctor", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).context("writing the man page")?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn emit(d: &Diagnosis, output: &Output) -> anyhow::Result<ExitCode> {
+fn emit(d: &Diagnosis, output: &Output, color: bool) -> anyhow::Result<ExitCode> {
     match output.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d.report)?),
         Format::Markdown => print!("{}", render_markdown(&d.report)),
-        Format::Text => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print!("{}", render(&d.report, Style { color }));
-        }
+        Format::Text => print!("{}", render(&d.report, Style { color })),
     }
     // A pre-flight fails on what the proposed configuration would add, not on what the live
     // one already has (a change that fixes some findings and keeps others passes).

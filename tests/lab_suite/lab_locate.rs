@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 const CLI: &str = env!("CARGO_BIN_EXE_cf-origin-doctor");
 const LAMBDA: &str = env!("CARGO_BIN_EXE_cf-origin-doctor-lambda");
 
-fn run(lab: &Lab, extra: &[String], args: &[&str]) -> Output {
+pub(crate) fn run(lab: &Lab, extra: &[String], args: &[&str]) -> Output {
     let mut cmd = Command::new(CLI);
     cmd.args(args).args(lab.cli_args()).args(extra).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in lab.aws_env() {
@@ -17,7 +17,7 @@ fn run(lab: &Lab, extra: &[String], args: &[&str]) -> Output {
     cmd.stdin(Stdio::null()).output().expect("run the CLI")
 }
 
-fn report(out: &Output) -> Value {
+pub(crate) fn report(out: &Output) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "exit {:?}: {stderr}", out.status.code());
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));

@@ -8,6 +8,7 @@
 mod inventory_faults;
 mod lab_aws_flags;
 mod lab_certificates;
+mod lab_cli;
 mod lab_differential;
 mod lab_fix_check;
 mod lab_fleet_sweep;
@@ -19,6 +20,7 @@ mod lab_locate;
 mod lab_network;
 mod lab_preflight;
 mod lab_probes;
+mod lab_samples;
 mod lab_sweep;
 mod lab_tls;
 mod lab_tls_scenarios;

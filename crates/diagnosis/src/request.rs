@@ -6,7 +6,7 @@
 // Parses what an origin (or a caller) sends: no arithmetic that can overflow or wrap.
 #![warn(clippy::arithmetic_side_effects)]
 
-use crate::evidence::Expectations;
+use crate::evidence::{Expectations, MAX_SAMPLES};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -98,6 +98,8 @@ pub struct DiagnoseRequest {
     pub method_probe_path: Option<String>,
     /// How the distribution was found when the caller named a URL or hostname, not its id.
     pub located_by: Option<String>,
+    /// Requests per edge and origin probe (1: each probe once); see [`DiagnoseRequest::with_samples`].
+    pub samples: u32,
 }
 
 impl DiagnoseRequest {
@@ -122,6 +124,7 @@ impl DiagnoseRequest {
             expect: Expectations::default(),
             method_probe_path: None,
             located_by: None,
+            samples: 1,
         })
     }
 
@@ -129,6 +132,17 @@ impl DiagnoseRequest {
     pub fn located_by(mut self, how: impl Into<String>) -> Self {
         self.located_by = Some(how.into());
         self
+    }
+
+    /// Repeats each edge and origin probe `n` times within the one probe budget (1 to
+    /// [`MAX_SAMPLES`]), so a failure that comes and goes shows as a rate, and measures how long
+    /// each origin keeps an idle keep-alive connection open.
+    pub fn with_samples(mut self, n: u32) -> Result<Self, InvalidRequest> {
+        if !(1..=MAX_SAMPLES).contains(&n) {
+            return Err(invalid(format!("samples must be 1 to {MAX_SAMPLES} (requests per probe), not {n}")));
+        }
+        self.samples = n;
+        Ok(self)
     }
 
     /// Adds what the application needs and the path on which write methods may be sent.
@@ -310,6 +324,17 @@ mod tests {
         assert!(DistributionId::parse("E2QWRUHEXAMPLE").is_ok());
         for bad in ["", "e2qwruhexample", "E2 Q", "../etc", &"E".repeat(65)] {
             assert!(DistributionId::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn samples_are_bounded() {
+        let r = DiagnoseRequest::new("EABC", &[]).unwrap();
+        assert_eq!(r.samples, 1);
+        assert_eq!(r.clone().with_samples(20).unwrap().samples, 20);
+        for bad in [0, MAX_SAMPLES + 1, 1000] {
+            let e = r.clone().with_samples(bad).unwrap_err();
+            assert!(e.0.contains("samples must be 1 to 50"), "{e}");
         }
     }
 

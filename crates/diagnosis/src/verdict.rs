@@ -10,7 +10,9 @@
 pub use crate::checks::SymptomClass;
 
 use crate::checks::{CheckOutput, Confidence, Finding, Severity, Unverified};
-use crate::evidence::{Evidence, HopResult, ProbeStage, ProbeTarget, RedirectOutcome, Scheme};
+use crate::evidence::{
+    AnswerClass, Evidence, HopResult, ProbeStage, ProbeTarget, RedirectOutcome, SampleSeries, Scheme,
+};
 use serde::{Deserialize, Serialize};
 
 /// The outcome of a diagnosis, declared worst last: an incomplete diagnosis (viewers may be
@@ -96,8 +98,70 @@ fn hint(class: SymptomClass) -> &'static str {
     }
 }
 
-/// Reads the edge probes: the first failing one describes the symptom.
+/// Reads the edge probes: the first failing one describes the symptom. With repeated probes
+/// (`--samples`), a failure rate outranks one draw: a failure seen in some samples makes the
+/// symptom failing and says "intermittent" with the rate, whatever the single probe got.
 pub fn symptom(ev: &Evidence) -> Symptom {
+    let single = single_symptom(ev);
+    if !single.seen || ev.observations.samples.is_empty() {
+        return single;
+    }
+    let worst = |it: &mut dyn Iterator<Item = &SampleSeries>| -> Option<SampleSeries> {
+        it.filter(|s| s.failures() > 0).max_by_key(|s| s.failures() * 1000 / s.sent().max(1)).cloned()
+    };
+    if let Some(s) = worst(&mut ev.observations.edge_samples()) {
+        let rate = s.describe_failures().unwrap_or_default();
+        if single.failing {
+            if s.intermittent() {
+                return Symptom { description: format!("{} (intermittent: {rate})", single.description), ..single };
+            }
+            return single;
+        }
+        let class = s.main_failure().map_or(SymptomClass::CloudFront502, |c| sampled_class(&c, true));
+        return Symptom { description: format!("intermittent: {rate}"), class, failing: true, seen: true };
+    }
+    if single.failing {
+        return single;
+    }
+    // Through CloudFront every sample answered, but CloudFront's own request straight to the
+    // origin failed some of the time: viewers get those failures at another moment.
+    let origin = ev.observations.samples.iter().filter(|s| matches!(s.target, ProbeTarget::Origin { .. }));
+    if let Some(s) = worst(&mut origin.into_iter()) {
+        let class = s.main_failure().map_or(SymptomClass::OriginError, |c| sampled_class(&c, false));
+        return Symptom {
+            description: format!(
+                "intermittent at the origin: {} (as CloudFront sends them; through CloudFront: {})",
+                s.describe_failures().unwrap_or_default(),
+                single.description
+            ),
+            class,
+            failing: true,
+            seen: true,
+        };
+    }
+    single
+}
+
+/// The symptom a sampled failure stands for: through the distribution (`edge`), or what
+/// CloudFront answers when its own request to the origin fails so.
+fn sampled_class(c: &AnswerClass, edge: bool) -> SymptomClass {
+    match c {
+        AnswerClass::Cloudfront { status: 403, .. } => SymptomClass::CloudFront403,
+        AnswerClass::Cloudfront { status: 503, .. } => SymptomClass::CloudFront503,
+        AnswerClass::Cloudfront { status: 504, .. } => SymptomClass::CloudFront504,
+        AnswerClass::Cloudfront { status: 400..=499, .. } => SymptomClass::CloudFront4xx,
+        AnswerClass::Cloudfront { .. } => SymptomClass::CloudFront502,
+        AnswerClass::ClientError | AnswerClass::ServerError | AnswerClass::Success | AnswerClass::Redirect => {
+            SymptomClass::OriginError
+        }
+        AnswerClass::TlsFailure if edge => SymptomClass::ViewerTls,
+        _ if edge => SymptomClass::ViewerConnect,
+        AnswerClass::ConnectFailure | AnswerClass::Timeout | AnswerClass::NotReached => SymptomClass::CloudFront504,
+        AnswerClass::TlsFailure | AnswerClass::BrokenAnswer => SymptomClass::CloudFront502,
+    }
+}
+
+fn single_symptom(ev: &Evidence) -> Symptom {
     let origin_hosts: Vec<String> =
         ev.inventory.distribution.origins.iter().map(|o| o.domain_name.to_ascii_lowercase()).collect();
     let mut seen = false;
@@ -206,6 +270,20 @@ fn rank_key(f: &Finding, class: SymptomClass) -> (bool, bool, bool, Severity, Co
 /// request ladders and the unread configuration say.
 fn deciding_observation(ev: &Evidence, unverified: &[Unverified]) -> String {
     use crate::evidence::Conclusion;
+    // Repeated requests straight to the origin that failed too put the failure on the origin,
+    // whatever one request of each ladder got.
+    let origin_fails = ev
+        .observations
+        .samples
+        .iter()
+        .filter(|s| matches!(s.target, ProbeTarget::Origin { .. }))
+        .find_map(|s| Some((s.describe_failures()?, s.intermittent())));
+    if let Some((rate, intermittent)) = origin_fails {
+        return format!(
+            " Sent straight to the origin from here, shaped as CloudFront's, {rate}: the origin itself fails {}; its logs, capacity and connection handling decide it.",
+            if intermittent { "some of the time" } else { "every time" }
+        );
+    }
     let ladders = &ev.observations.ladders;
     if let Some((l, answer)) = ladders.iter().find_map(|l| match l.conclusion() {
         Conclusion::DirectFails { direct } => l.rungs.get(direct).map(|r| (l, r.describe_answer())),
@@ -460,6 +538,35 @@ mod tests {
             },
         );
         assert_eq!(v.primary.as_deref(), Some("misdirected-request-certificate"));
+    }
+
+    #[test]
+    fn failures_in_some_samples_make_a_healthy_single_probe_an_intermittent_failure() {
+        use crate::evidence::{Sample, SampleSeries};
+        let mut ev = with_edge_status(200, false, 40);
+        let sample =
+            |class: AnswerClass| Sample { class, status: None, connect_ms: None, first_byte_ms: None, total_ms: 90 };
+        let cf502 = AnswerClass::Cloudfront { status: 502, reason: None };
+        let mut samples = vec![sample(AnswerClass::Success); 15];
+        samples.extend(vec![sample(cf502); 5]);
+        ev.observations.samples.push(SampleSeries {
+            probe_id: "edge:d.example:https:/".into(),
+            target: ProbeTarget::Edge { hostname: "d.example".into(), scheme: Scheme::Https },
+            url: "https://d.example/".into(),
+            viewer_path: Some("/".into()),
+            requested: 20,
+            samples,
+            not_sent: 0,
+        });
+        let v = decide(&ev, CheckOutput::default());
+        assert_eq!(v.symptom.class, SymptomClass::CloudFront502);
+        assert!(v.symptom.failing);
+        assert_eq!(
+            v.symptom.description,
+            "intermittent: 5 of 20 requests to https://d.example/ got CloudFront's 502 in 0.1 s"
+        );
+        assert_ne!(v.status, Status::Pass);
+        assert!(v.summary.contains("intermittent: 5 of 20"), "{}", v.summary);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::pki::Leaf;
 use super::server::{self, Request, Response, Server};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What a listener does with a request, mirroring ELBv2 default actions.
@@ -51,6 +52,12 @@ pub enum Behavior {
     RequireQuery(String),
     /// `then` on this path (the target without its query), the application on every other.
     OnPath { path: String, then: Box<Behavior> },
+    /// Every `every`-th request (counted over the listener's connections) gets no answer: the
+    /// connection is closed; the others get `then`.
+    FailEvery { every: u32, count: Arc<AtomicU32>, then: Box<Behavior> },
+    /// `then`, on a connection kept open for another request for `idle` (a server's keep-alive
+    /// timeout), with no `Keep-Alive` header to tell it.
+    KeepAlive { idle: std::time::Duration, then: Box<Behavior> },
 }
 
 /// Every request an origin received, for assertions.
@@ -180,6 +187,15 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
             let here = req.target.split(['?', '#']).next() == Some(path.as_str());
             respond(if here { then } else { &Behavior::App }, req)
         }
+        Behavior::FailEvery { every, count, then } => {
+            let n = count.fetch_add(1, Ordering::SeqCst).wrapping_add(1);
+            if n % (*every).max(1) == 0 {
+                Response::new(502, "Closed").raw(server::Raw::Close)
+            } else {
+                respond(then, req)
+            }
+        }
+        Behavior::KeepAlive { idle, then } => respond(then, req).keep_alive(*idle),
     }
 }
 

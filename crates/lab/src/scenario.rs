@@ -905,6 +905,37 @@ scenarios! {
         distribution: |d| d.https_port = 8443,
         origin: Some(search_needs_q),
     }
+    IntermittentOriginFailures {
+        about: "An origin outside AWS, http-only on HTTPPort 8080, that closes the connection \
+                without an answer on every fourth request: about one viewer request in four gets \
+                CloudFront's 502, and one probe may see none. No check explains it; the repeated \
+                requests show the rate.",
+        name: "intermittent-origin-failures",
+        short: "flaky",
+        flags: &["--samples", "20"],
+        kind: OriginKind::OutsideAws(PLAIN_ON_8080),
+        distribution: |d| http_only(d, 8080),
+        origin: Some(|_| Behavior::FailEvery { every: 4, count: Default::default(), then: Box::new(Behavior::App) }),
+    }
+    KeepaliveRace {
+        about: "An origin outside AWS on TLS:443 that closes idle keep-alive connections after 2 s \
+                (without a Keep-Alive header) while OriginKeepaliveTimeout is 5 s. The edge \
+                stand-in opens a connection per request, so no 502 shows: the measured race is a \
+                warning.",
+        name: "keepalive-race",
+        short: "keepalive",
+        flags: &["--samples", "3"],
+        kind: OriginKind::OutsideAws(TLS_ON_443),
+        origin: Some(|_| Behavior::KeepAlive { idle: Duration::from_secs(2), then: Box::new(Behavior::App) }),
+    }
+    KeepaliveRaceFixed {
+        about: "The same origin keeps idle connections open for 65 s.",
+        name: "keepalive-race-fixed",
+        short: "keepalive-ok",
+        flags: &["--samples", "3"],
+        kind: OriginKind::OutsideAws(TLS_ON_443),
+        origin: Some(|_| Behavior::KeepAlive { idle: Duration::from_secs(65), then: Box::new(Behavior::App) }),
+    }
 }
 
 impl Scenario {

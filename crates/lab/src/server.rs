@@ -43,6 +43,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// How the bytes go out when not all at once (slow, chunked, huge); `None`: all at once.
     pub raw: Option<Raw>,
+    /// Keep the connection open for another request for this long (`Connection: keep-alive`,
+    /// no `Keep-Alive` header), unless the client asked to close it; `None`: close after this
+    /// response.
+    pub keep_alive: Option<std::time::Duration>,
 }
 
 /// Misbehaving ways of sending a response. Huge parts are generated while writing, never held
@@ -61,11 +65,25 @@ pub enum Raw {
     Silent,
     /// These bytes exactly, whatever they are (HTTP/2 frames, a malformed head), then close.
     Verbatim(Vec<u8>),
+    /// Close the connection without answering.
+    Close,
 }
 
 impl Response {
     pub fn new(status: u16, reason: &str) -> Self {
-        Response { status, reason: reason.to_string(), headers: Vec::new(), body: Vec::new(), raw: None }
+        Response {
+            status,
+            reason: reason.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            raw: None,
+            keep_alive: None,
+        }
+    }
+
+    pub fn keep_alive(mut self, idle: std::time::Duration) -> Self {
+        self.keep_alive = Some(idle);
+        self
     }
 
     pub fn raw(mut self, raw: Raw) -> Self {
@@ -88,7 +106,8 @@ impl Response {
         for (n, v) in &self.headers {
             out.push_str(&format!("{n}: {v}\r\n"));
         }
-        out.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", self.body.len()));
+        let connection = if self.keep_alive.is_some() { "keep-alive" } else { "close" };
+        out.push_str(&format!("Content-Length: {}\r\nConnection: {connection}\r\n\r\n", self.body.len()));
         let mut bytes = out.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
@@ -180,41 +199,78 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     handler: Handler,
 ) {
     let mut buf = Vec::new();
+    // After a keep-alive response: how long to wait for the next request before closing.
+    let mut idle: Option<std::time::Duration> = None;
+    loop {
+        let next = read_request(&mut s, &mut buf, peer, tls, sni.clone());
+        let request = match idle {
+            None => next.await,
+            Some(d) => tokio::time::timeout(d, next).await.ok().flatten(),
+        };
+        let Some(request) = request else { break };
+        let client_closes = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let response = handler(request).await;
+        match response.raw.clone() {
+            None => {
+                let _ = s.write_all(&response.to_bytes()).await;
+            }
+            Some(raw) => write_raw(&mut s, &response, raw).await,
+        }
+        let _ = s.flush().await;
+        match response.keep_alive {
+            Some(d) if !client_closes && response.raw.is_none() => idle = Some(d),
+            _ => break,
+        }
+    }
+    let _ = s.shutdown().await;
+}
+
+/// Reads one request (head and Content-Length body) from the connection; `None` when the
+/// client closed it or sent something unreadable (answered with 400).
+async fn read_request<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    peer: SocketAddr,
+    tls: bool,
+    sni: Option<String>,
+) -> Option<Request> {
     let mut chunk = [0u8; 4096];
     let mut request = loop {
+        if !buf.is_empty() {
+            let mut headers = [httparse::EMPTY_HEADER; 128];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(buf) {
+                Ok(httparse::Status::Complete(head_len)) => {
+                    let parsed = Request {
+                        method: req.method.unwrap_or("").to_string(),
+                        target: req.path.unwrap_or("").to_string(),
+                        headers: req
+                            .headers
+                            .iter()
+                            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                            .collect(),
+                        peer,
+                        tls,
+                        sni,
+                        body: Vec::new(),
+                    };
+                    buf.drain(..head_len);
+                    break parsed;
+                }
+                Ok(httparse::Status::Partial) if buf.len() < 256 * 1024 => {}
+                _ => {
+                    let _ = s.write_all(&Response::new(400, "Bad Request").to_bytes()).await;
+                    return None;
+                }
+            }
+        }
         let Ok(n) = s.read(&mut chunk).await else {
-            return;
+            return None;
         };
         if n == 0 {
-            return;
+            return None;
         }
         buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 128];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let parsed = Request {
-                    method: req.method.unwrap_or("").to_string(),
-                    target: req.path.unwrap_or("").to_string(),
-                    headers: req
-                        .headers
-                        .iter()
-                        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
-                        .collect(),
-                    peer,
-                    tls,
-                    sni,
-                    body: Vec::new(),
-                };
-                buf.drain(..head_len);
-                break parsed;
-            }
-            Ok(httparse::Status::Partial) if buf.len() < 256 * 1024 => continue,
-            _ => {
-                let _ = s.write_all(&Response::new(400, "Bad Request").to_bytes()).await;
-                return;
-            }
-        }
     };
     let length =
         request.header("content-length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0).min(1 << 20);
@@ -224,17 +280,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    buf.truncate(length);
-    request.body = buf;
-    let response = handler(request).await;
-    match response.raw.clone() {
-        None => {
-            let _ = s.write_all(&response.to_bytes()).await;
-        }
-        Some(raw) => write_raw(&mut s, &response, raw).await,
-    }
-    let _ = s.flush().await;
-    let _ = s.shutdown().await;
+    let body: Vec<u8> = buf.drain(..length.min(buf.len())).collect();
+    request.body = body;
+    Some(request)
 }
 
 fn head(r: &Response) -> String {
@@ -301,6 +349,7 @@ async fn write_raw<S: AsyncWrite + Unpin>(s: &mut S, r: &Response, raw: Raw) {
         Raw::Verbatim(bytes) => {
             let _ = s.write_all(&bytes).await;
         }
+        Raw::Close => {}
     }
 }
 

@@ -95,6 +95,69 @@ pub struct ProbePlan {
     pub tcp_targets: Vec<TcpTarget>,
     /// The request ladders: from the direct request to CloudFront's, per origin and path.
     pub ladders: Vec<crate::ladder::LadderSpec>,
+    /// Requests per repeated probe (`--samples`); 1 repeats nothing.
+    pub samples: u32,
+    /// The probes repeated when `samples` is above 1 (ids of [`ProbePlan::probes`]).
+    pub sampled: Vec<String>,
+    /// One keep-alive measurement per origin when `samples` is above 1.
+    pub keepalive: Vec<KeepaliveSpec>,
+}
+
+/// The keep-alive probe of one origin: CloudFront's request on a persistent connection, then
+/// a wait of CloudFront's `OriginKeepaliveTimeout` plus a margin for the origin to close it.
+#[derive(Debug, Clone)]
+pub struct KeepaliveSpec {
+    pub origin_id: String,
+    pub exchange: Exchange,
+    /// The origin's `OriginKeepaliveTimeout` (CustomOriginConfig), seconds.
+    pub keepalive_timeout_s: u32,
+}
+
+/// At most this many probes are repeated: with 50 samples each, a few hundred requests, sent
+/// one at a time.
+pub const MAX_SAMPLED_PROBES: usize = 12;
+
+/// The probes to repeat and the keep-alive probes: per viewer path the GET over HTTPS through
+/// the distribution (what viewers use), and every GET shaped as CloudFront's origin request;
+/// no other method, no body.
+fn plan_samples(out: &mut ProbePlan, inventory: &Inventory, samples: u32) {
+    out.samples = samples.max(1);
+    if out.samples < 2 {
+        return;
+    }
+    let mut edge_paths: Vec<&str> = Vec::new();
+    for p in &out.probes {
+        if p.exchange.method != "GET" || p.exchange.body.is_some() || out.sampled.len() >= MAX_SAMPLED_PROBES {
+            continue;
+        }
+        let take = match &p.target {
+            ProbeTarget::Edge { scheme: Scheme::Https, .. } => {
+                let fresh = !edge_paths.contains(&p.viewer_path.as_str());
+                edge_paths.push(&p.viewer_path);
+                fresh
+            }
+            ProbeTarget::Edge { .. } => false,
+            ProbeTarget::Origin { .. } => p.shape == RequestShape::Cloudfront,
+        };
+        if take {
+            out.sampled.push(p.id.clone());
+        }
+    }
+    for p in &out.probes {
+        let ProbeTarget::Origin { origin_id, .. } = &p.target else { continue };
+        if !out.sampled.contains(&p.id) || out.keepalive.iter().any(|k| &k.origin_id == origin_id) {
+            continue;
+        }
+        let Some(custom) = inventory.distribution.origin(origin_id).and_then(|o| o.custom()) else { continue };
+        let mut exchange = p.exchange.clone();
+        exchange.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("connection"));
+        exchange.headers.push(("Connection".into(), "keep-alive".into()));
+        out.keepalive.push(KeepaliveSpec {
+            origin_id: origin_id.clone(),
+            exchange,
+            keepalive_timeout_s: u32::try_from(custom.keepalive_timeout_s).unwrap_or(5),
+        });
+    }
 }
 
 pub(crate) fn user_agent() -> String {
@@ -427,6 +490,7 @@ pub fn plan(inventory: &Inventory, request: &DiagnoseRequest) -> ProbePlan {
         ));
     }
     out.ladders = crate::ladder::plan(inventory, request);
+    plan_samples(&mut out, inventory, request.samples);
     out
 }
 
@@ -609,6 +673,35 @@ mod tests {
         assert!(recorded.iter().any(|h| h.name == "Content-Length" && h.value == "2"));
         // Its id differs from the plain GET's, which is still sent.
         assert_eq!(p.probes.iter().filter(|x| x.id == "edge:www.example.com:https:/app?lang=en&utm=x").count(), 1);
+    }
+
+    #[test]
+    fn samples_repeat_the_https_edge_get_per_path_and_cloudfronts_origin_gets_and_measure_keepalive() {
+        let inv = inv("658327ea-f89d-4fab-a63d-7e88639e58f6", None);
+        let request = expecting(&["POST"], Some("/api/echo"));
+        assert!(plan(&inv, &request).sampled.is_empty(), "one sample repeats nothing");
+        let p = plan(&inv, &request.with_samples(5).unwrap());
+        assert_eq!(p.samples, 5);
+        let sampled: Vec<&PlannedProbe> =
+            p.sampled.iter().map(|id| p.probes.iter().find(|x| &x.id == id).unwrap()).collect();
+        assert!(sampled.iter().all(|x| x.exchange.method == "GET" && x.exchange.body.is_none()));
+        let edge: Vec<_> = sampled.iter().filter(|x| matches!(x.target, ProbeTarget::Edge { .. })).collect();
+        assert_eq!(edge.len(), 1, "one path: its HTTPS GET through the distribution once");
+        assert!(matches!(edge[0].target, ProbeTarget::Edge { scheme: Scheme::Https, .. }));
+        assert!(
+            sampled
+                .iter()
+                .any(|x| x.shape == RequestShape::Cloudfront && matches!(x.target, ProbeTarget::Origin { .. }))
+        );
+        assert!(
+            sampled.iter().all(|x| x.shape == RequestShape::Cloudfront || matches!(x.target, ProbeTarget::Edge { .. }))
+        );
+        // One keep-alive probe for the origin, CloudFront's request asking to keep the connection.
+        assert_eq!(p.keepalive.len(), 1);
+        assert_eq!(p.keepalive[0].keepalive_timeout_s, 5);
+        let connection: Vec<_> =
+            p.keepalive[0].exchange.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("connection")).collect();
+        assert_eq!(connection, vec![&("Connection".to_string(), "keep-alive".to_string())]);
     }
 
     #[test]

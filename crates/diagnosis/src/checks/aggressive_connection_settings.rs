@@ -10,8 +10,8 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html>
 
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use crate::evidence::{AnswerClass, Evidence, SampleSeries};
 use crate::fix::{Change, ConfigChange, Fix};
-use crate::evidence::Evidence;
 
 pub static META: CheckMeta = CheckMeta {
     id: "aggressive-connection-settings",
@@ -21,6 +21,7 @@ pub static META: CheckMeta = CheckMeta {
     evidence_used: &[
         "Origins.Items[].ConnectionTimeout and ConnectionAttempts",
         "direct origin probe: TCP connect time",
+        "repeated requests (--samples): connect times and connects that failed or timed out",
     ],
     fix: "Use the defaults (3 attempts, 10 s) unless an origin group needs fast failover, and then keep at least 2 attempts.",
     fix_kinds: &[super::FixKind::Typed],
@@ -42,7 +43,17 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             .origin_probes(&o.id)
             .filter_map(|p| p.hops.first().and_then(|h| h.timings.connect_ms))
             .max();
-        let tight = connect_ms.is_some_and(|ms| ms * 2 >= budget_ms);
+        // Repeated requests (`--samples`): the slowest connect of every series, and the connects
+        // that failed or timed out, which one short attempt turns into CloudFront's 504.
+        let series: Vec<&SampleSeries> = ev.observations.origin_samples(&o.id).collect();
+        let sampled_ms = series.iter().filter_map(|s| s.connect().map(|p| p.max)).max();
+        let connect_ms = connect_ms.max(sampled_ms);
+        let connects = |pred: fn(&AnswerClass) -> bool| -> u32 {
+            series.iter().map(|s| s.samples.iter().filter(|x| pred(&x.class)).count() as u32).sum()
+        };
+        let failed = connects(|c| matches!(c, AnswerClass::ConnectFailure | AnswerClass::Timeout));
+        let sent: u32 = series.iter().map(|s| s.sent()).sum();
+        let tight = connect_ms.is_some_and(|ms| ms * 2 >= budget_ms) || failed > 0;
         let mut evidence = vec![
             EvidenceItem::new(
                 Source::Config,
@@ -57,6 +68,25 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 "TCP connect to the origin from the probing host",
                 format!("{ms} ms"),
             ));
+        }
+        for s in &series {
+            if let Some(p) = s.connect() {
+                evidence.push(EvidenceItem::new(
+                    Source::Probe,
+                    format!("TCP connects of {} repeated requests to {}", s.sent(), s.url),
+                    format!("p50 {} ms, p90 {} ms, max {} ms", p.p50, p.p90, p.max),
+                ));
+            }
+        }
+        if failed > 0 {
+            evidence.push(
+                EvidenceItem::new(
+                    Source::Probe,
+                    "repeated requests to the origin",
+                    format!("{failed} of {sent} failed to connect or timed out"),
+                )
+                .expected("every connect within one attempt's timeout"),
+            );
         }
         // The defaults (3 attempts of 10 s), for what is below them.
         let mut changes = Vec::new();
@@ -73,7 +103,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                     "Origin {} allows a single {} s connect attempt{}; slow connects from some edge locations will fail.",
                     o.id,
                     o.connection_timeout_s,
-                    if tight { ", and a connect from here already takes half of it" } else { "" }
+                    if failed > 0 {
+                        format!(", and {failed} of {sent} repeated requests from here failed to connect or timed out")
+                    } else if tight {
+                        ", and a connect from here already takes half of it".to_string()
+                    } else {
+                        String::new()
+                    }
                 ))
                 .evidence(evidence)
                 .remediation(Remediation {
@@ -123,6 +159,36 @@ mod tests {
     fn one_short_attempt_is_low_and_a_slow_connect_makes_it_medium() {
         assert_eq!(run(&ev(1, 1, None)).findings[0].severity, Severity::Low);
         assert_eq!(run(&ev(1, 1, Some(600))).findings[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn repeated_connects_that_fail_make_it_medium_and_say_the_rate() {
+        let mut e = ev(1, 2, None);
+        let sample = |class: AnswerClass, ms| Sample { class, status: None, connect_ms: ms, first_byte_ms: None, total_ms: 1 };
+        e.observations.samples.push(SampleSeries {
+            probe_id: "origin:o1:https:/".into(),
+            target: ProbeTarget::Origin {
+                origin_id: "o1".into(),
+                behavior: "d".into(),
+                scheme: Scheme::Https,
+                port: 443,
+                host_header: "o.example".into(),
+            },
+            url: "https://o.example/".into(),
+            viewer_path: None,
+            requested: 4,
+            samples: vec![
+                sample(AnswerClass::Success, Some(20)),
+                sample(AnswerClass::Success, Some(30)),
+                sample(AnswerClass::Timeout, None),
+                sample(AnswerClass::Success, Some(25)),
+            ],
+            not_sent: 0,
+        });
+        let f = &run(&e).findings[0];
+        assert_eq!(f.severity, Severity::Medium);
+        assert!(f.summary.contains("1 of 4 repeated requests"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|x| x.observed == "p50 25 ms, p90 30 ms, max 30 ms"), "{:?}", f.evidence);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use super::fix_support::{authorization_fix, forward_all_viewer, header_forwarding, port_change, protocol_change};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Finding, Remediation, Severity, Source};
-use crate::evidence::{Change, Conclusion, Evidence, Ladder, Rung, Scheme, TransportFailure};
+use crate::evidence::{AnswerClass, Change, Conclusion, Evidence, HopResult, Ladder, Rung, Scheme, TransportFailure};
 use crate::fix::{self as fx, Fix};
 
 /// The finding a change proves, judged by how CloudFront's side failed.
@@ -75,7 +75,25 @@ fn proves(p: &Proof<'_>, id: &str) -> bool {
 
 /// The ladders that prove `id`, in evidence order.
 pub fn proofs<'a>(ev: &'a Evidence, id: &str) -> Vec<Proof<'a>> {
-    ev.observations.ladders.iter().flat_map(ladder_proofs).filter(|p| proves(p, id)).collect()
+    ev.observations.ladders.iter().flat_map(ladder_proofs).filter(|p| proves(p, id) && !flaky(ev, p)).collect()
+}
+
+/// True when the failing rung got an answer the origin also gives, at random, to CloudFront's
+/// unchanged request repeated with `--samples`: one such failure proves nothing about the change.
+fn flaky(ev: &Evidence, p: &Proof<'_>) -> bool {
+    let Some(hop) = &p.failing.hop else { return false };
+    let class = match &hop.result {
+        HopResult::Response(r) => {
+            AnswerClass::of_status(r.status, r.cloudfront_error.is_some(), r.cloudfront_reason().cloned())
+        }
+        HopResult::Error(e) => match AnswerClass::of_error(e.stage) {
+            Some(c) => c,
+            None => return false,
+        },
+    };
+    ev.observations
+        .origin_samples(&p.ladder.origin_id)
+        .any(|s| s.intermittent() && s.samples.iter().any(|x| x.class == class && s.is_failure(x)))
 }
 
 /// True when the ladders toward this origin decided its request-shape question otherwise: every
@@ -406,7 +424,7 @@ fn demote(f: &mut Finding, why: String) {
 mod tests {
     use super::*;
     use crate::checks::{Severity, run_all};
-    use crate::evidence::{Fetch, HopResult, OriginProtocolPolicy, ProbeStage};
+    use crate::evidence::{Fetch, OriginProtocolPolicy, ProbeStage, ProbeTarget, Sample, SampleSeries};
     use crate::testing::*;
 
     const HTTP80: (Scheme, u16) = (Scheme::Http, 80);
@@ -508,17 +526,22 @@ mod tests {
         assert!(out.findings[0].remediation.summary.contains("http-only"), "{}", out.findings[0].remediation.summary);
     }
 
-    #[test]
-    fn a_forwarded_host_the_app_does_not_serve_is_host_routing_and_healthy_ladders_say_nothing() {
-        let mut ev = outside();
-        let l = ladder(
+    /// The origin answers its own name and 404s the Host CloudFront forwards.
+    fn host_routing_ladder() -> Ladder {
+        ladder(
             vec![
                 rung("direct", true, HTTP80, "origin.example", &[], Ok(200)),
                 rung("direct + Host", false, HTTP80, "www.example.com", &[], Ok(404)),
                 rung("CloudFront's request", false, HTTP80, "www.example.com", &[Change::CloudfrontHeaders], Ok(404)),
             ],
             &[Change::Host, Change::CloudfrontHeaders],
-        );
+        )
+    }
+
+    #[test]
+    fn a_forwarded_host_the_app_does_not_serve_is_host_routing_and_healthy_ladders_say_nothing() {
+        let mut ev = outside();
+        let l = host_routing_ladder();
         ev.observations.ladders.push(l.clone());
         let out = crate::checks::host_header_routing_mismatch::run(&ev);
         assert_eq!(ids(&out), vec!["host-header-routing-mismatch"]);
@@ -533,6 +556,32 @@ mod tests {
         healthy.observations.ladders.push(l);
         let out = run_all(&healthy);
         assert!(out.findings.iter().all(|f| f.severity < Severity::Medium), "{:?}", ids(&out));
+    }
+
+    #[test]
+    fn a_failing_rung_the_origin_also_gives_to_repeated_unchanged_requests_proves_nothing() {
+        let mut ev = outside();
+        let l = host_routing_ladder();
+        let origin_id = l.origin_id.clone();
+        ev.observations.ladders.push(l);
+        let sample = |class| Sample { class, status: None, connect_ms: None, first_byte_ms: None, total_ms: 1 };
+        ev.observations.samples.push(SampleSeries {
+            probe_id: "origin:o:http:/".into(),
+            target: ProbeTarget::Origin {
+                origin_id,
+                behavior: "d".into(),
+                scheme: Scheme::Http,
+                port: 80,
+                host_header: "origin.example".into(),
+            },
+            url: "http://origin.example/".into(),
+            viewer_path: None,
+            requested: 3,
+            samples: vec![sample(AnswerClass::Success), sample(AnswerClass::ClientError), sample(AnswerClass::Success)],
+            not_sent: 0,
+        });
+        let out = crate::checks::host_header_routing_mismatch::run(&ev);
+        assert!(ids(&out).is_empty(), "{:?}", ids(&out));
     }
 
     #[test]

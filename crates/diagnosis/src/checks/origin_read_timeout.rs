@@ -82,6 +82,25 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }
             }
         }
+        // Repeated requests (`--samples`): the slowest first byte of a series, with its spread.
+        for s in ev.observations.origin_samples(&origin.id) {
+            let Some(p) = s.first_byte() else { continue };
+            if worst.as_ref().is_none_or(|(w, _, _)| p.max > *w) {
+                let over = s.samples.iter().filter(|x| x.first_byte_ms.is_some_and(|f| f > limit_ms)).count();
+                worst = Some((
+                    p.max,
+                    format!(
+                        "GET {}: first byte p50 {} ms, p90 {} ms, max {} ms over {} requests ({over} over the timeout)",
+                        s.url,
+                        p.p50,
+                        p.p90,
+                        p.max,
+                        s.sent()
+                    ),
+                    "",
+                ));
+            }
+        }
         let Some((ms, what, _)) = worst else {
             if let Some((_, what)) = cut_short {
                 out.unverified(

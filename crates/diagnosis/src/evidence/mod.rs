@@ -9,6 +9,7 @@ mod inventory;
 mod ladder;
 mod network;
 mod observation;
+mod samples;
 mod secret;
 mod tls;
 
@@ -17,6 +18,7 @@ pub use inventory::*;
 pub use ladder::*;
 pub use network::*;
 pub use observation::*;
+pub use samples::*;
 pub use secret::{FingerprintKey, REDACTED, Scrubber, SecretValue};
 pub use tls::*;
 
@@ -91,6 +93,9 @@ pub struct RequestEcho {
     /// How the distribution was found when the caller named a URL or hostname, not its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub located_by: Option<String>,
+    /// Requests per repeated probe (`--samples`), when more than one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
 }
 
 /// The outcome of one read-only AWS call (or a chain of them), as data.

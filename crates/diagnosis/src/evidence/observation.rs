@@ -27,6 +27,12 @@ pub struct Observations {
     /// difference at a time, per origin and viewer path.
     #[serde(default)]
     pub ladders: Vec<super::Ladder>,
+    /// Edge and origin probes repeated (`--samples`), one series per probe.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<super::SampleSeries>,
+    /// How long each origin keeps an idle keep-alive connection open, measured (with samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keepalive: Vec<super::KeepaliveObservation>,
     /// The origin-side probes made again after the diagnosis, each with one fix of the primary
     /// finding applied to a copy of the configuration ([`crate::fix_check`]). Absent from
     /// evidence recorded before fixes were checked.
@@ -73,6 +79,22 @@ impl Observations {
             p.shape == RequestShape::Viewer
                 && matches!(&p.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id)
         })
+    }
+
+    /// The series repeating probes straight to an origin, shaped as CloudFront sends them.
+    pub fn origin_samples<'a>(&'a self, origin_id: &'a str) -> impl Iterator<Item = &'a super::SampleSeries> + 'a {
+        self.samples
+            .iter()
+            .filter(move |s| matches!(&s.target, ProbeTarget::Origin { origin_id: o, .. } if o == origin_id))
+    }
+
+    /// The series repeating viewer requests through the distribution.
+    pub fn edge_samples(&self) -> impl Iterator<Item = &super::SampleSeries> {
+        self.samples.iter().filter(|s| matches!(s.target, ProbeTarget::Edge { .. }))
+    }
+
+    pub fn keepalive_for(&self, origin_id: &str) -> Option<&super::KeepaliveObservation> {
+        self.keepalive.iter().find(|k| k.origin_id == origin_id)
     }
 
     pub fn dns_for(&self, name: &str) -> Option<&DnsObservation> {

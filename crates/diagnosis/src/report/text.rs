@@ -86,6 +86,13 @@ pub fn render(r: &ReportV1, style: Style) -> String {
     for line in ladder_lines(&r.observations) {
         let _ = writeln!(o, "{line}");
     }
+    let samples = sample_lines(&r.observations);
+    if !samples.is_empty() {
+        let _ = writeln!(o, "\nRepeated requests (--samples):");
+        for line in samples {
+            let _ = writeln!(o, "- {line}");
+        }
+    }
     if !r.unverified.is_empty() {
         let _ = writeln!(o, "\nCould not verify:");
         for u in &r.unverified {
@@ -170,6 +177,39 @@ pub fn ladder_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
             out.push(format!("  {mark} {} {} (Host: {}){note}", r.answer, r.label, r.host));
         }
         out.push(format!("  → {}", l.conclusion));
+    }
+    out
+}
+
+/// One line per repeated probe (failure rate, answer classes, first-byte percentiles against
+/// `OriginReadTimeout`) and per keep-alive probe (idle close against `OriginKeepaliveTimeout`).
+pub fn sample_lines(obs: &super::v1::ObservationsV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &obs.samples {
+        let classes: Vec<String> = s.classes.iter().map(|c| format!("{} {}", c.count, c.label)).collect();
+        let mut line = format!(
+            "{} {}: {} of {} failed{} ({})",
+            s.target,
+            s.url,
+            s.failures,
+            s.sent,
+            if s.intermittent { ", intermittent" } else { "" },
+            if classes.is_empty() { "none sent".to_string() } else { classes.join(", ") }
+        );
+        if s.not_sent > 0 {
+            line.push_str(&format!("; {} not sent (probe budget)", s.not_sent));
+        }
+        if let Some(p) = &s.first_byte_ms {
+            line.push_str(&format!("; first byte p50 {} ms, p90 {} ms, max {} ms", p.p50, p.p90, p.max));
+            if let Some(t) = s.origin_read_timeout_s {
+                line.push_str(&format!(" (OriginReadTimeout {t} s)"));
+            }
+        }
+        out.push(line);
+    }
+    for k in &obs.keepalive {
+        let cf = k.origin_keepalive_timeout_s.map(|t| format!(" (OriginKeepaliveTimeout {t} s)")).unwrap_or_default();
+        out.push(format!("keep-alive to origin {}: {}{cf}", k.origin_id, k.summary));
     }
     out
 }
@@ -456,6 +496,14 @@ pub fn render_markdown(r: &ReportV1) -> String {
             } else {
                 let _ = writeln!(o, "\n{}\n", md(line));
             }
+        }
+        let _ = writeln!(o);
+    }
+    let samples = sample_lines(&r.observations);
+    if !samples.is_empty() {
+        let _ = writeln!(o, "### Repeated requests\n");
+        for line in samples {
+            let _ = writeln!(o, "- {}", md(&line));
         }
         let _ = writeln!(o);
     }

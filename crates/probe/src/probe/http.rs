@@ -54,7 +54,12 @@ impl Exchange {
         if let Some(b) = &self.body {
             s.push_str(&format!("Content-Length: {}\r\n", b.len()));
         }
-        s.push_str("Connection: close\r\n\r\n");
+        // One request per connection, unless the planned headers say otherwise (the keep-alive
+        // probe asks the origin to keep its connection, as CloudFront does).
+        if !self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("connection")) {
+            s.push_str("Connection: close\r\n");
+        }
+        s.push_str("\r\n");
         let mut bytes = s.into_bytes();
         if let Some(b) = &self.body {
             bytes.extend_from_slice(b);
@@ -72,8 +77,25 @@ fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
 
+/// A connection kept after its exchange (TCP or TLS).
+pub trait KeptStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> KeptStream for T {}
+
 /// Sends one request and records the hop. Never panics; every failure is a recorded stage.
 pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
+    run_keeping(ex, ctx, false).await.0
+}
+
+/// As [`run`]; with `keep`, also hands back the connection when the response was read to its
+/// end and the origin did not ask to close it (for the keep-alive probe).
+pub async fn run_keeping(ex: &Exchange, ctx: &Context<'_>, keep: bool) -> (Hop, Option<Box<dyn KeptStream>>) {
+    let mut kept: Option<Box<dyn KeptStream>> = None;
+    let wanted = if keep { Some(&mut kept) } else { None };
+    let hop = run_inner_timed(ex, ctx, wanted).await;
+    (hop, kept)
+}
+
+async fn run_inner_timed(ex: &Exchange, ctx: &Context<'_>, kept: Option<&mut Option<Box<dyn KeptStream>>>) -> Hop {
     let started = Instant::now();
     let hop_deadline =
         TokioInstant::now().checked_add(ctx.limits.hop_timeout).map_or(ctx.deadline, |t| t.min(ctx.deadline));
@@ -88,7 +110,7 @@ pub async fn run(ex: &Exchange, ctx: &Context<'_>) -> Hop {
         head_bytes: None,
         response_defects: Vec::new(),
     };
-    let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started, hop_deadline)).await {
+    let result = match timeout_at(hop_deadline, run_inner(ex, ctx, &mut hop, started, hop_deadline, kept)).await {
         Ok(r) => r,
         Err(_) => {
             let in_phase = TokioInstant::now() >= ctx.deadline;
@@ -121,6 +143,7 @@ async fn run_inner(
     hop: &mut Hop,
     started: Instant,
     hop_deadline: TokioInstant,
+    kept: Option<&mut Option<Box<dyn KeptStream>>>,
 ) -> HopResult {
     let resolver = Resolver {
         overrides: ctx.overrides,
@@ -168,7 +191,7 @@ async fn run_inner(
     let _ = tcp.set_nodelay(true);
 
     match ex.scheme {
-        Scheme::Http => exchange_on(tcp, ex, ctx, hop, started, hop_deadline).await,
+        Scheme::Http => exchange_on(tcp, ex, ctx, hop, started, hop_deadline, kept).await,
         Scheme::Https => {
             let tls_started = Instant::now();
             let name = match ex.sni.as_deref().map(|s| ServerName::try_from(s.to_string())) {
@@ -197,7 +220,7 @@ async fn run_inner(
                 }
                 Ok(Ok(tls)) => {
                     hop.timings.tls_ms = Some(ms(tls_started));
-                    exchange_on(tls, ex, ctx, hop, started, hop_deadline).await
+                    exchange_on(tls, ex, ctx, hop, started, hop_deadline, kept).await
                 }
             }
         }
@@ -312,13 +335,14 @@ fn describe_tls_error(e: &std::io::Error) -> String {
     }
 }
 
-async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
+async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     mut stream: S,
     ex: &Exchange,
     ctx: &Context<'_>,
     hop: &mut Hop,
     started: Instant,
     hop_deadline: TokioInstant,
+    kept: Option<&mut Option<Box<dyn KeptStream>>>,
 ) -> HopResult {
     let _ = started;
     // The body is read until this instant at the latest, a little before the hop bound, so that
@@ -523,6 +547,7 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
         body.feed(&chunk[..n]);
     }
     hop.timings.max_gap_ms = Some(max_gap);
+    let complete = body.done() && !truncated;
     let (sample, read) = body.finish();
     if cut_short {
         hop.response_defects
@@ -533,6 +558,12 @@ async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(
     // knows that its end may be the start of a longer value (see `evidence::secret`).
     if read > sample.len() as u64 {
         body_sample.push('…');
+    }
+    let closes = header("connection").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
+    if let Some(kept) = kept {
+        if complete && !closes {
+            *kept = Some(Box::new(stream));
+        }
     }
     let cloudfront_error = recognise_error_page(&body_sample);
     let set_cookie_names = headers

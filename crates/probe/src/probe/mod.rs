@@ -6,6 +6,7 @@ pub use crate::evidence::cloudfront_page;
 pub mod dns;
 pub mod http;
 pub mod network;
+pub mod samples;
 pub mod target;
 mod tls;
 pub mod tls_hello;
@@ -30,6 +31,9 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         network::observe(plan, settings, deadline),
         crate::ladder::run(&plan.ladders, settings, tls, deadline)
     );
+    // After the single probes, so that a series is not interleaved with them at the origin,
+    // and in what is left of the same budget.
+    let (samples, keepalive) = samples::run(plan, settings, tls, deadline).await;
     let mut overrides: Vec<String> = records
         .iter()
         .flat_map(|r| r.hops.iter())
@@ -48,6 +52,8 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         tls: Vec::new(),
         ladders,
         fix_checks: Vec::new(),
+        samples,
+        keepalive,
     }
 }
 

@@ -6,10 +6,11 @@ use super::*;
 use crate::checks::{Confidence, EvidenceItem, Finding, Remediation, Resource, Severity, Source, Unverified};
 use crate::evidence::Distribution;
 use crate::evidence::{
-    Answer, ChainError, ChainValidation, Conclusion, DnsObservation, DnsRole, Evidence, Hop, HopResult, Ladder,
-    ProbeRecord, ProbeStage, ProbeTarget, RedirectOutcome, Scheme, TcpObservation, TcpOutcome, Timings, TlsFailureKind,
-    TlsHandshakeResult, TlsObservation,
+    Answer, AnswerClass, ChainError, ChainValidation, Conclusion, DnsObservation, DnsRole, Evidence, Hop, HopResult,
+    Ladder, ProbeRecord, ProbeStage, ProbeTarget, RedirectOutcome, Scheme, TcpObservation, TcpOutcome, Timings,
+    TlsFailureKind, TlsHandshakeResult, TlsObservation,
 };
+use crate::evidence::{KeepaliveObservation, KeepaliveOutcome, Percentiles, SampleSeries};
 use crate::fix::{Change, Fix, NetworkChange, OriginPart, RuleSource};
 use crate::fix_check::{FixCheck, Outcome, VerifiedBy};
 use crate::verdict::{Status, SymptomClass, Verdict};
@@ -179,6 +180,8 @@ impl ReportV1 {
                 tcp: ev.observations.tcp.iter().map(tcp).collect(),
                 tls: ev.observations.tls.iter().map(tls).collect(),
                 ladders: ev.observations.ladders.iter().map(ladder).collect(),
+                samples: ev.observations.samples.iter().map(|s| sample_series(ev, s)).collect(),
+                keepalive: ev.observations.keepalive.iter().map(|k| keepalive(ev, k)).collect(),
             },
             aws_calls: aws_calls(&ev.inventory.calls),
             preflight: None,
@@ -622,4 +625,95 @@ fn aws_calls(calls: &[crate::evidence::CallRecord]) -> Vec<AwsCallV1> {
             millis: c.millis,
         })
         .collect()
+}
+
+fn percentiles(p: Option<Percentiles>) -> Option<PercentilesV1> {
+    p.map(|p| PercentilesV1 { p50: p.p50, p90: p.p90, max: p.max })
+}
+
+fn answer_class(c: &AnswerClass) -> (AnswerClassV1, Option<u16>, Option<String>) {
+    match c {
+        AnswerClass::Success => (AnswerClassV1::Success, None, None),
+        AnswerClass::Redirect => (AnswerClassV1::Redirect, None, None),
+        AnswerClass::ClientError => (AnswerClassV1::ClientError, None, None),
+        AnswerClass::ServerError => (AnswerClassV1::ServerError, None, None),
+        AnswerClass::Cloudfront { status, reason } => {
+            (AnswerClassV1::Cloudfront, Some(*status), reason.as_ref().map(|r| r.sentence().to_string()))
+        }
+        AnswerClass::ConnectFailure => (AnswerClassV1::ConnectFailure, None, None),
+        AnswerClass::TlsFailure => (AnswerClassV1::TlsFailure, None, None),
+        AnswerClass::Timeout => (AnswerClassV1::Timeout, None, None),
+        AnswerClass::BrokenAnswer => (AnswerClassV1::BrokenAnswer, None, None),
+        AnswerClass::NotReached => (AnswerClassV1::NotReached, None, None),
+    }
+}
+
+fn sample_series(ev: &Evidence, s: &SampleSeries) -> SampleSeriesV1 {
+    let (target, origin_id) = match &s.target {
+        ProbeTarget::Origin { origin_id, .. } => (ProbeTargetV1::Origin, Some(origin_id.clone())),
+        ProbeTarget::Edge { .. } => (ProbeTargetV1::Edge, None),
+    };
+    let read_timeout = origin_id
+        .as_deref()
+        .and_then(|id| ev.inventory.distribution.origin(id))
+        .and_then(|o| o.custom())
+        .map(|c| c.read_timeout_s);
+    let sent = s.sent();
+    SampleSeriesV1 {
+        probe_id: s.probe_id.clone(),
+        target,
+        origin_id,
+        url: s.url.clone(),
+        viewer_path: s.viewer_path.clone(),
+        requested: s.requested,
+        sent,
+        not_sent: s.not_sent,
+        failures: s.failures(),
+        failure_rate: if sent == 0 { 0.0 } else { f64::from(s.failures()) / f64::from(sent) },
+        intermittent: s.intermittent(),
+        summary: s.describe_failures().unwrap_or_else(|| s.describe()),
+        classes: s
+            .classes()
+            .iter()
+            .map(|c| {
+                let (class, status, reason) = answer_class(&c.class);
+                AnswerClassCountV1 {
+                    class,
+                    status,
+                    reason,
+                    label: c.class.label(),
+                    count: c.count,
+                    median_ms: c.median_ms,
+                    failure: c.failure,
+                }
+            })
+            .collect(),
+        first_byte_ms: percentiles(s.first_byte()),
+        connect_ms: percentiles(s.connect()),
+        origin_read_timeout_s: read_timeout,
+    }
+}
+
+fn keepalive(ev: &Evidence, k: &KeepaliveObservation) -> KeepaliveV1 {
+    let (outcome, idle_ms, detail) = match &k.outcome {
+        KeepaliveOutcome::ClosedIdle { after_ms } => (KeepaliveOutcomeV1::ClosedIdle, Some(*after_ms), None),
+        KeepaliveOutcome::StillOpen { after_ms } => (KeepaliveOutcomeV1::StillOpen, Some(*after_ms), None),
+        KeepaliveOutcome::NotKept { detail } => (KeepaliveOutcomeV1::NotKept, None, Some(detail.clone())),
+        KeepaliveOutcome::NotMeasured { reason } => (KeepaliveOutcomeV1::NotMeasured, None, Some(reason.clone())),
+    };
+    KeepaliveV1 {
+        origin_id: k.origin_id.clone(),
+        url: k.url.clone(),
+        outcome,
+        idle_ms,
+        detail,
+        origin_keepalive_timeout_s: ev
+            .inventory
+            .distribution
+            .origin(&k.origin_id)
+            .and_then(|o| o.custom())
+            .map(|c| c.keepalive_timeout_s),
+        keep_alive_header: k.keep_alive_header.clone(),
+        summary: k.describe(),
+    }
 }

@@ -489,6 +489,104 @@ pub struct ObservationsV1 {
     /// The request ladders: from the request that works directly to CloudFront's.
     #[serde(default)]
     pub ladders: Vec<LadderV1>,
+    /// Edge and origin probes repeated (`--samples`): failure rates, answer classes, timings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<SampleSeriesV1>,
+    /// How long each origin kept an idle keep-alive connection open (with `--samples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keepalive: Vec<KeepaliveV1>,
+}
+
+wire_enum! {
+    /// The kind of answer a repeated request got.
+    pub enum AnswerClassV1 {
+        Success = "success",
+        Redirect = "redirect",
+        ClientError = "client_error",
+        ServerError = "server_error",
+        Cloudfront = "cloudfront_error",
+        ConnectFailure = "connect_failure",
+        TlsFailure = "tls_failure",
+        Timeout = "timeout",
+        BrokenAnswer = "broken_answer",
+        NotReached = "not_reached",
+    }
+}
+
+wire_enum! {
+    /// What the keep-alive probe saw after its response.
+    pub enum KeepaliveOutcomeV1 {
+        ClosedIdle = "closed_idle",
+        StillOpen = "still_open",
+        NotKept = "not_kept",
+        NotMeasured = "not_measured",
+    }
+}
+
+/// One probe repeated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SampleSeriesV1 {
+    pub probe_id: String,
+    pub target: ProbeTargetV1,
+    /// The origin, for a probe straight to one.
+    pub origin_id: Option<String>,
+    pub url: String,
+    pub viewer_path: Option<String>,
+    pub requested: u32,
+    pub sent: u32,
+    /// Not sent, or cut before an answer, because the probe budget ran out.
+    pub not_sent: u32,
+    pub failures: u32,
+    /// failures / sent, 0 to 1 (0 when nothing was sent).
+    pub failure_rate: f64,
+    /// Some samples failed and some did not.
+    pub intermittent: bool,
+    /// One sentence: `3 of 20 requests to … got CloudFront's 502 in 0.1 s`.
+    pub summary: String,
+    /// Each answer class seen, most frequent first.
+    pub classes: Vec<AnswerClassCountV1>,
+    pub first_byte_ms: Option<PercentilesV1>,
+    pub connect_ms: Option<PercentilesV1>,
+    /// The origin's OriginReadTimeout, for a probe straight to a custom origin.
+    pub origin_read_timeout_s: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnswerClassCountV1 {
+    pub class: AnswerClassV1,
+    /// For CloudFront's own error page: its status and reason sentence.
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    /// e.g. `2xx`, `CloudFront's 502`, `connect failure`.
+    pub label: String,
+    pub count: u32,
+    /// Median total time of these requests.
+    pub median_ms: u64,
+    /// Whether these count as failures.
+    pub failure: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PercentilesV1 {
+    pub p50: u64,
+    pub p90: u64,
+    pub max: u64,
+}
+
+/// The keep-alive probe of one origin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeepaliveV1 {
+    pub origin_id: String,
+    pub url: String,
+    pub outcome: KeepaliveOutcomeV1,
+    /// For closed_idle and still_open: how long after the response.
+    pub idle_ms: Option<u64>,
+    /// For not_kept and not_measured: why.
+    pub detail: Option<String>,
+    /// CloudFront's OriginKeepaliveTimeout for this origin.
+    pub origin_keepalive_timeout_s: Option<i32>,
+    pub keep_alive_header: Option<String>,
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -718,6 +816,11 @@ mod tests {
                 "/$defs/finding/properties/remediation/properties/fix/oneOf/0/properties/alternatives/items/properties/changes/items/oneOf/2/properties/part",
                 names(OriginPartV1::ALL, OriginPartV1::as_str),
             ),
+            (
+                "/$defs/sample_series/properties/classes/items/properties/class",
+                names(AnswerClassV1::ALL, AnswerClassV1::as_str),
+            ),
+            ("/$defs/keepalive/properties/outcome", names(KeepaliveOutcomeV1::ALL, KeepaliveOutcomeV1::as_str)),
         ];
         for p in OriginPartV1::ALL {
             assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
