@@ -96,8 +96,14 @@ fn hint(class: SymptomClass) -> &'static str {
     }
 }
 
-/// Reads the edge probes: the first failing one describes the symptom.
+/// What viewers see: the edge probes, joined with CloudFront's own records of the window
+/// (`observations.cloudfront`), which outrank a healthy probe when they show failures.
 pub fn symptom(ev: &Evidence) -> Symptom {
+    crate::checks::cloudfront_view::join_symptom(ev, probe_symptom(ev))
+}
+
+/// Reads the edge probes: the first failing one describes the symptom.
+fn probe_symptom(ev: &Evidence) -> Symptom {
     let origin_hosts: Vec<String> =
         ev.inventory.distribution.origins.iter().map(|o| o.domain_name.to_ascii_lowercase()).collect();
     let mut seen = false;

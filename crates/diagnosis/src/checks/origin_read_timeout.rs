@@ -8,6 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout>
 
+use super::cloudfront_view::{self, OriginFailure};
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
@@ -76,6 +77,56 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 }
             }
         }
+        // CloudFront's logs: its requests that timed out waiting for this origin's first byte.
+        let logged = cloudfront_view::origin_failure(
+            ev,
+            origin,
+            OriginFailure::ReadTimeout,
+            worst.as_ref().map(|(ms, _, _)| *ms),
+        );
+        if let Some((l, f)) = logged {
+            if worst.as_ref().is_none_or(|(ms, _, _)| *ms <= limit_ms) {
+                // The probes were answered in time (or not at all): the slow answers are those
+                // CloudFront saw.
+                let field = format!("Origins[Id={}].CustomOriginConfig.OriginReadTimeout", origin.id);
+                let mut evidence = vec![
+                    EvidenceItem::new(Source::Config, &field, format!("{} s", custom.read_timeout_s)),
+                    cloudfront_view::evidence_item(ev, l, f),
+                ];
+                if let Some((_, what, _)) = &worst {
+                    evidence.push(EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it", what.clone()));
+                }
+                out.push(
+                    META.finding(Severity::High, Confidence::High)
+                        .summary(format!(
+                            "CloudFront's logs show {} of {} requests ending in {} {} after about {} ms, the origin {}'s {} s OriginReadTimeout: the origin does not send its first byte in time{}.",
+                            cloudfront_view::thousands(f.count),
+                            cloudfront_view::thousands(l.requests),
+                            f.status,
+                            f.detailed_result_type,
+                            f.time_to_first_byte.p50_ms,
+                            origin.id,
+                            custom.read_timeout_s,
+                            if cloudfront_view::intermittent(l) { " on some requests (intermittent)" } else { "" }
+                        ))
+                        .observed(true)
+                        .evidence(evidence)
+                        .remediation(Remediation {
+                            summary: format!(
+                                "Make origin {} answer within {} s on the slow paths, or raise {field}.",
+                                origin.id, custom.read_timeout_s
+                            ),
+                            steps: vec![
+                                "The logs' slowest paths are in the report's CloudFront view; the origin's own logs show why those requests are slow.".into(),
+                            ],
+                            cli: vec![update_cli(d)],
+                        })
+                        .resource("distribution", &d.id)
+                        .resource("origin", &origin.id),
+                );
+                continue;
+            }
+        }
         let Some((ms, what, _)) = worst else {
             if let Some((_, what)) = cut_short {
                 out.unverified(
@@ -104,7 +155,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
             continue;
         }
-        let observed = exceeded && edge_504.is_some();
+        let observed = exceeded && (edge_504.is_some() || logged.is_some());
         let severity = match (exceeded, observed) {
             (true, true) => Severity::Critical,
             (true, false) => Severity::High,
@@ -117,6 +168,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         ];
         if let (true, Some(s)) = (exceeded, &edge_504) {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
+        }
+        if let (true, Some((l, f))) = (exceeded, logged) {
+            evidence.push(cloudfront_view::evidence_item(ev, l, f));
         }
         let summary = if exceeded {
             format!(

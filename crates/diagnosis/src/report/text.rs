@@ -54,6 +54,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         }
     }
     let _ = writeln!(o, "\nThrough CloudFront: {}", r.verdict.symptom);
+    for line in cloudfront_lines(r) {
+        let _ = writeln!(o, "  {line}");
+    }
     if !r.findings.is_empty() {
         let _ = writeln!(o, "\nFindings (most likely cause first):");
         for (i, f) in r.findings.iter().enumerate() {
@@ -294,6 +297,9 @@ pub fn render_markdown(r: &ReportV1) -> String {
     let primary = r.verdict.primary.as_ref().and_then(|p| r.findings.iter().find(|f| &f.id == p));
     let _ = writeln!(o, "{}\n", md(&summary_without_fix(&r.verdict.summary, primary)));
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
+    for line in cloudfront_lines(r) {
+        let _ = writeln!(o, "- {}", md(&line));
+    }
     if let Some(f) = primary {
         let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));
         for s in &f.remediation.steps {
@@ -364,6 +370,17 @@ pub fn render_markdown(r: &ReportV1) -> String {
     }
     let _ = writeln!(o, "\n</details>");
     o
+}
+
+/// CloudFront's own view, shown under the symptom: the lines the symptom does not already say.
+fn cloudfront_lines(r: &ReportV1) -> Vec<String> {
+    r.observations
+        .cloudfront
+        .iter()
+        .flat_map(|c| c.lines.iter())
+        .filter(|l| !r.verdict.symptom.contains(l.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

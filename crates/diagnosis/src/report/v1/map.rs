@@ -180,6 +180,7 @@ impl ReportV1 {
                 tcp: ev.observations.tcp.iter().map(tcp).collect(),
                 tls: ev.observations.tls.iter().map(tls).collect(),
                 ladders: ev.observations.ladders.iter().map(ladder).collect(),
+                cloudfront: super::cloudfront::map(ev),
             },
             aws_calls: ev
                 .inventory
