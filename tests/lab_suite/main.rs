@@ -8,6 +8,7 @@
 mod inventory_faults;
 mod lab_aws_flags;
 mod lab_certificates;
+mod lab_cloudfront_view;
 mod lab_differential;
 mod lab_fleet_sweep;
 mod lab_foundation;

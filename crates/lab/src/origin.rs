@@ -51,6 +51,9 @@ pub enum Behavior {
     RequireQuery(String),
     /// `then` on this path (the target without its query), the application on every other.
     OnPath { path: String, then: Box<Behavior> },
+    /// The application, but every n-th request (counted over all the origin receives) has its
+    /// connection closed without an answer: an intermittent failure.
+    FailEvery(usize),
 }
 
 /// Every request an origin received, for assertions.
@@ -180,6 +183,8 @@ fn respond(behavior: &Behavior, req: &Request) -> Response {
             let here = req.target.split(['?', '#']).next() == Some(path.as_str());
             respond(if here { then } else { &Behavior::App }, req)
         }
+        // The count is kept by `logged`; alone it is the application.
+        Behavior::FailEvery(_) => respond(&Behavior::App, req),
     }
 }
 
@@ -216,10 +221,19 @@ fn logged(behavior: Behavior) -> (Log, server::Handler) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let seen = log.clone();
     let handler = server::handler(move |req: Request| {
-        if let Ok(mut l) = seen.lock() {
-            l.push(req.clone());
+        let n = match seen.lock() {
+            Ok(mut l) => {
+                l.push(req.clone());
+                l.len()
+            }
+            Err(_) => 0,
+        };
+        match &behavior {
+            Behavior::FailEvery(every) if *every > 0 && n % every == 0 => {
+                Response::new(200, "OK").raw(server::Raw::Verbatim(Vec::new()))
+            }
+            _ => respond(&behavior, &req),
         }
-        respond(&behavior, &req)
     });
     (log, handler)
 }

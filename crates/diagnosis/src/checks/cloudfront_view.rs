@@ -191,6 +191,11 @@ pub fn join_symptom(ev: &Evidence, probes: Symptom) -> Symptom {
     let Some((class, line)) = failing_symptom(ev) else {
         return probes;
     };
+    let intermittent_hint = if logs(ev).is_some_and(intermittent) {
+        " (an intermittent failure: look at the origin's keep-alive timeout against CloudFront's, an allowlist that admits only part of CloudFront's ranges, and the origin's capacity)"
+    } else {
+        ""
+    };
     let probes_saw = if probes.seen {
         format!(
             "; the probes through CloudFront got {} (they disagree: the failure is not on every request, or not from every edge location)",
@@ -199,7 +204,7 @@ pub fn join_symptom(ev: &Evidence, probes: Symptom) -> Symptom {
     } else {
         String::new()
     };
-    Symptom { description: format!("{line}{probes_saw}"), class, failing: true, seen: true }
+    Symptom { description: format!("{line}{intermittent_hint}{probes_saw}"), class, failing: true, seen: true }
 }
 
 /// A healthy-looking read of the logs that contradicts a failing probe, said in one clause.

@@ -34,6 +34,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront-shaped probe straight to the origin: answered promptly",
         "ec2:DescribeSecurityGroups and ec2:DescribeNetworkAcls: CloudFront admitted on the origin port",
         "TLS observations toward the origin (no handshake failure that would explain a 502)",
+        "CloudFront's access logs: failed connects to the origin while the probes get through",
     ],
     fix: "Allow CloudFront's origin-facing ranges (managed prefix list com.amazonaws.global.cloudfront.origin-facing) in the host firewall, the application's allowlist and the load balancer's web ACL IP sets; key rate limits on the viewer address (X-Forwarded-For), not the source address.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html",

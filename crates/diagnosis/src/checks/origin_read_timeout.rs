@@ -22,6 +22,7 @@ pub static META: CheckMeta = CheckMeta {
         "Origins[].CustomOriginConfig.OriginReadTimeout and ConnectionAttempts",
         "direct probes shaped as CloudFront sends them: time to first byte, longest gap between chunks",
         "probes through the distribution: 504 with CloudFront's error page",
+        "CloudFront's access logs: requests ending in OriginCommError after about OriginReadTimeout (time-to-first-byte)",
     ],
     fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout",

@@ -35,6 +35,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeSecurityGroups of the load balancer or instance",
         "com.amazonaws.global.cloudfront.origin-facing prefix list and its entries",
         "probes: a CloudFront 504/502 through the distribution while the origin answers directly",
+        "CloudFront's access logs: failed connects to the origin (x-edge-detailed-result-type), also when the security groups could not be read",
     ],
     fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
     docs_url: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html",

@@ -175,7 +175,9 @@ pub struct CloudFrontLogs {
     pub requests: u64,
     /// Requests CloudFront answered with a 5xx, or whose detailed result type is an origin error.
     pub failing: u64,
-    pub by_status: BTreeMap<u16, u64>,
+    /// Requests per `sc-status` (keys are the status as text, so the map survives any JSON
+    /// round trip).
+    pub by_status: BTreeMap<String, u64>,
     pub by_result_type: BTreeMap<String, u64>,
     pub by_detailed_result_type: BTreeMap<String, u64>,
     /// The failure kinds, most frequent first.
@@ -316,7 +318,7 @@ pub struct LogAccumulator {
     read: LogReadStats,
     requests: u64,
     failing: u64,
-    by_status: BTreeMap<u16, u64>,
+    by_status: BTreeMap<String, u64>,
     by_result: BTreeMap<String, u64>,
     by_detailed: BTreeMap<String, u64>,
     kinds: BTreeMap<(u16, String), KindAcc>,
@@ -496,13 +498,40 @@ impl LogAccumulator {
             }
             return;
         }
+        // Standard logging (v2) can deliver JSON records, one object per line, named by field.
+        if line.starts_with('{') {
+            let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) else {
+                self.read.malformed_lines = self.read.malformed_lines.saturating_add(1);
+                return;
+            };
+            let fields: Vec<String> = map.keys().take(256).cloned().collect();
+            let values: Vec<String> = map
+                .values()
+                .take(256)
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "-".into(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            self.add_record(&fields, &values);
+            return;
+        }
         let values: Vec<&str> = line.split('\t').collect();
         // A record of other fields than those declared is not read by guess.
         if values.len() != self.fields.len() {
             self.read.malformed_lines = self.read.malformed_lines.saturating_add(1);
             return;
         }
-        let get = |name: &str| self.fields.iter().position(|f| f == name).and_then(|i| values.get(i).copied());
+        let fields = std::mem::take(&mut self.fields);
+        self.add_record(&fields, &values);
+        self.fields = fields;
+    }
+
+    /// One record: `values[i]` is the value of `fields[i]`.
+    fn add_record(&mut self, fields: &[String], values: &[&str]) {
+        let get = |name: &str| fields.iter().position(|f| f == name).and_then(|i| values.get(i).copied());
         let Some(status) = get("sc-status").and_then(|s| s.parse::<u16>().ok()).filter(|s| (100..=999).contains(s))
         else {
             self.read.malformed_lines = self.read.malformed_lines.saturating_add(1);
@@ -530,7 +559,7 @@ impl LogAccumulator {
             }
         }
         self.requests = self.requests.saturating_add(1);
-        bump(&mut self.by_status, status, 0);
+        bump(&mut self.by_status, status.to_string(), OTHER.to_string());
         let result = get("x-edge-result-type").filter(|v| is_set(v)).unwrap_or("-");
         bump(&mut self.by_result, bounded_text(result.to_string()), OTHER.to_string());
         let detailed = get("x-edge-detailed-result-type").filter(|v| is_set(v)).unwrap_or(result);
@@ -618,6 +647,8 @@ impl LogAccumulator {
         edges.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         edges.truncate(MAX_EDGE_LOCATIONS);
         self.withheld.distinct_viewer_ips = self.viewer_ips.len() as u64;
+        let mut seen = BTreeSet::new();
+        self.read.bounds_hit.retain(|b| seen.insert(b.clone()));
         if self.ips_over {
             self.read.bounds_hit.push("distinct viewer addresses".into());
         }
@@ -717,6 +748,9 @@ mod tests {
             assert!(!json.contains(secret), "{secret} leaked: {json}");
         }
         assert_eq!(logs.paths[0].path, "/app");
+        // The summary survives the JSON round trip every observation goes through (scrubbing).
+        let back: CloudFrontLogs = serde_json::from_value(serde_json::to_value(&logs).unwrap()).unwrap();
+        assert_eq!(back, logs);
         assert_eq!(logs.paths[0].top_failure.as_deref(), Some("OriginConnectError"));
     }
 
@@ -731,6 +765,18 @@ mod tests {
         assert_eq!(logs.requests, 1);
         assert_eq!(logs.failures[0].time_to_first_byte.max_ms, 30_001);
         assert_eq!(logs.failures[0].status, 504);
+    }
+
+    #[test]
+    fn json_records_of_standard_logging_v2_are_read_by_their_names() {
+        let (a, b) = window();
+        let mut acc = LogAccumulator::new(a, b);
+        acc.add_line(r#"{"date":"2026-12-06","time":"10:00:00","sc-status":502,"x-edge-location":"FRA6-C1","x-edge-detailed-result-type":"OriginConnectError","time-to-first-byte":"0.004","c-ip":"192.0.2.9","cs-uri-stem":"/a"}"#);
+        acc.add_line("{not json");
+        let logs = acc.finish(LogSource::CloudWatchLogs { log_group: "g".into() });
+        assert_eq!((logs.requests, logs.failing, logs.read.malformed_lines), (1, 1, 1));
+        assert_eq!(logs.detailed("OriginConnectError"), 1);
+        assert!(!serde_json::to_string(&logs).unwrap().contains("192.0.2.9"));
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         tcp,
         tls: Vec::new(),
         ladders,
+        cloudfront: None,
     }
 }
 
