@@ -95,9 +95,9 @@ impl<A: AwsApi> Engine<A> {
             Some(sources) => {
                 let mut request = request.clone();
                 sources.apply(&mut request.view);
-                inventory::gather_with_view(&self.api, &request, now_unix, self.log_bounds).await?
+                Box::pin(inventory::gather_with_view(&self.api, &request, now_unix, self.log_bounds)).await?
             }
-            None => inventory::gather_with_view(&self.api, request, now_unix, self.log_bounds).await?,
+            None => Box::pin(inventory::gather_with_view(&self.api, request, now_unix, self.log_bounds)).await?,
         };
         let plan = plan::plan(&inventory, request);
         let tls_plan = crate::plan_tls::plan(&inventory);

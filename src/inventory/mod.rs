@@ -477,8 +477,10 @@ async fn gather_all(
     let mut distribution = distribution;
     let read_view = async {
         match view {
+            // Boxed: the reading's state would otherwise sit in the caller's future, and the
+            // pipeline's future is already deep.
             Some((now, bounds)) => {
-                Some(cloudfront_view::gather(api, &recorder, &distribution, &request.view, now, bounds).await)
+                Some(Box::pin(cloudfront_view::gather(api, &recorder, &distribution, &request.view, now, bounds)).await)
             }
             None => None,
         }
