@@ -26,6 +26,8 @@ pub struct Engine<A> {
     tls: TlsConfigs,
     probed_from: String,
     progress: Option<Progress>,
+    log_bounds: inventory::cloudfront_view::LogBounds,
+    log_sources: Option<inventory::cloudfront_view::LogSources>,
 }
 
 impl<A: AwsApi> Engine<A> {
@@ -33,7 +35,27 @@ impl<A: AwsApi> Engine<A> {
     pub fn new(api: A, settings: ProbeSettings, probed_from: impl Into<String>) -> Result<Self, DiagnoseError> {
         let tls = TlsConfigs::new(settings.extra_roots_pem.as_deref())
             .map_err(|e| DiagnoseError::InvalidRequest(e.to_string()))?;
-        Ok(Engine { api, settings, tls, probed_from: probed_from.into(), progress: None })
+        Ok(Engine {
+            api,
+            settings,
+            tls,
+            probed_from: probed_from.into(),
+            progress: None,
+            log_bounds: Default::default(),
+            log_sources: None,
+        })
+    }
+
+    /// The only log sources this engine may read, whatever a request asks (a deployment's).
+    pub fn with_log_sources(mut self, sources: inventory::cloudfront_view::LogSources) -> Self {
+        self.log_sources = Some(sources);
+        self
+    }
+
+    /// How much of CloudFront's access logs one run may read.
+    pub fn with_log_bounds(mut self, bounds: inventory::cloudfront_view::LogBounds) -> Self {
+        self.log_bounds = bounds;
+        self
     }
 
     /// Reports each stage as it starts.
@@ -73,9 +95,18 @@ impl<A: AwsApi> Engine<A> {
             "reading distribution {} and what stands behind its origins",
             request.distribution_id.as_str()
         ));
-        let inventory = inventory::gather(&self.api, request).await?;
+        let now_unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let (inventory, cloudfront_view) = match &self.log_sources {
+            Some(sources) => {
+                let mut request = request.clone();
+                sources.apply(&mut request.view);
+                Box::pin(inventory::gather_with_view(&self.api, &request, now_unix, self.log_bounds)).await?
+            }
+            None => Box::pin(inventory::gather_with_view(&self.api, request, now_unix, self.log_bounds)).await?,
+        };
         let plan = plan::plan(&inventory, request);
-        let observations = self.observe(&inventory, &plan, settings, Scrubber::for_inventory(&inventory)).await;
+        let observations =
+            self.observe(&inventory, &plan, settings, Scrubber::for_inventory(&inventory), cloudfront_view).await;
         self.say("probes done; checking");
         let unix = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Ok(Evidence {
@@ -104,6 +135,7 @@ impl<A: AwsApi> Engine<A> {
         plan: &ProbePlan,
         settings: &ProbeSettings,
         scrubber: Scrubber,
+        cloudfront: Option<crate::evidence::CloudFrontView>,
     ) -> Observations {
         let tls_plan = crate::plan_tls::plan(inventory);
         let repeated = if plan.samples > 1 {
@@ -130,6 +162,9 @@ impl<A: AwsApi> Engine<A> {
             probe::tls_scan::run(&tls_plan, settings, tls_deadline)
         );
         observations.tls = tls;
+        // CloudFront's own records are scrubbed with the rest (a logged path could carry a value
+        // the distribution sends as a secret header).
+        observations.cloudfront = cloudfront;
         // An origin can reflect the secrets CloudFront sends it (echoed headers, a Location, a
         // cookie, encoded or not); every string the probes recorded is scrubbed here, before
         // any check, report, log line or evidence file can read it. The redirects were
@@ -174,7 +209,7 @@ impl<A: AwsApi> Engine<A> {
         let inventory = inventory::gather_for(&self.api, distribution).await;
         let plan = plan::origins_only(plan::plan(&inventory, request));
         let scrubber = Scrubber::for_inventories(&[&evidence.inventory, &inventory]);
-        let observations = self.observe(&inventory, &plan, settings, scrubber).await;
+        let observations = self.observe(&inventory, &plan, settings, scrubber, None).await;
         self.say("proposed configuration's probes done; comparing");
         evidence.preflight = Some(Box::new(ProposedEvidence {
             source: source.to_string(),

@@ -943,3 +943,33 @@ pub(crate) fn kind(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+/// The time window an alarm evaluated: from its state change back over `Period` ×
+/// `EvaluationPeriods` (at least 5 minutes, at most a day), read tolerantly from the three alarm
+/// shapes (`alarmData` / `detail`: `state.timestamp`, `configuration.metrics[].metricStat.period`;
+/// SNS: `StateChangeTime`, `Trigger.Period`, `Trigger.EvaluationPeriods`). `None` when the event
+/// does not say (the run then reads its default window).
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions>
+pub fn alarm_window(event: &Value) -> Option<(i64, i64)> {
+    let sns: Option<Value> =
+        event.pointer("/Records/0/Sns/Message").and_then(Value::as_str).and_then(|m| serde_json::from_str(m).ok());
+    let (stamp, period, periods) = if let Some(m) = &sns {
+        (
+            m.get("StateChangeTime")?.as_str()?.to_string(),
+            m.pointer("/Trigger/Period").and_then(Value::as_i64),
+            m.pointer("/Trigger/EvaluationPeriods").and_then(Value::as_i64),
+        )
+    } else {
+        let data = event.get("alarmData").or_else(|| event.get("detail"))?;
+        let period = data
+            .pointer("/configuration/metrics")
+            .and_then(Value::as_array)
+            .and_then(|ms| ms.iter().find_map(|m| m.pointer("/metricStat/period").and_then(Value::as_i64)));
+        let periods = data.pointer("/configuration/evaluationPeriods").and_then(Value::as_i64);
+        (data.pointer("/state/timestamp")?.as_str()?.to_string(), period, periods)
+    };
+    let (date, time) = stamp.get(..19)?.split_once('T')?;
+    let end = crate::evidence::utc_unix(date, time)?;
+    let span = period.unwrap_or(300).clamp(60, 86_400).saturating_mul(periods.unwrap_or(1).clamp(1, 100));
+    Some((end.saturating_sub(span.clamp(300, 86_400)), end))
+}

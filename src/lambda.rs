@@ -16,6 +16,20 @@ pub const ENV_CONNECT_TO: &str = "CF_ORIGIN_DOCTOR_CONNECT_TO";
 pub const ENV_CA_FILE: &str = "CF_ORIGIN_DOCTOR_CA_FILE";
 pub const ENV_ALLOW_PRIVATE: &str = "CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS";
 
+/// The log buckets (comma-separated ARNs or names) the function may read CloudFront's standard
+/// logs from; empty or unset: none (the report says so).
+pub const ENV_LOG_BUCKETS: &str = "CF_ORIGIN_DOCTOR_LOG_BUCKETS";
+/// CloudWatch Logs groups (comma-separated ARNs or names) holding the standard logs (v2).
+pub const ENV_LOG_GROUPS: &str = "CF_ORIGIN_DOCTOR_LOG_GROUPS";
+
+/// The log sources the deployment lets the function read.
+pub fn log_sources_from_env(get: impl Fn(&str) -> Option<String>) -> crate::inventory::cloudfront_view::LogSources {
+    crate::inventory::cloudfront_view::LogSources::parse(
+        &get(ENV_LOG_BUCKETS).unwrap_or_default(),
+        &get(ENV_LOG_GROUPS).unwrap_or_default(),
+    )
+}
+
 /// Builds probe settings from environment values: `CF_ORIGIN_DOCTOR_CONNECT_TO` holds
 /// comma-separated `HOST:PORT:ADDR:PORT` entries, `CF_ORIGIN_DOCTOR_CA_FILE` a PEM path,
 /// `CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS` `true`/`1`.
@@ -166,6 +180,7 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
     async fn handle_inner(&self, event: Value, remaining: Option<Duration>) -> Result<Handled, DiagnoseError> {
         let deadline = remaining.map(|left| Instant::now() + left);
         let invocation = parse_event(&event, self.parse)?;
+        let window = event::alarm_window(&event);
         let trigger = trigger_json(&invocation);
         let mut input = match invocation.action {
             Action::NothingToDiagnose { reason } => {
@@ -204,6 +219,10 @@ impl<A: AwsApi + Send, P: Publisher + Sync, R: RoleEngines<A>> Function<A, P, R>
             // probe phase (`engine::fix_phase_budget`), and both must fit.
             settings.limits.phase_budget = settings.limits.phase_budget.min(budget * 3 / 4);
             settings.limits.hop_timeout = settings.limits.hop_timeout.min(budget);
+        }
+        if let (Some((start, end)), Some(alarm)) = (window, &invocation.alarm) {
+            // CloudFront's own view covers the window the alarm evaluated.
+            input.request.view.window = Some((start, end, format!("alarm {}", alarm.name)));
         }
         let id = input.request.distribution_id.as_str().to_string();
         tracing::info!(source = invocation.source.as_str(), distribution_id = %id, paths = ?input.request.paths, "diagnosis started");
@@ -485,6 +504,18 @@ mod tests {
             Err(inv::not_faked())
         }
         async fn list_distributions(&self) -> Result<Vec<inv::DistributionSummary>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn metric_data(&self, _: &inv::MetricQuery) -> Result<Vec<inv::MetricSeries>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn list_log_objects(&self, _: &str, _: &str, _: &str, _: usize) -> Result<inv::LogListing, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn get_log_object(&self, _: &str, _: &str, _: u64) -> Result<Vec<u8>, ApiError> {
+            Err(inv::not_faked())
+        }
+        async fn filter_log_events(&self, _: &str, _: i64, _: i64, _: usize) -> Result<inv::LogEvents, ApiError> {
             Err(inv::not_faked())
         }
     }

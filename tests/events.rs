@@ -747,3 +747,17 @@ fn alarms_and_topics_cannot_ask_for_roles_publishing_or_write_probes() {
     assert!(matches!(parse(&sns_alarm, ParseOptions::default()).unwrap_err(), EventError::NotAllowed { .. }));
     parse(&sns_alarm, opt_in).unwrap();
 }
+
+#[test]
+fn the_alarms_evaluation_window_is_read_from_each_alarm_shape() {
+    let read = |file: &str| {
+        let raw = std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        cf_origin_doctor::event::alarm_window(&serde_json::from_str(&raw).unwrap())
+    };
+    // 2026-11-26T12:36:15Z, one period of a day; one period of 60 s widened to 5 minutes.
+    let end = 1_795_696_575;
+    assert_eq!(read("alarm-action-metric.json"), Some((end - 86_400, end)));
+    assert_eq!(read("sns-alarm.json"), Some((end - 86_400, end)));
+    assert_eq!(read("eventbridge-alarm-state-change.json"), Some((end - 300, end)));
+    assert_eq!(read("direct.json"), None);
+}

@@ -64,7 +64,7 @@ fn template_grants_exactly_the_actions_the_code_calls() {
     assert_eq!(granted, code, "template.yaml's IAM actions differ from inventory::AWS_ACTIONS");
     for action in &granted {
         let verb = action.split(':').nth(1).unwrap_or("");
-        assert!(["Get", "List", "Describe"].iter().any(|p| verb.starts_with(p)), "{action} is not read-only");
+        assert!(["Get", "List", "Describe", "Filter"].iter().any(|p| verb.starts_with(p)), "{action} is not read-only");
     }
 }
 
@@ -232,4 +232,23 @@ fn no_fleet_sweep_state_exceeds_the_payload_quota_for_5000_distributions() {
         worst.0,
         worst.1.bytes
     );
+}
+
+#[test]
+fn access_logs_are_read_only_from_the_buckets_and_groups_given() {
+    let function = statements(&resource("DoctorFunction"));
+    let resource_of = |action: &str| function.iter().find(|(a, _)| a == action).map(|(_, r)| r.clone());
+    assert_eq!(resource_of("s3:ListBucket").as_deref(), Some("!Ref AccessLogBucketArns"));
+    assert!(resource_of("s3:GetObject").is_some_and(|r| r.contains("AccessLogBucketArns") && r.contains("/*")));
+    assert_eq!(resource_of("logs:FilterLogEvents").as_deref(), Some("!Ref AccessLogGroupArns"));
+    for (cond, sid) in [
+        ("HasLogBuckets", "ListAccessLogBuckets"),
+        ("HasLogBuckets", "ReadAccessLogObjects"),
+        ("HasLogGroups", "ReadAccessLogGroups"),
+    ] {
+        assert!(TEMPLATE.contains(&format!("- {cond}\n              - Sid: {sid}")), "{sid} must be conditional");
+    }
+    for env in [cf_origin_doctor::lambda::ENV_LOG_BUCKETS, cf_origin_doctor::lambda::ENV_LOG_GROUPS] {
+        assert!(resource("DoctorFunction").iter().any(|l| l.trim().starts_with(&format!("{env}: "))), "missing {env}");
+    }
 }

@@ -7,7 +7,9 @@ use cf_origin_doctor::delivery::{PublishSettings, SnsPublisher};
 use cf_origin_doctor::engine::Engine;
 use cf_origin_doctor::error::DiagnoseError;
 use cf_origin_doctor::inventory::aws::{SdkApi, assume_role, load_sdk_config};
-use cf_origin_doctor::lambda::{Function, RawEvent, RoleEngines, parse_options_from_env, settings_from_env};
+use cf_origin_doctor::lambda::{
+    Function, RawEvent, RoleEngines, log_sources_from_env, parse_options_from_env, settings_from_env,
+};
 use cf_origin_doctor::request::ProbeSettings;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,9 +36,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "unknown region".into());
     let config = load_sdk_config().await;
     let probed_from = format!("AWS Lambda in {region} (its own network address, not a CloudFront address)");
-    let engine = Engine::new(SdkApi::new(config.clone()), settings, probed_from.clone()).map_err(|e| e.to_string())?;
-    let roles =
-        StsRoles { config: config.clone(), settings: engine.settings().clone(), probed_from: probed_from.clone() };
+    let log_sources = log_sources_from_env(env);
+    let engine = Engine::new(SdkApi::new(config.clone()), settings, probed_from.clone())
+        .map_err(|e| e.to_string())?
+        .with_log_sources(log_sources.clone());
+    let roles = StsRoles {
+        config: config.clone(),
+        settings: engine.settings().clone(),
+        probed_from: probed_from.clone(),
+        log_sources,
+    };
     let function = Function { engine, publisher: SnsPublisher::new(&config), publish, parse, roles };
     let function = &function;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<RawEvent>| async move {
@@ -52,12 +61,14 @@ struct StsRoles {
     config: aws_config::SdkConfig,
     settings: ProbeSettings,
     probed_from: String,
+    log_sources: cf_origin_doctor::inventory::cloudfront_view::LogSources,
 }
 
 impl RoleEngines<SdkApi> for StsRoles {
     async fn engine_for(&self, role_arn: &str) -> Result<Engine<SdkApi>, DiagnoseError> {
         let config = assume_role(&self.config, role_arn, None).await;
-        Engine::new(SdkApi::new(config), self.settings.clone(), self.probed_from.clone())
+        Ok(Engine::new(SdkApi::new(config), self.settings.clone(), self.probed_from.clone())?
+            .with_log_sources(self.log_sources.clone()))
     }
 }
 

@@ -102,6 +102,36 @@ struct ExpectArgs {
     method_probe_path: Option<String>,
 }
 
+/// CloudFront's own view: its metrics and access logs over a window ending now.
+#[derive(clap::Args)]
+struct ViewArgs {
+    /// Minutes of CloudFront's metrics and access logs to read, ending now.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    view_minutes: u32,
+    /// Read neither CloudFront's metrics nor its access logs.
+    #[arg(long)]
+    no_cloudfront_view: bool,
+    /// Do not read the access logs (the metrics are still read).
+    #[arg(long)]
+    no_access_logs: bool,
+    /// A CloudWatch Logs group holding the distribution's standard logs (v2), read instead of the
+    /// legacy S3 logs.
+    #[arg(long)]
+    log_group: Option<String>,
+}
+
+impl ViewArgs {
+    fn request(self) -> cf_origin_doctor::request::ViewRequest {
+        cf_origin_doctor::request::ViewRequest {
+            enabled: !self.no_cloudfront_view,
+            minutes: self.view_minutes,
+            window: None,
+            log_buckets: self.no_access_logs.then(Vec::new),
+            log_groups: if self.no_access_logs { Vec::new() } else { self.log_group.into_iter().collect() },
+        }
+    }
+}
+
 /// Where the AWS settings come from, as the AWS CLI's global options say it: a flag outranks
 /// the environment, which outranks the config files.
 #[derive(clap::Args)]
@@ -231,6 +261,8 @@ enum Command {
         #[command(flatten)]
         expect: Box<ExpectArgs>,
         #[command(flatten)]
+        view: ViewArgs,
+        #[command(flatten)]
         aws: AwsArgs,
         #[command(flatten)]
         output: Output,
@@ -349,6 +381,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             distribution_config,
             samples,
             expect,
+            view,
             aws,
             output,
         } => {
@@ -406,6 +439,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(how) = located_by {
                 request = request.located_by(how);
             }
+            request.view = view.request();
             let mut engine = Engine::new(api, settings, "this host (cf-origin-doctor CLI), not a CloudFront address")?;
             if std::io::stderr().is_terminal() && !quiet {
                 engine = engine.with_progress(Box::new(|m| eprintln!("cf-origin-doctor: {m}…")));

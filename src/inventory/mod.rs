@@ -7,6 +7,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod cloudfront_view;
 pub mod distribution_config;
 mod gather;
 mod origin_dns;
@@ -14,9 +15,9 @@ mod origin_dns;
 pub use origin_dns::{OriginDomainKind, classify_origin_domain};
 
 use crate::evidence::{
-    AcmCertificate, CallRecord, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener, ListenerCertificate,
-    ListenerRule, NetworkAcl, NetworkInterface, PolicyDefinition, PrefixList, RouteTable, SecurityGroup, SslPolicy,
-    Subnet, TargetGroup, TargetHealth, VpcOrigin,
+    AcmCertificate, CallRecord, CloudFrontView, Distribution, Ec2Instance, ElasticIp, Fetch, Inventory, Listener,
+    ListenerCertificate, ListenerRule, NetworkAcl, NetworkInterface, PolicyDefinition, PrefixList, RouteTable,
+    SecurityGroup, SslPolicy, Subnet, TargetGroup, TargetHealth, VpcOrigin,
 };
 use crate::request::DiagnoseRequest;
 use std::collections::BTreeMap;
@@ -255,6 +256,70 @@ pub trait AwsApi: Sync {
     /// `cloudfront:ListDistributions`, every page: each distribution's id, name and aliases
     /// (used only to find the distribution behind a URL or hostname).
     fn list_distributions(&self) -> impl Future<Output = Result<Vec<DistributionSummary>, ApiError>> + Send;
+
+    /// `cloudwatch:GetMetricData` in us-east-1 over one distribution's metrics (namespace
+    /// `AWS/CloudFront`, dimensions `DistributionId` and `Region=Global`).
+    fn metric_data(&self, query: &MetricQuery) -> impl Future<Output = Result<Vec<MetricSeries>, ApiError>> + Send;
+    /// `s3:ListObjectsV2` of a log bucket, keys after `start_after` under `prefix`, at most
+    /// `max_pages` pages (a listing still unfinished then is returned as it stands: the caller
+    /// takes the newest it saw and says so).
+    fn list_log_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        max_pages: usize,
+    ) -> impl Future<Output = Result<LogListing, ApiError>> + Send;
+    /// `s3:GetObject` of one log object, its first `max_bytes` bytes only.
+    fn get_log_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+    /// `logs:FilterLogEvents` of one log group over a window, at most `max_events` messages.
+    fn filter_log_events(
+        &self,
+        log_group: &str,
+        start_ms: i64,
+        end_ms: i64,
+        max_events: usize,
+    ) -> impl Future<Output = Result<LogEvents, ApiError>> + Send;
+}
+
+/// One `GetMetricData` request: the distribution, the window and the metrics with their statistic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    pub distribution_id: String,
+    pub start_unix: i64,
+    pub end_unix: i64,
+    /// Seconds per data point (a multiple of 60).
+    pub period_s: i32,
+    /// (metric name, statistic), e.g. (`Requests`, `Sum`), (`OriginLatency`, `p90`).
+    pub metrics: Vec<(String, String)>,
+}
+
+/// The data points of one queried metric, in the order of [`MetricQuery::metrics`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricSeries {
+    pub metric: String,
+    pub stat: String,
+    pub values: Vec<f64>,
+}
+
+/// Log objects as listed: key, size in bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogListing {
+    pub objects: Vec<(String, u64)>,
+    /// The listing had more pages than were read.
+    pub truncated: bool,
+}
+
+/// Log event messages as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogEvents {
+    pub messages: Vec<String>,
+    pub truncated: bool,
 }
 
 /// What a test fake answers for a call it does not model: an explicit failure, which the
@@ -339,6 +404,11 @@ const GET_ORIGIN_REQUEST_POLICY: &str = "cloudfront:GetOriginRequestPolicy";
 const GET_VPC_ORIGIN: &str = "cloudfront:GetVpcOrigin";
 /// Called only when a request names a URL or hostname instead of the distribution id.
 pub const LIST_DISTRIBUTIONS: &str = "cloudfront:ListDistributions";
+/// CloudFront's own view: its metrics, and its access logs where the function may read them.
+pub const GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+pub const LIST_BUCKET: &str = "s3:ListBucket";
+pub const GET_OBJECT: &str = "s3:GetObject";
+pub const FILTER_LOG_EVENTS: &str = "logs:FilterLogEvents";
 
 /// Every IAM action the inventory calls: the function's policy in `template.yaml` grants
 /// exactly these (a test compares the two).
@@ -367,10 +437,33 @@ pub const AWS_ACTIONS: &[&str] = &[
     GET_ORIGIN_REQUEST_POLICY,
     GET_VPC_ORIGIN,
     LIST_DISTRIBUTIONS,
+    GET_METRIC_DATA,
+    LIST_BUCKET,
+    GET_OBJECT,
+    FILTER_LOG_EVENTS,
 ];
 
 /// Reads the distribution, then what stands behind each origin, concurrently where independent.
 pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inventory, InventoryError> {
+    gather_all(api, request, None).await.map(|(inventory, _)| inventory)
+}
+
+/// As [`gather`], and CloudFront's own view (metrics, access logs) of the window ending at
+/// `now_unix`, read alongside what stands behind the origins, when the request asks for it.
+pub async fn gather_with_view(
+    api: &impl AwsApi,
+    request: &DiagnoseRequest,
+    now_unix: i64,
+    bounds: cloudfront_view::LogBounds,
+) -> Result<(Inventory, Option<CloudFrontView>), InventoryError> {
+    gather_all(api, request, request.view.enabled.then_some((now_unix, bounds))).await
+}
+
+async fn gather_all(
+    api: &impl AwsApi,
+    request: &DiagnoseRequest,
+    view: Option<(i64, cloudfront_view::LogBounds)>,
+) -> Result<(Inventory, Option<CloudFrontView>), InventoryError> {
     let recorder = Recorder { calls: Mutex::new(Vec::new()), began: Instant::now() };
     let id = request.distribution_id.as_str();
     let distribution =
@@ -382,7 +475,7 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
             ApiError::Unreachable { message } => InventoryError::Unreachable(message),
             other => InventoryError::Failed(other.to_string()),
         })?;
-    Ok(behind(api, recorder, distribution).await)
+    Ok(behind(api, recorder, distribution, view.map(|(now, bounds)| (request, now, bounds))).await)
 }
 
 /// The inventory of a distribution that is given rather than read (a proposed configuration,
@@ -390,21 +483,39 @@ pub async fn gather(api: &impl AwsApi, request: &DiagnoseRequest) -> Result<Inve
 /// policies and its viewer certificate, read exactly as [`gather`] reads them for the live one.
 pub async fn gather_for(api: &impl AwsApi, distribution: Distribution) -> Inventory {
     let recorder = Recorder { calls: Mutex::new(Vec::new()), began: Instant::now() };
-    behind(api, recorder, distribution).await
+    behind(api, recorder, distribution, None).await.0
 }
 
-async fn behind(api: &impl AwsApi, recorder: Recorder, mut distribution: Distribution) -> Inventory {
-    let ((origins, cloudfront_prefix_lists), (policies, viewer_certificate_acm)) = futures_util::future::join(
-        gather::behind_origins(api, &recorder, &distribution),
+async fn behind(
+    api: &impl AwsApi,
+    recorder: Recorder,
+    mut distribution: Distribution,
+    view: Option<(&DiagnoseRequest, i64, cloudfront_view::LogBounds)>,
+) -> (Inventory, Option<CloudFrontView>) {
+    let read_view = async {
+        match view {
+            // Boxed: the reading's state would otherwise sit in the caller's future, and the
+            // pipeline's future is already deep.
+            Some((request, now, bounds)) => {
+                Some(Box::pin(cloudfront_view::gather(api, &recorder, &distribution, &request.view, now, bounds)).await)
+            }
+            None => None,
+        }
+    };
+    let (((origins, cloudfront_prefix_lists), (policies, viewer_certificate_acm)), view) = futures_util::future::join(
         futures_util::future::join(
-            gather::custom_policies(api, &recorder, &distribution),
-            gather::viewer_certificate(api, &recorder, &distribution),
+            gather::behind_origins(api, &recorder, &distribution),
+            futures_util::future::join(
+                gather::custom_policies(api, &recorder, &distribution),
+                gather::viewer_certificate(api, &recorder, &distribution),
+            ),
         ),
+        read_view,
     )
     .await;
     policies.apply(&mut distribution);
     let calls = recorder.calls.into_inner().unwrap_or_default();
-    Inventory { distribution, origins, calls, cloudfront_prefix_lists, viewer_certificate_acm }
+    (Inventory { distribution, origins, calls, cloudfront_prefix_lists, viewer_certificate_acm }, view)
 }
 
 /// The dependency depth the recorded calls show: a call's depth is one more than the deepest
@@ -545,6 +656,18 @@ mod tests {
             Err(not_faked())
         }
         async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, ApiError> {
+            Err(not_faked())
+        }
+        async fn metric_data(&self, _: &MetricQuery) -> Result<Vec<MetricSeries>, ApiError> {
+            Err(not_faked())
+        }
+        async fn list_log_objects(&self, _: &str, _: &str, _: &str, _: usize) -> Result<LogListing, ApiError> {
+            Err(not_faked())
+        }
+        async fn get_log_object(&self, _: &str, _: &str, _: u64) -> Result<Vec<u8>, ApiError> {
+            Err(not_faked())
+        }
+        async fn filter_log_events(&self, _: &str, _: i64, _: i64, _: usize) -> Result<LogEvents, ApiError> {
             Err(not_faked())
         }
     }

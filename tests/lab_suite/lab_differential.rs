@@ -121,7 +121,7 @@ async fn probe_visible_causes_are_named_with_the_origins_aws_reads_denied() {
     for &scenario in PROBE_VISIBLE {
         let def = scenario.def();
         let primary = def.primary.expect("a broken world names its primary");
-        let lab = Lab::start_with(scenario, Options { deny_origin_reads: true }).await;
+        let lab = Lab::start_with(scenario, Options { deny_origin_reads: true, ..Options::default() }).await;
         let r = diagnose(&lab, scenario).await;
         // The diagnosis read AWS through the proxy that denies the origin's reads.
         let proxy = lab.aws_proxy.as_ref().expect("the lab denies through its proxy");
@@ -287,7 +287,8 @@ async fn the_apps_own_answers_carry_what_it_needs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_origin_reads_are_refused_and_cloudfront_reads_work() {
-    let lab = Lab::start_with(Scenario::NothingListeningEc2, Options { deny_origin_reads: true }).await;
+    let lab =
+        Lab::start_with(Scenario::NothingListeningEc2, Options { deny_origin_reads: true, ..Options::default() }).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&lab.diagnosis_sdk);
     let err = elb.describe_load_balancers().send().await.unwrap_err();
     assert!(format!("{err:?}").contains("AccessDenied"), "{err:?}");

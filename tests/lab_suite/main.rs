@@ -9,6 +9,7 @@ mod inventory_faults;
 mod lab_aws_flags;
 mod lab_certificates;
 mod lab_cli;
+mod lab_cloudfront_view;
 mod lab_differential;
 mod lab_fix_check;
 mod lab_fleet_sweep;

@@ -100,6 +100,30 @@ pub struct DiagnoseRequest {
     pub located_by: Option<String>,
     /// Requests per edge and origin probe (1: each probe once); see [`DiagnoseRequest::with_samples`].
     pub samples: u32,
+    /// What of CloudFront's own view (metrics, access logs) to read, and over which window.
+    pub view: ViewRequest,
+}
+
+/// CloudFront's own view: the window and the log sources the caller lets the run read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewRequest {
+    /// Read metrics and logs at all.
+    pub enabled: bool,
+    /// Minutes before collection when no window is given.
+    pub minutes: u32,
+    /// An explicit window (start, end in Unix seconds) and where it came from (an alarm).
+    pub window: Option<(i64, i64, String)>,
+    /// The log buckets (names or ARNs) that may be read: `None` lets the run read the bucket the
+    /// distribution's `Logging` names; an empty list reads none.
+    pub log_buckets: Option<Vec<String>>,
+    /// CloudWatch Logs groups (names or ARNs) holding the distribution's standard logs (v2).
+    pub log_groups: Vec<String>,
+}
+
+impl Default for ViewRequest {
+    fn default() -> Self {
+        ViewRequest { enabled: true, minutes: 60, window: None, log_buckets: None, log_groups: Vec::new() }
+    }
 }
 
 impl DiagnoseRequest {
@@ -125,6 +149,7 @@ impl DiagnoseRequest {
             method_probe_path: None,
             located_by: None,
             samples: 1,
+            view: ViewRequest::default(),
         })
     }
 

@@ -117,6 +117,7 @@ pub fn evidence(origin: Origin, resource: Fetch<OriginResource>) -> Evidence {
                 geo_restriction: None,
                 origin_groups: vec![],
                 custom_error_responses: vec![],
+                logging: None,
             },
             origins: vec![OriginInventory {
                 origin_id,

@@ -98,11 +98,18 @@ fn hint(class: SymptomClass) -> &'static str {
     }
 }
 
-/// Reads the edge probes: the first failing one describes the symptom. With repeated probes
-/// (`--samples`), a failure rate outranks one draw: a failure seen in some samples makes the
-/// symptom failing and says "intermittent" with the rate, whatever the single probe got.
+/// What viewers see: the edge probes (with repeated probes, their failure rate), joined with
+/// CloudFront's own records of the window (`observations.cloudfront`), which outrank a healthy
+/// probe when they show failures.
 pub fn symptom(ev: &Evidence) -> Symptom {
-    let single = single_symptom(ev);
+    crate::checks::cloudfront_view::join_symptom(ev, sampled_symptom(ev))
+}
+
+/// The edge probes' symptom. With repeated probes (`--samples`), a failure rate outranks one
+/// draw: a failure seen in some samples makes the symptom failing and says "intermittent" with
+/// the rate, whatever the single probe got.
+fn sampled_symptom(ev: &Evidence) -> Symptom {
+    let single = probe_symptom(ev);
     if !single.seen || ev.observations.samples.is_empty() {
         return single;
     }
@@ -161,7 +168,8 @@ fn sampled_class(c: &AnswerClass, edge: bool) -> SymptomClass {
     }
 }
 
-fn single_symptom(ev: &Evidence) -> Symptom {
+/// Reads the edge probes: the first failing one describes the symptom.
+fn probe_symptom(ev: &Evidence) -> Symptom {
     let origin_hosts: Vec<String> =
         ev.inventory.distribution.origins.iter().map(|o| o.domain_name.to_ascii_lowercase()).collect();
     let mut seen = false;

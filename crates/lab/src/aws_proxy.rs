@@ -45,11 +45,34 @@ pub fn action_of(req: &Request) -> String {
         return a.to_string();
     }
     let path = req.target.split('?').next().unwrap_or("");
+    let query = req.target.split_once('?').map_or("", |(_, q)| q);
     if req.method == "GET" && path.contains("/distribution/") {
         if path.ends_with("/config") { "GetDistributionConfig".into() } else { "GetDistribution".into() }
+    } else if let Some(s3) = s3_action(&req.method, path, query) {
+        s3.into()
     } else {
         format!("{} {path}", req.method)
     }
+}
+
+/// The S3 action of a path-style request (`/bucket`, `/bucket/key`), as the SDK sends them.
+fn s3_action(method: &str, path: &str, query: &str) -> Option<&'static str> {
+    if path.starts_with("/20") || path == "/" || path.starts_with("/moto-api") {
+        return None;
+    }
+    let segments = path.trim_start_matches('/').splitn(2, '/').filter(|s| !s.is_empty()).count();
+    match (method, segments) {
+        ("GET", 1) if query.contains("list-type=2") => Some("ListObjectsV2"),
+        ("HEAD", 1) => Some("HeadBucket"),
+        ("GET", 2) => Some("GetObject"),
+        _ => None,
+    }
+}
+
+fn is_s3(req: &Request) -> bool {
+    let path = req.target.split('?').next().unwrap_or("");
+    let query = req.target.split_once('?').map_or("", |(_, q)| q);
+    s3_action(&req.method, path, query).is_some()
 }
 
 fn is_ec2(req: &Request) -> bool {
@@ -66,7 +89,11 @@ pub fn service_of(req: &Request) -> Option<&'static str> {
 }
 
 fn error(req: &Request, status: u16, code: &str, message: &str) -> Response {
-    let body = if is_ec2(req) {
+    let body = if is_s3(req) {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>lab</RequestId></Error>"
+        )
+    } else if is_ec2(req) {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>lab</RequestID></Response>"
         )

@@ -8,6 +8,7 @@
 pub mod aws_proxy;
 pub mod dns;
 pub mod edge;
+pub mod edge_logs;
 pub mod flood;
 pub mod hostile;
 pub mod moto;
@@ -68,6 +69,10 @@ pub struct Lab {
     pub diagnosis_sdk: SdkConfig,
     /// The proxy that denies the origin's reads, where the lab was staged so.
     pub aws_proxy: Option<aws_proxy::AwsProxy>,
+    /// The bucket the distribution logs to ([`Options::access_logs`]).
+    pub log_bucket: Option<String>,
+    /// The CloudWatch Logs group the edge logs to ([`Options::log_group`]).
+    pub log_group: Option<String>,
 }
 
 /// How to stage a scenario, beyond what its entry says.
@@ -78,6 +83,26 @@ pub struct Options {
     /// those permissions; its CloudFront reads work. The seeding and the edge stand-in read the
     /// emulator directly.
     pub deny_origin_reads: bool,
+    /// The distribution logs to an S3 bucket (standard logging, legacy, cookies included) and the
+    /// edge stand-in writes a log line for every request it serves.
+    pub access_logs: bool,
+    /// The diagnosis is refused `s3:ListBucket` and `s3:GetObject` on the log bucket.
+    pub deny_log_reads: bool,
+    /// Standard logging (v2) to a CloudWatch Logs group ([`LOG_GROUP`]): the edge stand-in puts
+    /// a JSON record of every request there, and the diagnosis is pointed at the group.
+    pub log_group: bool,
+}
+
+/// The log group of a lab distribution with [`Options::log_group`].
+pub const LOG_GROUP: &str = "/lab/cloudfront/access";
+
+/// The log bucket and prefix of a lab distribution with [`Options::access_logs`].
+pub const LOG_BUCKET: &str = "lab-cloudfront-logs";
+pub const LOG_PREFIX: &str = "cf/";
+
+/// An S3 client of the emulator (path-style: loopback has no per-bucket names).
+pub fn lab_s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
 }
 
 /// SDK configuration for the emulator: fixed region and dummy credentials, retries off (the
@@ -137,6 +162,12 @@ impl Lab {
         // A shared secret CloudFront sends to the origin: it must never show up in evidence.
         spec.custom_headers = vec![(LAB_SECRET_HEADER.to_string(), LAB_SECRET_VALUE.to_string())];
         (def.distribution)(&mut spec);
+        let log_bucket = options.access_logs.then(|| LOG_BUCKET.to_string());
+        if let Some(bucket) = &log_bucket {
+            let s3 = lab_s3_client(&sdk);
+            s3.create_bucket().bucket(bucket).send().await.expect("create the log bucket");
+            spec.logging = Some((bucket.clone(), LOG_PREFIX.to_string()));
+        }
         let nlb_dns = net_scenarios::nlb_origin(&sdk, def.network).await;
         if let Some(dns) = &nlb_dns {
             spec.origin_domain = dns.clone();
@@ -241,6 +272,24 @@ impl Lab {
                 })
                 .collect();
         let api = SdkApi::new(sdk.clone());
+        let logs_client = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+        let log_group = options.log_group.then(|| LOG_GROUP.to_string());
+        if let Some(group) = &log_group {
+            logs_client.create_log_group().log_group_name(group).send().await.expect("create the log group");
+            logs_client
+                .create_log_stream()
+                .log_group_name(group)
+                .log_stream_name("edge")
+                .send()
+                .await
+                .expect("create the log stream");
+        }
+        let log_targets = Some(edge_logs::EdgeLogTargets {
+            s3: lab_s3_client(&sdk),
+            endpoint: moto.endpoint.clone(),
+            logs: logs_client,
+            log_group: log_group.clone(),
+        });
         let mut viewer_names = vec![domain_name.as_str(), "*.cloudfront.net"];
         if let Some(a) = alias.as_ref().filter(|_| def.alias != scenario::Alias::NotOnViewerCertificate) {
             viewer_names.push(a.as_str());
@@ -250,7 +299,12 @@ impl Lab {
             &api,
             &distribution_id,
             viewer_cert,
-            edge::EdgeOptions { connect_to: edge_connect_to, origin_roots_pem: ca.pem(), timeout_scale: 0.1 },
+            edge::EdgeOptions {
+                connect_to: edge_connect_to,
+                origin_roots_pem: ca.pem(),
+                timeout_scale: 0.1,
+                log_targets: log_targets.clone(),
+            },
         )
         .await;
         connect_to.push(ConnectTo { host: domain_name.to_ascii_lowercase(), port: 443, target: edge.https.addr });
@@ -272,6 +326,7 @@ impl Lab {
                         connect_to: connect_to.clone(),
                         origin_roots_pem: ca.pem(),
                         timeout_scale: 0.1,
+                        log_targets: None,
                     },
                 )
                 .await;
@@ -286,16 +341,20 @@ impl Lab {
         }
         // Every name without an override gets NXDOMAIN from the lab's DNS.
         let dns = dns::start(vec![]).await;
-        let aws_proxy = match options.deny_origin_reads {
-            true => Some(
-                aws_proxy::start(
-                    &moto.endpoint,
-                    Duration::ZERO,
-                    vec![("ec2:*", aws_proxy::Fault::Deny), ("elasticloadbalancing:*", aws_proxy::Fault::Deny)],
-                )
-                .await,
-            ),
-            false => None,
+        let mut faults = Vec::new();
+        if options.deny_origin_reads {
+            faults.extend([("ec2:*", aws_proxy::Fault::Deny), ("elasticloadbalancing:*", aws_proxy::Fault::Deny)]);
+        }
+        if options.deny_log_reads {
+            faults.extend([
+                ("ListObjectsV2", aws_proxy::Fault::Deny),
+                ("GetObject", aws_proxy::Fault::Deny),
+                ("HeadBucket", aws_proxy::Fault::Deny),
+            ]);
+        }
+        let aws_proxy = match faults.is_empty() {
+            false => Some(aws_proxy::start(&moto.endpoint, Duration::ZERO, faults).await),
+            true => None,
         };
         let diagnosis_sdk = match &aws_proxy {
             Some(p) => emulator_config(&p.endpoint).await,
@@ -321,6 +380,8 @@ impl Lab {
             origin_domain,
             diagnosis_sdk,
             aws_proxy,
+            log_bucket,
+            log_group,
         }
     }
 
@@ -391,6 +452,10 @@ impl Lab {
         args.push("--ca-file".into());
         args.push(self.ca_file.path().display().to_string());
         args.push("--allow-private-targets".into());
+        if let Some(group) = &self.log_group {
+            args.push("--log-group".into());
+            args.push(group.clone());
+        }
         args
     }
 
@@ -411,6 +476,16 @@ impl Lab {
         env.push(("CF_ORIGIN_DOCTOR_CONNECT_TO".into(), list.join(",")));
         env.push(("CF_ORIGIN_DOCTOR_CA_FILE".into(), self.ca_file.path().display().to_string()));
         env.push(("CF_ORIGIN_DOCTOR_ALLOW_PRIVATE_TARGETS".into(), "true".into()));
+        // The deployment lets the function read the lab's log bucket, where there is one.
+        if let Some(bucket) = &self.log_bucket {
+            env.push(("CF_ORIGIN_DOCTOR_LOG_BUCKETS".into(), format!("arn:aws:s3:::{bucket}")));
+        }
+        if let Some(group) = &self.log_group {
+            env.push((
+                "CF_ORIGIN_DOCTOR_LOG_GROUPS".into(),
+                format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"),
+            ));
+        }
         env
     }
 }

@@ -263,6 +263,20 @@ scenarios! {
         name: "healthy",
         short: "healthy",
     }
+    IntermittentOriginFailure {
+        about: "The app closes every eighth connection without an answer: CloudFront logs an \
+                occasional 502 (OriginCommError) while most requests, and most probes, work.",
+        name: "intermittent-origin-failure",
+        short: "intermittent",
+        origin: Some(|_| Behavior::FailEvery { every: 8, count: Default::default(), then: Box::new(Behavior::App) }),
+    }
+    FailingPathHealthyProbe {
+        about: "The app fails only /api/orders (the connection closes without an answer): a probe \
+                of / through CloudFront is healthy while CloudFront's logs show the 502s viewers get.",
+        name: "failing-path-healthy-probe",
+        short: "failpath",
+        origin: Some(|_| Behavior::OnPath { path: "/api/orders".into(), then: Box::new(Behavior::Verbatim(Vec::new())) }),
+    }
     RedirectLoop {
         about: "Origin protocol policy http-only, the ALB's HTTP:80 listener redirects to HTTPS, \
                 Host forwarded: viewers loop.",

@@ -140,6 +140,8 @@ pub struct DistributionSpec {
     /// Further custom origins, each the target of a cache behavior with the default behavior's
     /// viewer protocol policy, methods, policies and the same custom headers.
     pub path_origins: Vec<PathOrigin>,
+    /// Standard logging (legacy): the bucket's name and the prefix; `None` leaves it off.
+    pub logging: Option<(String, String)>,
 }
 
 /// A custom origin reached through a path behavior.
@@ -172,6 +174,7 @@ impl DistributionSpec {
             custom_headers: vec![],
             read_timeout_s: 30,
             path_origins: vec![],
+            logging: None,
         }
     }
 }
@@ -317,6 +320,14 @@ pub async fn create_distribution(cfg: &SdkConfig, spec: &DistributionSpec) -> (S
                 .expect("cache behaviors")
         }))
         .comment("cf-origin-doctor lab")
+        .set_logging(spec.logging.as_ref().map(|(bucket, prefix)| {
+            cft::LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(true)
+                .bucket(format!("{bucket}.s3.amazonaws.com"))
+                .prefix(prefix)
+                .build()
+        }))
         .enabled(spec.enabled)
         .build()
         .expect("distribution config");

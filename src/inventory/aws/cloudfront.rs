@@ -4,7 +4,7 @@
 use super::{bounded, empty_response, non_empty, paginate};
 use crate::evidence::{
     Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, FunctionAssociation, GeoRestriction,
-    LambdaAssociation, LegacyForwarding, NameSet, Origin, OriginGroup, OriginKind, OriginProtocolPolicy,
+    LambdaAssociation, LegacyForwarding, LoggingConfig, NameSet, Origin, OriginGroup, OriginKind, OriginProtocolPolicy,
     PolicyDefinition, SecretValue, ViewerCertificate, ViewerProtocolPolicy, VpcOrigin,
 };
 use crate::inventory::{ApiError, DistributionSummary};
@@ -208,6 +208,12 @@ fn map_distribution(d: &cf::types::Distribution) -> Result<Distribution, ApiErro
                     .collect()
             })
             .unwrap_or_default(),
+        logging: config.logging().map(|l| LoggingConfig {
+            enabled: l.enabled(),
+            bucket: l.bucket().to_string(),
+            prefix: l.prefix().to_string(),
+            include_cookies: l.include_cookies(),
+        }),
     })
 }
 

@@ -6,13 +6,17 @@
 mod acm;
 mod clients;
 mod cloudfront;
+mod cloudwatch;
 mod ec2;
 mod elbv2;
+mod logs;
+mod s3;
 #[cfg(test)]
 mod tests;
 
 use super::{
-    ApiError, AwsApi, DistributionSummary, InstanceQuery, InterfaceQuery, LoadBalancerSummary, PrefixListQuery,
+    ApiError, AwsApi, DistributionSummary, InstanceQuery, InterfaceQuery, LoadBalancerSummary, LogEvents, LogListing,
+    MetricQuery, MetricSeries, PrefixListQuery,
 };
 use crate::evidence::{
     AcmCertificate, Distribution, Ec2Instance, ElasticIp, Listener, ListenerCertificate, ListenerRule, NetworkAcl,
@@ -54,6 +58,13 @@ pub struct SdkApi {
     elb: RegionalClients<aws_sdk_elasticloadbalancingv2::Client>,
     ec2: RegionalClients<aws_sdk_ec2::Client>,
     acm: RegionalClients<aws_sdk_acm::Client>,
+    /// CloudFront's metrics live in us-east-1.
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Log buckets are read in their own region, learnt once per bucket.
+    s3: RegionalClients<aws_sdk_s3::Client>,
+    bucket_regions: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Log groups named by the caller: in the configuration's region (or us-east-1).
+    logs: aws_sdk_cloudwatchlogs::Client,
     pages: PageLimits,
 }
 
@@ -67,14 +78,46 @@ impl SdkApi {
             elb: RegionalClients::new(&config, aws_sdk_elasticloadbalancingv2::Client::new),
             ec2: RegionalClients::new(&config, aws_sdk_ec2::Client::new),
             acm: RegionalClients::new(&config, aws_sdk_acm::Client::new),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+                    .build(),
+            ),
+            s3: RegionalClients::new(&config, s3_client),
+            bucket_regions: Default::default(),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             pages: PageLimits::default(),
         }
+    }
+
+    /// The S3 client for `bucket`, in the bucket's region.
+    async fn s3_for(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let known = self.bucket_regions.lock().ok().and_then(|m| m.get(bucket).cloned());
+        let region = match known {
+            Some(r) => r,
+            None => {
+                let r =
+                    s3::bucket_region(&self.s3.get("us-east-1"), bucket).await.unwrap_or_else(|| "us-east-1".into());
+                if let Ok(mut m) = self.bucket_regions.lock() {
+                    m.insert(bucket.to_string(), r.clone());
+                }
+                r
+            }
+        };
+        self.s3.get(&region)
     }
 
     /// The same adapter with other page bounds (a test reaches them with a few pages).
     pub fn with_page_limits(self, pages: PageLimits) -> Self {
         SdkApi { pages, ..self }
     }
+}
+
+/// An S3 client; path-style addressing where an endpoint is configured (an emulator on
+/// loopback has no per-bucket host names), virtual-hosted style on AWS itself.
+fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 /// This project's single HTTP stack (rustls with ring).
@@ -233,9 +276,12 @@ fn unreachable_cause(chain: &str) -> String {
 
 fn classify_code(code: String, message: String) -> ApiError {
     match code.as_str() {
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess" | "AuthFailure" => {
-            ApiError::Denied { message: if message.is_empty() { code } else { message } }
-        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "AllAccessDisabled"
+        | "UnauthorizedOperation"
+        | "UnauthorizedAccess"
+        | "AuthFailure" => ApiError::Denied { message: if message.is_empty() { code } else { message } },
         "NoSuchDistribution"
         | "LoadBalancerNotFound"
         | "ListenerNotFound"
@@ -243,6 +289,8 @@ fn classify_code(code: String, message: String) -> ApiError {
         | "NoSuchCachePolicy"
         | "NoSuchOriginRequestPolicy"
         | "EntityNotFound"
+        | "NoSuchBucket"
+        | "NoSuchKey"
         | "ResourceNotFoundException" => ApiError::NotFound { code, message },
         "Throttling"
         | "ThrottlingException"
@@ -350,6 +398,30 @@ impl AwsApi for SdkApi {
     }
     async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, ApiError> {
         cloudfront::list_distributions(&self.cloudfront, self.pages.listing).await
+    }
+    async fn metric_data(&self, query: &MetricQuery) -> Result<Vec<MetricSeries>, ApiError> {
+        cloudwatch::metric_data(&self.cloudwatch, query).await
+    }
+    async fn list_log_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        max_pages: usize,
+    ) -> Result<LogListing, ApiError> {
+        s3::list_log_objects(&self.s3_for(bucket).await, bucket, prefix, start_after, max_pages).await
+    }
+    async fn get_log_object(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
+        s3::get_log_object(&self.s3_for(bucket).await, bucket, key, max_bytes).await
+    }
+    async fn filter_log_events(
+        &self,
+        log_group: &str,
+        start_ms: i64,
+        end_ms: i64,
+        max_events: usize,
+    ) -> Result<LogEvents, ApiError> {
+        logs::filter_log_events(&self.logs, log_group, start_ms, end_ms, max_events).await
     }
 }
 

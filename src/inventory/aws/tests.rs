@@ -88,8 +88,103 @@ mod mocked {
             elb: RegionalClients::new(&unused, aws_sdk_elasticloadbalancingv2::Client::new),
             ec2: RegionalClients::new(&unused, aws_sdk_ec2::Client::new),
             acm: RegionalClients::new(&unused, acm::Client::new),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&unused),
+            s3: RegionalClients::new(&unused, s3_client),
+            bucket_regions: Default::default(),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&unused),
             pages: PageLimits::default(),
         }
+    }
+
+    /// The adapter with its CloudWatch client answering from `rules` (the emulator does not
+    /// speak the CBOR protocol the current SDK sends GetMetricData in).
+    fn metrics_api(rules: &[&Rule]) -> SdkApi {
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(answers(rules))
+            .build();
+        SdkApi { cloudwatch: aws_sdk_cloudwatch::Client::from_conf(conf), ..api(&[]) }
+    }
+
+    #[tokio::test]
+    async fn metric_data_asks_for_the_distributions_metrics_and_maps_each_series() {
+        use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+        use aws_sdk_cloudwatch::types::MetricDataResult;
+        let rule = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+            .match_requests(|r| {
+                let q = r.metric_data_queries();
+                let stat = q.first().and_then(|q| q.metric_stat());
+                let metric = stat.and_then(|s| s.metric());
+                let dims: Vec<(String, String)> = metric
+                    .map(|m| {
+                        m.dimensions()
+                            .iter()
+                            .map(|d| (d.name().unwrap_or("").to_string(), d.value().unwrap_or("").to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                q.len() == 2
+                    && metric.and_then(|m| m.namespace()) == Some("AWS/CloudFront")
+                    && dims
+                        == [
+                            ("DistributionId".to_string(), "EDFDVBD6EXAMPLE".to_string()),
+                            ("Region".into(), "Global".into()),
+                        ]
+                    && stat.and_then(|s| s.period()) == Some(60)
+                    && r.start_time().map(|t| t.secs()) == Some(1_000)
+            })
+            .then_output(|| {
+                GetMetricDataOutput::builder()
+                    .metric_data_results(MetricDataResult::builder().id("m0").values(600.0).values(604.0).build())
+                    .metric_data_results(MetricDataResult::builder().id("m1").values(38.0).values(f64::NAN).build())
+                    .build()
+            });
+        let api = metrics_api(&[&rule]);
+        let query = MetricQuery {
+            distribution_id: "EDFDVBD6EXAMPLE".into(),
+            start_unix: 1_000,
+            end_unix: 4_600,
+            period_s: 60,
+            metrics: vec![("Requests".into(), "Sum".into()), ("5xxErrorRate".into(), "Average".into())],
+        };
+        let series = api.metric_data(&query).await.unwrap();
+        assert_eq!(rule.num_calls(), 1);
+        assert_eq!(series[0].values, [600.0, 604.0]);
+        assert_eq!(series[1].values, [38.0], "a value that is not a number is dropped");
+    }
+
+    #[tokio::test]
+    async fn a_denied_metric_read_is_denied() {
+        // The error as the Smithy RPC v2 CBOR protocol carries it: a map {"__type", "message"}.
+        let rule = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_http_response(|| {
+            let mut body = vec![0xA2, 0x66];
+            body.extend_from_slice(b"__type");
+            body.push(0x6C);
+            body.extend_from_slice(b"AccessDenied");
+            body.push(0x67);
+            body.extend_from_slice(b"message");
+            body.push(0x62);
+            body.extend_from_slice(b"no");
+            let mut r = HttpResponse::new(StatusCode::try_from(403).unwrap(), SdkBody::from(body));
+            r.headers_mut().insert("Content-Type", "application/cbor");
+            r.headers_mut().insert("smithy-protocol", "rpc-v2-cbor");
+            r
+        });
+        let api = metrics_api(&[&rule]);
+        let query = MetricQuery {
+            distribution_id: "E1".into(),
+            start_unix: 0,
+            end_unix: 60,
+            period_s: 60,
+            metrics: vec![("Requests".into(), "Sum".into())],
+        };
+        let e = api.metric_data(&query).await.unwrap_err();
+        assert!(matches!(e, ApiError::Denied { .. }), "{e:?}");
     }
 
     fn access_denied() -> HttpResponse {

@@ -35,6 +35,7 @@ pub static META: CheckMeta = CheckMeta {
         "CloudFront-shaped probe straight to the origin: answered promptly",
         "ec2:DescribeSecurityGroups and ec2:DescribeNetworkAcls: CloudFront admitted on the origin port",
         "TLS observations toward the origin (no handshake failure that would explain a 502)",
+        "CloudFront's access logs: failed connects to the origin while the probes get through",
     ],
     fix: "Allow CloudFront's origin-facing ranges (managed prefix list com.amazonaws.global.cloudfront.origin-facing) in the host firewall, the application's allowlist and the load balancer's web ACL IP sets; key rate limits on the viewer address (X-Forwarded-For), not the source address.",
     fix_kinds: &[super::FixKind::OriginSide],
@@ -170,13 +171,18 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             && r.cloudfront_reason() != Some(&CloudFrontReason::OriginDnsFailure)
         {
             let reason = r.cloudfront_reason().map(|s| s.sentence().to_string()).unwrap_or_default();
-            gateway.get_or_insert((h.url.clone(), r.status, reason));
+            gateway.get_or_insert((format!("viewer request {}", h.url), r.status, format!("{} from CloudFront: {reason}", r.status)));
         } else if matches!(r.status, 403 | 429)
             && r.cloudfront_error.is_none()
             && !r.header("server").is_some_and(|s| s.eq_ignore_ascii_case("cloudfront"))
         {
             refused.get_or_insert((h.url.clone(), r.status, r.header("server").unwrap_or("").to_string()));
         }
+    }
+    // CloudFront's own logs of failed connects count as its 502/504 seen (the probes may have
+    // been lucky, or the failure comes and goes).
+    if gateway.is_none() {
+        gateway = super::cloudfront_view::logged_gateway(ev);
     }
     if gateway.is_none() && refused.is_none() {
         return out;
@@ -196,17 +202,13 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 && !matches!(answer.status, 403 | 429)
                 && tls_answers_plain_http(ev, &o.origin.domain_name, port).is_empty();
             let (observed_item, kind) = match (&gateway, &refused) {
-                (Some((url, status, reason)), _) if prompt && direct_ok => {
+                (Some((subject, status, observed)), _) if prompt && direct_ok => {
                     if *status == 502 && scheme == Scheme::Https && tls_failed(ev, &o.origin.id) {
                         continue;
                     }
                     (
-                        EvidenceItem::new(
-                            Source::Probe,
-                            format!("viewer request {url}"),
-                            format!("{status} from CloudFront: {reason}"),
-                        )
-                        .expected("the origin's answer"),
+                        EvidenceItem::new(Source::Probe, subject.clone(), observed.clone())
+                            .expected("the origin's answer"),
                         "gateway",
                     )
                 }

@@ -17,6 +17,7 @@ mod finding;
 mod symptom;
 // Reasoning shared by several checks; not checks themselves.
 mod acm_support;
+pub mod cloudfront_view;
 mod edge_code;
 mod fix_support;
 mod inferred_needs;

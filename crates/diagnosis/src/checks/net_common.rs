@@ -580,8 +580,14 @@ pub fn network_of<'a>(o: &NetOrigin<'a>) -> Result<Option<&'a NetworkPath>, Stri
     }
 }
 
-/// A CloudFront-generated 502/504 seen through the distribution: (subject, observed).
+/// A CloudFront-generated 502/504 seen through the distribution, or CloudFront's logs of failed
+/// connects to an origin: (subject, observed).
 pub fn edge_gateway_error(ev: &Evidence) -> Option<(String, String)> {
+    edge_probe_gateway_error(ev).or_else(|| super::cloudfront_view::any_connect_failure(ev))
+}
+
+/// A CloudFront 502/504 page seen by an edge probe: (subject, observed).
+fn edge_probe_gateway_error(ev: &Evidence) -> Option<(String, String)> {
     for p in ev.observations.edge_probes() {
         for h in &p.hops {
             if let Some(r) = h.response() {

@@ -8,6 +8,7 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout>
 
+use super::cloudfront_view::{self, OriginFailure};
 use super::probe_view::{edge, last_response, update_cli};
 use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
 use crate::evidence::{CloudFrontReason, Evidence, HopResult, ProbeStage};
@@ -26,6 +27,7 @@ pub static META: CheckMeta = CheckMeta {
         "Origins[].CustomOriginConfig.OriginReadTimeout and ConnectionAttempts",
         "direct probes shaped as CloudFront sends them: time to first byte, longest gap between chunks",
         "probes through the distribution: 504 with CloudFront's error page",
+        "CloudFront's access logs: requests ending in OriginCommError after about OriginReadTimeout (time-to-first-byte)",
     ],
     fix: "Make the origin answer (or send a first byte / heartbeat) within OriginReadTimeout, or raise OriginReadTimeout (up to 60 s, more by quota increase).",
     fix_kinds: &[super::FixKind::Typed, super::FixKind::OriginSide],
@@ -101,6 +103,79 @@ pub fn run(ev: &Evidence) -> CheckOutput {
                 ));
             }
         }
+        // CloudFront's logs: its requests that timed out waiting for this origin's first byte.
+        let logged = cloudfront_view::origin_failure(
+            ev,
+            origin,
+            OriginFailure::ReadTimeout,
+            worst.as_ref().map(|(ms, _, _)| *ms),
+        );
+        if let Some((l, f)) = logged {
+            if worst.as_ref().is_none_or(|(ms, _, _)| *ms <= limit_ms) {
+                // The probes were answered in time (or not at all): the slow answers are those
+                // CloudFront saw.
+                let field = format!("Origins[Id={}].CustomOriginConfig.OriginReadTimeout", origin.id);
+                let mut evidence = vec![
+                    EvidenceItem::new(Source::Config, &field, format!("{} s", custom.read_timeout_s)),
+                    cloudfront_view::evidence_item(ev, l, f),
+                ];
+                if let Some((_, what, _)) = &worst {
+                    evidence.push(EvidenceItem::new(Source::Probe, "origin, as CloudFront sends it", what.clone()));
+                }
+                out.push(
+                    META.finding(Severity::High, Confidence::High)
+                        .summary(format!(
+                            "CloudFront's logs show {} of {} requests ending in {} {} after about {} ms, the origin {}'s {} s OriginReadTimeout: the origin does not send its first byte in time{}.",
+                            cloudfront_view::thousands(f.count),
+                            cloudfront_view::thousands(l.requests),
+                            f.status,
+                            f.detailed_result_type,
+                            f.time_to_first_byte.p50_ms,
+                            origin.id,
+                            custom.read_timeout_s,
+                            if cloudfront_view::intermittent(l) { " on some requests (intermittent)" } else { "" }
+                        ))
+                        .observed(true)
+                        .evidence(evidence)
+                        .remediation(Remediation {
+                            // The logs show requests ending at the timeout, not how long the
+                            // origin would have needed: the most without a quota increase is
+                            // the one value to try, beside the origin answering sooner.
+                            fix: {
+                                let sooner = vec![Change::Origin {
+                                    part: OriginPart::Application,
+                                    what: format!(
+                                        "make origin {} send its first byte (or a heartbeat) within {} s on the slow paths",
+                                        origin.id, custom.read_timeout_s
+                                    ),
+                                }];
+                                if u64::try_from(custom.read_timeout_s).unwrap_or(0) < MAX_WITHOUT_QUOTA {
+                                    Fix::alternatives([
+                                        vec![Change::Config(ConfigChange::OriginReadTimeout {
+                                            origin_id: origin.id.clone(),
+                                            seconds: i32::try_from(MAX_WITHOUT_QUOTA).unwrap_or(60),
+                                        })],
+                                        sooner,
+                                    ])
+                                } else {
+                                    Fix::alternatives([sooner])
+                                }
+                            },
+                            summary: format!(
+                                "Make origin {} answer within {} s on the slow paths, or raise {field}.",
+                                origin.id, custom.read_timeout_s
+                            ),
+                            steps: vec![
+                                "The logs' slowest paths are in the report's CloudFront view; the origin's own logs show why those requests are slow.".into(),
+                            ],
+                            cli: vec![update_cli(d)],
+                        })
+                        .resource("distribution", &d.id)
+                        .resource("origin", &origin.id),
+                );
+                continue;
+            }
+        }
         let Some((ms, what, _)) = worst else {
             if let Some((_, what)) = cut_short {
                 out.unverified(
@@ -129,7 +204,7 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             }
             continue;
         }
-        let observed = exceeded && edge_504.is_some();
+        let observed = exceeded && (edge_504.is_some() || logged.is_some());
         let severity = match (exceeded, observed) {
             (true, true) => Severity::Critical,
             (true, false) => Severity::High,
@@ -142,6 +217,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         ];
         if let (true, Some(s)) = (exceeded, &edge_504) {
             evidence.push(EvidenceItem::new(Source::Probe, "through the distribution", s.clone()));
+        }
+        if let (true, Some((l, f))) = (exceeded, logged) {
+            evidence.push(cloudfront_view::evidence_item(ev, l, f));
         }
         let summary = if exceeded {
             format!(

@@ -14,11 +14,15 @@
 //!
 //! Docs: <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html>
 
+use super::cloudfront_view::{self, OriginFailure};
 use super::net_common::{
-    Admission, Family, describe_rules, edge_gateway_error, group_only_sources, net_origins, network_of,
+    Admission, Family, NetOrigin, describe_rules, edge_gateway_error, group_only_sources, net_origins, network_of,
     origin_answered, sg_context,
 };
-use super::{CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, Remediation, Severity, Source, SymptomClass};
+use super::{
+    CheckMeta, CheckOutput, Confidence, EvidenceItem, Explains, FindingBuilder, Remediation, Severity, Source,
+    SymptomClass,
+};
 use crate::evidence::{CLOUDFRONT_PREFIX_LIST_V4, Evidence, Fetch, OriginResource};
 use crate::fix::{Change, Fix, NetworkChange, RuleSource};
 
@@ -32,6 +36,7 @@ pub static META: CheckMeta = CheckMeta {
         "ec2:DescribeSecurityGroups of the load balancer or instance",
         "com.amazonaws.global.cloudfront.origin-facing prefix list and its entries",
         "probes: a CloudFront 504/502 through the distribution while the origin answers directly",
+        "CloudFront's access logs: failed connects to the origin (x-edge-detailed-result-type), also when the security groups could not be read",
     ],
     fix: "Add an inbound rule for the origin port from the managed prefix list com.amazonaws.global.cloudfront.origin-facing to the security group in front of the origin.",
     fix_kinds: &[super::FixKind::Typed, super::FixKind::Manual],
@@ -49,6 +54,9 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             Ok(None) => continue,
             Err(reason) => {
                 if !matches!(o.inv.resource, Fetch::NotApplicable { .. }) {
+                    if let Some(b) = refused_while_unread(ev, &o, &reason) {
+                        out.push(b);
+                    }
                     out.unverified(
                         &META,
                         format!("whether the security groups of origin {} admit CloudFront", o.origin.id),
@@ -62,6 +70,10 @@ pub fn run(ev: &Evidence) -> CheckOutput {
             continue;
         }
         let Some(sg) = sg_context(ev, &o, net) else {
+            let reason = net.security_groups.missing_reason().unwrap_or_default();
+            if let Some(b) = refused_while_unread(ev, &o, &reason) {
+                out.push(b.resource("security-group", net.security_group_ids.join(",")));
+            }
             out.unverified(
                 &META,
                 format!(
@@ -199,6 +211,61 @@ pub fn run(ev: &Evidence) -> CheckOutput {
         out.push(b);
     }
     out
+}
+
+/// CloudFront's own logs show it failing to connect to the origin while the prober connects to
+/// the same ports, and the configuration that would name the culprit could not be read: the
+/// path from CloudFront's addresses is refused (a security group first, then a network ACL or a
+/// host firewall), which no probe from another address can show.
+fn refused_while_unread(ev: &Evidence, o: &NetOrigin<'_>, unread: &str) -> Option<FindingBuilder> {
+    let (logs, failure) = cloudfront_view::origin_failure(ev, o.origin, OriginFailure::Connect, None)?;
+    let answered: Vec<(u16, (String, String))> = o
+        .connections(ev)
+        .iter()
+        .filter_map(|(_, port)| origin_answered(ev, &o.origin.id, *port).map(|a| (*port, a)))
+        .collect();
+    let ports: Vec<String> = answered.iter().map(|(p, _)| p.to_string()).collect();
+    if answered.is_empty() {
+        return None;
+    }
+    let mut evidence = vec![cloudfront_view::evidence_item(ev, logs, failure)];
+    evidence.extend(answered.into_iter().map(|(_, (subject, what))| EvidenceItem::new(Source::Probe, subject, what)));
+    evidence.push(
+        EvidenceItem::new(Source::Network, format!("security groups of {}", o.origin.id), unread.to_string())
+            .expected("read to name the group and rule"),
+    );
+    let d = &ev.inventory.distribution;
+    Some(
+        META.finding(Severity::High, Confidence::Medium)
+            .summary(format!(
+                "CloudFront's logs show {} of {} requests failing to connect to origin {} ({} {}), while this prober connects to it on tcp {}: CloudFront's addresses are refused on the way, most likely by a security group that does not admit {CLOUDFRONT_PREFIX_LIST_V4} (else a network ACL or a host firewall). The security groups could not be read ({unread}).",
+                cloudfront_view::thousands(failure.count),
+                cloudfront_view::thousands(logs.requests),
+                o.origin.id,
+                failure.status,
+                failure.detailed_result_type,
+                ports.join(" and ")
+            ))
+            .observed(true)
+            .evidence(evidence)
+            .remediation(Remediation {
+                summary: format!(
+                    "Admit the prefix list {CLOUDFRONT_PREFIX_LIST_V4} on tcp {} in the security groups in front of origin {} (then the network ACLs and the host firewall).",
+                    ports.join(","),
+                    o.origin.id
+                ),
+                steps: vec![
+                    "Grant the read that failed (named above) and run again to name the group and rule.".into(),
+                    "Look at the inbound rules of the load balancer's or instance's security groups for the origin port.".into(),
+                ],
+                cli: vec![],
+                fix: Fix::manual(format!(
+                    "the security groups could not be read ({unread}): the group and rule to change are known only once the read is granted"
+                )),
+            })
+            .resource("distribution", &d.id)
+            .resource("origin", &o.origin.id),
+    )
 }
 
 #[cfg(test)]

@@ -77,6 +77,30 @@ pub struct Distribution {
     pub origin_groups: Vec<OriginGroup>,
     #[serde(default)]
     pub custom_error_responses: Vec<CustomErrorResponse>,
+    /// `Logging`: standard logging (legacy) to an S3 bucket, when the configuration has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<LoggingConfig>,
+}
+
+/// `DistributionConfig.Logging`: where standard logging (legacy) writes the access logs
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html>).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingConfig {
+    pub enabled: bool,
+    /// The bucket as configured, `name.s3.amazonaws.com`.
+    pub bucket: String,
+    pub prefix: String,
+    #[serde(default)]
+    pub include_cookies: bool,
+}
+
+impl LoggingConfig {
+    /// The bucket's name (the configuration holds its domain, `name.s3.amazonaws.com`).
+    pub fn bucket_name(&self) -> &str {
+        let b = self.bucket.trim();
+        b.find(".s3.").or_else(|| b.find(".s3-")).map_or(b, |i| &b[..i])
+    }
 }
 
 impl Distribution {

@@ -5,6 +5,7 @@
 
 mod bound;
 pub mod cloudfront_page;
+mod cloudfront_view;
 mod inventory;
 mod ladder;
 mod network;
@@ -14,6 +15,7 @@ mod secret;
 mod tls;
 
 pub use bound::*;
+pub use cloudfront_view::*;
 pub use inventory::*;
 pub use ladder::*;
 pub use network::*;

@@ -27,6 +27,10 @@ pub struct Observations {
     /// difference at a time, per origin and viewer path.
     #[serde(default)]
     pub ladders: Vec<super::Ladder>,
+    /// CloudFront's own view: its metrics and access logs over a window ending at collection
+    /// (absent when not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudfront: Option<super::CloudFrontView>,
     /// Edge and origin probes repeated (`--samples`), one series per probe.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<super::SampleSeries>,

@@ -68,6 +68,9 @@ pub fn render(r: &ReportV1, style: Style) -> String {
         }
     }
     let _ = writeln!(o, "\nThrough CloudFront: {}", r.verdict.symptom);
+    for line in cloudfront_lines(r) {
+        let _ = writeln!(o, "  {line}");
+    }
     if !r.findings.is_empty() {
         let _ = writeln!(o, "\nFindings (most likely cause first):");
         for (i, f) in r.findings.iter().enumerate() {
@@ -447,6 +450,9 @@ pub fn render_markdown(r: &ReportV1) -> String {
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "**Through CloudFront:** {}\n", md(&r.verdict.symptom));
+    for line in cloudfront_lines(r) {
+        let _ = writeln!(o, "- {}", md(&line));
+    }
     if let Some(f) = primary {
         let _ = writeln!(o, "### Fix ({})\n\n{}\n", code(&f.id), md(&f.remediation.summary));
         let lines = change_lines(f);
@@ -532,6 +538,17 @@ pub fn render_markdown(r: &ReportV1) -> String {
     }
     let _ = writeln!(o, "\n</details>");
     o
+}
+
+/// CloudFront's own view, shown under the symptom: the lines the symptom does not already say.
+fn cloudfront_lines(r: &ReportV1) -> Vec<String> {
+    r.observations
+        .cloudfront
+        .iter()
+        .flat_map(|c| c.lines.iter())
+        .filter(|l| !r.verdict.symptom.contains(l.as_str()))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

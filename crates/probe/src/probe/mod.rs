@@ -54,6 +54,7 @@ pub async fn run(plan: &ProbePlan, settings: &ProbeSettings, tls: &TlsConfigs, p
         fix_checks: Vec::new(),
         samples,
         keepalive,
+        cloudfront: None,
     }
 }
 

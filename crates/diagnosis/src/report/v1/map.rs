@@ -182,6 +182,7 @@ impl ReportV1 {
                 ladders: ev.observations.ladders.iter().map(ladder).collect(),
                 samples: ev.observations.samples.iter().map(|s| sample_series(ev, s)).collect(),
                 keepalive: ev.observations.keepalive.iter().map(|k| keepalive(ev, k)).collect(),
+                cloudfront: super::cloudfront::map(ev),
             },
             aws_calls: aws_calls(&ev.inventory.calls),
             preflight: None,

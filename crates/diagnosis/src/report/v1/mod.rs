@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod cloudfront;
 mod map;
+
+pub use cloudfront::{CloudFrontPartV1, CloudFrontViewV1};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -489,6 +492,9 @@ pub struct ObservationsV1 {
     /// The request ladders: from the request that works directly to CloudFront's.
     #[serde(default)]
     pub ladders: Vec<LadderV1>,
+    /// CloudFront's own view of the window: its metrics and access logs (absent when not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudfront: Option<CloudFrontViewV1>,
     /// Edge and origin probes repeated (`--samples`): failure rates, answer classes, timings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<SampleSeriesV1>,
