@@ -16,8 +16,8 @@
 use crate::event::kind;
 use crate::evidence::{
     Behavior, CustomErrorResponse, CustomHeader, CustomOriginConfig, Distribution, FunctionAssociation, GeoRestriction,
-    LambdaAssociation, LegacyForwarding, Origin, OriginGroup, OriginKind, OriginProtocolPolicy, SecretValue,
-    ViewerCertificate, ViewerProtocolPolicy,
+    LambdaAssociation, LegacyForwarding, LoggingConfig, Origin, OriginGroup, OriginKind, OriginProtocolPolicy,
+    SecretValue, ViewerCertificate, ViewerProtocolPolicy,
 };
 use serde_json::{Map, Value};
 
@@ -185,6 +185,15 @@ fn distribution(c: &Obj<'_>) -> Result<Distribution, ConfigError> {
         geo_restriction,
         origin_groups,
         custom_error_responses,
+        logging: match c.opt_obj("Logging")? {
+            Some(l) => Some(LoggingConfig {
+                enabled: l.opt_bool("Enabled")?.unwrap_or(false),
+                bucket: l.opt_str("Bucket")?.unwrap_or_default().to_string(),
+                prefix: l.opt_str("Prefix")?.unwrap_or_default().to_string(),
+                include_cookies: l.opt_bool("IncludeCookies")?.unwrap_or(false),
+            }),
+            None => None,
+        },
     })
 }
 
