@@ -500,13 +500,7 @@ mod tests {
         );
         p.redirects = RedirectOutcome::NotFollowed { location, reason: "another scheme".into() };
         ev.observations.probes.push(p);
-        let url = "https://d111.cloudfront.net/";
-        ev.observations.probes.push(probe(
-            "edge:https:/",
-            ProbeTarget::Edge { hostname: "d111.cloudfront.net".into(), scheme: Scheme::Https },
-            vec![hop(url, HopResult::Response(response(301, &[("Location", url)])))],
-            RedirectOutcome::Loop { repeated_url: url.into() },
-        ));
+        push_edge_loop(&mut ev);
         ev
     }
 

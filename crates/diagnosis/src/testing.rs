@@ -283,6 +283,18 @@ pub fn push_edge_get(ev: &mut Evidence, response: HttpResponse) {
     ));
 }
 
+/// A viewer's HTTPS request through the distribution that came back to its own URL: a
+/// redirect loop observed at the edge.
+pub fn push_edge_loop(ev: &mut Evidence) {
+    let url = "https://d111.cloudfront.net/";
+    ev.observations.probes.push(probe(
+        "edge:https:/",
+        ProbeTarget::Edge { hostname: "d111.cloudfront.net".into(), scheme: Scheme::Https },
+        vec![hop(url, HopResult::Response(response(301, &[("Location", url)])))],
+        RedirectOutcome::Loop { repeated_url: url.into() },
+    ));
+}
+
 /// A DNS observation.
 pub fn dns(name: &str, role: DnsRole, a: &[&str], cnames: &[&str], error: Option<&str>) -> DnsObservation {
     DnsObservation {

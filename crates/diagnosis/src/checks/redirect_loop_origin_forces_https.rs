@@ -340,21 +340,11 @@ mod tests {
         ));
     }
 
-    fn add_edge_loop(ev: &mut Evidence) {
-        let url = "https://d111.cloudfront.net/";
-        ev.observations.probes.push(probe(
-            "edge:https:/",
-            ProbeTarget::Edge { hostname: "d111.cloudfront.net".into(), scheme: Scheme::Https },
-            vec![hop(url, HopResult::Response(response(301, &[("Location", url)])))],
-            RedirectOutcome::Loop { repeated_url: url.into() },
-        ));
-    }
-
     #[test]
     fn http_only_with_redirecting_listener_and_observed_loop_is_critical_with_high_confidence() {
         let mut ev = loop_evidence(OriginProtocolPolicy::HttpOnly, redirect_to_https());
         add_origin_redirect_probe(&mut ev);
-        add_edge_loop(&mut ev);
+        push_edge_loop(&mut ev);
         let out = run(&ev);
         assert_eq!(out.findings.len(), 1);
         let f = &out.findings[0];
@@ -456,7 +446,7 @@ mod tests {
             Fetch::fetched(ec2_instance("i-0abc", Some("54.214.10.2"), &[])),
         );
         add_origin_redirect_probe(&mut ev);
-        add_edge_loop(&mut ev);
+        push_edge_loop(&mut ev);
         let out = run(&ev);
         assert_eq!(out.findings.len(), 1);
         assert_eq!((out.findings[0].severity, out.findings[0].confidence), (Severity::Critical, Confidence::High));
@@ -480,7 +470,7 @@ mod tests {
     #[test]
     fn a_loop_seen_only_through_the_distribution_is_a_low_confidence_inference() {
         let mut ev = evidence(custom_origin("o1", ALB, OriginProtocolPolicy::HttpOnly), outside());
-        add_edge_loop(&mut ev);
+        push_edge_loop(&mut ev);
         let out = run(&ev);
         assert_eq!(out.findings.len(), 1);
         let f = &out.findings[0];
@@ -494,7 +484,7 @@ mod tests {
         assert!(run(&ev).findings.is_empty());
         // https-only origins are not reached over HTTP.
         let mut ev = evidence(custom_origin("o1", ALB, OriginProtocolPolicy::HttpsOnly), outside());
-        add_edge_loop(&mut ev);
+        push_edge_loop(&mut ev);
         assert!(run(&ev).findings.is_empty());
     }
 }
