@@ -217,9 +217,18 @@ where
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("Unknown").to_string();
             let message = e.message().unwrap_or_default().to_string();
-            classify_code(code, message)
+            match e.code() {
+                Some(code) => classify_code(code.to_string(), message),
+                // An error answer the SDK could not read an error code from: an endpoint that
+                // does not speak this API's protocol (a proxy, an emulator), not a service error.
+                None if message.is_empty() => ApiError::Failed {
+                    code: "NoErrorCode".into(),
+                    message: "an error answer without an error code (the endpoint may not speak this API's protocol)"
+                        .into(),
+                },
+                None => classify_code("Unknown".into(), message),
+            }
         }
         // The credential chain's last provider is the instance metadata service: where it is off
         // or refuses, the chain's error names it, but the cause is that no provider had any.
