@@ -217,6 +217,13 @@ pub enum ConfigChange {
     },
 }
 
+/// What part of the configuration a field belongs to.
+enum Scope<'a> {
+    Origin(&'a str),
+    Behavior(&'a BehaviorRef),
+    Distribution,
+}
+
 /// Why a change could not be applied to the recorded configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyError {
@@ -279,36 +286,58 @@ impl ConfigChange {
     /// The field inside `DistributionConfig`, as this project's evidence names fields
     /// (`Origins[Id=app].CustomOriginConfig.OriginProtocolPolicy`).
     pub fn field_path(&self) -> String {
-        use ConfigChange::*;
-        let origin = |id: &str, rest: &str| format!("Origins[Id={id}].{rest}");
-        let behavior = |b: &BehaviorRef, rest: &str| match &b.path_pattern {
-            None => format!("DefaultCacheBehavior.{rest}"),
-            Some(p) => format!("CacheBehaviors[PathPattern={p}].{rest}"),
+        let (scope, path, list) = self.location();
+        let path = match self {
+            ConfigChange::OriginCustomHeader { name, .. } => format!("{path}.Items[HeaderName={name}].HeaderValue"),
+            _ if list => format!("{path}.Items"),
+            _ => path.to_string(),
         };
+        match scope {
+            Scope::Origin(id) => format!("Origins[Id={id}].{path}"),
+            Scope::Behavior(BehaviorRef { path_pattern: None }) => format!("DefaultCacheBehavior.{path}"),
+            Scope::Behavior(BehaviorRef { path_pattern: Some(p) }) => format!("CacheBehaviors[PathPattern={p}].{path}"),
+            Scope::Distribution => path,
+        }
+    }
+
+    /// Where the field is: its scope, its path inside it as the `DistributionConfig` JSON names
+    /// it, and whether it is a `{Quantity, Items}` list.
+    fn location(&self) -> (Scope<'_>, &'static str, bool) {
+        use ConfigChange::*;
         match self {
-            OriginProtocolPolicy { origin_id, .. } => origin(origin_id, "CustomOriginConfig.OriginProtocolPolicy"),
-            OriginHttpPort { origin_id, .. } => origin(origin_id, "CustomOriginConfig.HTTPPort"),
-            OriginHttpsPort { origin_id, .. } => origin(origin_id, "CustomOriginConfig.HTTPSPort"),
-            OriginSslProtocols { origin_id, .. } => origin(origin_id, "CustomOriginConfig.OriginSslProtocols.Items"),
-            OriginReadTimeout { origin_id, .. } => origin(origin_id, "CustomOriginConfig.OriginReadTimeout"),
-            OriginKeepaliveTimeout { origin_id, .. } => origin(origin_id, "CustomOriginConfig.OriginKeepaliveTimeout"),
-            ConnectionAttempts { origin_id, .. } => origin(origin_id, "ConnectionAttempts"),
-            ConnectionTimeout { origin_id, .. } => origin(origin_id, "ConnectionTimeout"),
-            ResponseCompletionTimeout { origin_id, .. } => origin(origin_id, "ResponseCompletionTimeout"),
-            OriginDomainName { origin_id, .. } => origin(origin_id, "DomainName"),
-            OriginPath { origin_id, .. } => origin(origin_id, "OriginPath"),
-            OriginIpAddressType { origin_id, .. } => origin(origin_id, "CustomOriginConfig.IpAddressType"),
-            OriginCustomHeader { origin_id, name } => {
-                origin(origin_id, &format!("CustomHeaders.Items[HeaderName={name}].HeaderValue"))
+            OriginProtocolPolicy { origin_id, .. } => {
+                (Scope::Origin(origin_id), "CustomOriginConfig.OriginProtocolPolicy", false)
             }
-            ViewerProtocolPolicy { behavior: b, .. } => behavior(b, "ViewerProtocolPolicy"),
-            AllowedMethods { behavior: b, .. } => behavior(b, "AllowedMethods.Items"),
-            OriginRequestPolicy { behavior: b, .. } => behavior(b, "OriginRequestPolicyId"),
-            CachePolicy { behavior: b, .. } => behavior(b, "CachePolicyId"),
-            ForwardedHeaders { behavior: b, .. } => behavior(b, "ForwardedValues.Headers.Items"),
-            TargetOrigin { behavior: b, .. } => behavior(b, "TargetOriginId"),
-            AddAlias { .. } => "Aliases.Items".to_string(),
-            Enabled { .. } => "Enabled".to_string(),
+            OriginHttpPort { origin_id, .. } => (Scope::Origin(origin_id), "CustomOriginConfig.HTTPPort", false),
+            OriginHttpsPort { origin_id, .. } => (Scope::Origin(origin_id), "CustomOriginConfig.HTTPSPort", false),
+            OriginSslProtocols { origin_id, .. } => {
+                (Scope::Origin(origin_id), "CustomOriginConfig.OriginSslProtocols", true)
+            }
+            OriginReadTimeout { origin_id, .. } => {
+                (Scope::Origin(origin_id), "CustomOriginConfig.OriginReadTimeout", false)
+            }
+            OriginKeepaliveTimeout { origin_id, .. } => {
+                (Scope::Origin(origin_id), "CustomOriginConfig.OriginKeepaliveTimeout", false)
+            }
+            ConnectionAttempts { origin_id, .. } => (Scope::Origin(origin_id), "ConnectionAttempts", false),
+            ConnectionTimeout { origin_id, .. } => (Scope::Origin(origin_id), "ConnectionTimeout", false),
+            ResponseCompletionTimeout { origin_id, .. } => {
+                (Scope::Origin(origin_id), "ResponseCompletionTimeout", false)
+            }
+            OriginDomainName { origin_id, .. } => (Scope::Origin(origin_id), "DomainName", false),
+            OriginPath { origin_id, .. } => (Scope::Origin(origin_id), "OriginPath", false),
+            OriginIpAddressType { origin_id, .. } => {
+                (Scope::Origin(origin_id), "CustomOriginConfig.IpAddressType", false)
+            }
+            OriginCustomHeader { origin_id, .. } => (Scope::Origin(origin_id), "CustomHeaders", false),
+            ViewerProtocolPolicy { behavior, .. } => (Scope::Behavior(behavior), "ViewerProtocolPolicy", false),
+            AllowedMethods { behavior, .. } => (Scope::Behavior(behavior), "AllowedMethods", true),
+            OriginRequestPolicy { behavior, .. } => (Scope::Behavior(behavior), "OriginRequestPolicyId", false),
+            CachePolicy { behavior, .. } => (Scope::Behavior(behavior), "CachePolicyId", false),
+            ForwardedHeaders { behavior, .. } => (Scope::Behavior(behavior), "ForwardedValues.Headers", true),
+            TargetOrigin { behavior, .. } => (Scope::Behavior(behavior), "TargetOriginId", false),
+            AddAlias { .. } => (Scope::Distribution, "Aliases", true),
+            Enabled { .. } => (Scope::Distribution, "Enabled", false),
         }
     }
 
@@ -453,39 +482,23 @@ impl ConfigChange {
         Ok(())
     }
 
-    /// The `jq` path of the field inside `get-distribution-config`'s output.
+    /// The `jq` path of the field inside `get-distribution-config`'s output (a list field is
+    /// its whole `{Quantity, Items}` object).
     fn jq_path(&self) -> String {
-        use ConfigChange::*;
-        let origin = |id: &str, rest: &str| format!(".Origins.Items[] | select(.Id == {}) | {rest}", jq_string(id));
-        let behavior = |b: &BehaviorRef, rest: &str| match &b.path_pattern {
-            None => format!(".DefaultCacheBehavior{rest}"),
-            Some(p) => format!(".CacheBehaviors.Items[] | select(.PathPattern == {}) | {rest}", jq_string(p)),
+        let (scope, path, _) = self.location();
+        let path = match self {
+            ConfigChange::OriginCustomHeader { name, .. } => {
+                format!(".{path}.Items[] | select(.HeaderName == {}) | .HeaderValue", jq_string(name))
+            }
+            _ => format!(".{path}"),
         };
-        match self {
-            OriginProtocolPolicy { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.OriginProtocolPolicy"),
-            OriginHttpPort { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.HTTPPort"),
-            OriginHttpsPort { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.HTTPSPort"),
-            OriginSslProtocols { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.OriginSslProtocols"),
-            OriginReadTimeout { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.OriginReadTimeout"),
-            OriginKeepaliveTimeout { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.OriginKeepaliveTimeout"),
-            ConnectionAttempts { origin_id, .. } => origin(origin_id, ".ConnectionAttempts"),
-            ConnectionTimeout { origin_id, .. } => origin(origin_id, ".ConnectionTimeout"),
-            ResponseCompletionTimeout { origin_id, .. } => origin(origin_id, ".ResponseCompletionTimeout"),
-            OriginDomainName { origin_id, .. } => origin(origin_id, ".DomainName"),
-            OriginPath { origin_id, .. } => origin(origin_id, ".OriginPath"),
-            OriginIpAddressType { origin_id, .. } => origin(origin_id, ".CustomOriginConfig.IpAddressType"),
-            OriginCustomHeader { origin_id, name } => origin(
-                origin_id,
-                &format!(".CustomHeaders.Items[] | select(.HeaderName == {}) | .HeaderValue", jq_string(name)),
-            ),
-            ViewerProtocolPolicy { behavior: b, .. } => behavior(b, ".ViewerProtocolPolicy"),
-            AllowedMethods { behavior: b, .. } => behavior(b, ".AllowedMethods"),
-            OriginRequestPolicy { behavior: b, .. } => behavior(b, ".OriginRequestPolicyId"),
-            CachePolicy { behavior: b, .. } => behavior(b, ".CachePolicyId"),
-            ForwardedHeaders { behavior: b, .. } => behavior(b, ".ForwardedValues.Headers"),
-            TargetOrigin { behavior: b, .. } => behavior(b, ".TargetOriginId"),
-            AddAlias { .. } => ".Aliases".to_string(),
-            Enabled { .. } => ".Enabled".to_string(),
+        match scope {
+            Scope::Origin(id) => format!(".Origins.Items[] | select(.Id == {}) | {path}", jq_string(id)),
+            Scope::Behavior(BehaviorRef { path_pattern: None }) => format!(".DefaultCacheBehavior{path}"),
+            Scope::Behavior(BehaviorRef { path_pattern: Some(p) }) => {
+                format!(".CacheBehaviors.Items[] | select(.PathPattern == {}) | {path}", jq_string(p))
+            }
+            Scope::Distribution => path,
         }
     }
 
