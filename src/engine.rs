@@ -3,8 +3,7 @@
 
 use crate::error::DiagnoseError;
 use crate::evidence::{
-    DnsRole, EVIDENCE_SCHEMA_VERSION, Evidence, FixProbes, Inventory, Observations, ProbeTarget, ProposedEvidence,
-    RequestEcho, Scrubber,
+    EVIDENCE_SCHEMA_VERSION, Evidence, FixProbes, Inventory, Observations, ProposedEvidence, RequestEcho, Scrubber,
 };
 use crate::inventory::distribution_config::ProposedConfig;
 use crate::inventory::{self, AwsApi};
@@ -156,10 +155,29 @@ impl<A: AwsApi> Engine<A> {
             tls_plan.len(),
             settings.limits.phase_budget.as_secs()
         ));
-        let tls_deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        let probed_from = self.probed_from.clone();
+        let deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
+        self.probe_scrubbed(plan, &tls_plan, settings, deadline, &scrubber, cloudfront).await.unwrap_or_else(|e| {
+            // Failing closed: without a scrubbed copy no observation may be kept.
+            tracing::error!(error = %e, "the probe observations could not be scrubbed; they are dropped");
+            Observations { probed_from, ..Default::default() }
+        })
+    }
+
+    /// Runs a plan and CloudFront's TLS hellos, then scrubs every string recorded of the secrets
+    /// `scrubber` knows (an error when a record does not survive the scrub).
+    async fn probe_scrubbed(
+        &self,
+        plan: &ProbePlan,
+        tls_plan: &[crate::plan_tls::PlannedTls],
+        settings: &ProbeSettings,
+        tls_deadline: tokio::time::Instant,
+        scrubber: &Scrubber,
+        cloudfront: Option<crate::evidence::CloudFrontView>,
+    ) -> Result<Observations, serde_json::Error> {
         let (mut observations, tls) = tokio::join!(
             probe::run(plan, settings, &self.tls, &self.probed_from),
-            probe::tls_scan::run(&tls_plan, settings, tls_deadline)
+            probe::tls_scan::run(tls_plan, settings, tls_deadline)
         );
         observations.tls = tls;
         // CloudFront's own records are scrubbed with the rest (a logged path could carry a value
@@ -169,16 +187,11 @@ impl<A: AwsApi> Engine<A> {
         // cookie, encoded or not); every string the probes recorded is scrubbed here, before
         // any check, report, log line or evidence file can read it. The redirects were
         // followed with the real URLs, in memory only.
-        let probed_from = observations.probed_from.clone();
-        let mut observations = scrubber.scrub_record(observations).unwrap_or_else(|e| {
-            // Failing closed: without a scrubbed copy no observation may be kept.
-            tracing::error!(error = %e, "the probe observations could not be scrubbed; they are dropped");
-            Observations { probed_from, ..Default::default() }
-        });
+        let mut observations = scrubber.scrub_record(observations)?;
         // An HTTPS probe that failed only because its TLS stack cannot speak what CloudFront's
         // raw hello got (TLS 1.0/1.1, CBC) is recorded as not observed, not as a TLS failure.
         probe::tls_reach::mark_unreachable_tls(&mut observations);
-        observations
+        Ok(observations)
     }
 
     /// [`Engine::preflight_with`] with the engine's probe settings.
@@ -270,11 +283,13 @@ impl<A: AwsApi> Engine<A> {
         ));
         let deadline = tokio::time::Instant::now() + settings.limits.phase_budget;
         let runs = wanted.iter().map(|w| {
-            let mut plan = plan::plan(&w.inventory, request);
-            plan.probes.retain(|p| matches!(p.target, ProbeTarget::Origin { .. }));
-            plan.skipped.retain(|s| !s.id.starts_with("edge:"));
-            plan.dns_names.retain(|(_, role)| matches!(role, DnsRole::Origin { .. }));
+            let mut plan = plan::origins_only(plan::plan(&w.inventory, request));
+            // Neither the ladders nor repeated requests (whose samples a fix check does not
+            // read) are sent again: the phase's budget is for CloudFront's own requests.
             plan.ladders.clear();
+            plan.samples = 1;
+            plan.sampled.clear();
+            plan.keepalive.clear();
             let tls_plan = crate::plan_tls::plan(&w.inventory);
             let safe = plan.probes.iter().all(|p| is_named(&p.exchange.connect_host))
                 && plan.tcp_targets.iter().all(|t| is_named(&t.host))
@@ -286,12 +301,7 @@ impl<A: AwsApi> Engine<A> {
                     tracing::warn!(finding = %w.finding_id, "a fix names a host the distribution does not: not probed");
                     return None;
                 }
-                let (mut obs, tls) = tokio::join!(
-                    probe::run(&plan, settings, &self.tls, &self.probed_from),
-                    probe::tls_scan::run(&tls_plan, settings, deadline)
-                );
-                obs.tls = tls;
-                let mut obs = match scrubber.scrub_record(obs) {
+                let obs = match self.probe_scrubbed(&plan, &tls_plan, settings, deadline, scrubber, None).await {
                     Ok(obs) => obs,
                     Err(e) => {
                         // Failing closed, as for the diagnosis's own probes.
@@ -299,7 +309,6 @@ impl<A: AwsApi> Engine<A> {
                         return None;
                     }
                 };
-                probe::tls_reach::mark_unreachable_tls(&mut obs);
                 Some(FixProbes {
                     finding_id: w.finding_id.clone(),
                     alternative: w.alternative,
